@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Anvil.Server.Features.Users;
+using Anvil.Server.Hosting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace Anvil.Server.Features.Auth;
+
+/// <summary>
+/// AYON's credential rules: an API key in <c>X-Api-Key</c> or <c>Authorization: ApiKey</c>; a session
+/// token as <c>Authorization: Bearer</c>, the <c>accessToken</c> cookie or <c>?token=</c>. An API key
+/// sent as Bearer is not a session and fails (the client relies on that to detect API keys).
+/// <c>X-As-User</c> is honoured for service users only.
+/// </summary>
+public sealed class AyonAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
+    ILoggerFactory loggerFactory,
+    UrlEncoder encoder,
+    UserStore users,
+    SessionStore sessions,
+    AyonOptions options,
+    TimeProvider clock) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
+{
+    public const string SchemeName = "Ayon";
+    const string FailureKey = "anvil.authFailure";
+
+    /// <summary>Last recorded use per API key, so a busy key writes <c>last_used_at</c> once a minute, not per request.</summary>
+    static readonly ConcurrentDictionary<Guid, long> ApiKeyLastTouch = new();
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var (credential, kind) = ReadCredential(Request);
+        if (credential is null)
+            return AuthenticateResult.NoResult();
+
+        UserRecord? user;
+        string? token = null;
+        if (kind == CredentialKind.ApiKey)
+        {
+            var match = await users.GetByApiKeyHashAsync(Secrets.HashApiKey(credential, options.AuthPassPepper), Context.RequestAborted);
+            if (match is null)
+                return Failure("Invalid API key");
+            user = match.Value.User;
+            RecordApiKeyUse(match.Value.KeyId);
+        }
+        else
+        {
+            var session = credential.Length == 64 ? await sessions.GetAsync(credential) : null;
+            if (session is null)
+                return Failure("Invalid session token, or the session has expired");
+            user = await users.GetAsync(session.UserName, Context.RequestAborted);
+            token = credential;
+        }
+        if (user is null || !user.Active)
+            return Failure("User is not active");
+
+        var current = new CurrentUser(user, kind, token);
+        var asUser = Request.Headers["X-As-User"].ToString();
+        if (asUser.Length > 0 && user.IsService && !string.Equals(asUser, user.Name, StringComparison.OrdinalIgnoreCase))
+        {
+            var target = await users.GetAsync(asUser, Context.RequestAborted);
+            if (target is null || !target.Active)
+                throw new Forbidden($"X-As-User: there is no active user '{asUser}'");
+            current = new CurrentUser(target, kind, token, ServiceUser: user.Name);
+        }
+        current.AttachTo(Context);
+
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, current.Name)], SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    static (string? Credential, CredentialKind Kind) ReadCredential(HttpRequest request)
+    {
+        var apiKey = request.Headers["X-Api-Key"].ToString();
+        if (apiKey.Length > 0)
+            return (apiKey, CredentialKind.ApiKey);
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("ApiKey ", StringComparison.OrdinalIgnoreCase))
+            return (authorization["ApiKey ".Length..].Trim(), CredentialKind.ApiKey);
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            return (authorization["Bearer ".Length..].Trim(), CredentialKind.Session);
+        if (request.Cookies["accessToken"] is { Length: > 0 } cookie)
+            return (cookie, CredentialKind.Session);
+        if (request.Query["token"].ToString() is { Length: > 0 } query)
+            return (query, CredentialKind.Session);
+        return (null, CredentialKind.Session);
+    }
+
+    void RecordApiKeyUse(Guid keyId)
+    {
+        var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        var last = ApiKeyLastTouch.GetValueOrDefault(keyId);
+        if (now - last < 60 || !ApiKeyLastTouch.TryUpdate(keyId, now, last) && !ApiKeyLastTouch.TryAdd(keyId, now))
+            return;
+        _ = users.TouchApiKeyAsync(keyId);
+    }
+
+    AuthenticateResult Failure(string message)
+    {
+        Context.Items[FailureKey] = message;
+        return AuthenticateResult.Fail(message);
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        ErrorResponse.WriteAsync(Context, new Unauthorized(Context.Items[FailureKey] as string ?? "Not logged in"));
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        ErrorResponse.WriteAsync(Context, new Forbidden());
+}

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Anvil.Server.Hosting;
+using Anvil.Server.Messaging;
+using StackExchange.Redis;
+
+namespace Anvil.Server.Features.Auth;
+
+/// <summary>What the server remembers of a login. Stored in Redis under the SHA-256 of the token, never the token.</summary>
+public sealed record SessionInfo(string UserName, DateTimeOffset CreatedAt, string? ClientIp, string? UserAgent);
+
+/// <summary>
+/// Login sessions, shared by every instance through Redis. Each use slides the expiry (GETEX, one
+/// round trip). A per-user set of session hashes lets every session of a user be ended at once.
+/// </summary>
+public sealed class SessionStore(Redis redis, AyonOptions options, TimeProvider clock)
+{
+    TimeSpan Ttl => TimeSpan.FromSeconds(options.SessionTtl);
+
+    public async Task<string> CreateAsync(string userName, string? clientIp, string? userAgent)
+    {
+        var token = Secrets.NewToken();
+        var hash = Secrets.Sha256Hex(token);
+        var info = new SessionInfo(userName, clock.GetUtcNow(), clientIp, userAgent);
+        var batch = redis.Database.CreateBatch();
+        var set = batch.StringSetAsync(SessionKey(hash), JsonSerializer.Serialize(info, AyonJson.Options), Ttl);
+        var index = batch.SetAddAsync(UserKey(userName), hash);
+        var indexTtl = batch.KeyExpireAsync(UserKey(userName), Ttl);
+        batch.Execute();
+        await Task.WhenAll(set, index, indexTtl);
+        return token;
+    }
+
+    /// <summary>The live session of a token, its expiry slid forward; null when unknown or expired.</summary>
+    public async Task<SessionInfo?> GetAsync(string token)
+    {
+        var value = await redis.Database.StringGetSetExpiryAsync(SessionKey(Secrets.Sha256Hex(token)), Ttl);
+        return value.IsNullOrEmpty ? null : JsonSerializer.Deserialize<SessionInfo>(value.ToString(), AyonJson.Options);
+    }
+
+    public async Task DeleteAsync(string token)
+    {
+        var hash = Secrets.Sha256Hex(token);
+        var key = SessionKey(hash);
+        var value = await redis.Database.StringGetDeleteAsync(key);
+        if (!value.IsNullOrEmpty && JsonSerializer.Deserialize<SessionInfo>(value.ToString(), AyonJson.Options) is { } info)
+            await redis.Database.SetRemoveAsync(UserKey(info.UserName), hash);
+    }
+
+    /// <summary>Ends every session of a user, on every instance (they all read the same Redis).</summary>
+    public async Task DeleteAllAsync(string userName)
+    {
+        var hashes = await redis.Database.SetMembersAsync(UserKey(userName));
+        var keys = hashes.Select(h => SessionKey(h.ToString())).Append(UserKey(userName)).ToArray();
+        await redis.Database.KeyDeleteAsync(keys);
+    }
+
+    RedisKey SessionKey(string hash) => redis.Key("session", hash);
+
+    RedisKey UserKey(string userName) => redis.Key("user-sessions", userName.ToLowerInvariant());
+}

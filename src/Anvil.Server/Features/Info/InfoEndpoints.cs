@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Reflection;
+using Anvil.Server.Features.Auth;
+using Anvil.Server.Features.Users;
+
+namespace Anvil.Server.Features.Info;
+
+/// <summary>
+/// What <c>GET /api/info</c> answers, in AYON's shape. <c>version</c> is the AYON feature level this
+/// server implements (strict semver: the official client parses it); Anvil's own name and version
+/// are separate fields.
+/// </summary>
+public sealed record InfoResponse
+{
+    /// <summary>The AYON server version whose API this server implements.</summary>
+    public required string Version { get; init; }
+
+    /// <summary>The implementation answering ("Anvil").</summary>
+    public required string ServerName { get; init; }
+
+    /// <summary>The implementation's own version.</summary>
+    public required string ServerVersion { get; init; }
+
+    /// <summary>Seconds since this process started.</summary>
+    public required double Uptime { get; init; }
+
+    /// <summary>The authenticated user, when the request carried valid credentials.</summary>
+    public UserModel? User { get; init; }
+
+    /// <summary>True when no active admin exists yet.</summary>
+    public bool? NoAdminUser { get; init; }
+
+    public bool PasswordRecoveryAvailable { get; init; }
+    public object[] SsoOptions { get; init; } = [];
+    public object[] Sites { get; init; } = [];
+}
+
+public static class InfoEndpoints
+{
+    /// <summary>The AYON API level implemented (see DESIGN.md).</summary>
+    public const string AyonVersion = "1.16.0";
+
+    public static string AnvilVersion { get; } =
+        typeof(InfoEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    static readonly long StartedAt = Stopwatch.GetTimestamp();
+
+    public static void MapInfoEndpoints(this IEndpointRouteBuilder app, RouteGroupBuilder api)
+    {
+        app.MapGet("/", () => Results.Content(LandingPage, "text/html")).AllowAnonymous().ExcludeFromDescription();
+        api.MapGet("/info", GetInfoAsync).WithName("get_site_info").WithTags("System").AllowAnonymous()
+            .WithSummary("Server version and, for a logged-in user, who they are. Answers 200 with or without credentials.");
+    }
+
+    static async Task<InfoResponse> GetInfoAsync(HttpContext context, UserStore users, bool full = false)
+    {
+        var user = CurrentUser.Of(context);
+        return new InfoResponse
+        {
+            Version = AyonVersion,
+            ServerName = "Anvil",
+            ServerVersion = AnvilVersion,
+            Uptime = Math.Round(Stopwatch.GetElapsedTime(StartedAt).TotalSeconds, 3),
+            User = user is null ? null : UserModel.From(user.User),
+            NoAdminUser = full ? !await users.AnyAdminAsync(context.RequestAborted) : null,
+        };
+    }
+
+    const string LandingPage = """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>Anvil</title></head>
+        <body style="font-family: sans-serif; max-width: 40em; margin: 4em auto">
+        <h1>Anvil</h1>
+        <p>A production-pipeline server speaking the AYON API.</p>
+        <ul><li><a href="/api/info">/api/info</a></li><li><a href="/docs">API documentation</a></li></ul>
+        </body></html>
+        """;
+}

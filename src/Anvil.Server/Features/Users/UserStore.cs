@@ -1,0 +1,87 @@
+using System.Text.Json.Nodes;
+using Anvil.Server.Data;
+using Dapper;
+
+namespace Anvil.Server.Features.Users;
+
+/// <summary>Reads and writes of the <c>users</c> and <c>api_keys</c> tables.</summary>
+public sealed class UserStore(Db db)
+{
+    const string SelectUser = "SELECT name, attrib, data, active, password_hash, created_at, updated_at FROM users";
+
+    public async Task<UserRecord?> GetAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<UserRecord>(
+            new CommandDefinition($"{SelectUser} WHERE lower(name) = lower(@name)", new { name }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>The active owner of an unexpired API key, by the key's hash.</summary>
+    public async Task<(UserRecord User, Guid KeyId)?> GetByApiKeyHashAsync(string keyHash, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<UserRecord, ApiKeyId, (UserRecord, Guid)>(
+            new CommandDefinition("""
+                SELECT u.name, u.attrib, u.data, u.active, u.password_hash, u.created_at, u.updated_at, k.id
+                FROM api_keys k
+                JOIN users u ON u.name = k.user_name
+                WHERE k.key_hash = @keyHash
+                  AND (k.expires_at IS NULL OR k.expires_at > now())
+                """, new { keyHash }, cancellationToken: cancellationToken),
+            (user, key) => (user, key.Id), splitOn: "id");
+        return rows.Cast<(UserRecord, Guid)?>().FirstOrDefault();
+    }
+
+    sealed record ApiKeyId
+    {
+        public Guid Id { get; init; }
+    }
+
+    public async Task TouchApiKeyAsync(Guid keyId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE api_keys SET last_used_at = now() WHERE id = @keyId", new { keyId }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Creates the user, or updates the given parts of an existing one (case-insensitive name).</summary>
+    public async Task UpsertAsync(string name, JsonObject data, JsonObject? attrib = null, string? passwordHash = null, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO users (name, attrib, data, password_hash)
+            VALUES (@name, COALESCE(@attrib, '{}'::jsonb), @data, @passwordHash)
+            ON CONFLICT (name) DO UPDATE SET
+                data = users.data || EXCLUDED.data,
+                attrib = CASE WHEN @attrib IS NULL THEN users.attrib ELSE users.attrib || EXCLUDED.attrib END,
+                password_hash = COALESCE(EXCLUDED.password_hash, users.password_hash),
+                updated_at = now()
+            """, new { name, data, attrib, passwordHash }, cancellationToken: cancellationToken));
+    }
+
+    public async Task SetPasswordHashAsync(string name, string passwordHash, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE users SET password_hash = @passwordHash, updated_at = now() WHERE name = @name",
+            new { name, passwordHash }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Adds an API key for the user unless a key with that hash exists already.</summary>
+    public async Task AddApiKeyAsync(string userName, string keyHash, string preview, string? label, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO api_keys (user_name, key_hash, preview, label)
+            VALUES (@userName, @keyHash, @preview, @label)
+            ON CONFLICT (key_hash) DO NOTHING
+            """, new { userName, keyHash, preview, label }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<bool> AnyAdminAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE active AND (data->>'isAdmin')::boolean)", cancellationToken: cancellationToken));
+    }
+}

@@ -1,0 +1,96 @@
+using Anvil.Server.Data;
+using Anvil.Server.Features.Auth;
+using Anvil.Server.Features.Info;
+using Anvil.Server.Features.Users;
+using Anvil.Server.Messaging;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.Json;
+using Scalar.AspNetCore;
+
+namespace Anvil.Server.Hosting;
+
+/// <summary>The composition root: which services exist, and the order of the request pipeline.</summary>
+public static class AnvilHost
+{
+    public static WebApplicationBuilder AddAnvil(this WebApplicationBuilder builder)
+    {
+        var options = AyonOptions.Load(builder.Configuration);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
+        // ASP.NET's request lines include query strings, where a `?token=` may travel.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        builder.WebHost.UseUrls($"http://{options.HttpListenAddress}:{options.HttpListenPort}");
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+
+        builder.Services.AddSingleton(_ => Db.Create(options));
+        builder.Services.AddSingleton(_ => Redis.ConnectAsync(options).GetAwaiter().GetResult());
+        builder.Services.AddSingleton<MigrationRunner>();
+        builder.Services.AddSingleton<UserStore>();
+        builder.Services.AddSingleton<UserSetup>();
+        builder.Services.AddSingleton<SessionStore>();
+        builder.Services.AddSingleton<LoginThrottle>();
+
+        builder.Services.Configure<JsonOptions>(json => AyonJson.Configure(json.SerializerOptions));
+        builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
+        builder.Services.AddExceptionHandler<AyonErrorHandler>();
+        builder.Services.AddProblemDetails();
+
+        builder.Services.AddAuthentication(AyonAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AyonAuthenticationHandler>(AyonAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+
+        builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Anvil — AYON-compatible server API";
+            document.Info.Version = InfoEndpoints.AyonVersion;
+            return Task.CompletedTask;
+        }));
+        return builder;
+    }
+
+    public static WebApplication UseAnvil(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<AyonOptions>();
+        app.UseRequestId();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages(context => ErrorResponse.WriteAsync(context.HttpContext, StatusError(context.HttpContext)));
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        var api = app.MapGroup("/api").AddEndpointFilterFactory(ValidationFilter.Create);
+        app.MapInfoEndpoints(api);
+        api.MapAuthEndpoints();
+        api.MapUserEndpoints();
+
+        var openApi = app.MapOpenApi("/openapi.json");
+        var docs = app.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi.json").WithTitle("Anvil API"));
+        if (!options.OpenApiRequireAuthentication)
+        {
+            openApi.AllowAnonymous();
+            docs.AllowAnonymous();
+        }
+
+        api.MapFallback((HttpContext context) => Results.Json(new Dictionary<string, object?>
+        {
+            ["code"] = 404,
+            ["detail"] = $"API endpoint {context.Request.Path} not found",
+            ["path"] = context.Request.Path.Value,
+        }, AyonJson.Options, statusCode: 404)).AllowAnonymous().ExcludeFromDescription();
+        return app;
+    }
+
+    /// <summary>The envelope for an error status that a framework component set without a body (405, 415, ...).</summary>
+    static AyonError StatusError(HttpContext context) => context.Response.StatusCode switch
+    {
+        404 => new NotFound($"{context.Request.Path} not found"),
+        405 => new AyonError(405, $"Method {context.Request.Method} not allowed on {context.Request.Path}"),
+        415 => new UnsupportedMediaType("Unsupported content type"),
+        var status => new AyonError(status, ReasonPhrase(status)),
+    };
+
+    static string ReasonPhrase(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : "Error";
+}

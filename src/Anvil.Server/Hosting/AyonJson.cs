@@ -1,0 +1,58 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Anvil.Server.Hosting;
+
+/// <summary>
+/// AYON's wire format: camelCase keys, nulls omitted, ids as 32 lower-case hex characters,
+/// timestamps as ISO-8601 with offset and microseconds.
+/// </summary>
+public static class AyonJson
+{
+    public static JsonSerializerOptions Options { get; } = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+
+    public static JsonSerializerOptions Configure(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.DictionaryKeyPolicy = null;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        options.PropertyNameCaseInsensitive = true;
+        options.NumberHandling = JsonNumberHandling.Strict;
+        options.AllowTrailingCommas = false;
+        options.Converters.Add(new HexGuidConverter());
+        options.Converters.Add(new TimestampConverter());
+        return options;
+    }
+
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
+
+    public static T? Deserialize<T>(string json) => JsonSerializer.Deserialize<T>(json, Options);
+}
+
+/// <summary>Ids travel as 32 lower-case hex characters; dashed input is accepted and normalised.</summary>
+public sealed class HexGuidConverter : JsonConverter<Guid>
+{
+    public override Guid Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var text = reader.GetString();
+        if (text is null || !Guid.TryParse(text, out var id))
+            throw new JsonException("Expected a 32-character hexadecimal id");
+        return id;
+    }
+
+    public override void Write(Utf8JsonWriter writer, Guid value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value.ToString("N"));
+}
+
+/// <summary>ISO-8601 with offset and six fractional digits, as AYON writes timestamps.</summary>
+public sealed class TimestampConverter : JsonConverter<DateTimeOffset>
+{
+    public const string Format = "yyyy-MM-dd'T'HH:mm:ss.ffffffzzz";
+
+    public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        DateTimeOffset.Parse(reader.GetString() ?? throw new JsonException("Expected a timestamp"), CultureInfo.InvariantCulture);
+
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value.ToUniversalTime().ToString(Format, CultureInfo.InvariantCulture));
+}

@@ -1,0 +1,221 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Reflection;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace Anvil.Server.Hosting;
+
+/// <summary>Marks a property of <see cref="AyonOptions"/> as read from the environment variable <c>AYON_{Name}</c>.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class SettingAttribute(string name, string description) : Attribute
+{
+    public string Variable { get; } = "AYON_" + name;
+    public string Description { get; } = description;
+
+    /// <summary>A secret's value is never printed, logged or returned.</summary>
+    public bool Secret { get; init; }
+}
+
+/// <summary>A configuration value that cannot be used; the message names the variable.</summary>
+public sealed class ConfigurationError(string message) : Exception(message);
+
+/// <summary>
+/// Every setting of the server, under AYON's environment variable names. Each has a default and a
+/// description (the README's configuration table is printed from them by <c>anvil config</c>).
+/// A class, not a record: a record's generated ToString would print the secrets.
+/// </summary>
+public sealed class AyonOptions
+{
+    [Setting("POSTGRES_URL", "PostgreSQL connection URL, `postgres://user:password@host:port/database` (query parameters such as `sslmode` are passed through).", Secret = true)]
+    public string PostgresUrl { get; init; } = "postgres://ayon:ayon@localhost:5432/ayon";
+
+    [Setting("POSTGRES_POOL_SIZE", "Largest number of PostgreSQL connections one server process holds.")]
+    [Range(1, 10_000)]
+    public int PostgresPoolSize { get; init; } = 64;
+
+    [Setting("REDIS_URL", "Redis connection URL, `redis://[:password@]host:port[/db]` (`rediss://` for TLS).", Secret = true)]
+    public string RedisUrl { get; init; } = "redis://localhost:6379/";
+
+    [Setting("REDIS_CHANNEL", "Redis pub/sub channel that carries events between server instances.")]
+    [MinLength(1)]
+    public string RedisChannel { get; init; } = "pype:c";
+
+    [Setting("REDIS_KEY_PREFIX", "Prefix of every Redis key the server writes, so several servers can share one Redis.")]
+    public string RedisKeyPrefix { get; init; } = "anvil:";
+
+    [Setting("HTTP_LISTEN_ADDRESS", "Address the HTTP server binds to.")]
+    [MinLength(1)]
+    public string HttpListenAddress { get; init; } = "0.0.0.0";
+
+    [Setting("HTTP_LISTEN_PORT", "Port the HTTP server listens on.")]
+    [Range(1, 65535)]
+    public int HttpListenPort { get; init; } = 5000;
+
+    [Setting("SESSION_TTL", "Seconds of inactivity after which a login session expires; every request slides it.")]
+    [Range(1, 31_536_000)]
+    public int SessionTtl { get; init; } = 259_200;
+
+    [Setting("AUTH_PASS_PEPPER", "Server-wide secret mixed into API-key hashes (and AYON's legacy password hashes). Keep it equal to the AYON server's when migrating its database.", Secret = true)]
+    [MinLength(1)]
+    public string AuthPassPepper { get; init; } = "supersecretpasswordpepper";
+
+    [Setting("AUTH_PASS_MIN_LENGTH", "Shortest password a user may set.")]
+    [Range(1, 1024)]
+    public int AuthPassMinLength { get; init; } = 8;
+
+    [Setting("AUTH_PASS_COMPLEX", "Whether a password a user sets must mix letters, digits and a special character.")]
+    public bool AuthPassComplex { get; init; } = true;
+
+    [Setting("PASSWORD_HASH_ITERATIONS", "PBKDF2-SHA256 iterations for new password hashes (Anvil). Stored with each hash, so raising it later keeps old passwords valid.")]
+    [Range(1_000, 100_000_000)]
+    public int PasswordHashIterations { get; init; } = 600_000;
+
+    [Setting("MAX_FAILED_LOGIN_ATTEMPTS", "Failed logins allowed for one user from one address within the ban time before further tries answer 429.")]
+    [Range(1, 1_000_000)]
+    public int MaxFailedLoginAttempts { get; init; } = 10;
+
+    [Setting("FAILED_LOGIN_BAN_TIME", "Seconds over which failed logins are counted, and for which a throttled user and address must wait.")]
+    [Range(1, 86_400)]
+    public int FailedLoginBanTime { get; init; } = 600;
+
+    [Setting("OPENAPI_REQUIRE_AUTHENTICATION", "Whether `/openapi.json` and `/docs` need a logged-in user.")]
+    public bool OpenApiRequireAuthentication { get; init; } = true;
+
+    [Setting("LOG_LEVEL", "Least severe log level written: TRACE, DEBUG, INFO, WARNING or ERROR.")]
+    [RegularExpression("^(?i)(TRACE|DEBUG|INFO|WARNING|ERROR)$")]
+    public string LogLevel { get; init; } = "INFO";
+
+    [Setting("ADMIN_PASSWORD", "Setup: the password of the `admin` user. Unset: a password is generated and printed once, when the admin is first created.", Secret = true)]
+    public string? AdminPassword { get; init; }
+
+    [Setting("SERVICE_API_KEY", "Setup: when set, a service user `service` (admin power) exists with this API key.", Secret = true)]
+    public string? ServiceApiKey { get; init; }
+
+    /// <summary>Reads every setting from configuration keys named like the environment variables.</summary>
+    public static AyonOptions Load(IConfiguration configuration)
+    {
+        var options = new AyonOptions();
+        foreach (var (property, setting) in Settings)
+        {
+            var raw = configuration[setting.Variable];
+            if (raw is null)
+                continue;
+            property.SetValue(options, Parse(property.PropertyType, raw, setting.Variable));
+        }
+        options.Validate();
+        return options;
+    }
+
+    public static IEnumerable<(PropertyInfo Property, SettingAttribute Setting)> Settings =>
+        typeof(AyonOptions).GetProperties()
+            .Select(p => (p, p.GetCustomAttribute<SettingAttribute>()!))
+            .Where(x => x.Item2 is not null);
+
+    void Validate()
+    {
+        foreach (var (property, setting) in Settings)
+        {
+            var context = new ValidationContext(this) { MemberName = property.Name };
+            var results = new List<ValidationResult>();
+            if (!Validator.TryValidateProperty(property.GetValue(this), context, results))
+                throw new ConfigurationError($"{setting.Variable}: {results[0].ErrorMessage}");
+        }
+        Check("AYON_POSTGRES_URL", () => PostgresConnectionString());
+        Check("AYON_REDIS_URL", () => RedisConfiguration());
+    }
+
+    static void Check(string variable, Action parse)
+    {
+        try { parse(); }
+        catch (Exception e) when (e is FormatException or ArgumentException or UriFormatException or KeyNotFoundException)
+        {
+            throw new ConfigurationError($"{variable}: {e.Message}");
+        }
+    }
+
+    static object? Parse(Type type, string raw, string variable)
+    {
+        var target = Nullable.GetUnderlyingType(type) ?? type;
+        if (target == typeof(string))
+            return raw;
+        if (target == typeof(int))
+            return int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number)
+                ? number
+                : throw new ConfigurationError($"{variable}: '{raw}' is not a whole number");
+        if (target == typeof(bool))
+            return raw.Trim().ToLowerInvariant() switch
+            {
+                "1" or "true" or "yes" or "on" => true,
+                "0" or "false" or "no" or "off" => false,
+                _ => throw new ConfigurationError($"{variable}: '{raw}' is not a boolean (true or false)"),
+            };
+        throw new InvalidOperationException($"Setting type {type} is not supported");
+    }
+
+    /// <summary>AYON's <c>postgres://user:pw@host:port/db?opt=v</c> as an Npgsql connection string.</summary>
+    public string PostgresConnectionString()
+    {
+        var uri = new Uri(PostgresUrl);
+        if (uri.Scheme is not ("postgres" or "postgresql"))
+            throw new FormatException($"expected a postgres:// URL, got scheme '{uri.Scheme}'");
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
+            Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')),
+            MaxPoolSize = PostgresPoolSize,
+            ApplicationName = "anvil",
+        };
+        var userInfo = uri.UserInfo.Split(':', 2);
+        if (userInfo[0].Length > 0)
+            builder.Username = Uri.UnescapeDataString(userInfo[0]);
+        if (userInfo.Length == 2)
+            builder.Password = Uri.UnescapeDataString(userInfo[1]);
+        if (string.IsNullOrEmpty(builder.Database))
+            throw new FormatException("the URL names no database");
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = pair.Split('=', 2);
+            builder[Uri.UnescapeDataString(parts[0])] = parts.Length == 2 ? Uri.UnescapeDataString(parts[1]) : "";
+        }
+        return builder.ConnectionString;
+    }
+
+    /// <summary>AYON's <c>redis://[:pw@]host:port[/db]</c> as StackExchange.Redis configuration.</summary>
+    public ConfigurationOptions RedisConfiguration()
+    {
+        var uri = new Uri(RedisUrl);
+        if (uri.Scheme is not ("redis" or "rediss"))
+            throw new FormatException($"expected a redis:// URL, got scheme '{uri.Scheme}'");
+        var options = new ConfigurationOptions
+        {
+            Ssl = uri.Scheme == "rediss",
+            AbortOnConnectFail = false,
+            ClientName = "anvil",
+        };
+        options.EndPoints.Add(uri.Host, uri.IsDefaultPort || uri.Port <= 0 ? 6379 : uri.Port);
+        var userInfo = uri.UserInfo.Split(':', 2);
+        if (userInfo.Length == 2)
+        {
+            if (userInfo[0].Length > 0)
+                options.User = Uri.UnescapeDataString(userInfo[0]);
+            options.Password = Uri.UnescapeDataString(userInfo[1]);
+        }
+        var path = uri.AbsolutePath.Trim('/');
+        if (path.Length > 0)
+            options.DefaultDatabase = int.TryParse(path, CultureInfo.InvariantCulture, out var db)
+                ? db
+                : throw new FormatException($"'{path}' is not a Redis database number");
+        return options;
+    }
+
+    public Microsoft.Extensions.Logging.LogLevel MinimumLogLevel => LogLevel.ToUpperInvariant() switch
+    {
+        "TRACE" => Microsoft.Extensions.Logging.LogLevel.Trace,
+        "DEBUG" => Microsoft.Extensions.Logging.LogLevel.Debug,
+        "WARNING" => Microsoft.Extensions.Logging.LogLevel.Warning,
+        "ERROR" => Microsoft.Extensions.Logging.LogLevel.Error,
+        _ => Microsoft.Extensions.Logging.LogLevel.Information,
+    };
+}

@@ -1,0 +1,43 @@
+using Anvil.Server.Data;
+using Anvil.Server.Features.Users;
+using Anvil.Server.Hosting;
+
+// anvil [serve | setup | config]: serve is what deployments run; setup prepares the database and users.
+var command = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "serve";
+if (command == "config")
+{
+    Console.Write(ConfigurationTable.Markdown());
+    return 0;
+}
+
+WebApplication app;
+try
+{
+    app = WebApplication.CreateBuilder(args).AddAnvil().Build();
+}
+catch (ConfigurationError error)
+{
+    Console.Error.WriteLine($"anvil: configuration error: {error.Message}");
+    return 2;
+}
+
+await app.Services.GetRequiredService<MigrationRunner>().RunAsync();
+if (command == "setup")
+{
+    var generated = await app.Services.GetRequiredService<UserSetup>().EnsureAsync();
+    if (generated is not null)
+        Console.WriteLine($"Created user 'admin' with password: {generated}\n(shown once; set AYON_ADMIN_PASSWORD to choose it instead)");
+    return 0;
+}
+if (command != "serve")
+{
+    Console.Error.WriteLine($"anvil: unknown command '{command}' (serve, setup or config)");
+    return 2;
+}
+
+app.UseAnvil();
+await app.RunAsync();
+return 0;
+
+/// <summary>The entry point, visible to the tests' WebApplicationFactory.</summary>
+public partial class Program;
