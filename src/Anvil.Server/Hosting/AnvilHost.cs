@@ -32,6 +32,7 @@ public static class AnvilHost
         builder.Services.AddSingleton<UserSetup>();
         builder.Services.AddSingleton<SessionStore>();
         builder.Services.AddSingleton<LoginThrottle>();
+        builder.Services.AddSingleton<EventStore>();
 
         builder.Services.Configure<JsonOptions>(json => AyonJson.Configure(json.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
