@@ -3,7 +3,6 @@ using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Info;
 using Anvil.Server.Features.Users;
 using Anvil.Server.Messaging;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Json;
 using Scalar.AspNetCore;
 
@@ -41,8 +40,7 @@ public static class AnvilHost
 
         builder.Services.AddAuthentication(AyonAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AyonAuthenticationHandler>(AyonAuthenticationHandler.SchemeName, null);
-        builder.Services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        builder.Services.AddAuthorization();
 
         builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
         {
@@ -62,36 +60,41 @@ public static class AnvilHost
         app.UseAuthentication();
         app.UseAuthorization();
 
-        var api = app.MapGroup("/api").AddEndpointFilterFactory(ValidationFilter.Create);
-        app.MapInfoEndpoints(api);
+        // Every endpoint hangs off this group and so needs a login unless it says AllowAnonymous. (Not a
+        // fallback policy: that would also answer 401 instead of 405/415 for the router's own errors.)
+        var root = app.MapGroup("").RequireAuthorization();
+        var api = root.MapGroup("/api").AddEndpointFilterFactory(ValidationFilter.Create);
+        root.MapInfoEndpoints(api);
         api.MapAuthEndpoints();
         api.MapUserEndpoints();
 
-        var openApi = app.MapOpenApi("/openapi.json");
-        var docs = app.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi.json").WithTitle("Anvil API"));
+        var openApi = root.MapOpenApi("/openapi.json");
+        var docs = root.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi.json").WithTitle("Anvil API"));
         if (!options.OpenApiRequireAuthentication)
         {
             openApi.AllowAnonymous();
             docs.AllowAnonymous();
         }
 
-        api.MapFallback((HttpContext context) => Results.Json(new Dictionary<string, object?>
-        {
-            ["code"] = 404,
-            ["detail"] = $"API endpoint {context.Request.Path} not found",
-            ["path"] = context.Request.Path.Value,
-        }, AyonJson.Options, statusCode: 404)).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 
     /// <summary>The envelope for an error status that a framework component set without a body (405, 415, ...).</summary>
     static AyonError StatusError(HttpContext context) => context.Response.StatusCode switch
     {
+        404 when context.Request.Path.StartsWithSegments("/api") => ApiNotFound(context),
         404 => new NotFound($"{context.Request.Path} not found"),
         405 => new AyonError(405, $"Method {context.Request.Method} not allowed on {context.Request.Path}"),
         415 => new UnsupportedMediaType("Unsupported content type"),
         var status => new AyonError(status, ReasonPhrase(status)),
     };
+
+    static NotFound ApiNotFound(HttpContext context)
+    {
+        var error = new NotFound($"API endpoint {context.Request.Path} not found");
+        error.Extra["path"] = context.Request.Path.Value;
+        return error;
+    }
 
     static string ReasonPhrase(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : "Error";
 }

@@ -32,8 +32,8 @@ public static class TestEnvironment
     public static string ConnectionString(string url) => Options(("AYON_POSTGRES_URL", url)).PostgresConnectionString();
 
     /// <summary>Server options as the server would read them from these variables.</summary>
-    public static Hosting.AyonOptions Options(params (string Variable, string Value)[] variables) =>
-        Hosting.AyonOptions.Load(new ConfigurationBuilder()
+    public static global::Anvil.Server.Hosting.AyonOptions Options(params (string Variable, string Value)[] variables) =>
+        global::Anvil.Server.Hosting.AyonOptions.Load(new ConfigurationBuilder()
             .AddInMemoryCollection(variables.Select(v => new KeyValuePair<string, string?>(v.Variable, v.Value)))
             .Build());
 
