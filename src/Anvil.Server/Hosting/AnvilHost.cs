@@ -20,6 +20,7 @@ public static class AnvilHost
         builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
         // ASP.NET's request lines include query strings, where a `?token=` may travel.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter(typeof(AyonAuthenticationHandler).FullName, LogLevel.Warning);
 
         builder.WebHost.UseUrls($"http://{options.HttpListenAddress}:{options.HttpListenPort}");
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);

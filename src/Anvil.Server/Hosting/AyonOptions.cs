@@ -60,13 +60,6 @@ public sealed class AyonOptions
     [MinLength(1)]
     public string AuthPassPepper { get; init; } = "supersecretpasswordpepper";
 
-    [Setting("AUTH_PASS_MIN_LENGTH", "Shortest password a user may set.")]
-    [Range(1, 1024)]
-    public int AuthPassMinLength { get; init; } = 8;
-
-    [Setting("AUTH_PASS_COMPLEX", "Whether a password a user sets must mix letters, digits and a special character.")]
-    public bool AuthPassComplex { get; init; } = true;
-
     [Setting("PASSWORD_HASH_ITERATIONS", "PBKDF2-SHA256 iterations for new password hashes (Anvil). Stored with each hash, so raising it later keeps old passwords valid.")]
     [Range(1_000, 100_000_000)]
     public int PasswordHashIterations { get; init; } = 600_000;

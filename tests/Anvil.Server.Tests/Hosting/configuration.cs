@@ -20,7 +20,7 @@ public sealed class configuration
     [InlineData("AYON_HTTP_LISTEN_PORT", "fifty")]
     [InlineData("AYON_HTTP_LISTEN_PORT", "70000")]
     [InlineData("AYON_SESSION_TTL", "0")]
-    [InlineData("AYON_AUTH_PASS_COMPLEX", "maybe")]
+    [InlineData("AYON_OPENAPI_REQUIRE_AUTHENTICATION", "maybe")]
     [InlineData("AYON_POSTGRES_URL", "mysql://db/x")]
     [InlineData("AYON_POSTGRES_URL", "postgres://host")]
     [InlineData("AYON_REDIS_URL", "http://redis")]

@@ -43,8 +43,6 @@ public static class InfoEndpoints
     public static string AnvilVersion { get; } =
         typeof(InfoEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    static readonly long StartedAt = Stopwatch.GetTimestamp();
-
     public static void MapInfoEndpoints(this IEndpointRouteBuilder app, RouteGroupBuilder api)
     {
         app.MapGet("/", () => Results.Content(LandingPage, "text/html")).AllowAnonymous().ExcludeFromDescription();
@@ -60,7 +58,7 @@ public static class InfoEndpoints
             Version = AyonVersion,
             ServerName = "Anvil",
             ServerVersion = AnvilVersion,
-            Uptime = Math.Round(Stopwatch.GetElapsedTime(StartedAt).TotalSeconds, 3),
+            Uptime = Math.Round((DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds, 3),
             User = user is null ? null : UserModel.From(user.User),
             NoAdminUser = full ? !await users.AnyAdminAsync(context.RequestAborted) : null,
         };
