@@ -16,29 +16,19 @@ public static class DapperConfiguration
         if (Interlocked.Exchange(ref _configured, 1) == 1)
             return;
         DefaultTypeMap.MatchNamesWithUnderscores = true;
-        SqlMapper.AddTypeHandler(new JsonObjectHandler());
-        SqlMapper.AddTypeHandler(new JsonArrayHandler());
+        SqlMapper.AddTypeHandler(new JsonNodeHandler<JsonObject>(node => node.AsObject()));
+        SqlMapper.AddTypeHandler(new JsonNodeHandler<JsonArray>(node => node.AsArray()));
     }
 
-    sealed class JsonObjectHandler : SqlMapper.TypeHandler<JsonObject>
+    /// <summary>A JSON node to and from a jsonb column.</summary>
+    sealed class JsonNodeHandler<T>(Func<JsonNode, T> cast) : SqlMapper.TypeHandler<T> where T : JsonNode
     {
-        public override void SetValue(IDbDataParameter parameter, JsonObject? value)
+        public override void SetValue(IDbDataParameter parameter, T? value)
         {
             ((NpgsqlParameter)parameter).NpgsqlDbType = NpgsqlDbType.Jsonb;
             parameter.Value = value?.ToJsonString() ?? (object)DBNull.Value;
         }
 
-        public override JsonObject? Parse(object value) => JsonNode.Parse((string)value)?.AsObject();
-    }
-
-    sealed class JsonArrayHandler : SqlMapper.TypeHandler<JsonArray>
-    {
-        public override void SetValue(IDbDataParameter parameter, JsonArray? value)
-        {
-            ((NpgsqlParameter)parameter).NpgsqlDbType = NpgsqlDbType.Jsonb;
-            parameter.Value = value?.ToJsonString() ?? (object)DBNull.Value;
-        }
-
-        public override JsonArray? Parse(object value) => JsonNode.Parse((string)value)?.AsArray();
+        public override T? Parse(object value) => JsonNode.Parse((string)value) is { } node ? cast(node) : null;
     }
 }
