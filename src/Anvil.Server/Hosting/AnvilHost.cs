@@ -2,6 +2,7 @@ using Anvil.Server.Data;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Info;
 using Anvil.Server.Features.Users;
+using Anvil.Server.GraphQL;
 using Anvil.Server.Messaging;
 using Microsoft.AspNetCore.Http.Json;
 using Scalar.AspNetCore;
@@ -33,6 +34,8 @@ public static class AnvilHost
         builder.Services.AddSingleton<SessionStore>();
         builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton<EventStore>();
+        builder.Services.AddSingleton<AyonSchema>();
+        builder.Services.AddSingleton<global::GraphQL.IDocumentExecuter, global::GraphQL.DocumentExecuter>();
 
         builder.Services.Configure<JsonOptions>(json => AyonJson.Configure(json.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
@@ -68,6 +71,7 @@ public static class AnvilHost
         root.MapInfoEndpoints(api);
         api.MapAuthEndpoints();
         api.MapUserEndpoints();
+        root.MapGraphQL(options);
 
         var openApi = root.MapOpenApi("/openapi.json");
         var docs = root.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi.json").WithTitle("Anvil API"));

@@ -75,6 +75,14 @@ public sealed class AyonOptions
     [Setting("OPENAPI_REQUIRE_AUTHENTICATION", "Whether `/openapi.json` and `/docs` need a logged-in user.")]
     public bool OpenApiRequireAuthentication { get; init; } = true;
 
+    [Setting("GRAPHQL_MAX_DEPTH", "Deepest GraphQL selection accepted (Anvil); deeper queries are refused before they run.")]
+    [Range(2, 1000)]
+    public int GraphQLMaxDepth { get; init; } = 15;
+
+    [Setting("GRAPHQL_MAX_COMPLEXITY", "Largest estimated cost of a GraphQL query accepted (Anvil): fields times the page sizes of the connections they sit in.")]
+    [Range(10, 1_000_000_000)]
+    public int GraphQLMaxComplexity { get; init; } = 2_000_000;
+
     [Setting("LOG_LEVEL", "Least severe log level written: TRACE, DEBUG, INFO, WARNING or ERROR.")]
     [RegularExpression("^(?i)(TRACE|DEBUG|INFO|WARNING|ERROR)$")]
     public string LogLevel { get; init; } = "INFO";

@@ -1,0 +1,111 @@
+using System.Text.Json;
+using Anvil.Server.Features.Auth;
+using Anvil.Server.Hosting;
+using GraphQL;
+using GraphQL.Execution;
+using GraphQL.SystemTextJson;
+using GraphQL.Transport;
+using GraphQL.Validation;
+using GraphQL.Validation.Rules.Custom;
+
+namespace Anvil.Server.GraphQL;
+
+/// <summary>
+/// <c>POST /graphql</c> (and <c>GET</c> for simple queries): the standard envelope, execution errors
+/// in <c>errors</c> with HTTP 200 (the client raises on any non-2xx before reading them).
+/// Authentication is the REST one; depth and complexity limits reject a query before it runs.
+/// </summary>
+public static class GraphQLEndpoint
+{
+    static readonly GraphQLSerializer Serializer = new(options => options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
+
+    public static void MapGraphQL(this RouteGroupBuilder root, AyonOptions options)
+    {
+        root.MapPost("/graphql", PostAsync).WithName("graphql").WithTags("GraphQL")
+            .WithSummary("Run a GraphQL query: body {query, variables, operationName}.");
+        root.MapGet("/graphql", GetAsync).WithName("graphql_get").WithTags("GraphQL")
+            .WithSummary("Run a GraphQL query given as query parameters.");
+        var page = root.MapGet("/graphiql", () => Results.Content(GraphiQLPage.Html, "text/html")).ExcludeFromDescription();
+        if (!options.OpenApiRequireAuthentication)
+            page.AllowAnonymous();
+    }
+
+    static async Task PostAsync(HttpContext http, CurrentUser user, AyonSchema schema, IDocumentExecuter executer, AyonOptions options)
+    {
+        GraphQLRequest? request;
+        try
+        {
+            request = await Serializer.ReadAsync<GraphQLRequest>(http.Request.Body, http.RequestAborted);
+        }
+        catch (JsonException)
+        {
+            throw new BadRequest("GraphQL request body is not valid JSON");
+        }
+        await ExecuteAsync(http, user, schema, executer, options, request);
+    }
+
+    static Task GetAsync(HttpContext http, CurrentUser user, AyonSchema schema, IDocumentExecuter executer, AyonOptions options,
+        string query, string? variables = null, string? operationName = null)
+    {
+        Inputs? inputs;
+        try
+        {
+            inputs = string.IsNullOrEmpty(variables) ? null : Serializer.Deserialize<Inputs>(variables);
+        }
+        catch (JsonException)
+        {
+            throw BadRequest.Field("variables", "not a JSON object");
+        }
+        return ExecuteAsync(http, user, schema, executer, options, new GraphQLRequest { Query = query, Variables = inputs, OperationName = operationName });
+    }
+
+    static async Task ExecuteAsync(HttpContext http, CurrentUser user, AyonSchema schema, IDocumentExecuter executer, AyonOptions options, GraphQLRequest? request)
+    {
+        if (string.IsNullOrWhiteSpace(request?.Query))
+            throw BadRequest.Field("query", "a GraphQL query is required");
+
+        var result = await executer.ExecuteAsync(execution =>
+        {
+            execution.Schema = schema;
+            execution.Query = request.Query;
+            execution.Variables = request.Variables;
+            execution.OperationName = request.OperationName;
+            execution.RequestServices = http.RequestServices;
+            execution.UserContext = new GraphQLUserContext(user);
+            execution.User = http.User;
+            execution.CancellationToken = http.RequestAborted;
+            execution.ValidationRules = DocumentValidator.CoreRules.Append(new ComplexityValidationRule(new()
+            {
+                MaxDepth = options.GraphQLMaxDepth,
+                MaxComplexity = options.GraphQLMaxComplexity,
+            }));
+            execution.UnhandledExceptionDelegate = context =>
+            {
+                // Errors the client is meant to see keep their message and status; anything else is masked.
+                if (context.OriginalException is AyonError error)
+                {
+                    context.Exception = new ExecutionError(error.Message) { Extensions = new Dictionary<string, object?> { ["status"] = error.Status } };
+                    context.ErrorMessage = error.Message;
+                }
+                return Task.CompletedTask;
+            };
+        });
+
+        http.Response.StatusCode = 200;
+        http.Response.ContentType = "application/json; charset=utf-8";
+        await Serializer.WriteAsync(http.Response.Body, result, http.RequestAborted);
+    }
+}
+
+/// <summary>What resolvers know about the request: who asks.</summary>
+public sealed class GraphQLUserContext(CurrentUser user) : Dictionary<string, object?>
+{
+    public CurrentUser User { get; } = user;
+}
+
+public static class ResolveFieldContextExtensions
+{
+    public static CurrentUser CurrentUser(this IResolveFieldContext context) => ((GraphQLUserContext)context.UserContext).User;
+
+    public static T Service<T>(this IResolveFieldContext context) where T : notnull => context.RequestServices!.GetRequiredService<T>();
+}
