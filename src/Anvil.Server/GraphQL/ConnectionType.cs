@@ -1,3 +1,4 @@
+using Anvil.Server.Data;
 using GraphQL.Types;
 
 namespace Anvil.Server.GraphQL;

@@ -1,3 +1,4 @@
+using Anvil.Server.Data;
 using Anvil.Server.Features.Users;
 using GraphQL;
 using GraphQL.Types;
@@ -15,5 +16,13 @@ public sealed class QueryType : ObjectGraphType
         Field<UserNodeType>("user").Description("One user by name.")
             .Argument<NonNullGraphType<StringGraphType>>("name")
             .ResolveAsync(async context => await context.Service<UserStore>().GetAsync(context.GetArgument<string>("name"), context.CancellationToken));
+        Field<NonNullGraphType<ConnectionType<UserNodeType, UserRecord>>>("users").Description("Users, ordered by name.")
+            .Argument<StringGraphType>("name", "Part of the name (case-insensitive).")
+            .Argument<ListGraphType<NonNullGraphType<StringGraphType>>>("names", "Exact names.")
+            .Argument<ListGraphType<NonNullGraphType<StringGraphType>>>("emails", "E-mail addresses (case-insensitive).")
+            .PagingArguments()
+            .ResolveAsync(async context => await context.Service<UserStore>().ListAsync(
+                new UserFilter(context.GetArgument<List<string>?>("names"), context.GetArgument<string?>("name"), context.GetArgument<List<string>?>("emails")),
+                context.Paging(), context.CancellationToken));
     }
 }

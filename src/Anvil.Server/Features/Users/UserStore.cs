@@ -84,4 +84,33 @@ public sealed class UserStore(Db db)
         return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
             "SELECT EXISTS (SELECT 1 FROM users WHERE active AND (data->>'isAdmin')::boolean)", cancellationToken: cancellationToken));
     }
+
+    /// <summary>One page of users ordered by name, filtered in SQL.</summary>
+    public async Task<Connection<UserRecord>> ListAsync(UserFilter filter, Paging paging, CancellationToken cancellationToken = default)
+    {
+        var parameters = new DynamicParameters();
+        var sql = $"{SelectUser} WHERE true";
+        if (filter.Names is not null)
+        {
+            sql += "\n  AND name = ANY(@names)";
+            parameters.Add("names", filter.Names.ToArray());
+        }
+        if (filter.NameLike is { Length: > 0 })
+        {
+            sql += "\n  AND name ILIKE @nameLike";
+            parameters.Add("nameLike", "%" + filter.NameLike + "%");
+        }
+        if (filter.Emails is not null)
+        {
+            sql += "\n  AND lower(attrib->>'email') = ANY(@emails)";
+            parameters.Add("emails", filter.Emails.Select(e => e.ToLowerInvariant()).ToArray());
+        }
+        sql = paging.Apply(sql, ["name"], parameters);
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var rows = (await connection.QueryAsync<UserRecord>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))).ToList();
+        return paging.ToConnection(rows, user => [user.Name]);
+    }
 }
+
+/// <summary>Filters of the users listing; null means "no filter".</summary>
+public sealed record UserFilter(IReadOnlyList<string>? Names = null, string? NameLike = null, IReadOnlyList<string>? Emails = null);

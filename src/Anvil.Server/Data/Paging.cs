@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Anvil.Server.Hosting;
 using Dapper;
 
-namespace Anvil.Server.GraphQL;
+namespace Anvil.Server.Data;
 
 /// <summary>
 /// Relay-style paging as AYON does it, written once for every connection. A cursor is the base64 of

@@ -1,0 +1,84 @@
+using Anvil.Server.Tests.Infrastructure;
+
+namespace Anvil.Server.Tests.GraphQL;
+
+/// <summary>The users root: filters and paging both ways, as the client pages.</summary>
+public sealed class users_query(AnvilApp app) : IClassFixture<AnvilApp>
+{
+    const string Page = """
+        query Users($name: String, $first: Int, $after: String, $last: Int, $before: String) {
+          users(name: $name, first: $first, after: $after, last: $last, before: $before) {
+            edges { node { name } cursor }
+            pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          }
+        }
+        """;
+
+    async Task<(string Prefix, List<string> Names)> CreateUsersAsync(int count)
+    {
+        var prefix = Unique.Name("pager");
+        var names = new List<string>();
+        for (var i = 0; i < count; i++)
+            names.Add(await Users.CreateAsync(app, $"{prefix}_{i}"));
+        names.Sort(StringComparer.Ordinal);
+        return (prefix, names);
+    }
+
+    [Fact]
+    public async Task first_and_after_page_forward_through_every_user_once()
+    {
+        var (prefix, names) = await CreateUsersAsync(5);
+        var api = app.Service();
+        var seen = new List<string>();
+        string? after = null;
+
+        for (var pages = 0; pages < 10; pages++)
+        {
+            var users = (await api.QueryAsync(Page, new { name = prefix, first = 2, after }))["users"]!;
+            seen.AddRange(users["edges"]!.AsArray().Select(e => e!["node"]!["name"]!.GetValue<string>()));
+            if (!users["pageInfo"]!["hasNextPage"]!.GetValue<bool>())
+                break;
+            after = users["pageInfo"]!["endCursor"]!.GetValue<string>();
+        }
+
+        Assert.Equal(names, seen);
+    }
+
+    [Fact]
+    public async Task last_and_before_page_backward_newest_first_without_overlap()
+    {
+        var (prefix, names) = await CreateUsersAsync(5);
+        var api = app.Service();
+        var seen = new List<string>();
+        string? before = null;
+
+        for (var pages = 0; pages < 10; pages++)
+        {
+            var users = (await api.QueryAsync(Page, new { name = prefix, last = 2, before }))["users"]!;
+            seen.AddRange(users["edges"]!.AsArray().Select(e => e!["node"]!["name"]!.GetValue<string>()));
+            if (!users["pageInfo"]!["hasPreviousPage"]!.GetValue<bool>())
+                break;
+            before = users["pageInfo"]!["startCursor"]!.GetValue<string>();
+        }
+
+        Assert.Equal(Enumerable.Reverse(names), seen);
+    }
+
+    [Fact]
+    public async Task names_selects_exactly_those_users()
+    {
+        var (_, names) = await CreateUsersAsync(3);
+
+        var data = await app.Service().QueryAsync("query($names: [String!]) { users(names: $names) { edges { node { name } } } }", new { names = new[] { names[0], names[2], "nobody_here" } });
+
+        Assert.Equal([names[0], names[2]], data["users"]!["edges"]!.AsArray().Select(e => e!["node"]!["name"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task a_forged_cursor_is_an_error_not_a_crash()
+    {
+        var result = await app.Service().GraphQLAsync("""{ users(first: 2, after: "bm90LWpzb24=") { edges { node { name } } } }""");
+
+        Assert.Contains("cursor", result["errors"]![0]!["message"]!.GetValue<string>());
+    }
+}
