@@ -1,6 +1,9 @@
 using Anvil.Server.Data;
+using Anvil.Server.Features.Anatomy;
+using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Info;
+using Anvil.Server.Features.Projects;
 using Anvil.Server.Features.Users;
 using Anvil.Server.Messaging;
 using Microsoft.AspNetCore.Authorization;
@@ -33,6 +36,9 @@ public static class AnvilHost
         builder.Services.AddSingleton<SessionStore>();
         builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton<EventStore>();
+        builder.Services.AddSingleton<AttributeLibrary>().AddHostedService(s => s.GetRequiredService<AttributeLibrary>());
+        builder.Services.AddSingleton<AnatomyPresets>();
+        builder.Services.AddSingleton<ProjectStore>();
 
         builder.Services.Configure<JsonOptions>(json => AyonJson.Configure(json.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
@@ -66,6 +72,9 @@ public static class AnvilHost
         app.MapInfoEndpoints(api);
         api.MapAuthEndpoints();
         api.MapUserEndpoints();
+        api.MapAttributeEndpoints();
+        api.MapAnatomyEndpoints();
+        api.MapProjectEndpoints();
 
         var openApi = app.MapOpenApi("/openapi.json");
         var docs = app.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi.json").WithTitle("Anvil API"));
