@@ -26,7 +26,11 @@ public sealed record LinkTypeItem(string LinkType, string InputType, string Outp
     /// <summary>The project shape: <c>{name, linkType, inputType, outputType, data{color, style}}</c>.</summary>
     public JsonObject ToProjectJson() => new()
     {
-        ["name"] = Name, ["linkType"] = LinkType, ["inputType"] = InputType, ["outputType"] = OutputType, ["data"] = Data.DeepClone(),
+        ["name"] = Name,
+        ["linkType"] = LinkType,
+        ["inputType"] = InputType,
+        ["outputType"] = OutputType,
+        ["data"] = Data.DeepClone(),
     };
 
     /// <summary>The anatomy shape: <c>{link_type, input_type, output_type, color, style}</c>.</summary>

@@ -11,14 +11,19 @@ public static class AnatomySchema
         static JsonObject ListOf(string title, JsonObject item) => new() { ["type"] = "array", ["title"] = title, ["items"] = item };
         static JsonObject Obj(string title, JsonObject properties, params string[] required) => new()
         {
-            ["type"] = "object", ["title"] = title, ["properties"] = properties,
+            ["type"] = "object",
+            ["title"] = title,
+            ["properties"] = properties,
             ["required"] = new JsonArray([.. required.Select(r => JsonValue.Create(r))]),
         };
         var states = new JsonArray([.. AnatomyItemKind.States.Select(s => JsonValue.Create(s))]);
         var entityTypes = new JsonArray([.. AnatomyItemKind.EntityTypes.Select(s => JsonValue.Create(s))]);
         JsonObject TypeItem(string title) => Obj(title, new JsonObject
         {
-            ["name"] = Str("Name"), ["shortName"] = Str("Short name"), ["icon"] = Str("Icon"), ["color"] = Str("Color"),
+            ["name"] = Str("Name"),
+            ["shortName"] = Str("Short name"),
+            ["icon"] = Str("Icon"),
+            ["color"] = Str("Color"),
             ["original_name"] = Str("Original name"),
         }, "name");
         var template = Obj("Template", new JsonObject { ["name"] = Str("Name"), ["directory"] = Str("Directory"), ["file"] = Str("File") }, "name");
@@ -28,7 +33,10 @@ public static class AnatomySchema
             ["entity_naming"] = Obj("Entity naming", new JsonObject { ["capitalization"] = Str("Capitalization"), ["separator"] = Str("Separator") }),
             ["roots"] = ListOf("Roots", Obj("Root", new JsonObject
             {
-                ["name"] = Str("Name"), ["windows"] = Str("Windows"), ["linux"] = Str("Linux"), ["darwin"] = Str("macOS"),
+                ["name"] = Str("Name"),
+                ["windows"] = Str("Windows"),
+                ["linux"] = Str("Linux"),
+                ["darwin"] = Str("macOS"),
             }, "name")),
             ["templates"] = Obj("Templates", new JsonObject
             {
@@ -51,13 +59,16 @@ public static class AnatomySchema
                 ["link_type"] = Str("Link type"),
                 ["input_type"] = new JsonObject { ["type"] = "string", ["enum"] = entityTypes.DeepClone() },
                 ["output_type"] = new JsonObject { ["type"] = "string", ["enum"] = entityTypes.DeepClone() },
-                ["color"] = Str("Color"), ["style"] = Str("Style"),
+                ["color"] = Str("Color"),
+                ["style"] = Str("Style"),
             }, "link_type", "input_type", "output_type")),
             ["statuses"] = ListOf("Statuses", Obj("Status", new JsonObject
             {
-                ["name"] = Str("Name"), ["shortName"] = Str("Short name"),
+                ["name"] = Str("Name"),
+                ["shortName"] = Str("Short name"),
                 ["state"] = new JsonObject { ["type"] = "string", ["enum"] = states },
-                ["icon"] = Str("Icon"), ["color"] = Str("Color"),
+                ["icon"] = Str("Icon"),
+                ["color"] = Str("Color"),
                 ["scope"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string", ["enum"] = entityTypes.DeepClone() } },
                 ["original_name"] = Str("Original name"),
             }, "name")),
