@@ -16,6 +16,8 @@ public static class AttributeEndpoints
         attributes.MapGet("/{name}", GetAsync).WithName("get_attribute_config");
         attributes.MapPut("/{name}", SetAsync).WithName("set_attribute_config")
             .WithSummary("Creates or replaces one attribute. Takes effect at once on every instance.");
+        attributes.MapPatch("/{name}", PatchAsync).WithName("patch_attribute_config")
+            .WithSummary("Changes parts of one attribute: given scope/position replace, given data keys merge (null removes).");
         attributes.MapDelete("/{name}", DeleteAsync).WithName("delete_attribute")
             .WithSummary("Deletes a custom attribute (built-in ones cannot be deleted).");
     }
@@ -52,6 +54,30 @@ public static class AttributeEndpoints
         RequireManager(user);
         var definition = library.Parse(name, body, "", await library.AllAsync(cancellationToken));
         await library.SetAsync(definition, user.Name, cancellationToken);
+        return Results.NoContent();
+    }
+
+    static async Task<IResult> PatchAsync(string name, JsonObject body, AttributeLibrary library, CurrentUser user, CancellationToken cancellationToken)
+    {
+        RequireManager(user);
+        var current = await library.AllAsync(cancellationToken);
+        var existing = current.FirstOrDefault(a => a.Name == name) ?? throw new NotFound($"Attribute {name} not found");
+        var data = (JsonObject)existing.Data.DeepClone();
+        if (body["data"] is JsonObject patch)
+            foreach (var (key, value) in patch)
+            {
+                if (value is null)
+                    data.Remove(key);
+                else
+                    data[key] = value.DeepClone();
+            }
+        var merged = new JsonObject
+        {
+            ["position"] = body["position"]?.DeepClone() ?? existing.Position,
+            ["scope"] = body["scope"]?.DeepClone() ?? new JsonArray([.. existing.Scope.Select(s => JsonValue.Create(s))]),
+            ["data"] = data,
+        };
+        await library.SetAsync(library.Parse(name, merged, "", current), user.Name, cancellationToken);
         return Results.NoContent();
     }
 

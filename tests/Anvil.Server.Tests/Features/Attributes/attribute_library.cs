@@ -134,13 +134,18 @@ public sealed class attribute_library(AnvilApp app) : IClassFixture<AnvilApp>
             },
             deleteMissing = false,
         }, expect: 204);
+        await api.PatchAsync($"/api/attributes/{first}", new JsonObject { ["data"] = new JsonObject { ["title"] = "First", ["ge"] = null } }, expect: 204);
         await api.DeleteAsync($"/api/attributes/{second}", expect: 204);
+        var patched = await api.GetAsync($"/api/attributes/{first}");
         var list = await api.GetAsync("/api/attributes");
 
         var names = list["attributes"]!.AsArray().Select(a => a!["name"]!.GetValue<string>()).ToList();
         Assert.Contains(first, names);
         Assert.DoesNotContain(second, names);
         Assert.Contains("frameStart", names);
+        Assert.Equal("First", patched["data"]!["title"]!.GetValue<string>());
+        Assert.Null(patched["data"]!["ge"]);
+        Assert.Equal("integer", patched["data"]!["type"]!.GetValue<string>());
         Assert.Equal(500, list["attributes"]!.AsArray().Single(a => a!["name"]!.GetValue<string>() == first)!["position"]!.GetValue<int>());
     }
 
