@@ -139,7 +139,16 @@ public sealed class AttributeLibrary(Db db, Redis redis, AyonOptions options, Ev
             await transaction.CommitAsync(cancellationToken);
         }
         await ReloadAsync(cancellationToken);
-        await redis.Connection.GetSubscriber().PublishAsync(Channel, "reload");
+        try
+        {
+            await redis.Connection.GetSubscriber().PublishAsync(Channel, "reload");
+        }
+        catch (RedisException error)
+        {
+            // The change is committed and this instance has it; the others keep the old library until
+            // their Redis connection is restored (see StartAsync) or the next announced change.
+            logger.LogWarning(error, "Could not announce an attribute library change to the other instances");
+        }
     }
 
     static Task UpsertAsync(NpgsqlConnection connection, AttributeDefinition attribute, CancellationToken cancellationToken) =>
@@ -246,6 +255,8 @@ public sealed class AttributeLibrary(Db db, Redis redis, AyonOptions options, Ev
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await redis.Connection.GetSubscriber().SubscribeAsync(Channel, (_, _) => _ = ReloadInBackgroundAsync());
+        // Announcements sent while this instance was cut off from Redis are lost: reload on reconnect.
+        redis.Connection.ConnectionRestored += (_, _) => _ = ReloadInBackgroundAsync();
     }
 
     async Task ReloadInBackgroundAsync()
