@@ -1,6 +1,9 @@
 using Anvil.Server.Data;
+using Anvil.Server.Features.Anatomy;
+using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Info;
+using Anvil.Server.Features.Projects;
 using Anvil.Server.Features.Users;
 using Anvil.Server.GraphQL;
 using Anvil.Server.Messaging;
@@ -36,6 +39,9 @@ public static class AnvilHost
         builder.Services.AddSingleton<EventStore>();
         builder.Services.AddSingleton<AyonSchema>();
         builder.Services.AddSingleton<global::GraphQL.IDocumentExecuter, global::GraphQL.DocumentExecuter>();
+        builder.Services.AddSingleton<AttributeLibrary>().AddHostedService(s => s.GetRequiredService<AttributeLibrary>());
+        builder.Services.AddSingleton<AnatomyPresets>();
+        builder.Services.AddSingleton<ProjectStore>();
 
         builder.Services.Configure<JsonOptions>(json => AyonJson.Configure(json.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
@@ -72,6 +78,9 @@ public static class AnvilHost
         api.MapAuthEndpoints();
         api.MapUserEndpoints();
         root.MapGraphQL(options);
+        api.MapAttributeEndpoints();
+        api.MapAnatomyEndpoints();
+        api.MapProjectEndpoints();
 
         var openApi = root.MapOpenApi("/openapi.json");
         var docs = root.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi.json").WithTitle("Anvil API"));

@@ -20,6 +20,10 @@ public static class Users
         return name;
     }
 
+    /// <summary>A logged-in client of a new, ordinary (non-manager) user; <paramref name="data"/> adds to its data.</summary>
+    public static async Task<Api> ArtistAsync(this AnvilApp app, JsonObject? data = null) =>
+        await app.LoginAsync(await CreateAsync(app, "artist", data), Password);
+
     public static async Task<string> CreateServiceAsync(AnvilApp app, string apiKey)
     {
         var name = await CreateAsync(app, "svc", new JsonObject { ["isService"] = true }, password: null);

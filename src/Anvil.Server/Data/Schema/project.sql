@@ -1,0 +1,176 @@
+-- The tables of one project. Applied inside the transaction that creates the project, after
+-- `CREATE SCHEMA project_<name>` and `SET LOCAL search_path TO project_<name>, public`, so every
+-- name below lands in the project's schema. Dropping the schema removes all of it.
+
+-- Anatomy lists: name, order, and the rest of each item as JSON (shortName, icon, color, ...).
+CREATE TABLE folder_types (name text PRIMARY KEY, position integer NOT NULL, data jsonb NOT NULL DEFAULT '{}');
+CREATE TABLE task_types   (name text PRIMARY KEY, position integer NOT NULL, data jsonb NOT NULL DEFAULT '{}');
+CREATE TABLE statuses     (name text PRIMARY KEY, position integer NOT NULL, data jsonb NOT NULL DEFAULT '{}');
+CREATE TABLE tags         (name text PRIMARY KEY, position integer NOT NULL, data jsonb NOT NULL DEFAULT '{}');
+CREATE UNIQUE INDEX folder_types_name_lower ON folder_types (lower(name));
+CREATE UNIQUE INDEX task_types_name_lower ON task_types (lower(name));
+CREATE UNIQUE INDEX statuses_name_lower ON statuses (lower(name));
+CREATE UNIQUE INDEX tags_name_lower ON tags (lower(name));
+
+-- name = "<link_type>|<input_type>|<output_type>"
+CREATE TABLE link_types (
+    name        text PRIMARY KEY,
+    link_type   text NOT NULL,
+    input_type  text NOT NULL,
+    output_type text NOT NULL,
+    data        jsonb NOT NULL DEFAULT '{}'
+);
+
+CREATE TABLE thumbnails (
+    id         uuid PRIMARY KEY,
+    mime       text NOT NULL,
+    data       bytea NOT NULL,
+    meta       jsonb NOT NULL DEFAULT '{}',
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Entities. Statuses and folder/task types are references with ON UPDATE CASCADE: renaming one in
+-- the anatomy renames it on every entity in the same statement. Tags are free arrays (renamed
+-- explicitly by the project save).
+CREATE TABLE folders (
+    id             uuid PRIMARY KEY,
+    name           text NOT NULL,
+    label          text,
+    folder_type    text REFERENCES folder_types (name) ON UPDATE CASCADE,
+    parent_id      uuid REFERENCES folders (id) ON DELETE CASCADE,
+    thumbnail_id   uuid REFERENCES thumbnails (id) ON DELETE SET NULL,
+    attrib         jsonb NOT NULL DEFAULT '{}',
+    data           jsonb NOT NULL DEFAULT '{}',
+    active         boolean NOT NULL DEFAULT true,
+    status         text NOT NULL REFERENCES statuses (name) ON UPDATE CASCADE,
+    tags           text[] NOT NULL DEFAULT '{}',
+    created_by     text,
+    updated_by     text,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    creation_order bigserial UNIQUE
+);
+CREATE UNIQUE INDEX folders_unique_name ON folders (parent_id, lower(name)) WHERE active AND parent_id IS NOT NULL;
+CREATE UNIQUE INDEX folders_unique_root_name ON folders (lower(name)) WHERE active AND parent_id IS NULL;
+CREATE INDEX folders_parent_id ON folders (parent_id);
+
+CREATE TABLE tasks (
+    id             uuid PRIMARY KEY,
+    name           text NOT NULL,
+    label          text,
+    task_type      text NOT NULL REFERENCES task_types (name) ON UPDATE CASCADE,
+    folder_id      uuid NOT NULL REFERENCES folders (id) ON DELETE CASCADE,
+    thumbnail_id   uuid REFERENCES thumbnails (id) ON DELETE SET NULL,
+    assignees      text[] NOT NULL DEFAULT '{}',
+    attrib         jsonb NOT NULL DEFAULT '{}',
+    data           jsonb NOT NULL DEFAULT '{}',
+    active         boolean NOT NULL DEFAULT true,
+    status         text NOT NULL REFERENCES statuses (name) ON UPDATE CASCADE,
+    tags           text[] NOT NULL DEFAULT '{}',
+    created_by     text,
+    updated_by     text,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    creation_order bigserial UNIQUE
+);
+CREATE UNIQUE INDEX tasks_unique_name ON tasks (folder_id, lower(name)) WHERE active;
+
+-- Product types are not references (AYON 1.13+): any name is accepted and recorded studio-wide.
+CREATE TABLE products (
+    id                uuid PRIMARY KEY,
+    name              text NOT NULL,
+    folder_id         uuid NOT NULL REFERENCES folders (id),
+    product_type      text NOT NULL,
+    product_base_type text,
+    attrib            jsonb NOT NULL DEFAULT '{}',
+    data              jsonb NOT NULL DEFAULT '{}',
+    active            boolean NOT NULL DEFAULT true,
+    status            text NOT NULL REFERENCES statuses (name) ON UPDATE CASCADE,
+    tags              text[] NOT NULL DEFAULT '{}',
+    created_by        text,
+    updated_by        text,
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    updated_at        timestamptz NOT NULL DEFAULT now(),
+    creation_order    bigserial UNIQUE
+);
+CREATE UNIQUE INDEX products_unique_name ON products (folder_id, lower(name)) WHERE active;
+
+CREATE TABLE versions (
+    id             uuid PRIMARY KEY,
+    version        integer NOT NULL,
+    product_id     uuid NOT NULL REFERENCES products (id) ON DELETE CASCADE,
+    task_id        uuid REFERENCES tasks (id) ON DELETE SET NULL,
+    thumbnail_id   uuid REFERENCES thumbnails (id) ON DELETE SET NULL,
+    author         text,
+    attrib         jsonb NOT NULL DEFAULT '{}',
+    data           jsonb NOT NULL DEFAULT '{}',
+    active         boolean NOT NULL DEFAULT true,
+    status         text NOT NULL REFERENCES statuses (name) ON UPDATE CASCADE,
+    tags           text[] NOT NULL DEFAULT '{}',
+    created_by     text,
+    updated_by     text,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    creation_order bigserial UNIQUE
+);
+CREATE UNIQUE INDEX versions_unique_version ON versions (product_id, version) WHERE active;
+CREATE UNIQUE INDEX versions_one_hero ON versions (product_id) WHERE version < 0;
+
+CREATE TABLE representations (
+    id             uuid PRIMARY KEY,
+    name           text NOT NULL,
+    version_id     uuid NOT NULL REFERENCES versions (id) ON DELETE CASCADE,
+    files          jsonb NOT NULL DEFAULT '[]',
+    traits         jsonb,
+    attrib         jsonb NOT NULL DEFAULT '{}',
+    data           jsonb NOT NULL DEFAULT '{}',
+    active         boolean NOT NULL DEFAULT true,
+    status         text NOT NULL REFERENCES statuses (name) ON UPDATE CASCADE,
+    tags           text[] NOT NULL DEFAULT '{}',
+    created_by     text,
+    updated_by     text,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    creation_order bigserial UNIQUE
+);
+CREATE UNIQUE INDEX representations_unique_name ON representations (version_id, lower(name)) WHERE active;
+
+CREATE TABLE workfiles (
+    id             uuid PRIMARY KEY,
+    path           text NOT NULL UNIQUE,
+    task_id        uuid NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    thumbnail_id   uuid REFERENCES thumbnails (id) ON DELETE SET NULL,
+    attrib         jsonb NOT NULL DEFAULT '{}',
+    data           jsonb NOT NULL DEFAULT '{}',
+    active         boolean NOT NULL DEFAULT true,
+    status         text NOT NULL REFERENCES statuses (name) ON UPDATE CASCADE,
+    tags           text[] NOT NULL DEFAULT '{}',
+    created_by     text,
+    updated_by     text,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    creation_order bigserial UNIQUE
+);
+
+-- Links between any two entities; ids are not references (cleaned when an entity is deleted).
+CREATE TABLE links (
+    id             uuid PRIMARY KEY,
+    name           text,
+    link_type      text NOT NULL REFERENCES link_types (name) ON UPDATE CASCADE ON DELETE CASCADE,
+    input_id       uuid NOT NULL,
+    output_id      uuid NOT NULL,
+    author         text,
+    data           jsonb NOT NULL DEFAULT '{}',
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    creation_order bigserial UNIQUE
+);
+CREATE INDEX links_input_id ON links (input_id);
+CREATE INDEX links_output_id ON links (output_id);
+
+-- Per-user, per-site overrides of the project roots: data = {rootName: path}.
+CREATE TABLE custom_roots (
+    site_id   text NOT NULL,
+    user_name text NOT NULL,
+    data      jsonb NOT NULL DEFAULT '{}',
+    PRIMARY KEY (site_id, user_name)
+);
