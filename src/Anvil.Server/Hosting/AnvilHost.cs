@@ -1,5 +1,7 @@
 using Anvil.Server.Data;
 using Anvil.Server.Features.Anatomy;
+using Anvil.Server.Entities;
+using Anvil.Server.Entities.Operations;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Info;
@@ -37,6 +39,7 @@ public static class AnvilHost
         builder.Services.AddSingleton<SessionStore>();
         builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton<EventStore>();
+        builder.Services.AddSingleton<OperationsPipeline>();
         builder.Services.AddSingleton<AyonSchema>();
         builder.Services.AddSingleton<global::GraphQL.IDocumentExecuter, global::GraphQL.DocumentExecuter>();
         builder.Services.AddSingleton<AttributeLibrary>().AddHostedService(s => s.GetRequiredService<AttributeLibrary>());
@@ -81,6 +84,8 @@ public static class AnvilHost
         api.MapAttributeEndpoints();
         api.MapAnatomyEndpoints();
         api.MapProjectEndpoints();
+        api.MapEntityEndpoints();
+        api.MapOperationsEndpoints();
 
         var openApi = root.MapOpenApi("/openapi.json");
         var docs = root.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi.json").WithTitle("Anvil API"));

@@ -39,6 +39,10 @@ CREATE TABLE folders (
     folder_type    text REFERENCES folder_types (name) ON UPDATE CASCADE,
     parent_id      uuid REFERENCES folders (id) ON DELETE CASCADE,
     thumbnail_id   uuid REFERENCES thumbnails (id) ON DELETE SET NULL,
+    -- Derived from the ancestors, kept current per subtree by FolderTree: "a/b/c", and the
+    -- attributes children inherit (project and ancestors' values, with this folder's own on top).
+    path            text NOT NULL DEFAULT '',
+    exported_attrib jsonb NOT NULL DEFAULT '{}',
     attrib         jsonb NOT NULL DEFAULT '{}',
     data           jsonb NOT NULL DEFAULT '{}',
     active         boolean NOT NULL DEFAULT true,

@@ -1,0 +1,26 @@
+using System.Text.Json.Nodes;
+using Npgsql;
+
+namespace Anvil.Server.Entities;
+
+/// <summary>
+/// What one entity type does beyond the shared engine: defaults and checks that need the database or
+/// the anatomy. The engine calls these inside the operation's transaction.
+/// </summary>
+public class EntityRules
+{
+    /// <summary>
+    /// Fills defaults and checks the merged values of an entity about to be written.
+    /// <paramref name="previous"/> is null on create.
+    /// </summary>
+    public virtual Task PrepareAsync(WriteContext context, JsonObject values, JsonObject? previous) => Task.CompletedTask;
+
+    /// <summary>Runs after the row is written (derived data of the type).</summary>
+    public virtual Task AfterWriteAsync(WriteContext context, Guid id, JsonObject values, JsonObject? previous) => Task.CompletedTask;
+
+    /// <summary>Runs before the row is deleted: checks, and rows the database would not cascade.</summary>
+    public virtual Task BeforeDeleteAsync(WriteContext context, Guid id, bool force) => Task.CompletedTask;
+}
+
+/// <summary>Everything an operation's rules may use: the open connection of the batch, the project, the user.</summary>
+public sealed record WriteContext(NpgsqlConnection Connection, ProjectContext Project, string UserName, bool Force, CancellationToken CancellationToken);

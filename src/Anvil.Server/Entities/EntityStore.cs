@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Npgsql;
+
+namespace Anvil.Server.Entities;
+
+/// <summary>
+/// Reads and writes of entity rows, generic over the definitions. Runs on the caller's connection,
+/// inside a transaction whose search path points at the project.
+/// </summary>
+public static class EntityStore
+{
+    /// <summary>Entities as the API returns them, through the definition's SELECT and a WHERE on <c>e</c>.</summary>
+    public static async Task<List<JsonObject>> QueryAsync(NpgsqlConnection connection, EntityDefinition definition, ProjectContext project,
+        string where, IEnumerable<(string Name, object Value)> parameters, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"{definition.Select}\nWHERE {where}", connection);
+        command.Parameters.AddWithValue("inheritedByRoots", project.InheritedByRoots.ToJsonString());
+        foreach (var (name, value) in parameters)
+            command.Parameters.AddWithValue(name, value);
+        var rows = await JsonRows.ReadAsync(command, cancellationToken);
+        foreach (var row in rows)
+            if (row["ownAttrib"] is JsonObject own)
+                row["ownAttrib"] = new JsonArray([.. own.Select(p => (JsonNode?)p.Key)]);
+        return rows;
+    }
+
+    public static async Task<JsonObject?> GetAsync(NpgsqlConnection connection, EntityDefinition definition, ProjectContext project, Guid id, CancellationToken cancellationToken) =>
+        (await QueryAsync(connection, definition, project, "e.id = @id", [("id", id)], cancellationToken)).SingleOrDefault();
+
+    /// <summary>The stored values of one entity (own attributes, no derived fields), locked for the rest of the transaction.</summary>
+    public static async Task<JsonObject?> LockAsync(NpgsqlConnection connection, EntityDefinition definition, Guid id, CancellationToken cancellationToken)
+    {
+        var columns = string.Join(", ", definition.AllFields.Select(f => $"{f.Column} AS \"{f.Name}\""));
+        await using var command = new NpgsqlCommand(
+            $"SELECT id, {columns}, attrib, updated_at AS \"updatedAt\" FROM {definition.Table} WHERE id = @id FOR UPDATE", connection);
+        command.Parameters.AddWithValue("id", id);
+        return (await JsonRows.ReadAsync(command, cancellationToken)).SingleOrDefault();
+    }
+
+    public static async Task InsertAsync(NpgsqlConnection connection, EntityDefinition definition, Guid id, JsonObject values, string userName, CancellationToken cancellationToken)
+    {
+        var fields = definition.AllFields.Where(f => values.ContainsKey(f.Name)).ToList();
+        var columns = fields.Select(f => f.Column).Concat(["attrib"]).ToList();
+        var setsCreator = !columns.Contains("created_by");
+        if (setsCreator)
+            columns.AddRange(["created_by", "updated_by"]);
+        var placeholders = fields.Select((_, i) => $"@p{i}").Concat(["@attrib"]).Concat(setsCreator ? ["@user", "@user"] : []);
+        await using var command = new NpgsqlCommand(
+            $"INSERT INTO {definition.Table} (id, {string.Join(", ", columns)}) VALUES (@id, {string.Join(", ", placeholders)})", connection);
+        command.Parameters.AddWithValue("id", id);
+        AddFieldParameters(command, fields, values);
+        command.Parameters.AddWithValue("attrib", NpgsqlTypes.NpgsqlDbType.Jsonb, (values["attrib"] ?? new JsonObject()).ToJsonString());
+        command.Parameters.AddWithValue("user", userName);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Writes the changed fields (API names; <c>attrib</c> included) and stamps the update.</summary>
+    public static async Task UpdateAsync(NpgsqlConnection connection, EntityDefinition definition, Guid id, JsonObject values, IReadOnlyCollection<string> changed, string userName, CancellationToken cancellationToken)
+    {
+        var fields = definition.AllFields.Where(f => changed.Contains(f.Name)).ToList();
+        var sets = fields.Select((f, i) => $"{f.Column} = @p{i}").ToList();
+        if (changed.Contains("attrib"))
+            sets.Add("attrib = @attrib");
+        if (!fields.Any(f => f.Column == "updated_by"))
+            sets.Add("updated_by = @user");
+        sets.Add("updated_at = now()");
+        await using var command = new NpgsqlCommand($"UPDATE {definition.Table} SET {string.Join(", ", sets)} WHERE id = @id", connection);
+        command.Parameters.AddWithValue("id", id);
+        AddFieldParameters(command, fields, values);
+        command.Parameters.AddWithValue("attrib", NpgsqlTypes.NpgsqlDbType.Jsonb, (values["attrib"] ?? new JsonObject()).ToJsonString());
+        command.Parameters.AddWithValue("user", userName);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public static async Task DeleteAsync(NpgsqlConnection connection, EntityDefinition definition, Guid id, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"""
+            DELETE FROM {definition.Table} WHERE id = @id;
+            DELETE FROM links WHERE input_id = @id OR output_id = @id;
+            """, connection);
+        command.Parameters.AddWithValue("id", id);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>An entity's version for If-Match: changes whenever the entity is written.</summary>
+    public static string ETag(JsonObject entity) =>
+        $"\"{DateTimeOffset.Parse(entity["updatedAt"]!.GetValue<string>(), CultureInfo.InvariantCulture).UtcTicks:x}\"";
+
+    static void AddFieldParameters(NpgsqlCommand command, List<EntityField> fields, JsonObject values)
+    {
+        for (var i = 0; i < fields.Count; i++)
+            command.Parameters.Add(new NpgsqlParameter($"p{i}", fields[i].DbType) { Value = fields[i].ToColumn(values[fields[i].Name]) });
+    }
+}

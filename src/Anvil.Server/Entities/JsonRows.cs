@@ -1,0 +1,55 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Anvil.Server.Hosting;
+using Npgsql;
+
+namespace Anvil.Server.Entities;
+
+/// <summary>
+/// Reads rows as AYON's JSON: each column under its alias, nulls omitted, ids as 32-hex,
+/// timestamps with offset and microseconds, jsonb as JSON.
+/// </summary>
+public static class JsonRows
+{
+    public static async Task<List<JsonObject>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var rows = new List<JsonObject>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            rows.Add(Read(reader));
+        return rows;
+    }
+
+    public static JsonObject Read(DbDataReader reader)
+    {
+        var row = new JsonObject();
+        for (var i = 0; i < reader.FieldCount; i++)
+        {
+            if (reader.IsDBNull(i))
+                continue;
+            row[reader.GetName(i)] = ToJson(reader, i);
+        }
+        return row;
+    }
+
+    static JsonNode? ToJson(DbDataReader reader, int ordinal)
+    {
+        var typeName = reader.GetDataTypeName(ordinal);
+        if (typeName is "jsonb" or "json")
+            return JsonNode.Parse(reader.GetString(ordinal));
+        return reader.GetValue(ordinal) switch
+        {
+            Guid id => id.ToString("N"),
+            DateTime time => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)).ToString(TimestampConverter.Format, CultureInfo.InvariantCulture),
+            DateTimeOffset time => time.ToUniversalTime().ToString(TimestampConverter.Format, CultureInfo.InvariantCulture),
+            string[] texts => new JsonArray([.. texts.Select(t => (JsonNode?)t)]),
+            string text => text,
+            bool flag => flag,
+            int number => number,
+            long number => number,
+            double number => number,
+            var other => JsonValue.Create(other.ToString()),
+        };
+    }
+}

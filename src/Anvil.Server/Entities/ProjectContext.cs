@@ -1,0 +1,75 @@
+using System.Text.Json.Nodes;
+using Anvil.Server.Data;
+using Anvil.Server.Features.Attributes;
+using Anvil.Server.Hosting;
+using Dapper;
+using Npgsql;
+
+namespace Anvil.Server.Entities;
+
+/// <summary>One status of the project anatomy, with the entity types it applies to.</summary>
+public sealed record StatusInfo(string Name, IReadOnlyList<string> Scope);
+
+/// <summary>
+/// What a batch of operations needs to know about its project, read once per batch inside its
+/// transaction: the anatomy lists, the project's attributes and the attribute library.
+/// </summary>
+public sealed class ProjectContext
+{
+    public required string Name { get; init; }
+    public required IReadOnlyList<string> FolderTypes { get; init; }
+    public required IReadOnlyList<string> TaskTypes { get; init; }
+    public required IReadOnlyList<StatusInfo> Statuses { get; init; }
+    public required IReadOnlyList<AttributeDefinition> Attributes { get; init; }
+
+    /// <summary>What root folders inherit: project-scope defaults and the project's own values, inheritable keys only.</summary>
+    public required JsonObject InheritedByRoots { get; init; }
+
+    public string[] PrivateAttributes => [.. Attributes.Where(a => !a.Inherit).Select(a => a.Name).Distinct()];
+
+    public IReadOnlyList<AttributeDefinition> AttributesOf(string entityType) => [.. Attributes.Where(a => a.InScope(entityType))];
+
+    /// <summary>AYON's default: the first status whose scope names the type, else the first status.</summary>
+    public string DefaultStatus(string entityType) =>
+        (Statuses.FirstOrDefault(s => s.Scope.Count == 0 || s.Scope.Contains(entityType)) ?? Statuses.FirstOrDefault())?.Name
+        ?? throw new Conflict($"Project {Name} has no statuses");
+
+    /// <summary>The stored name of a project (URL names match case-insensitively), or 404.</summary>
+    public static async Task<string> ResolveNameAsync(NpgsqlConnection connection, string projectName, CancellationToken cancellationToken)
+    {
+        var name = ProjectSchema.IsValidName(projectName)
+            ? await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+                "SELECT name FROM public.projects WHERE lower(name) = lower(@projectName)", new { projectName }, cancellationToken: cancellationToken))
+            : null;
+        return name ?? throw new NotFound($"Project {projectName} not found");
+    }
+
+    /// <summary>Reads the context; the connection's search path must already point at the project.</summary>
+    public static async Task<ProjectContext> LoadAsync(NpgsqlConnection connection, string projectName, AttributeLibrary library, CancellationToken cancellationToken)
+    {
+        var attributes = await library.AllAsync(cancellationToken);
+        var projectAttrib = await connection.ExecuteScalarAsync<JsonObject>(new CommandDefinition(
+            "SELECT attrib FROM public.projects WHERE name = @projectName", new { projectName }, cancellationToken: cancellationToken)) ?? [];
+        var statuses = await connection.QueryAsync<(string Name, string Data)>(new CommandDefinition(
+            "SELECT name, data::text FROM statuses ORDER BY position", cancellationToken: cancellationToken));
+
+        var inherited = new JsonObject();
+        foreach (var attribute in attributes.Where(a => a.Inherit && a.InScope("project")))
+        {
+            var value = projectAttrib[attribute.Name] ?? attribute.Data["default"];
+            if (value is not null)
+                inherited[attribute.Name] = value.DeepClone();
+        }
+
+        return new ProjectContext
+        {
+            Name = projectName,
+            FolderTypes = [.. await connection.QueryAsync<string>(new CommandDefinition("SELECT name FROM folder_types ORDER BY position", cancellationToken: cancellationToken))],
+            TaskTypes = [.. await connection.QueryAsync<string>(new CommandDefinition("SELECT name FROM task_types ORDER BY position", cancellationToken: cancellationToken))],
+            Statuses = [.. statuses.Select(s => new StatusInfo(s.Name,
+                JsonNode.Parse(s.Data)?["scope"] is JsonArray scope ? [.. scope.Select(x => x!.GetValue<string>())] : []))],
+            Attributes = attributes,
+            InheritedByRoots = inherited,
+        };
+    }
+}

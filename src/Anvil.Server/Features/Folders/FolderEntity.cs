@@ -1,0 +1,113 @@
+using System.Text.Json.Nodes;
+using Anvil.Server.Entities;
+using Anvil.Server.Hosting;
+using Dapper;
+
+namespace Anvil.Server.Features.Folders;
+
+/// <summary>A node of the project tree: asset, shot, sequence, episode, library folder.</summary>
+public static class FolderEntity
+{
+    public static EntityDefinition Definition { get; } = new()
+    {
+        Type = "folder",
+        Plural = "folders",
+        Fields =
+        [
+            new("name", "name", FieldKind.Text) { Required = true },
+            new("label", "label", FieldKind.Text) { Nullable = true },
+            new("folderType", "folder_type", FieldKind.Text),
+            new("parentId", "parent_id", FieldKind.Id) { Nullable = true },
+            new("thumbnailId", "thumbnail_id", FieldKind.Id) { Nullable = true },
+        ],
+        ParentField = new("parentId", "parent_id", FieldKind.Id) { Nullable = true },
+        ParentType = "folder",
+        DuplicateMessage = "A folder of that name already exists under the same parent",
+        Rules = new FolderRules(),
+        Select = """
+            SELECT e.id, e.name, e.label, e.folder_type AS "folderType", e.parent_id AS "parentId",
+                   e.thumbnail_id AS "thumbnailId", e.status, e.tags, e.active, e.data,
+                   COALESCE(p.exported_attrib, @inheritedByRoots::jsonb) || e.attrib AS attrib,
+                   e.attrib AS "ownAttrib",
+                   '/' || e.path AS path,
+                   COALESCE(string_to_array(p.path, '/'), '{}') AS parents,
+                   EXISTS (SELECT FROM folders c WHERE c.parent_id = e.id) AS "hasChildren",
+                   EXISTS (SELECT FROM tasks t WHERE t.folder_id = e.id) AS "hasTasks",
+                   EXISTS (SELECT FROM products pr WHERE pr.folder_id = e.id) AS "hasProducts",
+                   EXISTS (SELECT FROM folders d
+                           JOIN products pr ON pr.folder_id = d.id
+                           JOIN versions v ON v.product_id = pr.id
+                           WHERE d.id = e.id OR starts_with(d.path, e.path || '/')) AS "hasVersions",
+                   e.created_by AS "createdBy", e.updated_by AS "updatedBy",
+                   e.created_at AS "createdAt", e.updated_at AS "updatedAt"
+            FROM folders e
+            LEFT JOIN folders p ON p.id = e.parent_id
+            """,
+    };
+}
+
+/// <summary>Folder types from the anatomy, no cycles, protected published paths, and the derived tree data.</summary>
+sealed class FolderRules : EntityRules
+{
+    public override async Task PrepareAsync(WriteContext context, JsonObject values, JsonObject? previous)
+    {
+        values["folderType"] ??= context.Project.FolderTypes.FirstOrDefault()
+            ?? throw new Conflict($"Project {context.Project.Name} has no folder types");
+        var folderType = values["folderType"]!.GetValue<string>();
+        if (!context.Project.FolderTypes.Contains(folderType))
+            throw BadRequest.Field("folderType", $"'{folderType}' is not a folder type of project {context.Project.Name}");
+        if (previous is null)
+            return;
+
+        var id = Guid.Parse(previous["id"]!.GetValue<string>());
+        if (values["parentId"]?.GetValue<string>() is { } parentText && Changed(values, previous, "parentId"))
+        {
+            var parentId = Guid.Parse(parentText);
+            var isOwnDescendant = parentId == id || await context.Connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
+                SELECT starts_with(p.path || '/', f.path || '/')
+                FROM folders f, folders p
+                WHERE f.id = @id AND p.id = @parentId
+                """, new { id, parentId }, cancellationToken: context.CancellationToken));
+            if (isOwnDescendant)
+                throw BadRequest.Field("parentId", "a folder cannot be moved under itself or one of its descendants");
+        }
+        if (!context.Force && (Changed(values, previous, "name") || Changed(values, previous, "parentId") || Changed(values, previous, "folderType"))
+            && await HasVersionsAsync(context, id))
+            throw new Forbidden("The folder or one of its descendants has published versions: renaming, moving or retyping it needs force");
+    }
+
+    public override Task AfterWriteAsync(WriteContext context, Guid id, JsonObject values, JsonObject? previous) =>
+        previous is null || Changed(values, previous, "name") || Changed(values, previous, "parentId") || Changed(values, previous, "attrib")
+            ? FolderTree.RefreshSubtreeAsync(context, id)
+            : Task.CompletedTask;
+
+    public override async Task BeforeDeleteAsync(WriteContext context, Guid id, bool force)
+    {
+        var productIds = (await context.Connection.QueryAsync<Guid>(new CommandDefinition("""
+            SELECT pr.id
+            FROM folders root
+            JOIN folders d ON d.id = root.id OR starts_with(d.path, root.path || '/')
+            JOIN products pr ON pr.folder_id = d.id
+            WHERE root.id = @id
+            """, new { id }, cancellationToken: context.CancellationToken))).ToArray();
+        if (productIds.Length == 0)
+            return;
+        if (!force)
+            throw new Conflict($"The folder or one of its descendants holds {productIds.Length} product(s); delete them first, or delete with force", "delete-folder-with-products");
+        await context.Connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM products WHERE id = ANY(@productIds)", new { productIds }, cancellationToken: context.CancellationToken));
+    }
+
+    static Task<bool> HasVersionsAsync(WriteContext context, Guid id) =>
+        context.Connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
+            SELECT EXISTS (
+                SELECT FROM folders root
+                JOIN folders d ON d.id = root.id OR starts_with(d.path, root.path || '/')
+                JOIN products pr ON pr.folder_id = d.id
+                JOIN versions v ON v.product_id = pr.id
+                WHERE root.id = @id)
+            """, new { id }, cancellationToken: context.CancellationToken));
+
+    static bool Changed(JsonObject values, JsonObject previous, string field) =>
+        !JsonNode.DeepEquals(values[field], previous[field]);
+}

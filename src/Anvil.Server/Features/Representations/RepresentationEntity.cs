@@ -1,0 +1,74 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Anvil.Server.Entities;
+using Anvil.Server.Hosting;
+
+namespace Anvil.Server.Features.Representations;
+
+/// <summary>The files of a version in one form (exr sequence, mov, abc...).</summary>
+public static class RepresentationEntity
+{
+    public static EntityDefinition Definition { get; } = new()
+    {
+        Type = "representation",
+        Plural = "representations",
+        Fields =
+        [
+            new("name", "name", FieldKind.Text) { Required = true },
+            new("versionId", "version_id", FieldKind.Id) { Required = true },
+            new("files", "files", FieldKind.JsonList),
+            new("traits", "traits", FieldKind.JsonObject) { Nullable = true },
+        ],
+        ParentField = new("versionId", "version_id", FieldKind.Id),
+        ParentType = "version",
+        DuplicateMessage = "A representation of that name already exists in the version",
+        Rules = new RepresentationRules(),
+        Select = """
+            SELECT e.id, e.name, e.version_id AS "versionId", e.files, e.traits,
+                   e.status, e.tags, e.active, e.data,
+                   e.attrib, e.attrib AS "ownAttrib",
+                   '/' || f.path || '/' || p.name || '/' ||
+                       CASE WHEN v.version < 0 THEN 'HERO' ELSE 'v' || lpad(v.version::text, 3, '0') END || '/' || e.name AS path,
+                   string_to_array(f.path, '/') || p.name ||
+                       CASE WHEN v.version < 0 THEN 'HERO' ELSE 'v' || lpad(v.version::text, 3, '0') END AS parents,
+                   e.created_by AS "createdBy", e.updated_by AS "updatedBy",
+                   e.created_at AS "createdAt", e.updated_at AS "updatedAt"
+            FROM representations e
+            JOIN versions v ON v.id = e.version_id
+            JOIN products p ON p.id = v.product_id
+            JOIN folders f ON f.id = p.folder_id
+            """,
+    };
+}
+
+/// <summary>Each file names an id (unique in the representation) and a path; sizes and hashes are checked by type.</summary>
+sealed class RepresentationRules : EntityRules
+{
+    static readonly string[] HashTypes = ["md5", "sha1", "sha256", "op3"];
+
+    public override Task PrepareAsync(WriteContext context, JsonObject values, JsonObject? previous)
+    {
+        var files = values["files"] as JsonArray ?? [];
+        var ids = new HashSet<string>();
+        for (var i = 0; i < files.Count; i++)
+        {
+            var field = $"files.{i}";
+            if (files[i] is not JsonObject file)
+                throw BadRequest.Field(field, "must be an object");
+            if (file["id"]?.GetValueKind() != JsonValueKind.String || !Guid.TryParse(file["id"]!.GetValue<string>(), out _))
+                throw BadRequest.Field($"{field}.id", "must be a 32-character hexadecimal id");
+            if (!ids.Add(file["id"]!.GetValue<string>()))
+                throw BadRequest.Field($"{field}.id", "two files of the representation share this id");
+            if (file["path"]?.GetValueKind() != JsonValueKind.String)
+                throw BadRequest.Field($"{field}.path", "must be a string");
+            if (file["size"] is { } size && (size.GetValueKind() != JsonValueKind.Number || size.GetValue<double>() < 0))
+                throw BadRequest.Field($"{field}.size", "must be a non-negative number");
+            file["size"] ??= 0;
+            file["hashType"] ??= "md5";
+            if (file["hashType"]!.GetValueKind() != JsonValueKind.String || !HashTypes.Contains(file["hashType"]!.GetValue<string>()))
+                throw BadRequest.Field($"{field}.hashType", "must be one of md5, sha1, sha256, op3");
+        }
+        values["files"] = files;
+        return Task.CompletedTask;
+    }
+}
