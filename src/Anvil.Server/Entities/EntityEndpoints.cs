@@ -39,12 +39,8 @@ public static class EntityEndpoints
     static async Task<JsonObject> GetAsync(EntityDefinition definition, string projectName, string id, HttpContext http, Db db, AttributeLibrary attributes)
     {
         var entityId = Guid.TryParse(id, out var parsed) ? parsed : throw NotFound.Entity(definition.Type, id);
-        await using var connection = await db.OpenAsync(http.RequestAborted);
-        await using var transaction = await connection.BeginTransactionAsync(http.RequestAborted);
-        var name = await ProjectContext.ResolveNameAsync(connection, projectName, http.RequestAborted);
-        await ProjectSchema.UseAsync(connection, name, http.RequestAborted);
-        var project = await ProjectContext.LoadAsync(connection, name, attributes, http.RequestAborted);
-        var entity = await EntityStore.GetAsync(connection, definition, project, entityId, http.RequestAborted)
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
+        var entity = await EntityStore.GetAsync(session.Connection, definition, session.Project, entityId, http.RequestAborted)
             ?? throw NotFound.Entity(definition.Type, id);
         http.Response.Headers.ETag = EntityStore.ETag(entity);
         return entity;

@@ -1,11 +1,12 @@
 using Anvil.Server.Data;
-using Anvil.Server.Features.Anatomy;
 using Anvil.Server.Entities;
 using Anvil.Server.Entities.Operations;
+using Anvil.Server.Features.Anatomy;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Info;
 using Anvil.Server.Features.Projects;
+using Anvil.Server.Features.Thumbnails;
 using Anvil.Server.Features.Users;
 using Anvil.Server.GraphQL;
 using Anvil.Server.Messaging;
@@ -86,6 +87,7 @@ public static class AnvilHost
         api.MapProjectEndpoints();
         api.MapEntityEndpoints();
         api.MapOperationsEndpoints();
+        api.MapThumbnailEndpoints();
 
         var openApi = root.MapOpenApi("/openapi.json");
         var docs = root.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi.json").WithTitle("Anvil API"));

@@ -22,11 +22,8 @@ public sealed class OperationsPipeline(Db db, AttributeLibrary attributes, Event
     public async Task<OperationsResponse> RunAsync(string projectName, Writer writer, IReadOnlyList<OperationRequest> operations, bool canFail, CancellationToken cancellationToken)
     {
         CheckBatch(operations);
-        await using var connection = await db.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var name = await ProjectContext.ResolveNameAsync(connection, projectName, cancellationToken);
-        await ProjectSchema.UseAsync(connection, name, cancellationToken);
-        var project = await ProjectContext.LoadAsync(connection, name, attributes, cancellationToken);
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, cancellationToken);
+        var (connection, transaction, project) = (session.Connection, session.Transaction, session.Project);
 
         var results = new List<OperationResult>();
         foreach (var operation in operations)

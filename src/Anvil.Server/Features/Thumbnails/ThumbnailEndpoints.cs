@@ -1,0 +1,165 @@
+using System.Text.Json.Nodes;
+using Anvil.Server.Data;
+using Anvil.Server.Entities;
+using Anvil.Server.Entities.Operations;
+using Anvil.Server.Features.Attributes;
+using Anvil.Server.Features.Auth;
+using Anvil.Server.Hosting;
+using Dapper;
+
+namespace Anvil.Server.Features.Thumbnails;
+
+/// <summary>
+/// Thumbnails: PNG or JPEG bodies (recognised by their bytes, whatever the Content-Type says),
+/// stored in the project and returned byte for byte with <c>X-Thumbnail-Id</c> and <c>Content-Length</c>.
+/// </summary>
+public static class ThumbnailEndpoints
+{
+    /// <summary>Thumbnails are small previews; a larger body is refused rather than buffered.</summary>
+    const int MaxBytes = 16 * 1024 * 1024;
+
+    static readonly string[] EntityPlurals = ["folders", "tasks", "versions", "workfiles"];
+
+    /// <summary>The 1×1 transparent PNG answered (203) when an entity has no thumbnail.</summary>
+    static readonly byte[] Placeholder = Convert.FromBase64String(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==");
+
+    public static void MapThumbnailEndpoints(this RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/projects/{projectName}").WithTags("Thumbnails");
+        group.MapPost("/thumbnails", CreateAsync).WithName("create_thumbnail")
+            .WithSummary("Store a PNG or JPEG image; answers its id.");
+        group.MapPut("/thumbnails/{thumbnailId}", ReplaceAsync).WithName("update_thumbnail")
+            .WithSummary("Store an image under the given id, replacing what was there.");
+        group.MapGet("/thumbnails/{thumbnailId}", GetAsync).WithName("get_thumbnail")
+            .WithSummary("A stored image, byte for byte.");
+        foreach (var plural in EntityPlurals)
+        {
+            var type = EntityRegistry.All.Single(d => d.Plural == plural).Type;
+            group.MapGet($"/{plural}/{{id}}/thumbnail", (string projectName, string id, HttpContext http, Db db, AttributeLibrary attributes, string placeholder = "empty") =>
+                    GetForEntityAsync(plural, projectName, id, placeholder, http, db, attributes))
+                .WithName($"get_{type}_thumbnail").WithSummary($"The thumbnail of a {type}, with AYON's fallbacks.");
+            group.MapPost($"/{plural}/{{id}}/thumbnail", (string projectName, string id, HttpContext http, CurrentUser user, Db db, AttributeLibrary attributes, OperationsPipeline pipeline) =>
+                    CreateForEntityAsync(type, projectName, id, http, user, db, attributes, pipeline))
+                .WithName($"create_{type}_thumbnail").WithSummary($"Store an image and make it the {type}'s thumbnail.");
+        }
+    }
+
+    static async Task<IResult> CreateAsync(string projectName, HttpContext http, Db db, AttributeLibrary attributes)
+    {
+        var id = Guid.CreateVersion7();
+        await StoreAsync(projectName, id, http, db, attributes);
+        return Results.Json(new EntityIdResponse(id.ToString("N")), AyonJson.Options, statusCode: 201);
+    }
+
+    static async Task<IResult> ReplaceAsync(string projectName, string thumbnailId, HttpContext http, Db db, AttributeLibrary attributes)
+    {
+        var id = Guid.TryParse(thumbnailId, out var parsed) ? parsed : throw BadRequest.Field("thumbnailId", "must be a 32-character hexadecimal id");
+        await StoreAsync(projectName, id, http, db, attributes);
+        return Results.NoContent();
+    }
+
+    static async Task<IResult> CreateForEntityAsync(string type, string projectName, string entityId, HttpContext http, CurrentUser user, Db db,
+        AttributeLibrary attributes, OperationsPipeline pipeline)
+    {
+        var id = Guid.CreateVersion7();
+        await StoreAsync(projectName, id, http, db, attributes);
+        var operation = new OperationRequest { Type = "update", EntityType = type, EntityId = entityId, Data = new JsonObject { ["thumbnailId"] = id.ToString("N") } };
+        var result = (await pipeline.RunAsync(projectName, OperationsEndpoints.WriterOf(user, http), [operation], canFail: false, http.RequestAborted)).Operations[0];
+        if (!result.Success)
+            throw new AyonError(result.Status, result.Detail ?? "Could not assign the thumbnail", result.ErrorCode);
+        return Results.Json(new EntityIdResponse(id.ToString("N")), AyonJson.Options, statusCode: 201);
+    }
+
+    static async Task<IResult> GetAsync(string projectName, string thumbnailId, HttpContext http, Db db, AttributeLibrary attributes)
+    {
+        var id = Guid.TryParse(thumbnailId, out var parsed) ? parsed : throw new NotFound($"Thumbnail {thumbnailId} not found");
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
+        return await ImageAsync(session, id, http) ?? throw new NotFound($"Thumbnail {thumbnailId} not found");
+    }
+
+    static async Task<IResult> GetForEntityAsync(string plural, string projectName, string entityId, string placeholder, HttpContext http, Db db, AttributeLibrary attributes)
+    {
+        var id = Guid.TryParse(entityId, out var parsed) ? parsed : throw new NotFound($"{plural} {entityId} not found");
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
+        var thumbnailId = await session.Connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(ResolveSql(plural), new { id }, cancellationToken: http.RequestAborted));
+        if (thumbnailId is { } found && await ImageAsync(session, found, http) is { } image)
+            return image;
+        if (placeholder == "none")
+            throw new NotFound("The entity has no thumbnail");
+        http.Response.Headers.CacheControl = "no-cache";
+        http.Response.StatusCode = 203;
+        return Results.Bytes(Placeholder, "image/png");
+    }
+
+    /// <summary>
+    /// An entity's own thumbnail, else (folders and tasks) the newest thumbnail among the versions
+    /// published in it, as AYON falls back.
+    /// </summary>
+    static string ResolveSql(string plural) => plural switch
+    {
+        "folders" => """
+            SELECT COALESCE(f.thumbnail_id, (
+                SELECT v.thumbnail_id FROM products p JOIN versions v ON v.product_id = p.id
+                WHERE p.folder_id = f.id AND v.thumbnail_id IS NOT NULL
+                ORDER BY v.created_at DESC LIMIT 1))
+            FROM folders f WHERE f.id = @id
+            """,
+        "tasks" => """
+            SELECT COALESCE(t.thumbnail_id, (
+                SELECT v.thumbnail_id FROM versions v
+                WHERE v.task_id = t.id AND v.thumbnail_id IS NOT NULL
+                ORDER BY v.created_at DESC LIMIT 1))
+            FROM tasks t WHERE t.id = @id
+            """,
+        _ => $"SELECT thumbnail_id FROM {plural} WHERE id = @id",
+    };
+
+    static async Task<IResult?> ImageAsync(ProjectSession session, Guid id, HttpContext http)
+    {
+        var row = await session.Connection.QuerySingleOrDefaultAsync<(string Mime, byte[] Data)?>(new CommandDefinition(
+            "SELECT mime, data FROM thumbnails WHERE id = @id", new { id }, cancellationToken: http.RequestAborted));
+        if (row is not { } image)
+            return null;
+        http.Response.Headers["X-Thumbnail-Id"] = id.ToString("N");
+        // A thumbnail id names fixed bytes (replacing an entity's thumbnail gives it a new id), so caches may keep it.
+        http.Response.Headers.CacheControl = "private, max-age=86400";
+        http.Response.Headers.ETag = $"\"{id:N}\"";
+        return Results.Bytes(image.Data, image.Mime);
+    }
+
+    static async Task StoreAsync(string projectName, Guid id, HttpContext http, Db db, AttributeLibrary attributes)
+    {
+        var bytes = await ReadBodyAsync(http);
+        var mime = Sniff(bytes) ?? throw new UnsupportedMediaType("A thumbnail must be a PNG or JPEG image");
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
+        await session.Connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO thumbnails (id, mime, data, meta)
+            VALUES (@id, @mime, @bytes, jsonb_build_object('size', @size, 'author', @author))
+            ON CONFLICT (id) DO UPDATE SET mime = EXCLUDED.mime, data = EXCLUDED.data, meta = EXCLUDED.meta, created_at = now()
+            """, new { id, mime, bytes, size = bytes.Length, author = CurrentUser.Of(http)?.Name }, cancellationToken: http.RequestAborted));
+        await session.CommitAsync(http.RequestAborted);
+    }
+
+    static async Task<byte[]> ReadBodyAsync(HttpContext http)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > MaxBytes)
+                throw new AyonError(413, $"A thumbnail may not exceed {MaxBytes / (1024 * 1024)} MiB");
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>The image type by its first bytes: the client's Content-Type cannot be trusted (it sends application/json at times).</summary>
+    static string? Sniff(byte[] bytes) => bytes switch
+    {
+        [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, ..] => "image/png",
+        [0xFF, 0xD8, 0xFF, ..] => "image/jpeg",
+        _ => null,
+    };
+}
