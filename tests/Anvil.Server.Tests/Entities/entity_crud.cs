@@ -79,6 +79,7 @@ public sealed class entity_crud(AnvilApp app) : IClassFixture<AnvilApp>
         var expected = type switch
         {
             "version" => "Pending review",
+            "representation" => "Omitted",
             _ => "Not ready",
         };
 

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
+using Anvil.Server.Entities;
+using Anvil.Server.Features.Folders;
 using Anvil.Server.Features.Anatomy;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
@@ -267,6 +269,8 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
         if (statuses is not null) { await ProjectLists.SaveStatusesAsync(connection, statuses, cancellationToken); changed.Add("statuses"); }
         if (tags is not null) { await ProjectLists.SaveTagsAsync(connection, tags, cancellationToken); changed.Add("tags"); }
         if (linkTypes is not null) { await ProjectLists.SaveLinkTypesAsync(connection, linkTypes, cancellationToken); changed.Add("link_types"); }
+        if (attribPatch is not null)
+            await FolderTree.RefreshProjectAsync(connection, await ProjectContext.LoadAsync(connection, name, attributes, cancellationToken), cancellationToken);
 
         foreach (var part in changed)
             await DispatchAsync(connection, $"entity.project.{part}_changed", name, user, $"Project {name} {part.Replace('_', ' ')} changed", cancellationToken);
@@ -291,6 +295,7 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
         await ProjectLists.SaveStatusesAsync(connection, anatomy.Statuses, cancellationToken);
         await ProjectLists.SaveTagsAsync(connection, anatomy.Tags, cancellationToken);
         await ProjectLists.SaveLinkTypesAsync(connection, anatomy.LinkTypes, cancellationToken);
+        await FolderTree.RefreshProjectAsync(connection, await ProjectContext.LoadAsync(connection, project.Name, attributes, cancellationToken), cancellationToken);
         await DispatchAsync(connection, "entity.project.changed", project.Name, user, $"Project {project.Name} anatomy changed", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }

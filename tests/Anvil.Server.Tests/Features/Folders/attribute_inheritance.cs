@@ -86,4 +86,20 @@ public sealed class attribute_inheritance(AnvilApp app) : IClassFixture<AnvilApp
         Assert.Equal("the sequence", parent["attrib"]!["description"]!.GetValue<string>());
         Assert.Null(child["attrib"]!["description"]);
     }
+
+    [Fact]
+    public async Task a_change_of_the_project_attributes_reaches_every_folder_and_task()
+    {
+        var api = app.Service();
+        var build = new EntityBuilder(api, await TestProjects.CreateAsync(app));
+        var seq = await build.FolderAsync();
+        var shot = await build.FolderAsync(seq);
+        var task = await build.TaskAsync(shot);
+
+        await api.PatchAsync($"/api/projects/{build.Project}", new { attrib = new { resolutionWidth = 4096 } }, expect: 204);
+
+        Assert.Equal(4096, (await api.GetAsync($"/api/projects/{build.Project}/folders/{seq}"))["attrib"]!["resolutionWidth"]!.GetValue<int>());
+        Assert.Equal(4096, (await api.GetAsync($"/api/projects/{build.Project}/folders/{shot}"))["attrib"]!["resolutionWidth"]!.GetValue<int>());
+        Assert.Equal(4096, (await api.GetAsync($"/api/projects/{build.Project}/tasks/{task}"))["attrib"]!["resolutionWidth"]!.GetValue<int>());
+    }
 }
