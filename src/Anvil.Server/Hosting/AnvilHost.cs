@@ -5,6 +5,7 @@ using Anvil.Server.Features.Anatomy;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Info;
+using Anvil.Server.Features.Links;
 using Anvil.Server.Features.Projects;
 using Anvil.Server.Features.Thumbnails;
 using Anvil.Server.Features.Users;
@@ -88,6 +89,7 @@ public static class AnvilHost
         api.MapEntityEndpoints();
         api.MapOperationsEndpoints();
         api.MapThumbnailEndpoints();
+        api.MapLinkEndpoints();
 
         var openApi = root.MapOpenApi("/openapi.json");
         var docs = root.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi.json").WithTitle("Anvil API"));
