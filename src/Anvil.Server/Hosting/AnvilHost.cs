@@ -4,6 +4,7 @@ using Anvil.Server.Entities.Operations;
 using Anvil.Server.Features.Anatomy;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
+using Anvil.Server.Features.Folders;
 using Anvil.Server.Features.Info;
 using Anvil.Server.Features.Links;
 using Anvil.Server.Features.Projects;
@@ -90,6 +91,8 @@ public static class AnvilHost
         api.MapOperationsEndpoints();
         api.MapThumbnailEndpoints();
         api.MapLinkEndpoints();
+        api.MapFolderEndpoints();
+        api.MapEntityStats();
 
         var openApi = root.MapOpenApi("/openapi.json");
         var docs = root.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi.json").WithTitle("Anvil API"));

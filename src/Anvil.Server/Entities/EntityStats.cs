@@ -1,0 +1,23 @@
+using System.Text.Json.Nodes;
+using Anvil.Server.Data;
+using Anvil.Server.Features.Attributes;
+using Npgsql;
+
+namespace Anvil.Server.Entities;
+
+/// <summary><c>GET /api/projects/{projectName}/stats</c>: how many entities of each type the project holds.</summary>
+public static class EntityStats
+{
+    public static void MapEntityStats(this RouteGroupBuilder api) =>
+        api.MapGet("/projects/{projectName}/stats", GetAsync).WithTags("Projects").WithName("get_project_stats")
+            .WithSummary("Entity counts of the project.");
+
+    static async Task<JsonObject> GetAsync(string projectName, HttpContext http, Db db, AttributeLibrary attributes)
+    {
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
+        var sql = "SELECT " + string.Join(", ", EntityRegistry.All.Select(d => $"(SELECT count(*) FROM {d.Table}) AS {d.Plural}"));
+        await using var command = new NpgsqlCommand(sql, session.Connection);
+        var counts = (await JsonRows.ReadAsync(command, http.RequestAborted)).Single();
+        return new JsonObject { ["counts"] = counts };
+    }
+}

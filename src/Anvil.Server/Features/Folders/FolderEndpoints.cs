@@ -1,0 +1,134 @@
+using System.Text.Json.Nodes;
+using Anvil.Server.Data;
+using Anvil.Server.Entities;
+using Anvil.Server.Features.Attributes;
+using Anvil.Server.Hosting;
+using Npgsql;
+
+namespace Anvil.Server.Features.Folders;
+
+/// <summary>A free-text folder search.</summary>
+public sealed record FolderSearchRequest
+{
+    /// <summary>Words that must all appear in the folder's name, label or path (case-insensitive); a comma separates alternatives.</summary>
+    public string? Search { get; init; }
+}
+
+public sealed record FolderSearchResponse(IReadOnlyList<string> FolderIds);
+
+/// <summary>The folder-only routes: the flat list, the nested hierarchy and the search.</summary>
+public static class FolderEndpoints
+{
+    /// <summary>One query for the whole tree: each folder with its task names; paths without the leading slash (AYON's list form).</summary>
+    const string ListSql = """
+        SELECT e.id, e.path, e.parent_id AS "parentId", e.name, e.label, e.folder_type AS "folderType",
+               e.status, e.tags, e.thumbnail_id AS "thumbnailId",
+               COALESCE(string_to_array(p.path, '/'), '{}') AS parents,
+               EXISTS (SELECT FROM folders c WHERE c.parent_id = e.id) AS "hasChildren",
+               COALESCE(t.names, '{}') <> '{}' AS "hasTasks",
+               COALESCE(t.names, '{}') AS "taskNames",
+               COALESCE(p.exported_attrib, @inheritedByRoots::jsonb) || e.attrib AS attrib,
+               e.attrib AS "ownAttrib",
+               e.created_at AS "createdAt", e.updated_at AS "updatedAt"
+        FROM folders e
+        LEFT JOIN folders p ON p.id = e.parent_id
+        LEFT JOIN LATERAL (SELECT array_agg(name ORDER BY name) AS names FROM tasks WHERE folder_id = e.id) t ON true
+        WHERE e.active
+        ORDER BY e.path
+        """;
+
+    public static void MapFolderEndpoints(this RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/projects/{projectName}").WithTags("folders");
+        group.MapGet("/folders", ListAsync).WithName("get_folder_list")
+            .WithSummary("Every active folder of the project, flat, in path order; attributes on request.");
+        group.MapGet("/hierarchy", HierarchyAsync).WithName("get_folder_hierarchy")
+            .WithSummary("The folder tree, nested; with types, a flat list of the folders of those types.");
+        group.MapPost("/folders/search", SearchAsync).WithName("search_folders")
+            .WithSummary("Ids of the folders whose name, label or path match the search.");
+    }
+
+    static async Task<JsonObject> ListAsync(string projectName, HttpContext http, Db db, AttributeLibrary attributes, bool attrib = false)
+    {
+        var folders = await ReadAsync(projectName, http, db, attributes);
+        foreach (var folder in folders)
+        {
+            var own = folder["ownAttrib"]!.AsObject();
+            folder["ownAttrib"] = new JsonArray([.. own.Select(p => (JsonNode?)p.Key)]);
+            if (!attrib)
+            {
+                folder.Remove("attrib");
+                folder.Remove("ownAttrib");
+            }
+        }
+        return new JsonObject { ["detail"] = $"{folders.Count} folders", ["folders"] = new JsonArray([.. folders]) };
+    }
+
+    static async Task<JsonObject> HierarchyAsync(string projectName, HttpContext http, Db db, AttributeLibrary attributes, string? types = null)
+    {
+        var folders = await ReadAsync(projectName, http, db, attributes);
+        foreach (var folder in folders)
+        {
+            folder.Remove("attrib");
+            folder.Remove("ownAttrib");
+        }
+        JsonArray hierarchy;
+        if (!string.IsNullOrWhiteSpace(types))
+        {
+            var wanted = types.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            hierarchy = new JsonArray([.. folders.Where(f => wanted.Contains(f["folderType"]!.GetValue<string>()))]);
+        }
+        else
+        {
+            // Paths sort parents before children, so each folder's parent is already placed.
+            var byId = new Dictionary<string, JsonObject>();
+            hierarchy = [];
+            foreach (var folder in folders)
+            {
+                folder["children"] = new JsonArray();
+                byId[folder["id"]!.GetValue<string>()] = folder;
+                var parentId = folder["parentId"]?.GetValue<string>();
+                if (parentId is not null && byId.TryGetValue(parentId, out var parent))
+                    parent["children"]!.AsArray().Add(folder);
+                else if (parentId is null)
+                    hierarchy.Add(folder);
+            }
+        }
+        return new JsonObject { ["detail"] = $"Hierarchy of {projectName}", ["projectName"] = projectName, ["hierarchy"] = hierarchy };
+    }
+
+    static async Task<FolderSearchResponse> SearchAsync(string projectName, FolderSearchRequest request, HttpContext http, Db db, AttributeLibrary attributes)
+    {
+        // "a b, c" → (a AND b) OR c, each word matched anywhere in name, label or path.
+        var groups = (request.Search ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(g => g.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(g => g.Length > 0).ToList();
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
+        var conditions = new List<string>();
+        await using var command = new NpgsqlCommand { Connection = session.Connection };
+        for (var g = 0; g < groups.Count; g++)
+        {
+            var words = new List<string>();
+            for (var w = 0; w < groups[g].Length; w++)
+            {
+                var name = $"w{g}_{w}";
+                command.Parameters.AddWithValue(name, "%" + groups[g][w].Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%");
+                words.Add($"(e.name ILIKE @{name} OR e.label ILIKE @{name} OR e.path ILIKE @{name})");
+            }
+            conditions.Add("(" + string.Join(" AND ", words) + ")");
+        }
+        command.CommandText = $"SELECT e.id FROM folders e WHERE e.active{(conditions.Count > 0 ? " AND (" + string.Join(" OR ", conditions) + ")" : "")} ORDER BY e.path";
+        var ids = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync(http.RequestAborted))
+            while (await reader.ReadAsync(http.RequestAborted))
+                ids.Add(reader.GetGuid(0).ToString("N"));
+        return new FolderSearchResponse(ids);
+    }
+
+    static async Task<List<JsonObject>> ReadAsync(string projectName, HttpContext http, Db db, AttributeLibrary attributes)
+    {
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
+        await using var command = new NpgsqlCommand(ListSql, session.Connection);
+        command.Parameters.AddWithValue("inheritedByRoots", session.Project.InheritedByRoots.ToJsonString());
+        return await JsonRows.ReadAsync(command, http.RequestAborted);
+    }
+}
