@@ -25,10 +25,17 @@ public static class OperationsEndpoints
             .WithSummary("The state and result of a background batch.");
     }
 
-    static Task<OperationsResponse> RunAsync(string projectName, OperationsRequest request, CurrentUser user, HttpContext http, OperationsPipeline pipeline) =>
-        pipeline.RunAsync(projectName, WriterOf(user, http), request.Operations, request.CanFail, http.RequestAborted);
+    static Task<OperationsResponse> RunAsync(string projectName, OperationsRequest request, CurrentUser user, HttpContext http, OperationsPipeline pipeline,
+        IdempotencyKeys idempotency) =>
+        idempotency.RunOnceAsync(http, user.Name, new { projectName, request }, () =>
+            pipeline.RunAsync(projectName, WriterOf(user, http), request.Operations, request.CanFail, http.RequestAborted));
 
-    static async Task<BackgroundOperationsResponse> RunInBackgroundAsync(string projectName, OperationsRequest request, CurrentUser user, HttpContext http,
+    static Task<BackgroundOperationsResponse> RunInBackgroundAsync(string projectName, OperationsRequest request, CurrentUser user, HttpContext http,
+        OperationsPipeline pipeline, Redis redis, IdempotencyKeys idempotency, ILogger<OperationsPipeline> logger) =>
+        idempotency.RunOnceAsync(http, user.Name, new { projectName, request, background = true }, () =>
+            RunBatchInBackgroundAsync(projectName, request, user, http, pipeline, redis, logger));
+
+    static async Task<BackgroundOperationsResponse> RunBatchInBackgroundAsync(string projectName, OperationsRequest request, CurrentUser user, HttpContext http,
         OperationsPipeline pipeline, Redis redis, ILogger<OperationsPipeline> logger)
     {
         var taskId = Guid.NewGuid().ToString("N");
