@@ -1,8 +1,10 @@
 using Anvil.Server.Data;
+using Anvil.Server.Features.Demo;
 using Anvil.Server.Features.Users;
 using Anvil.Server.Hosting;
 
-// anvil [serve | setup | config]: serve is what deployments run; setup prepares the database and users.
+// anvil [serve | setup [--demo] | config]: serve is what deployments run; setup prepares the database,
+// the users and (with --demo) the demo project.
 var command = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "serve";
 if (command == "config")
 {
@@ -27,6 +29,8 @@ if (command == "setup")
     var generated = await app.Services.GetRequiredService<UserSetup>().EnsureAsync();
     if (generated is not null)
         Console.WriteLine($"Created user 'admin' with password: {generated}\n(shown once; set AYON_ADMIN_PASSWORD to choose it instead)");
+    if (args.Contains("--demo") && await app.Services.GetRequiredService<DemoProject>().EnsureAsync())
+        Console.WriteLine($"Created the demo project {DemoProject.Name}");
     return 0;
 }
 if (command != "serve")

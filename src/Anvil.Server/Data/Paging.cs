@@ -83,7 +83,7 @@ public sealed record Paging(int? First, string? After, int? Last, string? Before
     static object? ToValue(JsonNode? node) => node?.GetValueKind() switch
     {
         null or JsonValueKind.Null => null,
-        JsonValueKind.Number => node.GetValue<JsonElement>().TryGetInt64(out var whole) ? whole : node.GetValue<double>(),
+        JsonValueKind.Number => AyonJson.Number(node)!.Value is var number && number.TryGetInt64(out var whole) ? whole : number.GetDouble(),
         JsonValueKind.String => node.GetValue<string>(),
         JsonValueKind.True => true,
         JsonValueKind.False => false,

@@ -49,8 +49,7 @@ public sealed record EntityField(string Name, string Column, FieldKind Kind)
         {
             FieldKind.Text when kind == JsonValueKind.String => value.GetValue<string>(),
             FieldKind.Id when kind == JsonValueKind.String && Guid.TryParse(value.GetValue<string>(), out var id) => id,
-            FieldKind.Integer when kind == JsonValueKind.Number && value.AsValue().TryGetValue<int>(out var number) => number,
-            FieldKind.Integer when kind == JsonValueKind.Number && value.GetValue<JsonElement>().TryGetInt32(out var whole) => whole,
+            FieldKind.Integer when AyonJson.Number(value) is { } number && number.TryGetInt32(out var whole) => whole,
             FieldKind.Boolean when kind is JsonValueKind.True or JsonValueKind.False => value.GetValue<bool>(),
             FieldKind.TextList when kind == JsonValueKind.Array && value.AsArray().All(i => i?.GetValueKind() == JsonValueKind.String) =>
                 value.AsArray().Select(i => i!.GetValue<string>()).ToArray(),

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace Anvil.Server.Hosting;
@@ -28,6 +29,13 @@ public static class AyonJson
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
 
     public static T? Deserialize<T>(string json) => JsonSerializer.Deserialize<T>(json, Options);
+
+    /// <summary>
+    /// A JSON number as a JsonElement, whether the node was parsed from a request or built in
+    /// code (a node holding a C# int does not convert to double or JsonElement by itself).
+    /// </summary>
+    public static JsonElement? Number(JsonNode? node) =>
+        node?.GetValueKind() == JsonValueKind.Number ? JsonSerializer.SerializeToElement(node) : null;
 }
 
 /// <summary>Ids travel as 32 lower-case hex characters; dashed input is accepted and normalised.</summary>

@@ -98,7 +98,7 @@ public static class LinkEndpoints
     static async Task<EntityIdResponse> CreateAsync(string projectName, LinkRequest request, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, EventStore events)
     {
         await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
-        var link = await InsertAsync(session, request, "", user, http);
+        var link = await InsertAsync(session, request, "", user.Name, http.RequestAborted);
         await events.DispatchAsync(session.Connection, LinkEvent("link.created", session, user, http, link), http.RequestAborted);
         await session.CommitAsync(http.RequestAborted);
         return new EntityIdResponse(link.Id);
@@ -111,7 +111,7 @@ public static class LinkEndpoints
         for (var i = 0; i < request.Links!.Count; i++)
         {
             ValidationFilter.Validate(request.Links[i]);
-            created.Add(await InsertAsync(session, request.Links[i], $"links.{i}.", user, http));
+            created.Add(await InsertAsync(session, request.Links[i], $"links.{i}.", user.Name, http.RequestAborted));
         }
         var writer = OperationsEndpoints.WriterOf(user, http);
         await events.DispatchAsync(session.Connection, new NewEvent
@@ -141,15 +141,16 @@ public static class LinkEndpoints
         return Results.NoContent();
     }
 
-    static async Task<CreatedLink> InsertAsync(ProjectSession session, LinkRequest request, string field, CurrentUser user, HttpContext http)
+    /// <summary>Writes one link after checking its type and ends; errors name the field under <paramref name="field"/>.</summary>
+    public static async Task<CreatedLink> InsertAsync(ProjectSession session, LinkRequest request, string field, string author, CancellationToken cancellationToken)
     {
         var (_, inputType, outputType) = ParseTypeName(request.LinkType!, field + "linkType");
         var exists = await session.Connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "SELECT EXISTS (SELECT FROM link_types WHERE name = @name)", new { name = request.LinkType }, cancellationToken: http.RequestAborted));
+            "SELECT EXISTS (SELECT FROM link_types WHERE name = @name)", new { name = request.LinkType }, cancellationToken: cancellationToken));
         if (!exists)
             throw BadRequest.Field(field + "linkType", $"'{request.LinkType}' is not a link type of project {session.Project.Name}");
-        var input = await RequireEndAsync(session, inputType, request.Input!, field + "input", http.RequestAborted);
-        var output = await RequireEndAsync(session, outputType, request.Output!, field + "output", http.RequestAborted);
+        var input = await RequireEndAsync(session, inputType, request.Input!, field + "input", cancellationToken);
+        var output = await RequireEndAsync(session, outputType, request.Output!, field + "output", cancellationToken);
         var id = request.Id is null ? Guid.CreateVersion7()
             : Guid.TryParse(request.Id, out var given) ? given : throw BadRequest.Field(field + "id", "must be a 32-character hexadecimal id");
         try
@@ -157,8 +158,8 @@ public static class LinkEndpoints
             await session.Connection.ExecuteAsync(new CommandDefinition("""
                 INSERT INTO links (id, name, link_type, input_id, output_id, author, data)
                 VALUES (@id, @name, @linkType, @input, @output, @author, @data::jsonb)
-                """, new { id, name = request.Name, linkType = request.LinkType, input, output, author = user.Name, data = (request.Data ?? []).ToJsonString() },
-                cancellationToken: http.RequestAborted));
+                """, new { id, name = request.Name, linkType = request.LinkType, input, output, author, data = (request.Data ?? []).ToJsonString() },
+                cancellationToken: cancellationToken));
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {

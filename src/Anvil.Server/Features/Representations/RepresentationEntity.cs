@@ -61,7 +61,7 @@ sealed class RepresentationRules : EntityRules
                 throw BadRequest.Field($"{field}.id", "two files of the representation share this id");
             if (file["path"]?.GetValueKind() != JsonValueKind.String)
                 throw BadRequest.Field($"{field}.path", "must be a string");
-            if (file["size"] is { } size && (size.GetValueKind() != JsonValueKind.Number || size.GetValue<double>() < 0))
+            if (file["size"] is { } size && !(AyonJson.Number(size)?.GetDouble() >= 0))
                 throw BadRequest.Field($"{field}.size", "must be a non-negative number");
             file["size"] ??= 0;
             file["hashType"] ??= "md5";

@@ -131,14 +131,20 @@ public static class ThumbnailEndpoints
     static async Task StoreAsync(string projectName, Guid id, HttpContext http, Db db, AttributeLibrary attributes)
     {
         var bytes = await ReadBodyAsync(http);
-        var mime = Sniff(bytes) ?? throw new UnsupportedMediaType("A thumbnail must be a PNG or JPEG image");
         await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
+        await SaveAsync(session, id, bytes, CurrentUser.Of(http)?.Name, http.RequestAborted);
+        await session.CommitAsync(http.RequestAborted);
+    }
+
+    /// <summary>Stores (or replaces) the image under the id; 415 unless the bytes are PNG or JPEG.</summary>
+    public static async Task SaveAsync(ProjectSession session, Guid id, byte[] bytes, string? author, CancellationToken cancellationToken)
+    {
+        var mime = Sniff(bytes) ?? throw new UnsupportedMediaType("A thumbnail must be a PNG or JPEG image");
         await session.Connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO thumbnails (id, mime, data, meta)
             VALUES (@id, @mime, @bytes, jsonb_build_object('size', @size, 'author', @author))
             ON CONFLICT (id) DO UPDATE SET mime = EXCLUDED.mime, data = EXCLUDED.data, meta = EXCLUDED.meta, created_at = now()
-            """, new { id, mime, bytes, size = bytes.Length, author = CurrentUser.Of(http)?.Name }, cancellationToken: http.RequestAborted));
-        await session.CommitAsync(http.RequestAborted);
+            """, new { id, mime, bytes, size = bytes.Length, author }, cancellationToken: cancellationToken));
     }
 
     static async Task<byte[]> ReadBodyAsync(HttpContext http)
