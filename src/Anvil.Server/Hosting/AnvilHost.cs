@@ -1,5 +1,6 @@
 using Anvil.Server.Data;
 using Anvil.Server.Features.Auth;
+using Anvil.Server.Features.Events;
 using Anvil.Server.Features.Info;
 using Anvil.Server.Features.Users;
 using Anvil.Server.Messaging;
@@ -32,7 +33,7 @@ public static class AnvilHost
         builder.Services.AddSingleton<UserSetup>();
         builder.Services.AddSingleton<SessionStore>();
         builder.Services.AddSingleton<LoginThrottle>();
-        builder.Services.AddSingleton<EventStore>();
+        builder.Services.AddEvents();
 
         builder.Services.Configure<JsonOptions>(json => AyonJson.Configure(json.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
@@ -66,6 +67,8 @@ public static class AnvilHost
         app.MapInfoEndpoints(api);
         api.MapAuthEndpoints();
         api.MapUserEndpoints();
+        api.MapEventEndpoints();
+        app.MapEventStream();
 
         var openApi = app.MapOpenApi("/openapi.json");
         var docs = app.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi.json").WithTitle("Anvil API"));
