@@ -33,10 +33,23 @@ public sealed class EventStreamHub(Db db, Redis redis, AyonOptions options, ILog
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var queue = await redis.Connection.GetSubscriber().SubscribeAsync(RedisChannel.Literal(options.RedisChannel));
-        queue.OnMessage(message => ReceiveAsync(message.Message.ToString()));
+        ChannelMessageQueue? queue = null;
         try
         {
+            // Redis may be away at start: keep trying (StackExchange.Redis resubscribes by itself after a later outage).
+            while (queue is null)
+            {
+                try
+                {
+                    queue = await redis.Connection.GetSubscriber().SubscribeAsync(RedisChannel.Literal(options.RedisChannel));
+                }
+                catch (RedisException e)
+                {
+                    logger.LogWarning("Cannot subscribe to the event channel yet: {Error}", e.Message);
+                    await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                }
+            }
+            queue.OnMessage(message => ReceiveAsync(message.Message.ToString()));
             while (!stoppingToken.IsCancellationRequested)
             {
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
@@ -49,7 +62,8 @@ public sealed class EventStreamHub(Db db, Redis redis, AyonOptions options, ILog
         }
         finally
         {
-            await queue.UnsubscribeAsync();
+            if (queue is not null)
+                await queue.UnsubscribeAsync().ContinueWith(_ => { }, TaskScheduler.Default);
             foreach (var client in _clients.Keys)
                 client.Drop("Server is shutting down", System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable);
         }
