@@ -90,6 +90,10 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
     /// <summary>One round: number and publish everything committed so far. False when another instance holds the lock.</summary>
     internal async Task<bool> PumpAsync(CancellationToken cancellationToken)
     {
+        // Without Redis this instance cannot publish: leave the work to an instance that can (or to
+        // this one, once Redis is back; the outbox keeps everything until then).
+        if (!redis.Connection.IsConnected)
+            return false;
         await using var connection = await db.OpenAsync(cancellationToken);
         if (!await connection.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_lock(@key)", new { key = LockKey }))
             return false;
