@@ -117,8 +117,9 @@ public sealed class event_stream(AnvilApp app) : IClassFixture<AnvilApp>
     public async Task an_update_is_broadcast_as_the_full_event()
     {
         var topic = TestUsers.Unique("test.ws.");
-        var id = await DispatchAsync(new { topic, finished = false });
         await using var socket = await StreamSocket.SubscribeAsync(app, [topic]);
+        var id = await DispatchAsync(new { topic, finished = false });
+        Assert.Equal("pending", (await socket.ReceiveAsync())["status"]!.GetValue<string>());
 
         await app.Service().PatchAsync($"/api/events/{id}", new { status = "finished", description = "done" }, expect: 204);
         var message = await socket.ReceiveAsync();

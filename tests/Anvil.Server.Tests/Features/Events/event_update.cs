@@ -84,8 +84,9 @@ public sealed class event_update(AnvilApp app) : IClassFixture<AnvilApp>
     public async Task progress_is_broadcast_with_the_update_but_never_stored()
     {
         var topic = TestUsers.Unique("test.progress.");
-        var id = await DispatchAsync(new { topic, finished = false });
         await using var socket = await StreamSocket.SubscribeAsync(app, [topic]);
+        var id = await DispatchAsync(new { topic, finished = false });
+        Assert.Equal("pending", (await socket.ReceiveAsync())["status"]!.GetValue<string>());
 
         await app.Service().PatchAsync($"/api/events/{id}", new { status = "in_progress", progress = 42.5 }, expect: 204);
         var message = await socket.ReceiveAsync();
