@@ -107,9 +107,15 @@ public sealed class StreamClient(WebSocket socket, int bufferSize)
             if (resumeAfter is long after)
             {
                 _lastSent = after;
+                var first = true;
                 await foreach (var message in stored(after, token))
+                {
+                    if (first && message.Sequence > after + 1)
+                        await SendAsync(Gap(after, message.Sequence.Value), token);
+                    first = false;
                     if (_subscription?.Accepts(message) == true)
                         await SendAsync(message, token);
+                }
             }
             await foreach (var message in _queue.Reader.ReadAllAsync(token))
                 await SendAsync(message, token);
@@ -123,6 +129,10 @@ public sealed class StreamClient(WebSocket socket, int bufferSize)
         }
         await CloseAsync();
     }
+
+    /// <summary>Tells a resuming client that messages it asked for are no longer stored.</summary>
+    static StreamMessage Gap(long after, long resumedFrom) => new(null, "stream.gap", null, null, System.Text.Encoding.UTF8.GetBytes(
+        $$$"""{"topic": "stream.gap", "summary": {"lastSequence": {{{after}}}, "resumedFrom": {{{resumedFrom}}}}}"""));
 
     async Task SendAsync(StreamMessage message, CancellationToken token)
     {

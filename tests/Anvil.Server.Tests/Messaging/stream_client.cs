@@ -94,6 +94,35 @@ public sealed class stream_client
     }
 
     [Fact]
+    public async Task a_client_resuming_past_the_retention_is_told_of_the_gap()
+    {
+        var socket = new ScriptedSocket(stuck: false);
+        var client = new StreamClient(socket, bufferSize: 16);
+        client.Subscribe(Everything, resumeAfter: 3);
+        async IAsyncEnumerable<StreamMessage> StoredFrom10(long after, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken token)
+        {
+            await Task.CompletedTask;
+            yield return Message(10);
+            yield return Message(11);
+        }
+        var sender = client.RunSenderAsync(StoredFrom10);
+
+        while (true)
+        {
+            lock (socket.Sent)
+                if (socket.Sent.Count >= 3)
+                    break;
+            await Task.Delay(1);
+        }
+        client.Drop("test over");
+        await sender;
+
+        Assert.Contains("\"stream.gap\"", socket.Sent[0]);
+        Assert.Contains("\"resumedFrom\": 10", socket.Sent[0]);
+        Assert.Contains("\"sequence\": 11", socket.Sent[2]);
+    }
+
+    [Fact]
     public async Task a_repeated_or_older_sequence_is_not_sent_twice()
     {
         var socket = new ScriptedSocket(stuck: false);
