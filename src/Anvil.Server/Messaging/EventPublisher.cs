@@ -99,12 +99,10 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
             return false;
         try
         {
-            while (true)
+            // A full batch means there may be more; anything committed after this round sends a NOTIFY.
+            while (await NumberAsync(connection, cancellationToken) + await PublishAsync(connection, cancellationToken) > 0
+                   && (_lastNumbered == BatchSize || _lastPublished == BatchSize))
             {
-                var numbered = await NumberAsync(connection, cancellationToken);
-                var published = await PublishAsync(connection, cancellationToken);
-                if (numbered == 0 && published == 0)
-                    break;
             }
             if (DateTimeOffset.UtcNow - _lastCleanup > TimeSpan.FromMinutes(10))
             {
@@ -123,22 +121,31 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
         }
     }
 
-    static async Task<int> NumberAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    int _lastNumbered;
+    int _lastPublished;
+
+    /// <summary>Numbers the committed rows that have no seq yet, in id order, continuing the sequence without gaps.</summary>
+    async Task<int> NumberAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var ids = (await connection.QueryAsync<long>(new CommandDefinition(
-            "SELECT id FROM event_stream WHERE seq IS NULL ORDER BY id LIMIT @limit", new { limit = BatchSize }, transaction,
-            cancellationToken: cancellationToken))).ToArray();
-        if (ids.Length == 0)
-            return 0;
-        var start = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT assigned_seq FROM event_stream_state WHERE id = 1", transaction: transaction, cancellationToken: cancellationToken));
-        await connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE event_stream SET seq = @start + array_position(@ids, id) WHERE id = ANY(@ids);
-            UPDATE event_stream_state SET assigned_seq = @start + cardinality(@ids) WHERE id = 1;
-            """, new { start, ids }, transaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
-        return ids.Length;
+        _lastNumbered = await connection.ExecuteAsync(new CommandDefinition("""
+            WITH pending AS (
+                SELECT id, row_number() OVER (ORDER BY id) AS n
+                FROM event_stream
+                WHERE seq IS NULL
+                ORDER BY id
+                LIMIT @limit
+            ), state AS (
+                UPDATE event_stream_state
+                SET assigned_seq = assigned_seq + (SELECT count(*) FROM pending)
+                WHERE id = 1 AND EXISTS (SELECT 1 FROM pending)
+                RETURNING assigned_seq - (SELECT count(*) FROM pending) AS start
+            )
+            UPDATE event_stream s
+            SET seq = state.start + pending.n
+            FROM pending, state
+            WHERE s.id = pending.id
+            """, new { limit = BatchSize }, cancellationToken: cancellationToken));
+        return _lastNumbered;
     }
 
     async Task<int> PublishAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
@@ -149,6 +156,7 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
             ORDER BY seq
             LIMIT @limit
             """, new { limit = BatchSize }, cancellationToken: cancellationToken))).ToList();
+        _lastPublished = rows.Count;
         if (rows.Count == 0)
             return 0;
         var channel = RedisChannel.Literal(options.RedisChannel);

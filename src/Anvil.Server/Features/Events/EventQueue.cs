@@ -51,8 +51,12 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis)
         var requestKey = Secrets.Sha256Hex(user.Name + "\n" + JsonSerializer.Serialize(query, AyonJson.Options));
         var lockKey = redis.Key("enroll-running", requestKey);
         var runId = Guid.NewGuid().ToString("N");
-        if (!await redis.Database.StringSetAsync(lockKey, runId, InFlightLock, When.NotExists))
-            return await AwaitDuplicateAsync(lockKey, requestKey, cancellationToken);
+        while (!await redis.Database.StringSetAsync(lockKey, runId, InFlightLock, When.NotExists))
+        {
+            // The same request is being answered: answer what it answers (unless it just finished).
+            if ((string?)await redis.Database.StringGetAsync(lockKey) is { } running)
+                return await AwaitDuplicateAsync(requestKey, running, cancellationToken);
+        }
         try
         {
             var job = await FindJobAsync(query, user, cancellationToken);
@@ -66,11 +70,10 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis)
     }
 
     /// <summary>The same request is being answered: answer what it answers.</summary>
-    async Task<EnrollResponse?> AwaitDuplicateAsync(RedisKey lockKey, string requestKey, CancellationToken cancellationToken)
+    async Task<EnrollResponse?> AwaitDuplicateAsync(string requestKey, string runId, CancellationToken cancellationToken)
     {
-        var runId = (string?)await redis.Database.StringGetAsync(lockKey);
         var deadline = DateTime.UtcNow + DuplicateWait;
-        while (runId is not null && DateTime.UtcNow < deadline)
+        while (DateTime.UtcNow < deadline)
         {
             var result = await redis.Database.StringGetAsync(redis.Key("enroll-result", $"{requestKey}:{runId}"));
             if (result.HasValue)
@@ -79,7 +82,7 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis)
                     return null;
                 return new EnrollResponse(job.Id, job.DependsOn, job.Hash, job.Status);
             }
-            await Task.Delay(50, cancellationToken);
+            await Task.Delay(20, cancellationToken);
         }
         throw new ServiceUnavailable("An identical enroll request is being processed");
     }
