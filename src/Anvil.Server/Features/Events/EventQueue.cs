@@ -33,9 +33,11 @@ public sealed record EnrollResponse(Guid Id, Guid? DependsOn, string Hash, strin
 /// <summary>
 /// The service job queue (AYON's enroll). A job is an event of the target topic that depends on a
 /// source event; its hash, <c>sha256(["targetTopic","sourceId"])</c>, is unique, which is what stops
-/// two workers from creating the same job. Handing a failed job out again is a conditional update,
-/// so only one worker wins it. An identical request still being processed (a client retrying after
-/// a timeout) waits for the first one's answer instead of taking a second job.
+/// two workers from creating the same job. Parallel workers also lock the source they are taking
+/// (<c>FOR UPDATE SKIP LOCKED</c>), so they spread over the queue instead of waiting for each other.
+/// Handing a failed job out again is a conditional update, so only one worker wins it. An
+/// identical request still being processed (a client retrying after a timeout) waits for the first
+/// one's answer instead of taking a second job.
 /// </summary>
 public sealed class EventQueue(Db db, EventStore events, Redis redis)
 {
@@ -117,9 +119,12 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis)
             sourceCondition = "s.topic = ANY(@sourceTopics)";
             parameters.Add("sourceTopics", query.SourceTopics.ToArray());
         }
-        // A parallel worker skips jobs others are working on; a sequential one must stop at them.
-        var othersWork = query.Sequential ? "" : """
+        // A parallel worker skips jobs others are working on, and sources other workers are taking
+        // right now (row locks, SKIP LOCKED), so workers do not queue behind each other's commits.
+        // A sequential worker looks at the head of the queue only, and must stop at others' jobs.
+        var parallel = query.Sequential ? "" : """
             AND (t.id IS NULL OR t.status IN ('failed', 'restarted') OR t.sender IS NOT DISTINCT FROM @sender)
+            AND s.id <> ALL(@tried)
             """;
         var sql = $"""
             SELECT s.id AS source_id, s.project_name AS source_project, t.id AS target_id, t.sender AS target_sender, t.status AS target_status
@@ -130,42 +135,24 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis)
               AND (@maxAgeDays = 0 OR s.updated_at > now() - make_interval(days => @maxAgeDays))
               AND NOT coalesce(s.sender_type = ANY(@ignoreSenderTypes), false)
               AND (t.id IS NULL OR NOT (t.status = 'finished' OR (t.status = 'failed' AND t.retries > @maxRetries)))
-              {othersWork}
+              {parallel}
               AND {filter}
             ORDER BY (t.sender IS NOT DISTINCT FROM @sender AND t.status IN ('pending', 'in_progress')) DESC NULLS LAST,
                      s.created_at, s.creation_order
-            LIMIT 1000
+            {(query.Sequential ? "LIMIT 1" : "LIMIT 1 FOR UPDATE OF s SKIP LOCKED")}
             """;
 
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var candidates = await connection.QueryAsync<Candidate>(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
-        foreach (var candidate in candidates)
+        var tried = new List<Guid>();
+        for (var attempt = 0; attempt < 100; attempt++)
         {
-            EventRecord? job = null;
-            if (candidate.TargetId is Guid targetId)
-            {
-                if (candidate.TargetStatus is "failed" or "restarted")
-                    job = await events.RestartJobAsync(connection, targetId, query.Sender, query.SenderType, user.Name, cancellationToken);
-                else if (candidate.TargetSender == query.Sender)
-                    job = await connection.QuerySingleAsync<EventRecord>(new CommandDefinition(
-                        $"SELECT {EventStore.Columns} FROM events WHERE id = @targetId", new { targetId }, transaction, cancellationToken: cancellationToken));
-            }
-            else
-            {
-                job = await events.TryDispatchRecordAsync(connection, new NewEvent
-                {
-                    Topic = query.TargetTopic,
-                    Hash = TargetHash(query.TargetTopic, candidate.SourceId),
-                    DependsOn = candidate.SourceId,
-                    Project = candidate.SourceProject,
-                    User = user.Name,
-                    Sender = query.Sender,
-                    SenderType = query.SenderType,
-                    Status = "pending",
-                    Description = query.Description ?? $"Convert from {string.Join(", ", query.SourceTopics)} to {query.TargetTopic}",
-                }, cancellationToken);
-            }
+            parameters.Add("tried", tried.ToArray());
+            var candidate = await connection.QuerySingleOrDefaultAsync<Candidate>(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
+            if (candidate is null)
+                return null;
+            tried.Add(candidate.SourceId);
+            var job = await TakeAsync(connection, candidate, query, user, transaction, cancellationToken);
             if (job is not null)
             {
                 await transaction.CommitAsync(cancellationToken);
@@ -177,5 +164,32 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis)
                 return null;
         }
         return null;
+    }
+
+    /// <summary>The job of this candidate source for the caller, or null when another worker has it.</summary>
+    async Task<EventRecord?> TakeAsync(Npgsql.NpgsqlConnection connection, Candidate candidate, EnrollQuery query, CurrentUser user,
+        Npgsql.NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (candidate.TargetId is Guid targetId)
+        {
+            if (candidate.TargetStatus is "failed" or "restarted")
+                return await events.RestartJobAsync(connection, targetId, query.Sender, query.SenderType, user.Name, cancellationToken);
+            if (candidate.TargetSender == query.Sender)
+                return await connection.QuerySingleAsync<EventRecord>(new CommandDefinition(
+                    $"SELECT {EventStore.Columns} FROM events WHERE id = @targetId", new { targetId }, transaction, cancellationToken: cancellationToken));
+            return null;
+        }
+        return await events.TryDispatchRecordAsync(connection, new NewEvent
+        {
+            Topic = query.TargetTopic,
+            Hash = TargetHash(query.TargetTopic, candidate.SourceId),
+            DependsOn = candidate.SourceId,
+            Project = candidate.SourceProject,
+            User = user.Name,
+            Sender = query.Sender,
+            SenderType = query.SenderType,
+            Status = "pending",
+            Description = query.Description ?? $"Convert from {string.Join(", ", query.SourceTopics)} to {query.TargetTopic}",
+        }, cancellationToken);
     }
 }
