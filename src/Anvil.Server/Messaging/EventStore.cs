@@ -81,9 +81,13 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     public static readonly IReadOnlySet<string> Statuses = new HashSet<string>(StringComparer.Ordinal)
         { "pending", "in_progress", "finished", "failed", "aborted", "restarted" };
 
-    internal const string Columns = """
-        id, hash, topic, sender, sender_type, project_name AS project, user_name AS "user", depends_on,
-        status, retries, description, summary, payload, created_at, updated_at
+    internal static string Columns { get; } = ColumnsOf("");
+
+    /// <summary>The select list of an <see cref="EventRecord"/>, from the events table aliased <paramref name="alias"/> (e.g. <c>"t."</c>).</summary>
+    internal static string ColumnsOf(string alias) => $"""
+        {alias}id, {alias}hash, {alias}topic, {alias}sender, {alias}sender_type, {alias}project_name AS project,
+        {alias}user_name AS "user", {alias}depends_on, {alias}status, {alias}retries, {alias}description,
+        {alias}summary, {alias}payload, {alias}created_at, {alias}updated_at
         """;
 
     /// <summary>

@@ -160,10 +160,15 @@ public sealed class event_stream(AnvilApp app) : IClassFixture<AnvilApp>
     }
 }
 
-/// <summary>An instance on a Redis channel of its own, so it is idle and sends heartbeats.</summary>
+/// <summary>
+/// An instance on a Redis channel and a database of its own, so it is idle and sends heartbeats.
+/// (Instances sharing a database must share the channel: any of them publishes the shared outbox.)
+/// </summary>
 public sealed class IdleChannelApp : AnvilApp
 {
     protected override IEnumerable<(string Variable, string Value)> Settings => [("AYON_REDIS_CHANNEL", $"anvil-idle-{Guid.NewGuid():N}")];
+
+    protected override Task<string> DatabaseUrlAsync() => TestEnvironment.CreateDatabaseAsync($"anvil_idle_{TestEnvironment.RunId}");
 }
 
 public sealed class event_stream_heartbeat(IdleChannelApp app) : IClassFixture<IdleChannelApp>

@@ -21,7 +21,9 @@ CREATE TABLE events (
     creation_order bigserial NOT NULL UNIQUE
 );
 
-CREATE INDEX events_topic_created_at ON events (topic, created_at);
+CREATE INDEX events_topic_created_at ON events (topic, created_at, creation_order);
+-- Enroll: the unfinished jobs of a worker.
+CREATE INDEX events_open_jobs ON events (topic, sender) WHERE status IN ('pending', 'in_progress');
 CREATE INDEX events_depends_on_topic ON events (depends_on, topic);
 CREATE INDEX events_project_name ON events (project_name);
 CREATE INDEX events_created_at ON events (created_at);

@@ -119,36 +119,51 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis)
             sourceCondition = "s.topic = ANY(@sourceTopics)";
             parameters.Add("sourceTopics", query.SourceTopics.ToArray());
         }
-        // A parallel worker skips jobs others are working on, and sources other workers are taking
-        // right now (row locks, SKIP LOCKED), so workers do not queue behind each other's commits.
-        // A sequential worker looks at the head of the queue only, and must stop at others' jobs.
-        var parallel = query.Sequential ? "" : """
-            AND (t.id IS NULL OR t.status IN ('failed', 'restarted') OR t.sender IS NOT DISTINCT FROM @sender)
-            AND s.id <> ALL(@tried)
-            """;
-        var sql = $"""
-            SELECT s.id AS source_id, s.project_name AS source_project, t.id AS target_id, t.sender AS target_sender, t.status AS target_status
-            FROM events s
-            LEFT JOIN events t ON t.depends_on = s.id AND t.topic = @target
-            WHERE {sourceCondition}
+        var sourceFilter = $"""
+            {sourceCondition}
               AND s.status = 'finished'
               AND (@maxAgeDays = 0 OR s.updated_at > now() - make_interval(days => @maxAgeDays))
               AND NOT coalesce(s.sender_type = ANY(@ignoreSenderTypes), false)
-              AND (t.id IS NULL OR NOT (t.status = 'finished' OR (t.status = 'failed' AND t.retries > @maxRetries)))
-              {parallel}
               AND {filter}
-            ORDER BY (t.sender IS NOT DISTINCT FROM @sender AND t.status IN ('pending', 'in_progress')) DESC NULLS LAST,
-                     s.created_at, s.creation_order
+            """;
+        // A worker that already holds an unfinished job (it crashed, or retries) gets that one back.
+        var ownJobSql = $"""
+            SELECT {EventStore.ColumnsOf("t.")}
+            FROM events t
+            JOIN events s ON s.id = t.depends_on
+            WHERE t.topic = @target AND t.sender = @sender AND t.status IN ('pending', 'in_progress')
+              AND {sourceFilter}
+            ORDER BY s.created_at, s.creation_order
+            LIMIT 1
+            """;
+        // Otherwise the oldest source still to do. A parallel worker skips jobs others are working
+        // on, and sources other workers are taking right now (row locks, SKIP LOCKED), so workers do
+        // not queue behind each other's commits. A sequential worker looks at the head of the queue
+        // only, and must stop at another worker's job.
+        var headSql = $"""
+            SELECT s.id AS source_id, s.project_name AS source_project, t.id AS target_id, t.sender AS target_sender, t.status AS target_status
+            FROM events s
+            LEFT JOIN events t ON t.depends_on = s.id AND t.topic = @target
+            WHERE {sourceFilter}
+              AND (t.id IS NULL OR NOT (t.status = 'finished' OR (t.status = 'failed' AND t.retries > @maxRetries)))
+              {(query.Sequential ? "" : """
+              AND (t.id IS NULL OR t.status IN ('failed', 'restarted'))
+              AND s.id <> ALL(@tried)
+              """)}
+            ORDER BY s.created_at, s.creation_order
             {(query.Sequential ? "LIMIT 1" : "LIMIT 1 FOR UPDATE OF s SKIP LOCKED")}
             """;
 
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (query.Sender is not null
+            && await connection.QueryFirstOrDefaultAsync<EventRecord>(new CommandDefinition(ownJobSql, parameters, transaction, cancellationToken: cancellationToken)) is { } own)
+            return own;
         var tried = new List<Guid>();
         for (var attempt = 0; attempt < 100; attempt++)
         {
             parameters.Add("tried", tried.ToArray());
-            var candidate = await connection.QuerySingleOrDefaultAsync<Candidate>(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
+            var candidate = await connection.QuerySingleOrDefaultAsync<Candidate>(new CommandDefinition(headSql, parameters, transaction, cancellationToken: cancellationToken));
             if (candidate is null)
                 return null;
             tried.Add(candidate.SourceId);
