@@ -143,7 +143,11 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis)
         var headSql = $"""
             SELECT s.id AS source_id, s.project_name AS source_project, t.id AS target_id, t.sender AS target_sender, t.status AS target_status
             FROM events s
-            LEFT JOIN events t ON t.depends_on = s.id AND t.topic = @target
+            -- A source's job is found by its hash (the unique index): one probe per source, whatever
+            -- the planner believes about the topics. The hash is TargetHash() in SQL.
+            LEFT JOIN events t
+                ON t.hash = encode(sha256(convert_to(format('["%s","%s"]', @target::text, replace(s.id::text, '-', '')), 'UTF8')), 'hex')
+               AND t.depends_on = s.id AND t.topic = @target
             WHERE {sourceFilter}
               AND (t.id IS NULL OR NOT (t.status = 'finished' OR (t.status = 'failed' AND t.retries > @maxRetries)))
               {(query.Sequential ? "" : """
