@@ -142,9 +142,20 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             var now = DateTimeOffset.UtcNow;
             record = new EventRecord
             {
-                Id = id, Hash = parameters.hash, Topic = e.Topic, Sender = e.Sender, SenderType = e.SenderType, Project = e.Project,
-                User = e.User, DependsOn = e.DependsOn, Status = e.Status, Description = parameters.description,
-                Summary = e.Summary, Payload = e.Payload, CreatedAt = now, UpdatedAt = now,
+                Id = id,
+                Hash = parameters.hash,
+                Topic = e.Topic,
+                Sender = e.Sender,
+                SenderType = e.SenderType,
+                Project = e.Project,
+                User = e.User,
+                DependsOn = e.DependsOn,
+                Status = e.Status,
+                Description = parameters.description,
+                Summary = e.Summary,
+                Payload = e.Payload,
+                CreatedAt = now,
+                UpdatedAt = now,
             };
         }
         else
@@ -216,8 +227,15 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             RETURNING {Columns}
             """, new
         {
-            id, sender = changes.Sender, senderType = changes.SenderType, project = changes.Project, user = changes.User,
-            status = changes.Status, description = changes.Description, summary = changes.Summary, payload = changes.Payload,
+            id,
+            sender = changes.Sender,
+            senderType = changes.SenderType,
+            project = changes.Project,
+            user = changes.User,
+            status = changes.Status,
+            description = changes.Description,
+            summary = changes.Summary,
+            payload = changes.Payload,
             retries = changes.Retries,
         }, cancellationToken: cancellationToken));
         if (record is null)

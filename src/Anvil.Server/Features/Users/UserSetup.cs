@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Features.Auth;
-using Dapper;
 using Anvil.Server.Hosting;
+using Dapper;
 
 namespace Anvil.Server.Features.Users;
 

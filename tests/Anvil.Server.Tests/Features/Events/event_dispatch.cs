@@ -17,8 +17,16 @@ public sealed class event_dispatch(AnvilApp app) : IClassFixture<AnvilApp>
 
         var created = await api.SendAsync(HttpMethod.Post, "/api/events", new
         {
-            topic, sender = (string?)null, hash = (string?)null, project = "demo", user = "someone-else", description = "Hello",
-            summary = new { entityId = "abc" }, payload = new { big = new[] { 1, 2 } }, finished = true, store = true,
+            topic,
+            sender = (string?)null,
+            hash = (string?)null,
+            project = "demo",
+            user = "someone-else",
+            description = "Hello",
+            summary = new { entityId = "abc" },
+            payload = new { big = new[] { 1, 2 } },
+            finished = true,
+            store = true,
         }, 200, request => request.Headers.Add("X-Sender", "my-service"));
         var id = created["id"]!.GetValue<string>();
         var e = (await api.GetAsync($"/api/events/{id}")).AsObject();
