@@ -18,6 +18,7 @@ namespace Anvil.Server.Features.Events;
 public static class EventStreamEndpoint
 {
     static readonly TimeSpan AuthTimeout = TimeSpan.FromSeconds(3);
+    static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
     const int MaxIncoming = 64 * 1024;
 
     public static WebApplication MapEventStream(this WebApplication app)
@@ -41,9 +42,13 @@ public static class EventStreamEndpoint
             if (client.Subscription is null)
                 client.Drop("Not authenticated");
         }, TaskScheduler.Default);
+        // Cancelling a receive aborts the socket, which would swallow the close frame the sender
+        // writes when it drops the client: give the client a moment to answer that close first.
+        using var stopReceiving = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        using var onDrop = client.Dropped.Register(() => stopReceiving.CancelAfter(CloseGrace));
         try
         {
-            await ReceiveAsync(client, context, sessions, users, options, logger);
+            await ReceiveAsync(client, context, sessions, users, options, logger, stopReceiving.Token);
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException)
         {
@@ -56,11 +61,12 @@ public static class EventStreamEndpoint
         }
     }
 
-    static async Task ReceiveAsync(StreamClient client, HttpContext context, SessionStore sessions, UserStore users, AyonOptions options, ILogger logger)
+    static async Task ReceiveAsync(StreamClient client, HttpContext context, SessionStore sessions, UserStore users, AyonOptions options, ILogger logger,
+        CancellationToken cancellationToken)
     {
         var buffer = new byte[MaxIncoming];
         var socket = client.Socket;
-        while (socket.State == WebSocketState.Open && !client.Dropped.IsCancellationRequested)
+        while (socket.State == WebSocketState.Open)
         {
             var length = 0;
             ValueWebSocketReceiveResult result;
@@ -71,7 +77,7 @@ public static class EventStreamEndpoint
                     client.Drop("Message too big", WebSocketCloseStatus.MessageTooBig);
                     return;
                 }
-                result = await socket.ReceiveAsync(buffer.AsMemory(length), client.Dropped);
+                result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
                 length += result.Count;
             } while (!result.EndOfMessage);
             if (result.MessageType == WebSocketMessageType.Close)
