@@ -131,6 +131,31 @@ public sealed class event_stream(AnvilApp app) : IClassFixture<AnvilApp>
     }
 
     [Fact]
+    public async Task an_event_written_earlier_but_committed_later_gets_the_later_sequence_and_is_not_lost_on_resume()
+    {
+        var topic = TestUsers.Unique("test.order.");
+        await using var socket = await StreamSocket.SubscribeAsync(app, [topic]);
+        var store = app.Services.GetRequiredService<EventStore>();
+        var db = app.Services.GetRequiredService<Anvil.Server.Data.Db>();
+        await using var slow = await db.OpenAsync();
+        await using var slowTransaction = await slow.BeginTransactionAsync();
+        await store.DispatchAsync(slow, new NewEvent { Topic = topic, Description = "written first" });
+
+        await store.DispatchAsync(new NewEvent { Topic = topic, Description = "written second, committed first" });
+        var first = await socket.ReceiveAsync();
+        await slowTransaction.CommitAsync();
+        var second = await socket.ReceiveAsync();
+        await using var resumed = await StreamSocket.ConnectAsync(app);
+        await resumed.AuthenticateAsync(AnvilApp.ServiceApiKey, [topic], lastSequence: first["sequence"]!.GetValue<long>());
+        var replayed = await resumed.ReceiveAsync();
+
+        Assert.Equal("written second, committed first", first["description"]!.GetValue<string>());
+        Assert.Equal("written first", second["description"]!.GetValue<string>());
+        Assert.True(second["sequence"]!.GetValue<long>() > first["sequence"]!.GetValue<long>());
+        Assert.Equal(second["id"]!.GetValue<string>(), replayed["id"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task a_client_resuming_from_its_last_sequence_gets_exactly_what_it_missed_then_live_events()
     {
         var topic = TestUsers.Unique("test.resume.");

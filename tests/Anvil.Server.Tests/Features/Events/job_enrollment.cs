@@ -1,7 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Anvil.Server.Data;
 using Anvil.Server.Tests.Infrastructure;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Anvil.Server.Tests.Features.Events;
 
@@ -194,6 +197,22 @@ public sealed class job_enrollment(AnvilApp app) : IClassFixture<AnvilApp>
         var job = await EnrollAsync("worker", extra: new { filter, ignoreSenderTypes = new[] { "noisy" } });
 
         Assert.Equal(wanted[0], DependsOn(job));
+    }
+
+    [Fact]
+    public async Task sources_older_than_ignore_older_than_days_are_left_alone_unless_it_is_zero()
+    {
+        var sources = await SourcesAsync(1);
+        await using (var connection = await app.Services.GetRequiredService<Db>().OpenAsync())
+            await connection.ExecuteAsync("UPDATE events SET updated_at = now() - interval '5 days' WHERE id = @id", new { id = Guid.Parse(sources[0]) });
+
+        var withinThreeDays = await EnrollAsync("worker", extra: new { ignoreOlderThan = 3 });
+        var withinTenDays = await EnrollAsync("worker", extra: new { ignoreOlderThan = 10 });
+        var noLimit = await EnrollAsync("worker", extra: new { ignoreOlderThan = 0 });
+
+        Assert.Null(withinThreeDays);
+        Assert.Equal(sources[0], DependsOn(withinTenDays));
+        Assert.Equal(Id(withinTenDays), Id(noLimit));
     }
 
     [Fact]
