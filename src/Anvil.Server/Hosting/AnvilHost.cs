@@ -4,6 +4,7 @@ using Anvil.Server.Entities.Operations;
 using Anvil.Server.Features.Anatomy;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
+using Anvil.Server.Features.Events;
 using Anvil.Server.Features.Folders;
 using Anvil.Server.Features.Info;
 using Anvil.Server.Features.Links;
@@ -41,7 +42,6 @@ public static class AnvilHost
         builder.Services.AddSingleton<UserSetup>();
         builder.Services.AddSingleton<SessionStore>();
         builder.Services.AddSingleton<LoginThrottle>();
-        builder.Services.AddSingleton<EventStore>();
         builder.Services.AddSingleton<OperationsPipeline>();
         builder.Services.AddSingleton<IdempotencyKeys>();
         builder.Services.AddSingleton<Anvil.Server.Features.Demo.DemoProject>();
@@ -50,6 +50,7 @@ public static class AnvilHost
         builder.Services.AddSingleton<AttributeLibrary>().AddHostedService(s => s.GetRequiredService<AttributeLibrary>());
         builder.Services.AddSingleton<AnatomyPresets>();
         builder.Services.AddSingleton<ProjectStore>();
+        builder.Services.AddEvents();
 
         builder.Services.Configure<JsonOptions>(json => AyonJson.Configure(json.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
@@ -95,6 +96,8 @@ public static class AnvilHost
         api.MapLinkEndpoints();
         api.MapFolderEndpoints();
         api.MapEntityStats();
+        api.MapEventEndpoints();
+        app.MapEventStream();
 
         var openApi = root.MapOpenApi("/openapi.json");
         var docs = root.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi.json").WithTitle("Anvil API"));

@@ -1,4 +1,7 @@
 using System.Text.Json.Nodes;
+using Anvil.Server.Data;
+using Anvil.Server.Hosting;
+using Dapper;
 using Npgsql;
 
 namespace Anvil.Server.Messaging;
@@ -15,24 +18,321 @@ public sealed record NewEvent
     public JsonObject Summary { get; init; } = [];
     public JsonObject Payload { get; init; } = [];
     public Guid? DependsOn { get; init; }
+
+    /// <summary>Unique key of the event; defaults to its id. A second event with the same hash is a conflict, unless <see cref="Reuse"/>.</summary>
     public string? Hash { get; init; }
+
     public string Status { get; init; } = "finished";
+
+    /// <summary>With a <see cref="Hash"/> that exists already: overwrite that event (it gets a new id) instead of failing.</summary>
+    public bool Reuse { get; init; }
+
+    /// <summary>False: only broadcast, never written to the event table.</summary>
+    public bool Store { get; init; } = true;
+
+    /// <summary>When set, only these users receive the event on the websocket.</summary>
+    public IReadOnlyList<string>? Recipients { get; init; }
+}
+
+/// <summary>Changes to an event (PATCH). A null member leaves the field as it is.</summary>
+public sealed record EventChanges
+{
+    public string? Sender { get; init; }
+    public string? SenderType { get; init; }
+    public string? Project { get; init; }
+    public string? User { get; init; }
+    public string? Status { get; init; }
+    public string? Description { get; init; }
+    public JsonObject? Summary { get; init; }
+    public JsonObject? Payload { get; init; }
+    public int? Retries { get; init; }
+
+    /// <summary>0–100; broadcast with the update, never stored.</summary>
+    public double? Progress { get; init; }
+}
+
+/// <summary>A stored event, as AYON's REST API shows it.</summary>
+public sealed record EventRecord
+{
+    public Guid Id { get; init; }
+    public string Hash { get; init; } = "";
+    public string Topic { get; init; } = "";
+    public string? Sender { get; init; }
+    public string? SenderType { get; init; }
+    public string? Project { get; init; }
+    public string? User { get; init; }
+    public Guid? DependsOn { get; init; }
+    public string Status { get; init; } = "finished";
+    public int Retries { get; init; }
+    public string Description { get; init; } = "";
+    public JsonObject Summary { get; init; } = [];
+    public JsonObject Payload { get; init; } = [];
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
 }
 
 /// <summary>
-/// The one place where events are made. PLACEHOLDER until the events issue lands: the signatures
-/// are the contract other features code against; the bodies are written by the events work.
+/// The one place where events are made and changed. Every dispatch and update also writes a row of
+/// the outbox (<c>event_stream</c>) in the same transaction; <see cref="EventPublisher"/> publishes it
+/// on Redis after commit, so listeners never see a rolled-back change and never miss a committed one.
 /// </summary>
-public sealed class EventStore
+public sealed class EventStore(Db db, EventPublisher publisher)
 {
+    public static readonly IReadOnlySet<string> Statuses = new HashSet<string>(StringComparer.Ordinal)
+        { "pending", "in_progress", "finished", "failed", "aborted", "restarted" };
+
+    internal static string Columns { get; } = ColumnsOf("");
+
+    /// <summary>The select list of an <see cref="EventRecord"/>, from the events table aliased <paramref name="alias"/> (e.g. <c>"t."</c>).</summary>
+    internal static string ColumnsOf(string alias) => $"""
+        {alias}id, {alias}hash, {alias}topic, {alias}sender, {alias}sender_type, {alias}project_name AS project,
+        {alias}user_name AS "user", {alias}depends_on, {alias}status, {alias}retries, {alias}description,
+        {alias}summary, {alias}payload, {alias}created_at, {alias}updated_at
+        """;
+
     /// <summary>
     /// Records the event inside the caller's open transaction; it is published to Redis and the
     /// websocket only after that transaction commits (outbox).
     /// </summary>
-    public Task<Guid> DispatchAsync(NpgsqlConnection connection, NewEvent newEvent, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Guid.NewGuid());
+    public async Task<Guid> DispatchAsync(NpgsqlConnection connection, NewEvent newEvent, CancellationToken cancellationToken = default) =>
+        (await DispatchRecordAsync(connection, newEvent, cancellationToken)).Id;
 
     /// <summary>Dispatches an event on its own (its own transaction).</summary>
-    public Task<Guid> DispatchAsync(NewEvent newEvent, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Guid.NewGuid());
+    public async Task<Guid> DispatchAsync(NewEvent newEvent, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var record = await DispatchRecordAsync(connection, newEvent, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        publisher.Wake();
+        return record.Id;
+    }
+
+    /// <summary>As <see cref="DispatchAsync(NpgsqlConnection, NewEvent, CancellationToken)"/>, answering the stored row.</summary>
+    public async Task<EventRecord> DispatchRecordAsync(NpgsqlConnection connection, NewEvent e, CancellationToken cancellationToken = default) =>
+        await TryDispatchRecordAsync(connection, e, cancellationToken) ?? throw new Conflict("Event with the same hash already exists", "event-hash-exists");
+
+    /// <summary>
+    /// Dispatches inside the caller's transaction; null (and nothing written) when an event with the
+    /// same hash exists and <see cref="NewEvent.Reuse"/> is false. The transaction stays usable.
+    /// </summary>
+    public async Task<EventRecord?> TryDispatchRecordAsync(NpgsqlConnection connection, NewEvent e, CancellationToken cancellationToken = default)
+    {
+        if (!Statuses.Contains(e.Status))
+            throw BadRequest.Field("status", $"'{e.Status}' is not an event status");
+        var id = Guid.CreateVersion7();
+        var parameters = new
+        {
+            id,
+            hash = e.Hash ?? id.ToString("N"),
+            topic = e.Topic,
+            sender = e.Sender,
+            senderType = e.SenderType,
+            project = e.Project,
+            user = e.User,
+            dependsOn = e.DependsOn,
+            status = e.Status,
+            description = e.Description ?? "",
+            summary = e.Summary,
+            payload = e.Payload,
+        };
+        EventRecord record;
+        if (!e.Store)
+        {
+            var now = DateTimeOffset.UtcNow;
+            record = new EventRecord
+            {
+                Id = id,
+                Hash = parameters.hash,
+                Topic = e.Topic,
+                Sender = e.Sender,
+                SenderType = e.SenderType,
+                Project = e.Project,
+                User = e.User,
+                DependsOn = e.DependsOn,
+                Status = e.Status,
+                Description = parameters.description,
+                Summary = e.Summary,
+                Payload = e.Payload,
+                CreatedAt = now,
+                UpdatedAt = now,
+            };
+        }
+        else
+        {
+            var sql = $"""
+                INSERT INTO events (id, hash, topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload)
+                VALUES (@id, @hash, @topic, @sender, @senderType, @project, @user, @dependsOn, @status, @description, @summary, @payload)
+                ON CONFLICT (hash) DO {(e.Reuse ? """
+                    UPDATE SET id = EXCLUDED.id, topic = EXCLUDED.topic, sender = EXCLUDED.sender,
+                        sender_type = EXCLUDED.sender_type, project_name = EXCLUDED.project_name, user_name = EXCLUDED.user_name,
+                        depends_on = EXCLUDED.depends_on, status = EXCLUDED.status, retries = 0,
+                        description = EXCLUDED.description, summary = EXCLUDED.summary, payload = EXCLUDED.payload,
+                        created_at = now(), updated_at = now()
+                    """ : "NOTHING")}
+                RETURNING {Columns}
+                """;
+            var stored = await connection.QuerySingleOrDefaultAsync<EventRecord>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
+            if (stored is null)
+                return null;
+            record = stored;
+        }
+        var message = Message(record, progress: record.Status == "finished" ? 100 : 0, recipients: e.Recipients);
+        message["store"] = e.Store;
+        await AppendToStreamAsync(connection, record.Id, message, cancellationToken);
+        return record;
+    }
+
+    public async Task<EventRecord?> GetAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<EventRecord>(new CommandDefinition(
+            $"SELECT {Columns} FROM events WHERE id = @id", new { id }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Applies the changes in its own transaction and broadcasts the updated event; null when there is no such event.</summary>
+    public async Task<EventRecord?> UpdateAsync(Guid id, EventChanges changes, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var record = await UpdateAsync(connection, id, changes, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        publisher.Wake();
+        return record;
+    }
+
+    /// <summary>Applies the changes inside the caller's transaction; the broadcast follows its commit.</summary>
+    public async Task<EventRecord?> UpdateAsync(NpgsqlConnection connection, Guid id, EventChanges changes, CancellationToken cancellationToken = default)
+    {
+        if (changes.Status is not null && !Statuses.Contains(changes.Status))
+            throw BadRequest.Field("status", $"'{changes.Status}' is not an event status");
+        var set = new List<string> { "updated_at = now()" };
+        void Add(object? value, string column, string parameter)
+        {
+            if (value is not null)
+                set.Add($"{column} = @{parameter}");
+        }
+        Add(changes.Sender, "sender", "sender");
+        Add(changes.SenderType, "sender_type", "senderType");
+        Add(changes.Project, "project_name", "project");
+        Add(changes.User, "user_name", "user");
+        Add(changes.Status, "status", "status");
+        Add(changes.Description, "description", "description");
+        Add(changes.Summary, "summary", "summary");
+        Add(changes.Payload, "payload", "payload");
+        Add(changes.Retries, "retries", "retries");
+        var record = await connection.QuerySingleOrDefaultAsync<EventRecord>(new CommandDefinition($"""
+            UPDATE events SET {string.Join(", ", set)}
+            WHERE id = @id
+            RETURNING {Columns}
+            """, new
+        {
+            id,
+            sender = changes.Sender,
+            senderType = changes.SenderType,
+            project = changes.Project,
+            user = changes.User,
+            status = changes.Status,
+            description = changes.Description,
+            summary = changes.Summary,
+            payload = changes.Payload,
+            retries = changes.Retries,
+        }, cancellationToken: cancellationToken));
+        if (record is null)
+            return null;
+        await AppendToStreamAsync(connection, record.Id, Message(record, changes.Progress, recipients: null), cancellationToken);
+        return record;
+    }
+
+    /// <summary>
+    /// Hands a failed or restarted job to <paramref name="sender"/> again: back to <c>pending</c>
+    /// (one more retry if it had failed). Null when it is no longer failed or restarted (another
+    /// worker took it first).
+    /// </summary>
+    public async Task<EventRecord?> RestartJobAsync(NpgsqlConnection connection, Guid id, string? sender, string? senderType, string user,
+        CancellationToken cancellationToken = default)
+    {
+        var record = await connection.QuerySingleOrDefaultAsync<EventRecord>(new CommandDefinition($"""
+            UPDATE events SET
+                status = 'pending',
+                retries = retries + CASE WHEN status = 'failed' THEN 1 ELSE 0 END,
+                sender = @sender, sender_type = coalesce(@senderType, sender_type), user_name = @user,
+                updated_at = now()
+            WHERE id = @id AND status IN ('failed', 'restarted')
+            RETURNING {Columns}
+            """, new { id, sender, senderType, user }, cancellationToken: cancellationToken));
+        if (record is not null)
+            await AppendToStreamAsync(connection, record.Id, Message(record, progress: 0, recipients: null), cancellationToken);
+        return record;
+    }
+
+    /// <summary>Deletes one event; false when there was none.</summary>
+    public async Task<bool> DeleteAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition("DELETE FROM events WHERE id = @id", new { id }, cancellationToken: cancellationToken)) > 0;
+    }
+
+    /// <summary>Events matching the filter, newest first.</summary>
+    public async Task<IReadOnlyList<EventRecord>> QueryAsync(QueryFilter? filter, int limit, int offset, CancellationToken cancellationToken = default)
+    {
+        var parameters = new DynamicParameters();
+        var where = SqlFilter.Build(filter, SqlFilter.EventColumns, parameters);
+        parameters.Add("limit", limit);
+        parameters.Add("offset", offset);
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<EventRecord>(new CommandDefinition($"""
+            SELECT {Columns} FROM events
+            WHERE {where}
+            ORDER BY creation_order DESC
+            LIMIT @limit OFFSET @offset
+            """, parameters, cancellationToken: cancellationToken));
+        return [.. rows];
+    }
+
+    /// <summary>Deletes the events matching the filter; answers how many.</summary>
+    public async Task<int> DeleteWhereAsync(QueryFilter filter, CancellationToken cancellationToken = default)
+    {
+        var parameters = new DynamicParameters();
+        var where = SqlFilter.Build(filter, SqlFilter.EventColumns, parameters);
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM events WHERE {where}", parameters, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Tells the local publisher that a transaction that wrote events has committed.</summary>
+    public void Committed() => publisher.Wake();
+
+    /// <summary>The pub/sub message of AYON (§5.1): the event without its payload.</summary>
+    public static JsonObject Message(EventRecord e, double? progress, IReadOnlyList<string>? recipients)
+    {
+        var message = new JsonObject
+        {
+            ["id"] = e.Id.ToString("N"),
+            ["topic"] = e.Topic,
+            ["project"] = e.Project,
+            ["user"] = e.User,
+            ["dependsOn"] = e.DependsOn?.ToString("N"),
+            ["description"] = e.Description,
+            ["summary"] = e.Summary.DeepClone(),
+            ["status"] = e.Status,
+            ["sender"] = e.Sender,
+            ["senderType"] = e.SenderType,
+            ["recipients"] = recipients is null ? null : new JsonArray([.. recipients.Select(r => (JsonNode?)JsonValue.Create(r))]),
+            ["createdAt"] = Timestamp(e.CreatedAt),
+            ["updatedAt"] = Timestamp(e.UpdatedAt),
+        };
+        if (progress is not null)
+            message["progress"] = progress;
+        return message;
+    }
+
+    static string Timestamp(DateTimeOffset value) =>
+        value.ToUniversalTime().ToString(TimestampConverter.Format, System.Globalization.CultureInfo.InvariantCulture);
+
+    static Task AppendToStreamAsync(NpgsqlConnection connection, Guid eventId, JsonObject message, CancellationToken cancellationToken) =>
+        // The NOTIFY is delivered at commit, to every instance's publisher (and never on rollback).
+        connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO event_stream (event_id, message) VALUES (@eventId, @message);
+            SELECT pg_notify('anvil_event_stream', '');
+            """, new { eventId, message }, cancellationToken: cancellationToken));
 }

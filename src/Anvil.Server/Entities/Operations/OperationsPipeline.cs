@@ -50,6 +50,7 @@ public sealed class OperationsPipeline(Db db, AttributeLibrary attributes, Event
             }
         }
         await transaction.CommitAsync(cancellationToken);
+        events.Committed();
         return new OperationsResponse(results.All(r => r.Success), results);
     }
 

@@ -252,11 +252,32 @@ public sealed class AttributeLibrary(Db db, Redis redis, AyonOptions options, Ev
         return parts[0] + string.Concat(parts.Skip(1).Select(p => char.ToUpperInvariant(p[0]) + p[1..]));
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Subscribes in the background: a server must start (and serve what needs no Redis) while Redis is away.</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        await redis.Connection.GetSubscriber().SubscribeAsync(Channel, (_, _) => _ = ReloadInBackgroundAsync());
         // Announcements sent while this instance was cut off from Redis are lost: reload on reconnect.
         redis.Connection.ConnectionRestored += (_, _) => _ = ReloadInBackgroundAsync();
+        _ = SubscribeAsync(_stopping.Token);
+        return Task.CompletedTask;
+    }
+
+    async Task SubscribeAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await redis.Connection.GetSubscriber().SubscribeAsync(Channel, (_, _) => _ = ReloadInBackgroundAsync());
+                return;
+            }
+            catch (RedisException error)
+            {
+                logger.LogWarning("Cannot subscribe to attribute announcements yet: {Error}", error.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
     }
 
     async Task ReloadInBackgroundAsync()
@@ -271,5 +292,10 @@ public sealed class AttributeLibrary(Db db, Redis redis, AyonOptions options, Ev
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => redis.Connection.GetSubscriber().UnsubscribeAsync(Channel);
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (redis.Connection.IsConnected)
+            await redis.Connection.GetSubscriber().UnsubscribeAsync(Channel);
+    }
 }

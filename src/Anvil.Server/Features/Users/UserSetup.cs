@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
+using Anvil.Server.Data;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
+using Dapper;
 
 namespace Anvil.Server.Features.Users;
 
@@ -9,7 +11,7 @@ namespace Anvil.Server.Features.Users;
 /// <c>AYON_ADMIN_PASSWORD</c>, else generated once) and, when <c>AYON_SERVICE_API_KEY</c> is set, a
 /// service user <c>service</c> holding that key.
 /// </summary>
-public sealed class UserSetup(UserStore users, AyonOptions options, ILogger<UserSetup> logger)
+public sealed class UserSetup(UserStore users, Db db, AyonOptions options, ILogger<UserSetup> logger)
 {
     public const string AdminName = "admin";
     public const string ServiceName = "service";
@@ -17,11 +19,23 @@ public sealed class UserSetup(UserStore users, AyonOptions options, ILogger<User
     /// <summary>Returns the admin password when this call generated one (to be shown once), else null.</summary>
     public async Task<string?> EnsureAsync(CancellationToken cancellationToken = default)
     {
-        var generated = await EnsureAdminAsync(cancellationToken);
-        if (!string.IsNullOrEmpty(options.ServiceApiKey))
-            await EnsureServiceAsync(options.ServiceApiKey, cancellationToken);
-        return generated;
+        // Instances starting together would both find no admin and both insert one: one at a time.
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync("SELECT pg_advisory_lock(@key)", new { key = LockKey });
+        try
+        {
+            var generated = await EnsureAdminAsync(cancellationToken);
+            if (!string.IsNullOrEmpty(options.ServiceApiKey))
+                await EnsureServiceAsync(options.ServiceApiKey, cancellationToken);
+            return generated;
+        }
+        finally
+        {
+            await connection.ExecuteAsync("SELECT pg_advisory_unlock(@key)", new { key = LockKey });
+        }
     }
+
+    const long LockKey = 0x616e76696c_757372; // "anvil usr"
 
     async Task<string?> EnsureAdminAsync(CancellationToken cancellationToken)
     {

@@ -1,0 +1,127 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Anvil.Server.Features.Auth;
+using Anvil.Server.Features.Users;
+using Anvil.Server.Hosting;
+using Anvil.Server.Messaging;
+
+namespace Anvil.Server.Features.Events;
+
+/// <summary>
+/// <c>/ws</c>, AYON's live event stream. The client sends
+/// <c>{"topic": "auth", "token": "...", "subscribe": ["entity.folder", ...], "project": "..."}</c>
+/// within 3 seconds; then it receives every matching message as a JSON text frame. Anvil's
+/// extension: <c>"lastSequence": n</c> in the auth message first replays every stored message after
+/// <c>n</c>, then continues live, without a gap or a repeat at the seam.
+/// </summary>
+public static class EventStreamEndpoint
+{
+    static readonly TimeSpan AuthTimeout = TimeSpan.FromSeconds(3);
+    static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
+    const int MaxIncoming = 64 * 1024;
+
+    public static WebApplication MapEventStream(this WebApplication app)
+    {
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        app.Map("/ws", HandleAsync).AllowAnonymous().ExcludeFromDescription();
+        return app;
+    }
+
+    static async Task HandleAsync(HttpContext context, EventStreamHub hub, SessionStore sessions, UserStore users, AyonOptions options,
+        ILogger<StreamClient> logger)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+            throw new BadRequest("This endpoint speaks the websocket protocol only");
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        var client = new StreamClient(socket, hub.ClientBufferSize);
+        hub.Add(client);
+        var sender = client.RunSenderAsync((after, token) => hub.ReadStoredAsync(after, token));
+        _ = Task.Delay(AuthTimeout, client.Dropped).ContinueWith(_ =>
+        {
+            if (client.Subscription is null)
+                client.Drop("Not authenticated");
+        }, TaskScheduler.Default);
+        // Cancelling a receive aborts the socket, which would swallow the close frame the sender
+        // writes when it drops the client: give the client a moment to answer that close first.
+        using var stopReceiving = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        using var onDrop = client.Dropped.Register(() => stopReceiving.CancelAfter(CloseGrace));
+        try
+        {
+            await ReceiveAsync(client, context, sessions, users, options, logger, stopReceiving.Token);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+        {
+        }
+        finally
+        {
+            hub.Remove(client);
+            client.Drop("Connection closed", WebSocketCloseStatus.NormalClosure);
+            await sender;
+        }
+    }
+
+    static async Task ReceiveAsync(StreamClient client, HttpContext context, SessionStore sessions, UserStore users, AyonOptions options, ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        var buffer = new byte[MaxIncoming];
+        var socket = client.Socket;
+        while (socket.State == WebSocketState.Open)
+        {
+            var length = 0;
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                if (length == buffer.Length)
+                {
+                    client.Drop("Message too big", WebSocketCloseStatus.MessageTooBig);
+                    return;
+                }
+                result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+                length += result.Count;
+            } while (!result.EndOfMessage);
+            if (result.MessageType == WebSocketMessageType.Close)
+                return;
+            if (result.MessageType != WebSocketMessageType.Text)
+                continue;
+            JsonObject? message;
+            try
+            {
+                message = JsonNode.Parse(buffer.AsSpan(0, length)) as JsonObject;
+            }
+            catch (JsonException)
+            {
+                continue;
+            }
+            if (message?["topic"]?.GetValueKind() == JsonValueKind.String && message["topic"]!.GetValue<string>() == "auth")
+                await AuthenticateAsync(client, message, sessions, users, options, logger, context.RequestAborted);
+        }
+    }
+
+    static async Task AuthenticateAsync(StreamClient client, JsonObject message, SessionStore sessions, UserStore users, AyonOptions options,
+        ILogger logger, CancellationToken cancellationToken)
+    {
+        var token = message["token"] is JsonValue t && t.TryGetValue<string>(out var text) ? text : null;
+        if (string.IsNullOrEmpty(token))
+            return;
+        UserRecord? user = null;
+        if (token.Length == 64 && await sessions.GetAsync(token) is { } session)
+            user = await users.GetAsync(session.UserName, cancellationToken);
+        else if (await users.GetByApiKeyHashAsync(Secrets.HashApiKey(token, options.AuthPassPepper), cancellationToken) is { } owner)
+            user = owner.User;
+        if (user is null || !user.Active)
+        {
+            logger.LogInformation("Websocket authentication failed");
+            return;
+        }
+        var topics = message["subscribe"] is JsonArray list
+            ? list.Select(s => s is JsonValue v && v.TryGetValue<string>(out var topic) ? topic : null).OfType<string>().ToList()
+            : [];
+        var project = message["project"] is JsonValue p && p.TryGetValue<string>(out var name) && name.Length > 0 ? name : null;
+        long? resumeAfter = message["lastSequence"] is JsonValue l && l.TryGetValue<long>(out var sequence) && sequence >= 0 ? sequence : null;
+        var manager = user.IsAdmin || user.IsManager || user.IsService;
+        IReadOnlySet<string>? projects = manager ? null
+            : user.Data["accessGroups"] is JsonObject groups ? groups.Select(g => g.Key).ToHashSet(StringComparer.OrdinalIgnoreCase) : new HashSet<string>();
+        client.Subscribe(new StreamSubscription(user.Name, user.IsGuest, topics, project, projects), resumeAfter);
+    }
+}

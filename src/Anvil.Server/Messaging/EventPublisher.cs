@@ -1,0 +1,183 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Anvil.Server.Data;
+using Anvil.Server.Hosting;
+using Dapper;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace Anvil.Server.Messaging;
+
+/// <summary>
+/// Publishes the outbox (<c>event_stream</c>) on Redis. Runs in every instance; one at a time does
+/// the work (a PostgreSQL advisory lock). It numbers committed rows in the order it finds them
+/// (<c>seq</c>, strictly increasing, so a row that becomes visible never has a smaller number than one
+/// already visible) and publishes them in that order, moving a watermark after each batch. Woken by
+/// local commits, by NOTIFY from any instance's commits, and once a second regardless, so messages
+/// held back while Redis was away go out when it returns.
+/// </summary>
+public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILogger<EventPublisher> logger) : BackgroundService
+{
+    const long LockKey = 0x616e76696c_707562; // "anvil pub"
+    const int BatchSize = 1000;
+    static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
+    static readonly TimeSpan Retention = TimeSpan.FromHours(24);
+
+    readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    DateTimeOffset _lastCleanup = DateTimeOffset.MinValue;
+
+    /// <summary>Asks for a publishing round soon (after a local commit that wrote to the outbox).</summary>
+    public void Wake() => _wake.Writer.TryWrite(true);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var listener = ListenAsync(stoppingToken);
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await PumpAsync(stoppingToken);
+                failures = 0;
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                failures++;
+                if (failures is 1 or 10 or 100 || failures % 1000 == 0)
+                    logger.LogWarning("Publishing events failed ({Failures} times in a row), retrying: {Error}", failures, e.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 50 * failures)), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                continue;
+            }
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            timeout.CancelAfter(Poll);
+            try
+            {
+                await _wake.Reader.ReadAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+            }
+        }
+        await listener;
+    }
+
+    /// <summary>LISTENs for commits of other instances (and of in-transaction dispatches here).</summary>
+    async Task ListenAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await db.OpenAsync(stoppingToken);
+                connection.Notification += (_, _) => Wake();
+                await connection.ExecuteAsync("LISTEN anvil_event_stream");
+                Wake();
+                while (!stoppingToken.IsCancellationRequested)
+                    await connection.WaitAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogDebug("Event notification listener failed, reconnecting: {Error}", e.Message);
+                await Task.Delay(Poll, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    /// <summary>One round: number and publish everything committed so far. False when another instance holds the lock.</summary>
+    internal async Task<bool> PumpAsync(CancellationToken cancellationToken)
+    {
+        // Without Redis this instance cannot publish: leave the work to an instance that can (or to
+        // this one, once Redis is back; the outbox keeps everything until then).
+        if (!redis.Connection.IsConnected)
+            return false;
+        await using var connection = await db.OpenAsync(cancellationToken);
+        if (!await connection.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_lock(@key)", new { key = LockKey }))
+            return false;
+        try
+        {
+            // A full batch means there may be more; anything committed after this round sends a NOTIFY.
+            while (await NumberAsync(connection, cancellationToken) + await PublishAsync(connection, cancellationToken) > 0
+                   && (_lastNumbered == BatchSize || _lastPublished == BatchSize))
+            {
+            }
+            if (DateTimeOffset.UtcNow - _lastCleanup > TimeSpan.FromMinutes(10))
+            {
+                _lastCleanup = DateTimeOffset.UtcNow;
+                await connection.ExecuteAsync("""
+                    DELETE FROM event_stream
+                    WHERE seq <= (SELECT published_seq FROM event_stream_state WHERE id = 1)
+                      AND created_at < now() - make_interval(secs => @seconds)
+                    """, new { seconds = Retention.TotalSeconds });
+            }
+            return true;
+        }
+        finally
+        {
+            await connection.ExecuteAsync("SELECT pg_advisory_unlock(@key)", new { key = LockKey });
+        }
+    }
+
+    int _lastNumbered;
+    int _lastPublished;
+
+    /// <summary>Numbers the committed rows that have no seq yet, in id order, continuing the sequence without gaps.</summary>
+    async Task<int> NumberAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        _lastNumbered = await connection.ExecuteAsync(new CommandDefinition("""
+            WITH pending AS (
+                SELECT id, row_number() OVER (ORDER BY id) AS n
+                FROM event_stream
+                WHERE seq IS NULL
+                ORDER BY id
+                LIMIT @limit
+            ), state AS (
+                UPDATE event_stream_state
+                SET assigned_seq = assigned_seq + (SELECT count(*) FROM pending)
+                WHERE id = 1 AND EXISTS (SELECT 1 FROM pending)
+                RETURNING assigned_seq - (SELECT count(*) FROM pending) AS start
+            )
+            UPDATE event_stream s
+            SET seq = state.start + pending.n
+            FROM pending, state
+            WHERE s.id = pending.id
+            """, new { limit = BatchSize }, cancellationToken: cancellationToken));
+        return _lastNumbered;
+    }
+
+    async Task<int> PublishAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var rows = (await connection.QueryAsync<(long Seq, string Message)>(new CommandDefinition("""
+            SELECT seq, message::text FROM event_stream
+            WHERE seq > (SELECT published_seq FROM event_stream_state WHERE id = 1)
+            ORDER BY seq
+            LIMIT @limit
+            """, new { limit = BatchSize }, cancellationToken: cancellationToken))).ToList();
+        _lastPublished = rows.Count;
+        if (rows.Count == 0)
+            return 0;
+        var channel = RedisChannel.Literal(options.RedisChannel);
+        var subscriber = redis.Connection.GetSubscriber();
+        // One connection keeps the order; the batch is pipelined, then confirmed before the watermark moves.
+        var sends = rows.Select(row => subscriber.PublishAsync(channel, WithSequence(row.Message, row.Seq))).ToArray();
+        await Task.WhenAll(sends);
+        // Losing this write in a crash only means publishing the batch again, and receivers drop
+        // repeats by seq: it need not wait for the disk.
+        await connection.ExecuteAsync(new CommandDefinition("""
+            BEGIN;
+            SET LOCAL synchronous_commit TO off;
+            UPDATE event_stream_state SET published_seq = @seq WHERE id = 1;
+            COMMIT;
+            """, new { seq = rows[^1].Seq }, cancellationToken: cancellationToken));
+        return rows.Count;
+    }
+
+    /// <summary>The stored message with its stream position as the first member, <c>"sequence"</c>.</summary>
+    public static string WithSequence(string message, long seq) =>
+        message.Length > 2
+            ? $"{{\"sequence\": {seq.ToString(CultureInfo.InvariantCulture)}, {message.AsSpan(1)}"
+            : $"{{\"sequence\": {seq.ToString(CultureInfo.InvariantCulture)}}}";
+}

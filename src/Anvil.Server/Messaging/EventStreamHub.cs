@@ -1,0 +1,128 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Anvil.Server.Data;
+using Anvil.Server.Hosting;
+using Dapper;
+using StackExchange.Redis;
+
+namespace Anvil.Server.Messaging;
+
+/// <summary>
+/// This instance's end of the live stream: one Redis subscription on <c>AYON_REDIS_CHANNEL</c>,
+/// forwarded to the websocket clients connected here. Messages arrive in sequence order; a gap
+/// (this instance's subscription broke while others published) is filled from the outbox table,
+/// and a repeat (a batch published twice after a Redis failure) is dropped.
+/// </summary>
+public sealed class EventStreamHub(Db db, Redis redis, AyonOptions options, ILogger<EventStreamHub> logger) : BackgroundService
+{
+    const int MaxGapFill = 10_000;
+    static readonly TimeSpan HeartbeatAfter = TimeSpan.FromSeconds(5);
+
+    readonly ConcurrentDictionary<StreamClient, byte> _clients = new();
+    long _lastSequence;
+    long _lastDelivery = Environment.TickCount64;
+
+    /// <summary>Messages a client may have queued before it counts as fallen behind.</summary>
+    public int ClientBufferSize { get; set; } = 1024;
+
+    public int ClientCount => _clients.Count;
+
+    public void Add(StreamClient client) => _clients.TryAdd(client, 0);
+
+    public void Remove(StreamClient client) => _clients.TryRemove(client, out _);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        ChannelMessageQueue? queue = null;
+        try
+        {
+            // Redis may be away at start: keep trying (StackExchange.Redis resubscribes by itself after a later outage).
+            while (queue is null)
+            {
+                try
+                {
+                    queue = await redis.Connection.GetSubscriber().SubscribeAsync(RedisChannel.Literal(options.RedisChannel));
+                }
+                catch (RedisException e)
+                {
+                    logger.LogWarning("Cannot subscribe to the event channel yet: {Error}", e.Message);
+                    await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                }
+            }
+            queue.OnMessage(message => ReceiveAsync(message.Message.ToString()));
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                if (Environment.TickCount64 - Interlocked.Read(ref _lastDelivery) >= HeartbeatAfter.TotalMilliseconds)
+                    Deliver(StreamMessage.Heartbeat);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            if (queue is not null)
+                await queue.UnsubscribeAsync().ContinueWith(_ => { }, TaskScheduler.Default);
+            foreach (var client in _clients.Keys)
+                client.Drop("Server is shutting down", System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable);
+        }
+    }
+
+    /// <summary>Handles one Redis message (called in order, one at a time).</summary>
+    internal async Task ReceiveAsync(string json)
+    {
+        var message = StreamMessage.Parse(json);
+        if (message is null)
+            return;
+        if (message.Sequence is long sequence)
+        {
+            var last = _lastSequence;
+            if (last > 0 && sequence <= last)
+                return;
+            if (last > 0 && sequence > last + 1 && sequence - last <= MaxGapFill)
+            {
+                try
+                {
+                    await foreach (var missed in ReadStoredAsync(last, CancellationToken.None, before: sequence))
+                        Deliver(missed);
+                }
+                catch (Exception e)
+                {
+                    logger.LogWarning("Could not fill a gap of the event stream ({From}..{To}): {Error}", last + 1, sequence - 1, e.Message);
+                }
+            }
+            _lastSequence = sequence;
+        }
+        Deliver(message);
+    }
+
+    void Deliver(StreamMessage message)
+    {
+        Interlocked.Exchange(ref _lastDelivery, Environment.TickCount64);
+        foreach (var client in _clients.Keys)
+            client.Offer(message);
+    }
+
+    /// <summary>The stored stream messages after <paramref name="after"/> (and before <paramref name="before"/>), in order.</summary>
+    public async IAsyncEnumerable<StreamMessage> ReadStoredAsync(long after, [EnumeratorCancellation] CancellationToken cancellationToken, long before = long.MaxValue)
+    {
+        while (true)
+        {
+            List<(long Seq, string Message)> rows;
+            await using (var connection = await db.OpenAsync(cancellationToken))
+                rows = [.. await connection.QueryAsync<(long, string)>(new CommandDefinition("""
+                    SELECT seq, message::text FROM event_stream
+                    WHERE seq > @after AND seq < @before
+                    ORDER BY seq
+                    LIMIT 500
+                    """, new { after, before }, cancellationToken: cancellationToken))];
+            foreach (var (seq, text) in rows)
+                if (StreamMessage.Parse(EventPublisher.WithSequence(text, seq)) is { } message)
+                    yield return message;
+            if (rows.Count < 500)
+                yield break;
+            after = rows[^1].Seq;
+        }
+    }
+}

@@ -1,0 +1,294 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Anvil.Server.Data;
+using Anvil.Server.Tests.Infrastructure;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Anvil.Server.Tests.Features.Events;
+
+/// <summary>POST /api/enroll, the service job queue, rule by rule. Every test has its own topics.</summary>
+public sealed class job_enrollment(AnvilApp app) : IClassFixture<AnvilApp>
+{
+    readonly string _source = TestUsers.Unique("test.src.");
+    readonly string _target = TestUsers.Unique("test.tgt.");
+
+    async Task<List<string>> SourcesAsync(int count, object? summary = null, string? senderType = null)
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < count; i++)
+            ids.Add((await app.Service().SendAsync(HttpMethod.Post, "/api/events", new { topic = _source, summary = summary ?? new { i } }, 200,
+                request => { if (senderType is not null) request.Headers.Add("X-Sender-Type", senderType); }))["id"]!.GetValue<string>());
+        return ids;
+    }
+
+    async Task<JsonObject?> EnrollAsync(string sender, bool sequential = false, object? extra = null, Api? api = null)
+    {
+        var body = new JsonObject { ["sourceTopic"] = _source, ["targetTopic"] = _target, ["sender"] = sender, ["sequential"] = sequential };
+        if (extra is not null)
+            foreach (var (key, value) in JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(extra))!.AsObject())
+                body[key] = value?.DeepClone();
+        var response = await (api ?? app.Service()).Http.PostAsync("/api/enroll", new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode is 200 or 204, $"enroll answered {(int)response.StatusCode}: {text}");
+        return (int)response.StatusCode == 204 ? null : JsonNode.Parse(text)!.AsObject();
+    }
+
+    Task SetStatusAsync(JsonObject job, string status) =>
+        app.Service().PatchAsync($"/api/events/{job["id"]}", new { status }, expect: 204);
+
+    static string Id(JsonObject? job) => job!["id"]!.GetValue<string>();
+
+    static string DependsOn(JsonObject? job) => job!["dependsOn"]!.GetValue<string>();
+
+    [Fact]
+    public async Task a_job_is_a_pending_event_on_the_oldest_source_with_ayons_hash()
+    {
+        var sources = await SourcesAsync(2);
+
+        var job = await EnrollAsync("worker");
+        var stored = await app.Service().GetAsync($"/api/events/{Id(job)}");
+
+        Assert.Equal(["id", "dependsOn", "hash", "status"], job!.Select(p => p.Key).ToArray());
+        Assert.Equal(sources[0], DependsOn(job));
+        Assert.Equal("pending", job!["status"]!.GetValue<string>());
+        var expectedHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"[\"{_target}\",\"{sources[0]}\"]")));
+        Assert.Equal(expectedHash, job!["hash"]!.GetValue<string>());
+        Assert.Equal(_target, stored["topic"]!.GetValue<string>());
+        Assert.Equal("worker", stored["sender"]!.GetValue<string>());
+        Assert.Equal("service", stored["user"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task nothing_to_do_is_a_204()
+    {
+        Assert.Null(await EnrollAsync("worker"));
+    }
+
+    [Fact]
+    public async Task only_service_users_may_enroll()
+    {
+        var admin = await app.LoginAsync();
+
+        await admin.PostAsync("/api/enroll", new { sourceTopic = _source, targetTopic = _target, sender = "x" }, expect: 403);
+    }
+
+    [Theory]
+    [InlineData("""{"sourceTopic": null, "targetTopic": "test.target.topic"}""")]
+    [InlineData("""{"sourceTopic": [], "targetTopic": "test.target.topic"}""")]
+    [InlineData("""{"sourceTopic": "test.source.topic", "targetTopic": "test.*"}""")]
+    [InlineData("""{"sourceTopic": "a", "targetTopic": "test.target.topic"}""")]
+    [InlineData("""{"sourceTopic": "test.source.topic"}""")]
+    public async Task a_bad_request_is_a_400(string body)
+    {
+        await app.Service().SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/enroll")
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        }, 400);
+    }
+
+    [Fact]
+    public async Task the_same_sender_gets_its_unfinished_job_back()
+    {
+        await SourcesAsync(2);
+
+        var first = await EnrollAsync("worker");
+        var again = await EnrollAsync("worker");
+        await SetStatusAsync(first!, "in_progress");
+        var third = await EnrollAsync("worker");
+
+        Assert.True(JsonNode.DeepEquals(first, again));
+        Assert.Equal(Id(first), Id(third));
+        Assert.Equal("in_progress", third!["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task parallel_workers_take_different_sources_and_a_finished_source_is_done()
+    {
+        var sources = await SourcesAsync(2);
+
+        var one = await EnrollAsync("worker-1");
+        var two = await EnrollAsync("worker-2");
+        var three = await EnrollAsync("worker-3");
+        await SetStatusAsync(one!, "finished");
+        await SetStatusAsync(two!, "finished");
+        var none = await EnrollAsync("worker-1");
+
+        Assert.Equal(sources, [DependsOn(one), DependsOn(two)]);
+        Assert.Null(three);
+        Assert.Null(none);
+    }
+
+    [Fact]
+    public async Task a_sequential_worker_never_overtakes_another_workers_unfinished_job()
+    {
+        var sources = await SourcesAsync(2);
+
+        var one = await EnrollAsync("worker-1", sequential: true);
+        var blocked = await EnrollAsync("worker-2", sequential: true);
+        await SetStatusAsync(one!, "in_progress");
+        var stillBlocked = await EnrollAsync("worker-2", sequential: true);
+        await SetStatusAsync(one!, "finished");
+        var next = await EnrollAsync("worker-2", sequential: true);
+
+        Assert.Equal(sources[0], DependsOn(one));
+        Assert.Null(blocked);
+        Assert.Null(stillBlocked);
+        Assert.Equal(sources[1], DependsOn(next));
+    }
+
+    [Fact]
+    public async Task a_failed_job_is_handed_out_again_with_one_more_retry()
+    {
+        await SourcesAsync(1);
+        var first = await EnrollAsync("worker-1", sequential: true);
+        await SetStatusAsync(first!, "failed");
+
+        var again = await EnrollAsync("worker-2", sequential: true);
+        var stored = await app.Service().GetAsync($"/api/events/{Id(first)}");
+
+        Assert.True(JsonNode.DeepEquals(first, again));
+        Assert.Equal(1, stored["retries"]!.GetValue<int>());
+        Assert.Equal("worker-2", stored["sender"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task a_restarted_job_is_handed_out_again_without_a_retry()
+    {
+        await SourcesAsync(1);
+        var first = await EnrollAsync("worker-1");
+        await SetStatusAsync(first!, "finished");
+        await SetStatusAsync(first!, "restarted");
+
+        var again = await EnrollAsync("worker-2");
+        var stored = await app.Service().GetAsync($"/api/events/{Id(first)}");
+
+        Assert.Equal(Id(first), Id(again));
+        Assert.Equal("pending", stored["status"]!.GetValue<string>());
+        Assert.Equal(0, stored["retries"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task a_job_that_failed_more_than_max_retries_times_is_given_up()
+    {
+        await SourcesAsync(1);
+        var job = await EnrollAsync("worker", extra: new { maxRetries = 1 });
+        await SetStatusAsync(job!, "failed");
+        var retry1 = await EnrollAsync("worker", extra: new { maxRetries = 1 });
+        await SetStatusAsync(retry1!, "failed");
+        var retry2 = await EnrollAsync("worker", extra: new { maxRetries = 1 });
+        await SetStatusAsync(retry2!, "failed");
+
+        var none = await EnrollAsync("worker", extra: new { maxRetries = 1 });
+
+        Assert.Equal(Id(job), Id(retry2));
+        Assert.Null(none);
+    }
+
+    [Fact]
+    public async Task sources_are_filtered_by_filter_and_ignored_sender_types()
+    {
+        await SourcesAsync(1, summary: new { kind = "skip" });
+        await SourcesAsync(1, summary: new { kind = "take" }, senderType: "noisy");
+        var wanted = await SourcesAsync(1, summary: new { kind = "take" });
+        var filter = JsonNode.Parse("""{"conditions": [{"key": "summary/kind", "value": "take"}]}""");
+
+        var job = await EnrollAsync("worker", extra: new { filter, ignoreSenderTypes = new[] { "noisy" } });
+
+        Assert.Equal(wanted[0], DependsOn(job));
+    }
+
+    [Fact]
+    public async Task sources_older_than_ignore_older_than_days_are_left_alone_unless_it_is_zero()
+    {
+        var sources = await SourcesAsync(1);
+        await using (var connection = await app.Services.GetRequiredService<Db>().OpenAsync())
+            await connection.ExecuteAsync("UPDATE events SET updated_at = now() - interval '5 days' WHERE id = @id", new { id = Guid.Parse(sources[0]) });
+
+        var withinThreeDays = await EnrollAsync("worker", extra: new { ignoreOlderThan = 3 });
+        var withinTenDays = await EnrollAsync("worker", extra: new { ignoreOlderThan = 10 });
+        var noLimit = await EnrollAsync("worker", extra: new { ignoreOlderThan = 0 });
+
+        Assert.Null(withinThreeDays);
+        Assert.Equal(sources[0], DependsOn(withinTenDays));
+        Assert.Equal(Id(withinTenDays), Id(noLimit));
+    }
+
+    [Fact]
+    public async Task a_wildcard_or_a_list_selects_the_source_topics()
+    {
+        var sources = await SourcesAsync(1);
+        var pattern = _source[..^4] + "*";
+
+        var byPattern = await EnrollAsync("worker-1", extra: new { sourceTopic = pattern });
+        var byList = await EnrollAsync("worker-1", extra: new { sourceTopic = new[] { "test.other.topic", _source } });
+        var byExactListMiss = await EnrollAsync("worker-2", extra: new { sourceTopic = new[] { pattern } });
+
+        Assert.Equal(sources[0], DependsOn(byPattern));
+        Assert.Equal(Id(byPattern), Id(byList));
+        Assert.Null(byExactListMiss);
+    }
+
+    [Fact]
+    public async Task two_workers_racing_on_one_queue_never_get_the_same_job()
+    {
+        var sources = await SourcesAsync(12);
+        var taken = new System.Collections.Concurrent.ConcurrentBag<string>();
+
+        async Task Worker(string sender)
+        {
+            while (await EnrollAsync(sender) is { } job)
+            {
+                taken.Add(DependsOn(job));
+                await SetStatusAsync(job, "finished");
+            }
+        }
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Worker($"racer-{i}")));
+
+        Assert.Equal(sources.Order(), taken.Order());
+    }
+
+    [Fact]
+    public async Task sequential_workers_racing_take_the_sources_in_order_one_at_a_time()
+    {
+        var sources = await SourcesAsync(6);
+        var order = new List<string>();
+        var running = 0;
+        var overlap = false;
+
+        async Task Worker(string sender)
+        {
+            for (var idle = 0; idle < 40 && order.Count < sources.Count;)
+            {
+                var job = await EnrollAsync(sender, sequential: true);
+                if (job is null)
+                {
+                    idle++;
+                    await Task.Delay(20);
+                    continue;
+                }
+                if (Interlocked.Increment(ref running) > 1)
+                    overlap = true;
+                lock (order)
+                    order.Add(DependsOn(job));
+                Interlocked.Decrement(ref running);
+                await SetStatusAsync(job, "finished");
+            }
+        }
+        await Task.WhenAll(Worker("seq-1"), Worker("seq-2"), Worker("seq-3"));
+
+        Assert.False(overlap);
+        Assert.Equal(sources, order);
+    }
+
+    [Fact]
+    public async Task a_retried_request_gets_the_job_of_the_first_one()
+    {
+        await SourcesAsync(5);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => EnrollAsync("impatient")));
+
+        Assert.All(answers, answer => Assert.Equal(Id(answers[0]), Id(answer)));
+    }
+}
