@@ -24,5 +24,6 @@ public sealed class QueryType : ObjectGraphType
             .ResolveAsync(async context => await context.Service<UserStore>().ListAsync(
                 new UserFilter(context.GetArgument<List<string>?>("names"), context.GetArgument<string?>("name"), context.GetArgument<List<string>?>("emails")),
                 context.Paging(), context.CancellationToken));
+        this.AddEventsField();
     }
 }
