@@ -17,6 +17,9 @@ public static class PostgresErrors
         PostgresErrorCodes.CheckViolation => new BadRequest($"Value violates the rule {e.ConstraintName}", "check-violation"),
         PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected =>
             new ServiceUnavailable("The database was busy with a conflicting change; retry the request"),
+        // Class 08 (connection) and 57 (operator intervention: shutdown, restart) pass: the client retries 503s.
+        _ when e.SqlState.StartsWith("08", StringComparison.Ordinal) || e.SqlState.StartsWith("57", StringComparison.Ordinal) =>
+            new ServiceUnavailable("The database is unavailable; retry shortly"),
         _ => new AyonError(500, "Database error"),
     };
 }

@@ -34,6 +34,8 @@ public sealed class AyonErrorHandler(ILogger<AyonErrorHandler> logger) : IExcept
         BadHttpRequestException bad when bad.StatusCode == 400 => new BadRequest(RequestShapeMessage(bad, context)),
         BadHttpRequestException bad => new AyonError(bad.StatusCode, bad.Message),
         PostgresException postgres => PostgresErrors.Translate(postgres),
+        NpgsqlException or StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException =>
+            new ServiceUnavailable("A backing service (PostgreSQL or Redis) is unavailable; retry shortly"),
         OperationCanceledException when context.RequestAborted.IsCancellationRequested => new AyonError(499, "Client closed the request"),
         _ => new AyonError(500, "Internal server error"),
     };
