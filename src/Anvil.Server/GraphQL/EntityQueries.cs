@@ -21,13 +21,13 @@ public sealed record EntityNode(string Project, JsonObject Row, long Order)
 /// </summary>
 public static class EntityQueries
 {
-    static readonly string[] SortKeys = ["e.creation_order"];
+    static readonly string[] _sortKeys = ["e.creation_order"];
 
     /// <summary>One page of a root connection.</summary>
     public static async Task<Connection<EntityNode>> PageAsync(ProjectSession session, EntityGraph graph, IReadOnlyList<string> conditions,
         DynamicParameters parameters, Paging paging, CancellationToken cancellationToken)
     {
-        var sql = paging.Apply($"{SelectOf(graph, null)}\nWHERE {Where(conditions)}", SortKeys, parameters);
+        var sql = paging.Apply($"{SelectOf(graph, null)}\nWHERE {Where(conditions)}", _sortKeys, parameters);
         var rows = await ReadAsync(session, sql, parameters, cancellationToken);
         return paging.ToConnection(rows, r => [r.Order]);
     }
@@ -38,7 +38,7 @@ public static class EntityQueries
         CancellationToken cancellationToken)
     {
         var all = conditions.Append($"{parentColumn} = ANY(@parentIds)").ToList();
-        if (paging.CursorCondition(SortKeys, parameters) is { } cursor)
+        if (paging.CursorCondition(_sortKeys, parameters) is { } cursor)
             all.Add(cursor);
         parameters.Add("parentIds", parentIds.ToArray());
         parameters.Add("pageLimit", paging.Size + 1);

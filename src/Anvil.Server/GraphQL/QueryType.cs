@@ -1,7 +1,7 @@
 using Anvil.Server.Data;
 using Anvil.Server.Features.Users;
-using GraphQL;
 using Dapper;
+using GraphQL;
 using GraphQL.Types;
 
 namespace Anvil.Server.GraphQL;

@@ -186,7 +186,9 @@ public sealed class entity_queries(AnvilApp app) : IClassFixture<AnvilApp>
         var r1 = await build.CreateAsync("versions", new { version = 1, productId = render });
         var exr = await build.CreateAsync("representations", new
         {
-            name = "exr", versionId = v1, data = new { context = new { ext = "exr" } },
+            name = "exr",
+            versionId = v1,
+            data = new { context = new { ext = "exr" } },
             files = new[] { new { id = EntityBuilder.NewId(), path = "/renders/sh010.1001.exr", size = 5_000_000_000L, hash = "abc" } },
         });
         await build.CreateAsync("representations", new { name = "mov", versionId = v2 });
