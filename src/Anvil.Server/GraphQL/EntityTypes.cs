@@ -29,8 +29,12 @@ public sealed class EntityTypes
             _nodes[graph.Type] = new ObjectGraphType { Name = graph.NodeName };
             _connections[graph.Type] = ConnectionType(graph, _nodes[graph.Type]);
         }
+        var links = Links.ConnectionType();
         foreach (var graph in EntityGraph.All)
+        {
             AddNodeFields(graph, _nodes[graph.Type]);
+            _nodes[graph.Type].AddField(Links.NodeField(links));
+        }
 
         var folder = EntityGraph.Folder;
         var task = EntityGraph.Task;

@@ -361,8 +361,68 @@ public sealed class entity_queries(AnvilApp app) : IClassFixture<AnvilApp>
         var types = await api.QueryAsync("query ProductTypes { productTypes { name } }");
         Assert.Contains("render", types["productTypes"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()));
     }
+
+    [Fact]
+    public async Task links_show_the_other_end_and_the_direction_on_both_entities()
+    {
+        var project = await TestProjects.CreateAsync(app);
+        var api = app.Service();
+        var build = new EntityBuilder(api, project);
+        var a = await build.FolderAsync(name: "a");
+        var b = await build.FolderAsync(name: "b");
+        var link = EntityBuilder.NewId();
+        var schema = "project_" + project.ToLowerInvariant();
+        await Sql.ExecuteAsync(app, $"""
+            INSERT INTO {schema}.link_types (name, link_type, input_type, output_type) VALUES ('depends|folder|folder', 'depends', 'folder', 'folder') ON CONFLICT DO NOTHING;
+            INSERT INTO {schema}.links (id, name, link_type, input_id, output_id, author, data)
+            VALUES (@link::uuid, 'a to b', 'depends|folder|folder', @a::uuid, @b::uuid, 'admin', @data::jsonb);
+            """, new { link, a, b, data = """{"description": "because", "k": 1}""" });
+        const string query = """
+            query FoldersQuery($projectName: String!,$folderIds: [String!],$linkDirection: String!,$linkTypes: [String!]) {
+              project(name: $projectName) { folders(ids: $folderIds, first: 300) { edges { node { id
+                links(direction: $linkDirection, linkTypes: $linkTypes, first: 100) {
+                  edges { id linkType projectName entityType entityId name direction description author data } pageInfo { endCursor hasNextPage } }
+              } } pageInfo { endCursor hasNextPage } } }
+            }
+            """;
+        async Task<Dictionary<string, JsonArray>> LinksAsync(string? direction = null, string[]? types = null)
+        {
+            var variables = new JsonObject { ["projectName"] = project, ["folderIds"] = new JsonArray(a, b) };
+            var text = query;
+            if (direction is null)
+                text = text.Replace(",$linkDirection: String!", "").Replace("direction: $linkDirection, ", "");
+            else
+                variables["linkDirection"] = direction;
+            if (types is null)
+                text = text.Replace(",$linkTypes: [String!]", "").Replace("linkTypes: $linkTypes, ", "");
+            else
+                variables["linkTypes"] = new JsonArray([.. types.Select(t => (JsonNode?)t)]);
+            return Nodes(await api.QueryAsync(text, variables), "folders")
+                .ToDictionary(n => n["id"]!.GetValue<string>(), n => n["links"]!["edges"]!.AsArray());
+        }
+
+        var both = await LinksAsync();
+        var outgoing = Assert.Single(both[a])!;
+        Assert.Equal("out", outgoing["direction"]!.GetValue<string>());
+        Assert.Equal(b, outgoing["entityId"]!.GetValue<string>());
+        Assert.Equal("folder", outgoing["entityType"]!.GetValue<string>());
+        Assert.Equal("depends", outgoing["linkType"]!.GetValue<string>());
+        Assert.Equal("because", outgoing["description"]!.GetValue<string>());
+        Assert.Equal(1, outgoing["data"]!["k"]!.GetValue<int>());
+        Assert.Equal(project, outgoing["projectName"]!.GetValue<string>());
+        var incoming = Assert.Single(both[b])!;
+        Assert.Equal("in", incoming["direction"]!.GetValue<string>());
+        Assert.Equal(a, incoming["entityId"]!.GetValue<string>());
+        Assert.Empty((await LinksAsync(direction: "in"))[a]);
+        Assert.Single((await LinksAsync(direction: "in"))[b]);
+        Assert.Empty((await LinksAsync(types: ["reference"]))[a]);
+
+        var linked = await api.QueryAsync(Folders(",$folderHasLinks: HasLinksFilter", "hasLinks: $folderHasLinks, ", "id"), new { projectName = project, folderHasLinks = "IN" });
+        Assert.Equal([b], Nodes(linked, "folders").Select(n => n["id"]!.GetValue<string>()));
+    }
 }
 
+/// <summary>The schema builds from the library as it is (every attribute type, every scope).</summary>
 public sealed class schema_build(AnvilApp app) : IClassFixture<AnvilApp>
 {
     [Fact]
@@ -373,5 +433,6 @@ public sealed class schema_build(AnvilApp app) : IClassFixture<AnvilApp>
         var schema = new Anvil.Server.GraphQL.AyonSchema(attributes);
         schema.Initialize();
         Assert.NotNull(schema.AllTypes["FolderAttribType"]);
+        Assert.NotNull(schema.AllTypes["HasLinksFilter"]);
     }
 }
