@@ -43,6 +43,9 @@ public sealed class EntityGraph
     /// <summary>Columns only GraphQL shows, as <c>expression AS "name"</c> over the definition's aliases.</summary>
     public IReadOnlyList<string> ExtraColumns { get; init; } = [];
 
+    /// <summary>The effective attributes of the row as a jsonb expression (for <c>filter</c> on <c>attrib/x</c>).</summary>
+    public string AttribExpression { get; init; } = "e.attrib";
+
     public string Type => Definition.Type;
 
     /// <summary>The SQL conditions of the filter arguments given to a connection field.</summary>
@@ -66,6 +69,7 @@ public sealed class EntityGraph
     {
         Definition = FolderEntity.Definition,
         NodeName = "FolderNode",
+        AttribExpression = "(COALESCE(p.exported_attrib, @inheritedByRoots::jsonb) || e.attrib)",
         ExtraColumns =
         [
             """(SELECT count(*) FROM folders c WHERE c.parent_id = e.id)::int AS "childCount" """,
@@ -83,6 +87,7 @@ public sealed class EntityGraph
         Filters =
         [
             .. Common(),
+            AdvancedFilter("folder"),
             TextList("names", "e.name"),
             new("name", typeof(StringGraphType), (v, p, ps) => Bind(ps, p, v.ToString()!, "e.name ILIKE @{0}")),
             TextList("folderTypes", "e.folder_type"),
@@ -103,6 +108,7 @@ public sealed class EntityGraph
     {
         Definition = TaskEntity.Definition,
         NodeName = "TaskNode",
+        AttribExpression = "(f.exported_attrib || e.attrib)",
         Fields =
         [
             new("label", NodeFieldKind.Text), new("taskType", NodeFieldKind.Text), new("type", NodeFieldKind.Text, "taskType"),
@@ -111,6 +117,7 @@ public sealed class EntityGraph
         Filters =
         [
             .. Common(),
+            AdvancedFilter("task"),
             TextList("names", "e.name"),
             TextList("taskTypes", "e.task_type"),
             IdList("folderIds", "e.folder_id"),
@@ -134,6 +141,7 @@ public sealed class EntityGraph
         Filters =
         [
             .. Common(),
+            AdvancedFilter("product"),
             TextList("names", "e.name"),
             new("namesCi", typeof(ListGraphType<NonNullGraphType<StringGraphType>>), (v, p, ps) =>
                 Bind(ps, p, Strings(v).Select(s => s.ToLowerInvariant()).ToArray(), "lower(e.name) = ANY(@{0})")),
@@ -163,6 +171,7 @@ public sealed class EntityGraph
         Filters =
         [
             .. Common(),
+            AdvancedFilter("version"),
             IdList("productIds", "e.product_id"),
             IdList("taskIds", "e.task_id"),
             IdList("folderIds", "p.folder_id"),
@@ -185,6 +194,7 @@ public sealed class EntityGraph
         Filters =
         [
             .. Common(),
+            AdvancedFilter("representation"),
             TextList("names", "e.name"),
             IdList("versionIds", "e.version_id"),
         ],
@@ -198,6 +208,7 @@ public sealed class EntityGraph
         Filters =
         [
             .. Common(),
+            AdvancedFilter("workfile"),
             TextList("names", "regexp_replace(e.path, '^.*[\\\\/]', '')"),
             IdList("taskIds", "e.task_id"),
             TextList("paths", "e.path"),
@@ -215,9 +226,11 @@ public sealed class EntityGraph
         TextList("statuses", "e.status"),
         new("tags", typeof(ListGraphType<NonNullGraphType<StringGraphType>>), (v, p, ps) => Bind(ps, p, Strings(v).ToArray(), "e.tags @> @{0}")),
         new("hasLinks", typeof(HasLinksFilterType), (v, _, _) => HasLinks(v.ToString()!)),
-        new("filter", typeof(StringGraphType), (_, _, _) =>
-            throw new Hosting.BadRequest("filter: advanced filters are not supported by this server yet")),
     ];
+
+    /// <summary>Needs the graph itself (its columns), so it is added by each type after <see cref="Common"/>.</summary>
+    static EntityFilter AdvancedFilter(string type) =>
+        new("filter", typeof(StringGraphType), (v, p, ps) => QueryFilter.Condition(All.Single(g => g.Type == type), v.ToString()!, p, ps));
 
     static string? HasLinks(string value)
     {

@@ -363,6 +363,46 @@ public sealed class entity_queries(AnvilApp app) : IClassFixture<AnvilApp>
     }
 
     [Fact]
+    public async Task the_advanced_filter_combines_conditions_on_fields_and_effective_attributes()
+    {
+        var project = await TestProjects.CreateAsync(app);
+        var api = app.Service();
+        var build = new EntityBuilder(api, project);
+        var parent = await build.FolderAsync(name: "seq", folderType: "Sequence", attrib: new { frameStart = 900 });
+        await build.FolderAsync(parent, "sh010", folderType: "Shot");
+        await build.FolderAsync(parent, "sh020", folderType: "Shot", attrib: new { frameStart = 1001 });
+        await build.CreateAsync("folders", new { name = "sh030", folderType = "Shot", parentId = parent, tags = new[] { "hero" } });
+
+        async Task<List<string>> Filter(object filter) => [.. Names(await api.QueryAsync(Folders(",$filter: String!", "filter: $filter, ", "name"),
+            new { projectName = project, filter = System.Text.Json.JsonSerializer.Serialize(filter) }), "folders").Order()];
+
+        Assert.Equal(["seq", "sh010", "sh030"], await Filter(new { conditions = new[] { new { key = "attrib/frameStart", value = (object)900, @operator = "eq" } }, @operator = "and" }));
+        Assert.Equal(["sh020"], await Filter(new
+        {
+            conditions = new object[]
+        {
+            new { key = "folderType", value = "Shot", @operator = "eq" },
+            new { key = "attrib/frameStart", value = 1000, @operator = "gt" },
+        },
+            @operator = "and"
+        }));
+        Assert.Equal(["sh010", "sh030"], await Filter(new
+        {
+            conditions = new object[]
+        {
+            new { key = "name", value = new[] { "sh010" }, @operator = "in" },
+            new { conditions = new[] { new { key = "tags", value = "hero", @operator = "contains" } }, @operator = "and" },
+        },
+            @operator = "or"
+        }));
+        Assert.Equal(["seq"], await Filter(new { conditions = new[] { new { key = "parentId", @operator = "isnull" } } }));
+        Assert.Equal(["sh010", "sh020", "sh030"], await Filter(new { conditions = new[] { new { key = "parentId", value = parent, @operator = "eq" } } }));
+
+        var bad = await api.GraphQLAsync(Folders(",$filter: String!", "filter: $filter, ", "id"), new { projectName = project, filter = """{"conditions": [{"key": "nope", "value": 1}]}""" });
+        Assert.Equal(400, bad["errors"]![0]!["extensions"]!["status"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task links_show_the_other_end_and_the_direction_on_both_entities()
     {
         var project = await TestProjects.CreateAsync(app);
