@@ -460,11 +460,7 @@ public sealed class entity_queries(AnvilApp app) : IClassFixture<AnvilApp>
         var linked = await api.QueryAsync(Folders(",$folderHasLinks: HasLinksFilter", "hasLinks: $folderHasLinks, ", "id"), new { projectName = project, folderHasLinks = "IN" });
         Assert.Equal([b], Nodes(linked, "folders").Select(n => n["id"]!.GetValue<string>()));
     }
-}
 
-/// <summary>The schema builds from the library as it is (every attribute type, every scope).</summary>
-public sealed class schema_build(AnvilApp app) : IClassFixture<AnvilApp>
-{
     [Fact]
     public async Task the_schema_builds_from_the_attribute_library()
     {
