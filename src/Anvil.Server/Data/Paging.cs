@@ -33,23 +33,32 @@ public sealed record Paging(int? First, string? After, int? Last, string? Before
     public string Apply(string sql, IReadOnlyList<string> sortKeys, DynamicParameters parameters)
     {
         var builder = new StringBuilder(sql);
-        if (Cursor is { Length: > 0 } cursor)
-        {
-            var values = DecodeCursor(cursor, sortKeys.Count);
-            var names = new List<string>();
-            for (var i = 0; i < values.Count; i++)
-            {
-                parameters.Add($"cursor{i}", values[i]);
-                names.Add($"@cursor{i}");
-            }
-            builder.Append($"\n  AND ({string.Join(", ", sortKeys)}) {(Descending ? "<" : ">")} ({string.Join(", ", names)})");
-        }
-        var direction = Descending ? "DESC" : "ASC";
-        builder.Append($"\nORDER BY {string.Join(", ", sortKeys.Select(k => $"{k} {direction}"))}");
+        if (CursorCondition(sortKeys, parameters) is { } condition)
+            builder.Append($"\n  AND {condition}");
+        builder.Append($"\nORDER BY {OrderBy(sortKeys)}");
         builder.Append("\nLIMIT @pageLimit");
         parameters.Add("pageLimit", Size + 1);
         return builder.ToString();
     }
+
+    /// <summary>The condition selecting rows past the cursor (null without one), its values added as parameters.</summary>
+    public string? CursorCondition(IReadOnlyList<string> sortKeys, DynamicParameters parameters)
+    {
+        if (Cursor is not { Length: > 0 } cursor)
+            return null;
+        var values = DecodeCursor(cursor, sortKeys.Count);
+        var names = new List<string>();
+        for (var i = 0; i < values.Count; i++)
+        {
+            parameters.Add($"cursor{i}", values[i]);
+            names.Add($"@cursor{i}");
+        }
+        return $"({string.Join(", ", sortKeys)}) {(Descending ? "<" : ">")} ({string.Join(", ", names)})";
+    }
+
+    /// <summary>The ORDER BY list (without the keywords) for the sort keys in this page's direction.</summary>
+    public string OrderBy(IReadOnlyList<string> sortKeys) =>
+        string.Join(", ", sortKeys.Select(k => $"{k} {(Descending ? "DESC" : "ASC")}"));
 
     /// <summary>The page of rows, with AYON's edges and page info, from rows fetched by <see cref="Apply"/>.</summary>
     public Connection<T> ToConnection<T>(IReadOnlyList<T> rows, Func<T, IEnumerable<object?>> sortValues)

@@ -1,14 +1,44 @@
+using Anvil.Server.Features.Attributes;
 using GraphQL.Types;
 
 namespace Anvil.Server.GraphQL;
 
-/// <summary>The read API. No mutations and no subscriptions: writes go through REST, live updates through /ws.</summary>
+/// <summary>
+/// The read API. No mutations and no subscriptions: writes go through REST, live updates through /ws.
+/// Built for one state of the attribute library (the typed <c>attrib</c> fields).
+/// </summary>
 public sealed class AyonSchema : Schema
 {
-    public AyonSchema()
+    public AyonSchema(IReadOnlyList<AttributeDefinition> attributes)
     {
-        Query = new QueryType();
+        RegisterType(new AyonDateTimeGraphType());
+        var entities = new EntityTypes(attributes);
+        Query = new QueryType(ProjectTypes.ProjectNode(entities, attributes));
         RegisterType(new HasLinksFilterType());
+    }
+}
+
+/// <summary>
+/// The schema of the current attribute library: rebuilt (once) when the library changes, so a new
+/// or removed attribute shows in <c>attrib</c> without a restart.
+/// </summary>
+public sealed class AyonSchemaHolder(AttributeLibrary library)
+{
+    readonly Lock _lock = new();
+    (IReadOnlyList<AttributeDefinition>? Attributes, AyonSchema? Schema) _current;
+
+    public async Task<AyonSchema> GetAsync(CancellationToken cancellationToken)
+    {
+        var attributes = await library.AllAsync(cancellationToken);
+        lock (_lock)
+        {
+            if (ReferenceEquals(_current.Attributes, attributes) && _current.Schema is { } schema)
+                return schema;
+            var built = new AyonSchema(attributes);
+            built.Initialize();
+            _current = (attributes, built);
+            return built;
+        }
     }
 }
 

@@ -30,7 +30,7 @@ public static class GraphQLEndpoint
             page.AllowAnonymous();
     }
 
-    static async Task PostAsync(HttpContext http, CurrentUser user, AyonSchema schema, IDocumentExecuter executer, AyonOptions options)
+    static async Task PostAsync(HttpContext http, CurrentUser user, AyonSchemaHolder schemas, IDocumentExecuter executer, AyonOptions options)
     {
         GraphQLRequest? request;
         try
@@ -41,10 +41,10 @@ public static class GraphQLEndpoint
         {
             throw new BadRequest("GraphQL request body is not valid JSON");
         }
-        await ExecuteAsync(http, user, schema, executer, options, request);
+        await ExecuteAsync(http, user, schemas, executer, options, request);
     }
 
-    static Task GetAsync(HttpContext http, CurrentUser user, AyonSchema schema, IDocumentExecuter executer, AyonOptions options,
+    static Task GetAsync(HttpContext http, CurrentUser user, AyonSchemaHolder schemas, IDocumentExecuter executer, AyonOptions options,
         string query, string? variables = null, string? operationName = null)
     {
         Inputs? inputs;
@@ -56,13 +56,16 @@ public static class GraphQLEndpoint
         {
             throw BadRequest.Field("variables", "not a JSON object");
         }
-        return ExecuteAsync(http, user, schema, executer, options, new GraphQLRequest { Query = query, Variables = inputs, OperationName = operationName });
+        return ExecuteAsync(http, user, schemas, executer, options, new GraphQLRequest { Query = query, Variables = inputs, OperationName = operationName });
     }
 
-    static async Task ExecuteAsync(HttpContext http, CurrentUser user, AyonSchema schema, IDocumentExecuter executer, AyonOptions options, GraphQLRequest? request)
+    static async Task ExecuteAsync(HttpContext http, CurrentUser user, AyonSchemaHolder schemas, IDocumentExecuter executer, AyonOptions options, GraphQLRequest? request)
     {
         if (string.IsNullOrWhiteSpace(request?.Query))
             throw BadRequest.Field("query", "a GraphQL query is required");
+        var schema = await schemas.GetAsync(http.RequestAborted);
+        await using var scope = new RequestScope(http.RequestServices.GetRequiredService<Data.Db>(),
+            http.RequestServices.GetRequiredService<Features.Attributes.AttributeLibrary>());
 
         var result = await executer.ExecuteAsync(execution =>
         {
@@ -71,7 +74,7 @@ public static class GraphQLEndpoint
             execution.Variables = request.Variables;
             execution.OperationName = request.OperationName;
             execution.RequestServices = http.RequestServices;
-            execution.UserContext = new GraphQLUserContext(user);
+            execution.UserContext = new GraphQLUserContext(user, scope);
             execution.User = http.User;
             execution.CancellationToken = http.RequestAborted;
             execution.ValidationRules = DocumentValidator.CoreRules.Append(new ComplexityValidationRule(new()
@@ -98,9 +101,11 @@ public static class GraphQLEndpoint
 }
 
 /// <summary>What resolvers know about the request: who asks.</summary>
-public sealed class GraphQLUserContext(CurrentUser user) : Dictionary<string, object?>
+public sealed class GraphQLUserContext(CurrentUser user, RequestScope scope) : Dictionary<string, object?>
 {
     public CurrentUser User { get; } = user;
+
+    public RequestScope Scope { get; } = scope;
 }
 
 public static class ResolveFieldContextExtensions

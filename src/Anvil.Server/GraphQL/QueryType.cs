@@ -1,5 +1,6 @@
 using Anvil.Server.Data;
 using Anvil.Server.Features.Users;
+using Dapper;
 using GraphQL;
 using GraphQL.Types;
 
@@ -8,9 +9,35 @@ namespace Anvil.Server.GraphQL;
 /// <summary>The root fields.</summary>
 public sealed class QueryType : ObjectGraphType
 {
-    public QueryType()
+    public QueryType(ObjectGraphType projectNode)
     {
         Name = "Query";
+        var project = GraphTypes.AsyncField("project", new NonNullGraphType(projectNode),
+            async context => await ProjectTypes.LoadAsync(context, context.GetArgument<string>("name")),
+            "One project by name; an error (404/403) when it does not exist or is not visible.");
+        project.Arguments = new QueryArguments(new QueryArgument<NonNullGraphType<StringGraphType>> { Name = "name" });
+        AddField(project);
+        var projects = GraphTypes.AsyncField("projects", new NonNullGraphType(ProjectTypes.ConnectionType(projectNode)),
+            async context => await ProjectTypes.PageAsync(context), "The projects the user may see, ordered by name.");
+        projects.Arguments = new QueryArguments(
+            new QueryArgument<StringGraphType> { Name = "name", Description = "Name pattern (ILIKE)." },
+            new QueryArgument<StringGraphType> { Name = "code", Description = "Code pattern (ILIKE)." },
+            new QueryArgument<BooleanGraphType> { Name = "includeSkeleton", Description = "Accepted; every project is complete here." },
+            new QueryArgument<IntGraphType> { Name = "first" },
+            new QueryArgument<StringGraphType> { Name = "after" },
+            new QueryArgument<IntGraphType> { Name = "last" },
+            new QueryArgument<StringGraphType> { Name = "before" });
+        AddField(projects);
+        AddField(GraphTypes.AsyncField("productTypes", new NonNullGraphType(new ListGraphType(new NonNullGraphType(new GraphQLTypeReference("ProductType")))),
+            async context => await context.Scope().RunAsync(async connection =>
+                (object?)(await connection.QueryAsync<(string Name, string Data)>(new CommandDefinition(
+                    "SELECT name, data::text FROM public.product_types ORDER BY name", cancellationToken: context.CancellationToken)))
+                .Select(row =>
+                {
+                    var data = System.Text.Json.Nodes.JsonNode.Parse(row.Data) as System.Text.Json.Nodes.JsonObject ?? [];
+                    return new System.Text.Json.Nodes.JsonObject { ["name"] = row.Name, ["icon"] = data["icon"]?.DeepClone(), ["color"] = data["color"]?.DeepClone() };
+                }).ToList(), context.CancellationToken),
+            "The studio's product types."));
         Field<NonNullGraphType<UserNodeType>>("me").Description("The user the request acts as.")
             .Resolve(context => context.CurrentUser().User);
         Field<UserNodeType>("user").Description("One user by name.")

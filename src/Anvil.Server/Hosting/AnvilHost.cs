@@ -45,7 +45,7 @@ public static class AnvilHost
         builder.Services.AddSingleton<OperationsPipeline>();
         builder.Services.AddSingleton<IdempotencyKeys>();
         builder.Services.AddSingleton<Anvil.Server.Features.Demo.DemoProject>();
-        builder.Services.AddSingleton<AyonSchema>();
+        builder.Services.AddSingleton<AyonSchemaHolder>();
         builder.Services.AddSingleton<global::GraphQL.IDocumentExecuter, global::GraphQL.DocumentExecuter>();
         builder.Services.AddSingleton<AttributeLibrary>().AddHostedService(s => s.GetRequiredService<AttributeLibrary>());
         builder.Services.AddSingleton<AnatomyPresets>();

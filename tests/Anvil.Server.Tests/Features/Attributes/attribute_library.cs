@@ -177,6 +177,30 @@ public sealed class attribute_library(AnvilApp app) : IClassFixture<AnvilApp>
         await other.PatchAsync($"/api/projects/{project}", new JsonObject { ["attrib"] = new JsonObject { [name] = "seven" } }, expect: 400);
     }
 
+    [Fact]
+    public async Task a_new_attribute_is_a_typed_graphql_field_at_once_and_leaves_with_its_deletion()
+    {
+        var api = app.Service();
+        var attribute = "graphqlCheck" + Guid.NewGuid().ToString("N")[..6];
+        var project = await TestProjects.CreateAsync(app);
+        var folder = await new EntityBuilder(api, project).FolderAsync();
+        var query = $$"""
+            query ($projectName: String!) { project(name: $projectName) { folders { edges { node { attrib { {{attribute}} frameEnd } } } } } }
+            """;
+        var before = await api.GraphQLAsync(query, new { projectName = project });
+        Assert.Contains(attribute, before["errors"]![0]!["message"]!.GetValue<string>());
+
+        await api.PutAsync($"/api/attributes/{attribute}", new { scope = new[] { "folder" }, data = new { type = "integer", title = "Check" } }, expect: 204);
+        await api.PatchAsync($"/api/projects/{project}/folders/{folder}", new JsonObject { ["attrib"] = new JsonObject { [attribute] = 7 } }, expect: 204);
+        var node = (await api.QueryAsync(query, new { projectName = project }))["project"]!["folders"]!["edges"]![0]!["node"]!;
+        Assert.Equal(7, node["attrib"]![attribute]!.GetValue<int>());
+        Assert.Equal(1100, node["attrib"]!["frameEnd"]!.GetValue<int>());
+
+        await api.DeleteAsync($"/api/attributes/{attribute}", expect: 204);
+        var after = await api.GraphQLAsync(query, new { projectName = project });
+        Assert.Contains(attribute, after["errors"]![0]!["message"]!.GetValue<string>());
+    }
+
     static JsonNode? JsonSerializerNode(object value) => System.Text.Json.JsonSerializer.SerializeToNode(value);
 
     static string Loc(JsonNode error) => string.Join('.', error["errors"]![0]!["loc"]!.AsArray().Select(l => l!.ToString()));

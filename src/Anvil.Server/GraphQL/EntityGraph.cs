@@ -1,0 +1,287 @@
+using Anvil.Server.Entities;
+using Anvil.Server.Features.Folders;
+using Anvil.Server.Features.Products;
+using Anvil.Server.Features.Representations;
+using Anvil.Server.Features.Tasks;
+using Anvil.Server.Features.Versions;
+using Anvil.Server.Features.Workfiles;
+using Dapper;
+using GraphQL;
+using GraphQL.Types;
+
+namespace Anvil.Server.GraphQL;
+
+/// <summary>How a node field reads its value from the row.</summary>
+public enum NodeFieldKind
+{
+    Text,
+    Integer,
+    Boolean,
+    TextList,
+}
+
+/// <summary>A plain node field read from the row under <paramref name="Key"/> (defaults to the field name).</summary>
+public sealed record NodeField(string Name, NodeFieldKind Kind, string? Key = null);
+
+/// <summary>
+/// A filter argument of a connection: its GraphQL type and the SQL condition it adds (null = no
+/// condition), its values bound as parameters.
+/// </summary>
+public sealed record EntityFilter(string Argument, Type GraphType, Func<object, string, DynamicParameters, string?> Condition);
+
+/// <summary>
+/// An entity type as GraphQL shows it: its definition (whose SELECT the queries reuse), the node's
+/// fields, the GraphQL-only columns and the filters its connections take. One entry per type.
+/// </summary>
+public sealed class EntityGraph
+{
+    public required EntityDefinition Definition { get; init; }
+    public required string NodeName { get; init; }
+    public required IReadOnlyList<NodeField> Fields { get; init; }
+    public required IReadOnlyList<EntityFilter> Filters { get; init; }
+
+    /// <summary>Columns only GraphQL shows, as <c>expression AS "name"</c> over the definition's aliases.</summary>
+    public IReadOnlyList<string> ExtraColumns { get; init; } = [];
+
+    /// <summary>The effective attributes of the row as a jsonb expression (for <c>filter</c> on <c>attrib/x</c>).</summary>
+    public string AttribExpression { get; init; } = "e.attrib";
+
+    public string Type => Definition.Type;
+
+    /// <summary>The SQL conditions of the filter arguments given to a connection field.</summary>
+    public (List<string> Conditions, DynamicParameters Parameters) Conditions(IResolveFieldContext context)
+    {
+        var conditions = new List<string>();
+        var parameters = new DynamicParameters();
+        foreach (var filter in Filters)
+        {
+            if (context.Arguments is null || !context.Arguments.TryGetValue(filter.Argument, out var argument) || argument.Value is not { } value)
+                continue;
+            if (filter.Condition(value, "f_" + filter.Argument, parameters) is { } condition)
+                conditions.Add(condition);
+        }
+        return (conditions, parameters);
+    }
+
+    public const string IsLatestCondition = "e.version >= 0 AND e.version = (SELECT max(l.version) FROM versions l WHERE l.product_id = e.product_id AND l.version >= 0)";
+
+    public static EntityGraph Folder { get; } = new()
+    {
+        Definition = FolderEntity.Definition,
+        NodeName = "FolderNode",
+        AttribExpression = "(COALESCE(p.exported_attrib, @inheritedByRoots::jsonb) || e.attrib)",
+        ExtraColumns =
+        [
+            """(SELECT count(*) FROM folders c WHERE c.parent_id = e.id)::int AS "childCount" """,
+            """(SELECT count(*) FROM tasks t WHERE t.folder_id = e.id)::int AS "taskCount" """,
+            """(SELECT count(*) FROM products pr WHERE pr.folder_id = e.id)::int AS "productCount" """,
+        ],
+        Fields =
+        [
+            new("label", NodeFieldKind.Text), new("folderType", NodeFieldKind.Text), new("type", NodeFieldKind.Text, "folderType"),
+            new("parentId", NodeFieldKind.Text), new("thumbnailId", NodeFieldKind.Text),
+            new("hasChildren", NodeFieldKind.Boolean), new("hasTasks", NodeFieldKind.Boolean), new("hasProducts", NodeFieldKind.Boolean),
+            new("hasVersions", NodeFieldKind.Boolean), new("childCount", NodeFieldKind.Integer), new("taskCount", NodeFieldKind.Integer),
+            new("productCount", NodeFieldKind.Integer),
+        ],
+        Filters =
+        [
+            .. Common(),
+            AdvancedFilter("folder"),
+            TextList("names", "e.name"),
+            new("name", typeof(StringGraphType), (v, p, ps) => Bind(ps, p, v.ToString()!, "e.name ILIKE @{0}")),
+            TextList("folderTypes", "e.folder_type"),
+            new("parentId", typeof(StringGraphType), (v, p, ps) => ParentIds(new[] { v }, p, ps)),
+            new("parentIds", typeof(ListGraphType<NonNullGraphType<StringGraphType>>), (v, p, ps) => ParentIds(v, p, ps)),
+            new("paths", typeof(ListGraphType<NonNullGraphType<StringGraphType>>), (v, p, ps) =>
+                Bind(ps, p, Strings(v).Select(s => s.Trim('/')).ToArray(), "e.path = ANY(@{0})")),
+            Pattern("pathEx", "('/' || e.path)"),
+            Flag("hasChildren", "EXISTS (SELECT FROM folders c WHERE c.parent_id = e.id)"),
+            Flag("hasTasks", "EXISTS (SELECT FROM tasks t WHERE t.folder_id = e.id)"),
+            Flag("hasProducts", "EXISTS (SELECT FROM products pr WHERE pr.folder_id = e.id)"),
+            new("assignees", typeof(ListGraphType<NonNullGraphType<StringGraphType>>), (v, p, ps) =>
+                Bind(ps, p, Strings(v).ToArray(), "EXISTS (SELECT FROM tasks t WHERE t.folder_id = e.id AND t.assignees @> @{0})")),
+        ],
+    };
+
+    public static EntityGraph Task { get; } = new()
+    {
+        Definition = TaskEntity.Definition,
+        NodeName = "TaskNode",
+        AttribExpression = "(f.exported_attrib || e.attrib)",
+        Fields =
+        [
+            new("label", NodeFieldKind.Text), new("taskType", NodeFieldKind.Text), new("type", NodeFieldKind.Text, "taskType"),
+            new("folderId", NodeFieldKind.Text), new("thumbnailId", NodeFieldKind.Text), new("assignees", NodeFieldKind.TextList),
+        ],
+        Filters =
+        [
+            .. Common(),
+            AdvancedFilter("task"),
+            TextList("names", "e.name"),
+            TextList("taskTypes", "e.task_type"),
+            IdList("folderIds", "e.folder_id"),
+            new("assignees", typeof(ListGraphType<NonNullGraphType<StringGraphType>>), (v, p, ps) => Strings(v).Count == 0
+                ? "cardinality(e.assignees) = 0"
+                : Bind(ps, p, Strings(v).ToArray(), "e.assignees @> @{0}")),
+            new("assigneesAny", typeof(ListGraphType<NonNullGraphType<StringGraphType>>), (v, p, ps) => Bind(ps, p, Strings(v).ToArray(), "e.assignees && @{0}")),
+            new("tagsAny", typeof(ListGraphType<NonNullGraphType<StringGraphType>>), (v, p, ps) => Bind(ps, p, Strings(v).ToArray(), "e.tags && @{0}")),
+        ],
+    };
+
+    public static EntityGraph Product { get; } = new()
+    {
+        Definition = ProductEntity.Definition,
+        NodeName = "ProductNode",
+        Fields =
+        [
+            new("folderId", NodeFieldKind.Text), new("productType", NodeFieldKind.Text), new("productBaseType", NodeFieldKind.Text),
+            new("type", NodeFieldKind.Text, "productType"),
+        ],
+        Filters =
+        [
+            .. Common(),
+            AdvancedFilter("product"),
+            TextList("names", "e.name"),
+            new("namesCi", typeof(ListGraphType<NonNullGraphType<StringGraphType>>), (v, p, ps) =>
+                Bind(ps, p, Strings(v).Select(s => s.ToLowerInvariant()).ToArray(), "lower(e.name) = ANY(@{0})")),
+            IdList("folderIds", "e.folder_id"),
+            TextList("productTypes", "e.product_type"),
+            TextList("productBaseTypes", "e.product_base_type"),
+            Pattern("nameEx", "e.name"),
+            Pattern("pathEx", "('/' || f.path || '/' || e.name)"),
+        ],
+    };
+
+    public static EntityGraph Version { get; } = new()
+    {
+        Definition = VersionEntity.Definition,
+        NodeName = "VersionNode",
+        ExtraColumns =
+        [
+            """(SELECT h.id FROM versions h WHERE h.product_id = e.product_id AND h.version < 0 ORDER BY h.creation_order LIMIT 1) AS "heroVersionId" """,
+            $"""({IsLatestCondition}) AS "isLatest" """,
+        ],
+        Fields =
+        [
+            new("version", NodeFieldKind.Integer), new("productId", NodeFieldKind.Text), new("taskId", NodeFieldKind.Text),
+            new("thumbnailId", NodeFieldKind.Text), new("author", NodeFieldKind.Text), new("heroVersionId", NodeFieldKind.Text),
+            new("isLatest", NodeFieldKind.Boolean),
+        ],
+        Filters =
+        [
+            .. Common(),
+            AdvancedFilter("version"),
+            IdList("productIds", "e.product_id"),
+            IdList("taskIds", "e.task_id"),
+            IdList("folderIds", "p.folder_id"),
+            TextList("authors", "e.author"),
+            new("version", typeof(IntGraphType), (v, p, ps) => Bind(ps, p, Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture), "e.version = @{0}")),
+            new("versions", typeof(ListGraphType<NonNullGraphType<IntGraphType>>), (v, p, ps) =>
+                Bind(ps, p, ((IEnumerable<object?>)v).OfType<object>().Select(x => Convert.ToInt32(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray(), "e.version = ANY(@{0})")),
+            OnlyWhenTrue("heroOnly", "e.version < 0"),
+            OnlyWhenTrue("latestOnly", IsLatestCondition),
+            OnlyWhenTrue("heroOrLatestOnly",
+                $"(e.version < 0 OR ({IsLatestCondition} AND NOT EXISTS (SELECT FROM versions h WHERE h.product_id = e.product_id AND h.version < 0)))"),
+        ],
+    };
+
+    public static EntityGraph Representation { get; } = new()
+    {
+        Definition = RepresentationEntity.Definition,
+        NodeName = "RepresentationNode",
+        Fields = [new("versionId", NodeFieldKind.Text)],
+        Filters =
+        [
+            .. Common(),
+            AdvancedFilter("representation"),
+            TextList("names", "e.name"),
+            IdList("versionIds", "e.version_id"),
+        ],
+    };
+
+    public static EntityGraph Workfile { get; } = new()
+    {
+        Definition = WorkfileEntity.Definition,
+        NodeName = "WorkfileNode",
+        Fields = [new("taskId", NodeFieldKind.Text), new("thumbnailId", NodeFieldKind.Text)],
+        Filters =
+        [
+            .. Common(),
+            AdvancedFilter("workfile"),
+            TextList("names", "regexp_replace(e.path, '^.*[\\\\/]', '')"),
+            IdList("taskIds", "e.task_id"),
+            TextList("paths", "e.path"),
+            Pattern("pathEx", "e.path"),
+        ],
+    };
+
+    public static IReadOnlyList<EntityGraph> All { get; } = [Folder, Task, Product, Version, Representation, Workfile];
+
+    // ---- filter builders ------------------------------------------------------------------------------
+
+    static IEnumerable<EntityFilter> Common() =>
+    [
+        IdList("ids", "e.id"),
+        TextList("statuses", "e.status"),
+        new("tags", typeof(ListGraphType<NonNullGraphType<StringGraphType>>), (v, p, ps) => Bind(ps, p, Strings(v).ToArray(), "e.tags @> @{0}")),
+        new("hasLinks", typeof(HasLinksFilterType), (v, _, _) => HasLinks(v.ToString()!)),
+    ];
+
+    /// <summary>Needs the graph itself (its columns), so it is added by each type after <see cref="Common"/>.</summary>
+    static EntityFilter AdvancedFilter(string type) =>
+        new("filter", typeof(StringGraphType), (v, p, ps) => QueryFilter.Condition(All.Single(g => g.Type == type), v.ToString()!, p, ps));
+
+    static string? HasLinks(string value)
+    {
+        const string input = "EXISTS (SELECT FROM links l WHERE l.output_id = e.id)";
+        const string output = "EXISTS (SELECT FROM links l WHERE l.input_id = e.id)";
+        return value switch
+        {
+            "IN" => input,
+            "OUT" => output,
+            "ANY" => $"({input} OR {output})",
+            "BOTH" => $"({input} AND {output})",
+            "NONE" => $"NOT ({input} OR {output})",
+            _ => null,
+        };
+    }
+
+    static EntityFilter TextList(string argument, string column) =>
+        new(argument, typeof(ListGraphType<NonNullGraphType<StringGraphType>>), (v, p, ps) => Bind(ps, p, Strings(v).ToArray(), $"{column} = ANY(@{{0}})"));
+
+    /// <summary>Ids that are not ids match nothing; an empty list matches nothing.</summary>
+    static EntityFilter IdList(string argument, string column) =>
+        new(argument, typeof(ListGraphType<NonNullGraphType<StringGraphType>>), (v, p, ps) =>
+            Bind(ps, p, Strings(v).Select(s => Guid.TryParse(s, out var id) ? id : (Guid?)null).OfType<Guid>().ToArray(), $"{column} = ANY(@{{0}})"));
+
+    static EntityFilter Flag(string argument, string condition) =>
+        new(argument, typeof(BooleanGraphType), (v, _, _) => (bool)v ? condition : $"NOT {condition}");
+
+    static EntityFilter OnlyWhenTrue(string argument, string condition) =>
+        new(argument, typeof(BooleanGraphType), (v, _, _) => (bool)v ? $"({condition})" : null);
+
+    static EntityFilter Pattern(string argument, string expression) =>
+        new(argument, typeof(StringGraphType), (v, p, ps) => Bind(ps, p, EntityQueries.Regex(argument, v.ToString()!), $"{expression} ~ @{{0}}"));
+
+    static string ParentIds(object value, string parameter, DynamicParameters parameters)
+    {
+        var values = Strings(value);
+        var ids = values.Select(s => Guid.TryParse(s, out var id) ? id : (Guid?)null).OfType<Guid>().ToArray();
+        var root = values.Any(s => s == "root") ? " OR e.parent_id IS NULL" : "";
+        return Bind(parameters, parameter, ids, $"(e.parent_id = ANY(@{{0}}){root})");
+    }
+
+    static string Bind(DynamicParameters parameters, string name, object value, string condition)
+    {
+        parameters.Add(name, value);
+        return string.Format(System.Globalization.CultureInfo.InvariantCulture, condition, name);
+    }
+
+    static List<string> Strings(object value) => value switch
+    {
+        string text => [text],
+        IEnumerable<object?> items => [.. items.OfType<object>().Select(i => i.ToString()!)],
+        _ => [],
+    };
+}

@@ -1,0 +1,222 @@
+using System.Text.Json.Nodes;
+using Anvil.Server.Data;
+using Anvil.Server.Features.Attributes;
+using Dapper;
+using GraphQL;
+using GraphQL.Types;
+using static Anvil.Server.GraphQL.GraphTypes;
+
+namespace Anvil.Server.GraphQL;
+
+/// <summary>
+/// The node and connection types of the six project entity types, built from <see cref="EntityGraph"/>
+/// and the attribute library of the moment (the typed <c>attrib</c>). Nested connections and parent
+/// accessors go through per-request batch loaders: one SQL query per connection level.
+/// </summary>
+public sealed class EntityTypes
+{
+    readonly Dictionary<string, ObjectGraphType> _nodes = [];
+    readonly Dictionary<string, ObjectGraphType> _connections = [];
+    readonly IReadOnlyList<AttributeDefinition> _attributes;
+
+    static readonly Connection<EntityNode> _empty = new([], new PageInfo(false, false, null, null));
+
+    public EntityTypes(IReadOnlyList<AttributeDefinition> attributes)
+    {
+        _attributes = attributes;
+        foreach (var graph in EntityGraph.All)
+        {
+            _nodes[graph.Type] = new ObjectGraphType { Name = graph.NodeName };
+            _connections[graph.Type] = ConnectionType(graph, _nodes[graph.Type]);
+        }
+        var links = Links.ConnectionType();
+        foreach (var graph in EntityGraph.All)
+        {
+            AddNodeFields(graph, _nodes[graph.Type]);
+            _nodes[graph.Type].AddField(Links.NodeField(links));
+        }
+
+        var folder = EntityGraph.Folder;
+        var task = EntityGraph.Task;
+        var product = EntityGraph.Product;
+        var version = EntityGraph.Version;
+        Node(folder).AddField(ParentField("parent", folder, "parentId"));
+        Node(folder).AddField(ChildConnection("tasks", task, "e.folder_id"));
+        Node(folder).AddField(ChildConnection("products", product, "e.folder_id"));
+        Node(task).AddField(ParentField("folder", folder, "folderId"));
+        Node(task).AddField(ChildConnection("versions", version, "e.task_id"));
+        Node(task).AddField(ChildConnection("workfiles", EntityGraph.Workfile, "e.task_id"));
+        Node(product).AddField(ParentField("folder", folder, "folderId"));
+        Node(product).AddField(ChildConnection("versions", version, "e.product_id"));
+        Node(product).AddField(LatestVersionField());
+        Node(version).AddField(ParentField("product", product, "productId"));
+        Node(version).AddField(ParentField("task", task, "taskId"));
+        Node(version).AddField(ChildConnection("representations", EntityGraph.Representation, "e.version_id"));
+        Node(EntityGraph.Representation).AddField(ParentField("version", version, "versionId"));
+        Node(EntityGraph.Workfile).AddField(ParentField("task", task, "taskId"));
+    }
+
+    public ObjectGraphType Node(EntityGraph graph) => _nodes[graph.Type];
+
+    /// <summary>A root connection of the project: <c>folders(filters..., paging)</c>.</summary>
+    public FieldType ProjectConnection(string name, EntityGraph graph) => WithArguments(AsyncField(name, new NonNullGraphType(_connections[graph.Type]), async context =>
+    {
+        var project = ((ProjectSource)context.Source!).Name;
+        var (conditions, parameters) = graph.Conditions(context);
+        var paging = context.Paging();
+        return await context.Scope().RunAsync(project, session =>
+            EntityQueries.PageAsync(session, graph, conditions, parameters, paging, context.CancellationToken), context.CancellationToken);
+    }, $"The project's {graph.Definition.Plural}, in creation order."), graph);
+
+    /// <summary>One entity by id: <c>folder(id)</c>; null when there is none.</summary>
+    public FieldType ProjectAccessor(string name, EntityGraph graph)
+    {
+        var field = Field(name, Node(graph), context =>
+        {
+            var project = ((ProjectSource)context.Source!).Name;
+            return Guid.TryParse(context.GetArgument<string>("id"), out var id) ? ById(context, graph, project).Load(id) : null;
+        }, $"One {graph.Type} by id.");
+        field.Arguments = new QueryArguments(new QueryArgument<NonNullGraphType<StringGraphType>> { Name = "id" });
+        return field;
+    }
+
+    static ObjectGraphType ConnectionType(EntityGraph graph, ObjectGraphType node)
+    {
+        var plural = char.ToUpperInvariant(graph.Definition.Plural[0]) + graph.Definition.Plural[1..];
+        var edge = new ObjectGraphType { Name = plural[..^1] + "Edge" };
+        edge.AddField(Field("node", new NonNullGraphType(node), c => ((Edge<EntityNode>)c.Source!).Node));
+        edge.AddField(Field("cursor", new NonNullGraphType(new StringGraphType()), c => ((Edge<EntityNode>)c.Source!).Cursor));
+        var connection = new ObjectGraphType { Name = plural + "Connection" };
+        connection.AddField(Field("edges", new NonNullGraphType(new ListGraphType(new NonNullGraphType(edge))), c => ((Connection<EntityNode>)c.Source!).Edges));
+        connection.AddField(Field("pageInfo", typeof(NonNullGraphType<PageInfoType>), c => ((Connection<EntityNode>)c.Source!).PageInfo));
+        return connection;
+    }
+
+    static FieldType WithArguments(FieldType field, EntityGraph graph)
+    {
+        var arguments = graph.Filters.Select(f => new QueryArgument(f.GraphType) { Name = f.Argument }).ToList();
+        arguments.Add(new QueryArgument<IntGraphType> { Name = "first", Description = "Page size, ascending order." });
+        arguments.Add(new QueryArgument<StringGraphType> { Name = "after", Description = "Cursor to continue after." });
+        arguments.Add(new QueryArgument<IntGraphType> { Name = "last", Description = "Page size, descending order." });
+        arguments.Add(new QueryArgument<StringGraphType> { Name = "before", Description = "Cursor to continue before (descending)." });
+        field.Arguments = new QueryArguments(arguments);
+        return field;
+    }
+
+    void AddNodeFields(EntityGraph graph, ObjectGraphType node)
+    {
+        var scopeNames = _attributes.Where(a => a.InScope(graph.Type)).Select(a => a.Name).ToHashSet();
+        static EntityNode Of(IResolveFieldContext c) => (EntityNode)c.Source!;
+
+        node.AddField(Field("projectName", new NonNullGraphType(new StringGraphType()), c => Of(c).Project));
+        node.AddField(Field("id", new NonNullGraphType(new StringGraphType()), c => Of(c).Row["id"]!.GetValue<string>()));
+        node.AddField(Field("name", new NonNullGraphType(new StringGraphType()), c => ValueOf(Of(c).Row["name"], NodeFieldKind.Text)));
+        node.AddField(Field("active", new NonNullGraphType(new BooleanGraphType()), c => ValueOf(Of(c).Row["active"], NodeFieldKind.Boolean)));
+        node.AddField(Field("status", new NonNullGraphType(new StringGraphType()), c => ValueOf(Of(c).Row["status"], NodeFieldKind.Text) ?? ""));
+        node.AddField(Field("tags", new NonNullGraphType(StringList), c => ValueOf(Of(c).Row["tags"], NodeFieldKind.TextList) ?? new List<string?>()));
+        node.AddField(Field("parents", new NonNullGraphType(StringList), c => ValueOf(Of(c).Row["parents"], NodeFieldKind.TextList) ?? new List<string?>()));
+        node.AddField(Field("path", new StringGraphType(), c => ValueOf(Of(c).Row["path"], NodeFieldKind.Text)));
+        node.AddField(Field("createdBy", new StringGraphType(), c => ValueOf(Of(c).Row["createdBy"], NodeFieldKind.Text)));
+        node.AddField(Field("updatedBy", new StringGraphType(), c => ValueOf(Of(c).Row["updatedBy"], NodeFieldKind.Text)));
+        node.AddField(Field("createdAt", new NonNullGraphType(DateTimeType), c => Timestamp(Of(c).Row["createdAt"])));
+        node.AddField(Field("updatedAt", new NonNullGraphType(DateTimeType), c => Timestamp(Of(c).Row["updatedAt"])));
+        node.AddField(Field("data", new StringGraphType(), c => DataString(Of(c).Row["data"]), "JSON string; null when empty."));
+        node.AddField(Field("allAttrib", new NonNullGraphType(new StringGraphType()),
+            c => InScope(Of(c).Row["attrib"] as JsonObject, scopeNames).ToJsonString(), "JSON string of the effective attribute values."));
+        node.AddField(Field("ownAttrib", new NonNullGraphType(StringList),
+            c => (Of(c).Row["ownAttrib"] as JsonObject)?.Select(p => p.Key).Where(scopeNames.Contains).ToList() ?? [], "Names of the attributes set on the entity itself."));
+        node.AddField(Field("hasReviewables", new NonNullGraphType(new BooleanGraphType()), _ => false));
+        if (AttribType(graph.Type, _attributes) is { } attrib)
+            node.AddField(Field("attrib", new NonNullGraphType(attrib), c => Of(c).Row["attrib"] as JsonObject ?? []));
+        foreach (var field in graph.Fields)
+        {
+            var key = field.Key ?? field.Name;
+            var kind = field.Kind;
+            node.AddField(Field(field.Name, ScalarType(kind), c => ValueOf(Of(c).Row[key], kind)));
+        }
+        if (graph == EntityGraph.Representation)
+            AddRepresentationFields(node);
+    }
+
+    static void AddRepresentationFields(ObjectGraphType node)
+    {
+        var file = JsonObjectType("FileNode",
+            ("id", NodeFieldKind.Text, "id"), ("name", NodeFieldKind.Text, "name"), ("path", NodeFieldKind.Text, "path"),
+            ("hash", NodeFieldKind.Text, "hash"), ("hashType", NodeFieldKind.Text, "hashType"), ("size", NodeFieldKind.Text, "size"));
+        node.AddField(Field("files", new NonNullGraphType(new ListGraphType(new NonNullGraphType(file))), c => FilesOf((EntityNode)c.Source!)));
+        node.AddField(Field("fileCount", new NonNullGraphType(new IntGraphType()), c => FilesOf((EntityNode)c.Source!).Count));
+        node.AddField(Field("context", new StringGraphType(),
+            c => (((EntityNode)c.Source!).Row["data"]?["context"] ?? new JsonObject()).ToJsonString(), "JSON string of data.context."));
+        node.AddField(Field("traits", new StringGraphType(), c => JsonString(((EntityNode)c.Source!).Row["traits"]), "JSON string; null when unset."));
+    }
+
+    /// <summary>Files with a name (the path's last part when unset), sizes as strings (GraphQL Int is 32-bit).</summary>
+    static List<JsonObject> FilesOf(EntityNode node) => [.. (node.Row["files"] as JsonArray ?? []).OfType<JsonObject>().Select(f =>
+    {
+        var copy = f.DeepClone().AsObject();
+        var path = copy["path"]?.ToString() ?? "";
+        copy["name"] ??= path[(path.LastIndexOfAny(['/', '\\']) + 1)..];
+        return copy;
+    })];
+
+    FieldType ParentField(string name, EntityGraph parent, string idField) => Field(name, Node(parent), context =>
+    {
+        var node = (EntityNode)context.Source!;
+        return node.IdOf(idField) is { } id ? ById(context, parent, node.Project).Load(id) : null;
+    }, $"The {parent.Type} named by {idField}.");
+
+    FieldType LatestVersionField() => Field("latestVersion", Node(EntityGraph.Version), context =>
+    {
+        var node = (EntityNode)context.Source!;
+        var scope = context.Scope();
+        var loader = scope.Loader(("latestVersion", node.Project), () => new BatchLoader<Guid, EntityNode?>(async (keys, cancellationToken) =>
+        {
+            var rows = await scope.RunAsync(node.Project, session => EntityQueries.ByKeyAsync(session, EntityGraph.Version, "e.product_id", keys,
+                EntityGraph.IsLatestCondition, cancellationToken), cancellationToken);
+            return rows.ToDictionary(r => r.Key, r => (EntityNode?)r.Value[0]);
+        }, null));
+        return loader.Load(node.Id);
+    }, "The highest non-hero version of the product.");
+
+    static BatchLoader<Guid, EntityNode?> ById(IResolveFieldContext context, EntityGraph graph, string project)
+    {
+        var scope = context.Scope();
+        return scope.Loader(("byId", graph.Type, project), () => new BatchLoader<Guid, EntityNode?>(async (keys, cancellationToken) =>
+        {
+            var rows = await scope.RunAsync(project, session => EntityQueries.ByKeyAsync(session, graph, "e.id", keys, null, cancellationToken), cancellationToken);
+            return rows.ToDictionary(r => r.Key, r => (EntityNode?)r.Value[0]);
+        }, null));
+    }
+
+    /// <summary>
+    /// A connection under a node (<c>folder.tasks</c>): every parent of the level asks the same loader
+    /// (one per field of the query and project), which pages all of them in one query.
+    /// </summary>
+    FieldType ChildConnection(string name, EntityGraph graph, string parentColumn) => WithArguments(Field(name, new NonNullGraphType(_connections[graph.Type]), context =>
+    {
+        var node = (EntityNode)context.Source!;
+        var scope = context.Scope();
+        var loader = scope.Loader(("connection", context.FieldAst, node.Project), () =>
+        {
+            // Arguments are read now: the context object is reused once the resolver returns.
+            var (conditions, parameters) = graph.Conditions(context);
+            var paging = context.Paging();
+            return new BatchLoader<Guid, Connection<EntityNode>>(async (keys, cancellationToken) =>
+            {
+                var round = new DynamicParameters();
+                round.AddDynamicParams(parameters);
+                return await scope.RunAsync(node.Project, session =>
+                    EntityQueries.PagesByParentAsync(session, graph, parentColumn, keys, conditions, round, paging, cancellationToken), cancellationToken);
+            }, _empty);
+        });
+        return loader.Load(node.Id);
+    }, $"The {graph.Definition.Plural} of this entity."), graph);
+}
+
+/// <summary>The project a <c>ProjectNode</c> stands for.</summary>
+public sealed record ProjectSource(string Name, Features.Projects.ProjectModel Model);
+
+public static class ScopeExtensions
+{
+    public static RequestScope Scope(this IResolveFieldContext context) => ((GraphQLUserContext)context.UserContext).Scope;
+}

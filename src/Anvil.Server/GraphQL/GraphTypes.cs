@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Anvil.Server.Features.Attributes;
+using GraphQL;
+using GraphQL.Resolvers;
+using GraphQL.Types;
+
+namespace Anvil.Server.GraphQL;
+
+/// <summary>Small builders for the schema types made at run time (node, attribute and JSON-backed types).</summary>
+public static partial class GraphTypes
+{
+    public static ListGraphType StringList => new(new StringGraphType());
+
+    /// <summary>The <c>DateTime</c> scalar (one instance per schema, registered by <see cref="AyonSchema"/>).</summary>
+    public static IGraphType DateTimeType => new GraphQLTypeReference("DateTime");
+
+    public static FieldType Field(string name, IGraphType type, Func<IResolveFieldContext, object?> resolve, string? description = null) => new()
+    {
+        Name = name,
+        ResolvedType = type,
+        Resolver = new FuncFieldResolver<object?>(resolve),
+        Description = description,
+    };
+
+    public static FieldType Field(string name, Type type, Func<IResolveFieldContext, object?> resolve, string? description = null) => new()
+    {
+        Name = name,
+        Type = type,
+        Resolver = new FuncFieldResolver<object?>(resolve),
+        Description = description,
+    };
+
+    public static FieldType AsyncField(string name, IGraphType type, Func<IResolveFieldContext, Task<object?>> resolve, string? description = null) => new()
+    {
+        Name = name,
+        ResolvedType = type,
+        Resolver = new FuncFieldResolver<object?>(context => new ValueTask<object?>(resolve(context))),
+        Description = description,
+    };
+
+    /// <summary>A JSON value as AYON's JSON-string fields carry it; null for null.</summary>
+    public static string? JsonString(JsonNode? node) => node?.ToJsonString();
+
+    /// <summary><c>data</c>: a JSON string, null for an empty object (as AYON).</summary>
+    public static string? DataString(JsonNode? node) => node is JsonObject { Count: 0 } or null ? null : node.ToJsonString();
+
+    public static object? ValueOf(JsonNode? node, NodeFieldKind kind) => node is null ? null : kind switch
+    {
+        NodeFieldKind.Text => node.GetValueKind() == JsonValueKind.String ? node.GetValue<string>() : node.ToJsonString(),
+        NodeFieldKind.Integer => node.AsValue().TryGetValue<int>(out var number) ? number : null,
+        NodeFieldKind.Boolean => node.AsValue().TryGetValue<bool>(out var flag) ? flag : null,
+        NodeFieldKind.TextList => node is JsonArray items ? items.Select(i => i?.GetValueKind() == JsonValueKind.String ? i.GetValue<string>() : i?.ToJsonString()).ToList() : null,
+        _ => null,
+    };
+
+    public static IGraphType ScalarType(NodeFieldKind kind) => kind switch
+    {
+        NodeFieldKind.Integer => new IntGraphType(),
+        NodeFieldKind.Boolean => new BooleanGraphType(),
+        NodeFieldKind.TextList => StringList,
+        _ => new StringGraphType(),
+    };
+
+    public static DateTimeOffset? Timestamp(JsonNode? node) =>
+        node?.GetValueKind() == JsonValueKind.String && DateTimeOffset.TryParse(node.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)
+            ? time : null;
+
+    /// <summary>An object type over a JSON object: each field reads a (dotted) key.</summary>
+    public static ObjectGraphType JsonObjectType(string name, params (string Field, NodeFieldKind Kind, string Key)[] fields)
+    {
+        var type = new ObjectGraphType { Name = name };
+        foreach (var (field, kind, key) in fields)
+            type.AddField(Field(field, ScalarType(kind), c =>
+            {
+                JsonNode? node = c.Source as JsonNode;
+                foreach (var part in key.Split('.'))
+                    node = node is JsonObject json ? json[part] : null;
+                return ValueOf(node, kind);
+            }));
+        return type;
+    }
+
+    [GeneratedRegex("^[_A-Za-z][_0-9A-Za-z]*$")]
+    private static partial Regex GraphQLName();
+
+    /// <summary>
+    /// The typed <c>attrib</c> of a scope: one nullable field per attribute of the library in that
+    /// scope, read from the node's effective attribute object. Null when the scope has none.
+    /// </summary>
+    public static ObjectGraphType? AttribType(string scope, IReadOnlyList<AttributeDefinition> attributes)
+    {
+        var type = new ObjectGraphType { Name = char.ToUpperInvariant(scope[0]) + scope[1..] + "AttribType" };
+        foreach (var attribute in attributes.Where(a => a.InScope(scope) && GraphQLName().IsMatch(a.Name)))
+        {
+            var name = attribute.Name;
+            var attributeType = attribute.Type;
+            type.AddField(Field(name, AttributeGraphType(attributeType), c => AttributeValue((c.Source as JsonObject)?[name], attributeType)));
+        }
+        return type.Fields.Count == 0 ? null : type;
+    }
+
+    static IGraphType AttributeGraphType(string attributeType) => attributeType switch
+    {
+        "integer" => new IntGraphType(),
+        "float" => new FloatGraphType(),
+        "boolean" => new BooleanGraphType(),
+        "datetime" => DateTimeType,
+        "list_of_strings" => new ListGraphType(new StringGraphType()),
+        "list_of_integers" => new ListGraphType(new IntGraphType()),
+        _ => new StringGraphType(),
+    };
+
+    static object? AttributeValue(JsonNode? node, string attributeType)
+    {
+        if (node is null || node.GetValueKind() == JsonValueKind.Null)
+            return null;
+        return attributeType switch
+        {
+            "integer" => node is JsonValue v && v.TryGetValue<int>(out var number) ? number : null,
+            "float" => node is JsonValue v && v.TryGetValue<double>(out var real) ? real : null,
+            "boolean" => node is JsonValue v && v.TryGetValue<bool>(out var flag) ? flag : null,
+            "datetime" => Timestamp(node),
+            "list_of_strings" => node is JsonArray items ? items.Select(i => i?.GetValueKind() == JsonValueKind.String ? i.GetValue<string>() : i?.ToJsonString()).ToList() : null,
+            "list_of_integers" => node is JsonArray items ? items.Select(i => i is JsonValue v && v.TryGetValue<int>(out var n) ? (int?)n : null).ToList() : null,
+            "string" => node.GetValueKind() == JsonValueKind.String ? node.GetValue<string>() : node.ToJsonString(),
+            _ => node.ToJsonString(),
+        };
+    }
+
+    /// <summary>The attribute values limited to the attributes of the scope (AYON's <c>allAttrib</c> keys).</summary>
+    public static JsonObject InScope(JsonObject? values, HashSet<string> names)
+    {
+        var result = new JsonObject();
+        if (values is null)
+            return result;
+        foreach (var (key, value) in values)
+            if (names.Contains(key))
+                result[key] = value?.DeepClone();
+        return result;
+    }
+}
+
+/// <summary>
+/// AYON's <c>DateTime</c>: ISO 8601 with microseconds and the offset (<c>2026-11-23T23:24:07.123456+00:00</c>),
+/// the same text REST answers.
+/// </summary>
+public sealed class AyonDateTimeGraphType : ScalarGraphType
+{
+    public AyonDateTimeGraphType()
+    {
+        Name = "DateTime";
+        Description = "ISO 8601 date and time with its offset.";
+    }
+
+    public override object? Serialize(object? value) => value switch
+    {
+        null => null,
+        DateTimeOffset time => time.ToUniversalTime().ToString(Hosting.TimestampConverter.Format, CultureInfo.InvariantCulture),
+        System.DateTime time => new DateTimeOffset(System.DateTime.SpecifyKind(time, DateTimeKind.Utc)).ToString(Hosting.TimestampConverter.Format, CultureInfo.InvariantCulture),
+        string text => text,
+        _ => ThrowSerializationError(value),
+    };
+
+    public override object? ParseValue(object? value) => value switch
+    {
+        null => null,
+        DateTimeOffset time => time,
+        string text when DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time) => time,
+        _ => ThrowValueConversionError(value),
+    };
+
+    public override object? ParseLiteral(global::GraphQLParser.AST.GraphQLValue value) => value switch
+    {
+        global::GraphQLParser.AST.GraphQLNullValue => null,
+        global::GraphQLParser.AST.GraphQLStringValue text => ParseValue((string)text.Value),
+        _ => ThrowLiteralConversionError(value),
+    };
+}
