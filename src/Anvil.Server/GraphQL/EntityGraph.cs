@@ -88,6 +88,7 @@ public sealed class EntityGraph
         [
             .. Common(),
             AdvancedFilter("folder"),
+            Search("e.name", "e.label", "e.path"),
             TextList("names", "e.name"),
             new("name", typeof(StringGraphType), (v, p, ps) => Bind(ps, p, v.ToString()!, "e.name ILIKE @{0}")),
             TextList("folderTypes", "e.folder_type"),
@@ -118,6 +119,7 @@ public sealed class EntityGraph
         [
             .. Common(),
             AdvancedFilter("task"),
+            Search("e.name", "e.label", "f.path"),
             TextList("names", "e.name"),
             TextList("taskTypes", "e.task_type"),
             IdList("folderIds", "e.folder_id"),
@@ -142,6 +144,7 @@ public sealed class EntityGraph
         [
             .. Common(),
             AdvancedFilter("product"),
+            Search("e.name", "f.path"),
             TextList("names", "e.name"),
             new("namesCi", typeof(ListGraphType<NonNullGraphType<StringGraphType>>), (v, p, ps) =>
                 Bind(ps, p, Strings(v).Select(s => s.ToLowerInvariant()).ToArray(), "lower(e.name) = ANY(@{0})")),
@@ -172,6 +175,7 @@ public sealed class EntityGraph
         [
             .. Common(),
             AdvancedFilter("version"),
+            Search("p.name", "f.path", "e.author"),
             IdList("productIds", "e.product_id"),
             IdList("taskIds", "e.task_id"),
             IdList("folderIds", "p.folder_id"),
@@ -195,6 +199,7 @@ public sealed class EntityGraph
         [
             .. Common(),
             AdvancedFilter("representation"),
+            Search("e.name", "p.name"),
             TextList("names", "e.name"),
             IdList("versionIds", "e.version_id"),
         ],
@@ -209,6 +214,7 @@ public sealed class EntityGraph
         [
             .. Common(),
             AdvancedFilter("workfile"),
+            Search("e.path"),
             TextList("names", "regexp_replace(e.path, '^.*[\\\\/]', '')"),
             IdList("taskIds", "e.task_id"),
             TextList("paths", "e.path"),
@@ -254,6 +260,32 @@ public sealed class EntityGraph
     static EntityFilter IdList(string argument, string column) =>
         new(argument, typeof(ListGraphType<NonNullGraphType<StringGraphType>>), (v, p, ps) =>
             Bind(ps, p, Strings(v).Select(s => Guid.TryParse(s, out var id) ? id : (Guid?)null).OfType<Guid>().ToArray(), $"{column} = ANY(@{{0}})"));
+
+    /// <summary>
+    /// AYON's search: groups separated by commas are alternatives, the words of a group must all
+    /// appear (case-insensitive) in one of the columns.
+    /// </summary>
+    static EntityFilter Search(params string[] columns) =>
+        new("search", typeof(StringGraphType), (v, p, ps) =>
+        {
+            var groups = v.ToString()!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(g => g.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(g => g.Length > 0).ToList();
+            if (groups.Count == 0)
+                return null;
+            var alternatives = new List<string>();
+            for (var g = 0; g < groups.Count; g++)
+            {
+                var words = new List<string>();
+                for (var w = 0; w < groups[g].Length; w++)
+                {
+                    var name = $"{p}_{g}_{w}";
+                    ps.Add(name, "%" + groups[g][w].Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%");
+                    words.Add("(" + string.Join(" OR ", columns.Select(c => $"{c} ILIKE @{name}")) + ")");
+                }
+                alternatives.Add("(" + string.Join(" AND ", words) + ")");
+            }
+            return "(" + string.Join(" OR ", alternatives) + ")";
+        });
 
     static EntityFilter Flag(string argument, string condition) =>
         new(argument, typeof(BooleanGraphType), (v, _, _) => (bool)v ? condition : $"NOT {condition}");
