@@ -48,6 +48,46 @@ public sealed class EntityGraph
 
     public string Type => Definition.Type;
 
+    /// <summary>The <c>sortBy</c> names this type knows beyond the common ones, each a text expression (see <see cref="SortExpression"/>).</summary>
+    public IReadOnlyDictionary<string, string> Sorts { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// The SQL of a <c>sortBy</c> value, as text whose order is the wanted order (positions and
+    /// numbers padded, times in UTC digits, nulls as empty), so cursors compare it like any text;
+    /// null for no sortBy. Status and types sort by their anatomy position, as AYON.
+    /// </summary>
+    public string? SortExpression(string? sortBy)
+    {
+        if (string.IsNullOrEmpty(sortBy))
+            return null;
+        if (sortBy.StartsWith("attrib.", StringComparison.Ordinal))
+        {
+            var name = sortBy["attrib.".Length..];
+            if (!Hosting.Names.IsAttributeName(name))
+                throw Hosting.BadRequest.Field("sortBy", $"'{name}' is not an attribute name");
+            var value = $"({AttribExpression} -> '{name}')";
+            return $"CASE jsonb_typeof({value}) WHEN 'number' THEN {SortableNumber($"({value})::text::numeric")} ELSE COALESCE({value} #>> '{{}}', '') END";
+        }
+        var common = new Dictionary<string, string>
+        {
+            ["createdAt"] = SortableTime("e.created_at"),
+            ["updatedAt"] = SortableTime("e.updated_at"),
+            ["createdBy"] = "COALESCE(e.created_by, '')",
+            ["updatedBy"] = "COALESCE(e.updated_by, '')",
+            ["status"] = Position("statuses", "e.status"),
+        };
+        return Sorts.GetValueOrDefault(sortBy) ?? common.GetValueOrDefault(sortBy)
+            ?? throw Hosting.BadRequest.Field("sortBy", $"'{sortBy}' is not a sort of {Definition.Plural}: {string.Join(", ", Sorts.Keys.Concat(common.Keys).Append("attrib.<name>"))}");
+    }
+
+    static string SortableTime(string column) => $"to_char({column} AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS')";
+
+    /// <summary>Numbers above -10^12 as fixed-width text, so text order is numeric order.</summary>
+    static string SortableNumber(string expression) => $"to_char({expression} + 1000000000000, 'FM00000000000000000.000000')";
+
+    static string Position(string table, string column) =>
+        $"lpad(COALESCE((SELECT x.position FROM {table} x WHERE x.name = {column}), 0)::text, 10, '0')";
+
     /// <summary>The SQL conditions of the filter arguments given to a connection field.</summary>
     public (List<string> Conditions, DynamicParameters Parameters) Conditions(IResolveFieldContext context)
     {
@@ -67,6 +107,7 @@ public sealed class EntityGraph
 
     public static EntityGraph Folder { get; } = new()
     {
+        Sorts = new Dictionary<string, string> { ["name"] = "e.name", ["path"] = "e.path", ["folderType"] = Position("folder_types", "e.folder_type") },
         Definition = FolderEntity.Definition,
         NodeName = "FolderNode",
         AttribExpression = "(COALESCE(p.exported_attrib, @inheritedByRoots::jsonb) || e.attrib)",
@@ -107,6 +148,7 @@ public sealed class EntityGraph
 
     public static EntityGraph Task { get; } = new()
     {
+        Sorts = new Dictionary<string, string> { ["name"] = "e.name", ["taskType"] = Position("task_types", "e.task_type"), ["assignees"] = "array_to_string(e.assignees, ',')" },
         Definition = TaskEntity.Definition,
         NodeName = "TaskNode",
         AttribExpression = "(f.exported_attrib || e.attrib)",
@@ -133,6 +175,7 @@ public sealed class EntityGraph
 
     public static EntityGraph Product { get; } = new()
     {
+        Sorts = new Dictionary<string, string> { ["name"] = "e.name", ["productType"] = "e.product_type", ["productBaseType"] = "COALESCE(e.product_base_type, '')", ["folderName"] = "f.name", ["path"] = "f.path || '/' || e.name" },
         Definition = ProductEntity.Definition,
         NodeName = "ProductNode",
         Fields =
@@ -158,6 +201,7 @@ public sealed class EntityGraph
 
     public static EntityGraph Version { get; } = new()
     {
+        Sorts = new Dictionary<string, string> { ["version"] = SortableNumber("e.version"), ["author"] = "COALESCE(e.author, '')", ["productName"] = "p.name", ["folderName"] = "f.name" },
         Definition = VersionEntity.Definition,
         NodeName = "VersionNode",
         ExtraColumns =
@@ -192,6 +236,7 @@ public sealed class EntityGraph
 
     public static EntityGraph Representation { get; } = new()
     {
+        Sorts = new Dictionary<string, string> { ["name"] = "e.name" },
         Definition = RepresentationEntity.Definition,
         NodeName = "RepresentationNode",
         Fields = [new("versionId", NodeFieldKind.Text)],
@@ -207,6 +252,7 @@ public sealed class EntityGraph
 
     public static EntityGraph Workfile { get; } = new()
     {
+        Sorts = new Dictionary<string, string> { ["name"] = "regexp_replace(e.path, '^.*[\\\\/]', '')", ["path"] = "e.path" },
         Definition = WorkfileEntity.Definition,
         NodeName = "WorkfileNode",
         Fields = [new("taskId", NodeFieldKind.Text), new("thumbnailId", NodeFieldKind.Text)],

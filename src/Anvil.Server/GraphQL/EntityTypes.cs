@@ -64,8 +64,9 @@ public sealed class EntityTypes
         var project = ((ProjectSource)context.Source!).Name;
         var (conditions, parameters) = graph.Conditions(context);
         var paging = context.Paging();
+        var sort = graph.SortExpression(context.GetArgument<string?>("sortBy"));
         return await context.Scope().RunAsync(project, session =>
-            EntityQueries.PageAsync(session, graph, conditions, parameters, paging, context.CancellationToken), context.CancellationToken);
+            EntityQueries.PageAsync(session, graph, conditions, parameters, paging, sort, context.CancellationToken), context.CancellationToken);
     }, $"The project's {graph.Definition.Plural}, in creation order."), graph);
 
     /// <summary>One entity by id: <c>folder(id)</c>; null when there is none.</summary>
@@ -95,6 +96,7 @@ public sealed class EntityTypes
     static FieldType WithArguments(FieldType field, EntityGraph graph)
     {
         var arguments = graph.Filters.Select(f => new QueryArgument(f.GraphType) { Name = f.Argument }).ToList();
+        arguments.Add(new QueryArgument<StringGraphType> { Name = "sortBy", Description = "Sort key (name, createdAt, status, attrib.<name>, ...); creation order without one." });
         arguments.Add(new QueryArgument<IntGraphType> { Name = "first", Description = "Page size, ascending order." });
         arguments.Add(new QueryArgument<StringGraphType> { Name = "after", Description = "Cursor to continue after." });
         arguments.Add(new QueryArgument<IntGraphType> { Name = "last", Description = "Page size, descending order." });
@@ -201,12 +203,13 @@ public sealed class EntityTypes
             // Arguments are read now: the context object is reused once the resolver returns.
             var (conditions, parameters) = graph.Conditions(context);
             var paging = context.Paging();
+            var sort = graph.SortExpression(context.GetArgument<string?>("sortBy"));
             return new BatchLoader<Guid, Connection<EntityNode>>(async (keys, cancellationToken) =>
             {
                 var round = new DynamicParameters();
                 round.AddDynamicParams(parameters);
                 return await scope.RunAsync(node.Project, session =>
-                    EntityQueries.PagesByParentAsync(session, graph, parentColumn, keys, conditions, round, paging, cancellationToken), cancellationToken);
+                    EntityQueries.PagesByParentAsync(session, graph, parentColumn, keys, conditions, round, paging, sort, cancellationToken), cancellationToken);
             }, _empty);
         });
         return loader.Load(node.Id);
