@@ -177,6 +177,15 @@ public sealed class EntityGraph
     {
         Sorts = new Dictionary<string, string> { ["name"] = "e.name", ["productType"] = "e.product_type", ["productBaseType"] = "COALESCE(e.product_base_type, '')", ["folderName"] = "f.name", ["path"] = "f.path || '/' || e.name" },
         Definition = ProductEntity.Definition,
+        ExtraColumns =
+        [
+            """
+            (SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                        'id', replace(v.id::text, '-', ''), 'version', v.version,
+                        'name', CASE WHEN v.version < 0 THEN 'HERO' ELSE 'v' || lpad(v.version::text, 3, '0') END) ORDER BY v.version), '[]')
+             FROM versions v WHERE v.product_id = e.id) AS "versionList"
+            """,
+        ],
         NodeName = "ProductNode",
         Fields =
         [

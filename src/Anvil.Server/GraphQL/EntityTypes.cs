@@ -128,6 +128,9 @@ public sealed class EntityTypes
         node.AddField(Field("ownAttrib", new NonNullGraphType(StringList),
             c => (Of(c).Row["ownAttrib"] as JsonObject)?.Select(p => p.Key).Where(scopeNames.Contains).ToList() ?? [], "Names of the attributes set on the entity itself."));
         node.AddField(Field("hasReviewables", new NonNullGraphType(new BooleanGraphType()), _ => false));
+        if (graph.Definition.Field("thumbnailId") is not null)
+            // AYON's cache-buster for thumbnail URLs. Every new thumbnail has a new id, so the id is the hash.
+            node.AddField(Field("thumbnailHash", new StringGraphType(), c => Of(c).Row["thumbnailId"]?.GetValue<string>()));
         if (AttribType(graph.Type, _attributes) is { } attrib)
             node.AddField(Field("attrib", new NonNullGraphType(attrib), c => Of(c).Row["attrib"] as JsonObject ?? []));
         foreach (var field in graph.Fields)
@@ -138,6 +141,12 @@ public sealed class EntityTypes
         }
         if (graph == EntityGraph.Representation)
             AddRepresentationFields(node);
+        if (graph == EntityGraph.Product)
+        {
+            var item = JsonObjectType("VersionListItem", ("id", NodeFieldKind.Text, "id"), ("version", NodeFieldKind.Integer, "version"), ("name", NodeFieldKind.Text, "name"));
+            node.AddField(Field("versionList", new NonNullGraphType(new ListGraphType(new NonNullGraphType(item))),
+                c => (Of(c).Row["versionList"] as JsonArray ?? []).OfType<JsonObject>().ToList(), "Every version of the product, by number."));
+        }
     }
 
     static void AddRepresentationFields(ObjectGraphType node)

@@ -17,6 +17,7 @@ public sealed class UserNodeType : ObjectGraphType<UserRecord>
         Field(u => u.IsManager);
         Field(u => u.IsService);
         Field(u => u.IsGuest);
+        Field<NonNullGraphType<BooleanGraphType>>("isDeveloper").Resolve(c => c.Source.Data["isDeveloper"]?.GetValueKind() == System.Text.Json.JsonValueKind.True);
         Field<NonNullGraphType<StringGraphType>>("userLevel").Resolve(c => c.Source.Level);
         Field<NonNullGraphType<BooleanGraphType>>("hasPassword").Resolve(c => c.Source.PasswordHash is not null);
         Field<NonNullGraphType<StringGraphType>>("accessGroups").Resolve(c => (c.Source.Data["accessGroups"] ?? new System.Text.Json.Nodes.JsonObject()).ToJsonString());
