@@ -28,7 +28,8 @@ public static class ValidationFilter
         };
     }
 
-    public static void Validate(object model)
+    /// <summary>Throws a 400 naming the first bad field, as <c>{prefix}{field}</c> (e.g. <c>operations.2.type</c>).</summary>
+    public static void Validate(object model, string prefix = "")
     {
         var results = new List<ValidationResult>();
         if (Validator.TryValidateObject(model, new ValidationContext(model), results, validateAllProperties: true))
@@ -36,7 +37,7 @@ public static class ValidationFilter
         var first = results[0];
         var member = first.MemberNames.FirstOrDefault() ?? "body";
         var field = JsonNamingPolicy.CamelCase.ConvertName(member);
-        throw BadRequest.Field(field, Describe(first.ErrorMessage, member, field));
+        throw BadRequest.Field(prefix + field, Describe(first.ErrorMessage, member, field));
     }
 
     static string Describe(string? message, string member, string field) =>

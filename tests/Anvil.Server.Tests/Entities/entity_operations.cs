@@ -180,4 +180,15 @@ public sealed class entity_operations(AnvilApp app) : IClassFixture<AnvilApp>
 
         Assert.IsType<JsonObject>(error);
     }
+
+    [Fact]
+    public async Task a_malformed_operation_is_a_request_error_naming_its_field()
+    {
+        var project = await TestProjects.CreateAsync(app);
+
+        var error = await app.Service().PostAsync($"/api/projects/{project}/operations",
+            new { operations = new object[] { new { id = "ok", type = "create", entityType = "folder", data = new { name = "x" } }, new { id = "x", type = "upsert", entityType = "folder" } } }, expect: 400);
+
+        Assert.StartsWith("operations.1.type:", error["detail"]!.GetValue<string>());
+    }
 }

@@ -59,15 +59,10 @@ public sealed class OperationsPipeline(Db db, AttributeLibrary attributes, Event
     {
         for (var i = 0; i < operations.Count; i++)
         {
-            try
-            {
-                ValidationFilter.Validate(operations[i]);
-                EntityRegistry.Get(operations[i].EntityType!);
-            }
-            catch (BadRequest error)
-            {
-                throw BadRequest.Field($"operations.{i}.{error.Message.Split(':')[0]}", error.Message[(error.Message.IndexOf(':') + 1)..].Trim());
-            }
+            ValidationFilter.Validate(operations[i], $"operations.{i}.");
+            if (EntityRegistry.All.All(d => d.Type != operations[i].EntityType))
+                throw BadRequest.Field($"operations.{i}.entityType",
+                    $"'{operations[i].EntityType}' is not an entity type ({string.Join(", ", EntityRegistry.All.Select(d => d.Type))})");
         }
         var twice = operations
             .Where(o => o.Type is "update" or "delete" && o.EntityId is not null)

@@ -110,7 +110,7 @@ public static class LinkEndpoints
         var created = new List<CreatedLink>();
         for (var i = 0; i < request.Links!.Count; i++)
         {
-            ValidationFilter.Validate(request.Links[i]);
+            ValidationFilter.Validate(request.Links[i], $"links.{i}.");
             created.Add(await InsertAsync(session, request.Links[i], $"links.{i}.", user.Name, http.RequestAborted));
         }
         var writer = OperationsEndpoints.WriterOf(user, http);

@@ -115,4 +115,19 @@ public sealed class entity_links(AnvilApp app) : IClassFixture<AnvilApp>
 
         await artist.PutAsync($"/api/projects/{project}/links/types/uses|folder|folder", new { data = new { } }, expect: 403);
     }
+
+    [Fact]
+    public async Task a_bulk_request_names_the_bad_field_of_the_bad_link()
+    {
+        var api = app.Service();
+        var build = new EntityBuilder(api, await TestProjects.CreateAsync(app));
+        var a = await build.FolderAsync();
+
+        var error = await api.PostAsync($"/api/projects/{build.Project}/links/bulk", new
+        {
+            links = new object[] { new { input = a, output = a, linkType = "breakdown|folder|folder" }, new { input = a, linkType = "breakdown|folder|folder" } },
+        }, expect: 400);
+
+        Assert.StartsWith("links.1.output:", error["detail"]!.GetValue<string>());
+    }
 }
