@@ -198,6 +198,7 @@ public static partial class UserEndpoints
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
             await connection.ExecuteAsync(new CommandDefinition("DELETE FROM users WHERE name = @name", new { name = target.Name }, cancellationToken: cancellationToken));
+            await ReplaceAssigneeAsync(connection, target.Name, null, cancellationToken);
             await events.DispatchAsync(connection, new NewEvent
             {
                 Topic = "entity.user.deleted",
@@ -235,6 +236,7 @@ public static partial class UserEndpoints
             await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE users SET name = @newName, updated_at = now() WHERE name = @name",
                 new { newName, name = target.Name }, cancellationToken: cancellationToken));
+            await ReplaceAssigneeAsync(connection, target.Name, newName, cancellationToken);
             await events.DispatchAsync(connection, new NewEvent
             {
                 Topic = "entity.user.renamed",
@@ -383,6 +385,19 @@ public static partial class UserEndpoints
         if (deleted == 0)
             throw new NotFound($"API key {id} not found");
         return Results.NoContent();
+    }
+
+    /// <summary>Renames (or, with a null new name, removes) a user among the assignees of every project's tasks, as AYON.</summary>
+    static async Task ReplaceAssigneeAsync(NpgsqlConnection connection, string oldName, string? newName, CancellationToken cancellationToken)
+    {
+        var projects = await connection.QueryAsync<string>(new CommandDefinition("SELECT name FROM projects", cancellationToken: cancellationToken));
+        foreach (var project in projects)
+        {
+            var change = newName is null ? "array_remove(assignees, @oldName)" : "array_replace(assignees, @oldName, @newName)";
+            await connection.ExecuteAsync(new CommandDefinition($"""
+                UPDATE {ProjectSchema.Of(project)}.tasks SET assignees = {change}, updated_at = now() WHERE @oldName = ANY (assignees)
+                """, new { oldName, newName }, cancellationToken: cancellationToken));
+        }
     }
 
     sealed record ApiKeyRow

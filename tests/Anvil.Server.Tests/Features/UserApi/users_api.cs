@@ -238,6 +238,53 @@ public sealed class users_api(AnvilApp app) : IClassFixture<AnvilApp>
         await self.DeleteAsync($"/api/users/{name}/apikeys/{id}", expect: 404);
     }
 
+    [Fact]
+    public async Task api_key_expiry_is_kept_and_a_past_expiry_is_refused()
+    {
+        var admin = await app.LoginAsync();
+        var name = await CreateUserAsync(admin);
+        await admin.PostAsync($"/api/users/{name}/apikeys", new { label = "old", expires = DateTimeOffset.UtcNow.AddDays(-1).ToUnixTimeSeconds() }, expect: 400);
+        var expires = DateTimeOffset.UtcNow.AddDays(1).ToUnixTimeSeconds();
+        var created = await admin.PostAsync($"/api/users/{name}/apikeys", new { label = "day", expires });
+        var key = created["key"]!.GetValue<string>();
+
+        Assert.Equal(expires, (await admin.GetAsync($"/api/users/{name}/apikeys"))[0]!["expires"]!.GetValue<DateTimeOffset>().ToUnixTimeSeconds());
+        // An expired key stops working.
+        await Sql.ExecuteAsync(app, "UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE user_name = @name", new { name });
+        var viaKey = app.Anonymous();
+        viaKey.Http.DefaultRequestHeaders.Add("X-Api-Key", key);
+        await viaKey.GetAsync("/api/users/me", expect: 401);
+    }
+
+    [Fact]
+    public async Task no_password_reaches_an_event()
+    {
+        var admin = await app.LoginAsync();
+        var name = await CreateUserAsync(admin, password: "event-Secret-42");
+        await admin.PatchAsync($"/api/users/{name}/password", new { password = "event-Secret-43" }, expect: 204);
+        await admin.DeleteAsync($"/api/users/{name}");
+
+        Assert.Equal(0, await Sql.ScalarAsync<int>(app,
+            "SELECT count(*) FROM events WHERE (summary::text || payload::text || description) ~ 'event-Secret|pbkdf2'"));
+    }
+
+    [Fact]
+    public async Task rename_and_delete_follow_the_user_into_task_assignees()
+    {
+        var admin = await app.LoginAsync();
+        var name = await CreateUserAsync(admin);
+        var project = await TestProjects.CreateAsync(app);
+        var task = await new EntityBuilder(admin, project).TaskAsync();
+        await admin.PatchAsync($"/api/projects/{project}/tasks/{task}", new { assignees = new[] { name, "admin" } }, expect: 204);
+        var newName = Unique.Name("renamed");
+
+        await admin.PatchAsync($"/api/users/{name}/rename", new { newName }, expect: 204);
+        Assert.Equal([newName, "admin"], (await admin.GetAsync($"/api/projects/{project}/tasks/{task}"))["assignees"]!.AsArray().Select(a => a!.GetValue<string>()));
+
+        await admin.DeleteAsync($"/api/users/{newName}");
+        Assert.Equal(["admin"], (await admin.GetAsync($"/api/projects/{project}/tasks/{task}"))["assignees"]!.AsArray().Select(a => a!.GetValue<string>()));
+    }
+
     static string Secrets_Preview(string key) => $"{key[..4]}***{key[^4..]}";
 
     [Fact]
@@ -277,10 +324,45 @@ public sealed class users_on_two_instances(AnvilApp a, SecondInstance b) : IClas
         await a.Service().PatchAsync($"/api/users/{name}", new { active = false }, expect: 204);
 
         await onB.GetAsync("/api/users/me", expect: 401);
+        Assert.Empty((await b.Service().GetAsync($"/api/users/{name}/sessions"))["sessions"]!.AsArray());
         // The session itself is gone, not only refused: reactivating does not revive it.
         await a.Service().PatchAsync($"/api/users/{name}", new { active = true }, expect: 204);
         var again = b.Anonymous();
         again.Http.DefaultRequestHeaders.Authorization = new("Bearer", token);
         await again.GetAsync("/api/users/me", expect: 401);
+    }
+}
+
+/// <summary>A restart request makes every instance reload its caches.</summary>
+public sealed class restart_on_two_instances(AnvilApp a, SecondInstance b) : IClassFixture<AnvilApp>, IClassFixture<SecondInstance>
+{
+    [Fact]
+    public async Task a_restart_requested_on_one_instance_reloads_the_attribute_library_of_the_other()
+    {
+        var attribute = "restartProbe" + Guid.NewGuid().ToString("N")[..8];
+        await b.Service().GetAsync("/api/attributes");
+        // Written behind the servers' backs: only a reload shows it.
+        await Sql.ExecuteAsync(a, """
+            INSERT INTO attributes (name, position, scope, builtin, data)
+            VALUES (@attribute, 1000, '{user}', false, '{"type": "string", "title": "Probe"}')
+            """, new { attribute });
+        try
+        {
+            await b.Service().GetAsync($"/api/attributes/{attribute}", expect: 404);
+
+            await a.Service().PostAsync("/api/system/restart", null, expect: 204);
+
+            await a.Service().GetAsync($"/api/attributes/{attribute}");
+            var onB = b.Service();
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while ((await onB.Http.GetAsync($"/api/attributes/{attribute}")).StatusCode == System.Net.HttpStatusCode.NotFound && DateTime.UtcNow < deadline)
+                await Task.Delay(100);
+            await b.Service().GetAsync($"/api/attributes/{attribute}");
+        }
+        finally
+        {
+            await Sql.ExecuteAsync(a, "DELETE FROM attributes WHERE name = @attribute", new { attribute });
+            await a.Service().PostAsync("/api/system/restart", null, expect: 204);
+        }
     }
 }
