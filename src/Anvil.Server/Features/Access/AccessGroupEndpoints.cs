@@ -44,6 +44,8 @@ public static class AccessGroupEndpoints
     public static void MapAccessGroupEndpoints(this RouteGroupBuilder api)
     {
         var groups = api.MapGroup("/accessGroups").WithTags("Access groups");
+        groups.MapGet("/_schema", Schema).WithName("get_access_group_schema")
+            .WithSummary("A JSON schema of the permission model an access group holds.");
         groups.MapGet("/{projectName}", ListAsync).WithName("get_access_groups")
             .WithSummary("The access groups of a project (`_`: the studio), each saying whether the project overrides it.");
         groups.MapGet("/{name}/{projectName}", GetAsync).WithName("get_access_group")
@@ -52,6 +54,69 @@ public static class AccessGroupEndpoints
             .WithSummary("Creates or replaces a studio group (`_`) or a project override (managers).");
         groups.MapDelete("/{name}/{projectName}", DeleteAsync).WithName("delete_access_group")
             .WithSummary("Deletes a studio group, or a project override (managers).");
+    }
+
+    static JsonObject Schema(CurrentUser user)
+    {
+        static JsonObject Strings() => new() { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } };
+        static JsonObject Restriction(string listKey, JsonObject items) => new()
+        {
+            ["type"] = "object",
+            ["properties"] = new JsonObject
+            {
+                ["enabled"] = new JsonObject { ["type"] = "boolean", ["default"] = false },
+                [listKey] = items,
+            },
+        };
+        static JsonObject Level() => new() { ["type"] = "integer", ["enum"] = new JsonArray(0, 1, 2), ["default"] = 0 };
+        var accessItem = new JsonObject
+        {
+            ["type"] = "object",
+            ["required"] = new JsonArray("access_type"),
+            ["properties"] = new JsonObject
+            {
+                ["access_type"] = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray([.. AccessTypes.Select(t => JsonValue.Create(t))]) },
+                ["path"] = new JsonObject { ["type"] = "string" },
+            },
+        };
+        var properties = new JsonObject
+        {
+            ["studio"] = new JsonObject
+            {
+                ["type"] = "object",
+                ["properties"] = new JsonObject
+                {
+                    ["create_projects"] = new JsonObject { ["type"] = "boolean", ["default"] = false },
+                    ["list_all_users"] = new JsonObject { ["type"] = "boolean", ["default"] = false },
+                },
+            },
+            ["project"] = new JsonObject
+            {
+                ["type"] = "object",
+                ["properties"] = new JsonObject { ["anatomy"] = Level(), ["access"] = Level(), ["settings"] = Level() },
+            },
+        };
+        foreach (var block in new[] { "create", "read", "update", "publish", "delete" })
+            properties[block] = Restriction("access_list", new JsonObject { ["type"] = "array", ["items"] = accessItem.DeepClone() });
+        properties["attrib_read"] = Restriction("attributes", Strings());
+        properties["attrib_write"] = Restriction("attributes", Strings());
+        properties["attrib_write"]!["properties"]!["fields"] = Strings();
+        properties["activities"] = Restriction("activities", Strings());
+        properties["actions"] = Restriction("actions", Strings());
+        properties["links"] = Restriction("link_types", Strings());
+        properties["endpoints"] = Restriction("endpoints", Strings());
+        properties["advanced"] = new JsonObject
+        {
+            ["type"] = "object",
+            ["properties"] = new JsonObject { ["show_sibling_tasks"] = new JsonObject { ["type"] = "boolean", ["default"] = true } },
+        };
+        return new JsonObject
+        {
+            ["title"] = "Permissions",
+            ["type"] = "object",
+            ["additionalProperties"] = false,
+            ["properties"] = properties,
+        };
     }
 
     static async Task<IReadOnlyList<AccessGroupListItem>> ListAsync(string projectName, CurrentUser user, Db db, CancellationToken cancellationToken)

@@ -48,6 +48,8 @@ public static partial class UserEndpoints
         users.MapPut("/{name}", CreateAsync).WithName("create_user").WithSummary("Creates a user (managers).");
         users.MapPatch("/{name}", PatchAsync).WithName("patch_user")
             .WithSummary("Changes a user: attributes per key, data merged, active. Deactivating ends every session of the user.");
+        users.MapPatch("/{name}/accessGroups", SetAccessGroupsAsync).WithName("set_user_access_groups")
+            .WithSummary("Replaces the user's access groups on the given projects (managers).");
         users.MapDelete("/{name}", DeleteAsync).WithName("delete_user").WithSummary("Deletes a user and ends their sessions (managers).");
         users.MapPatch("/{name}/rename", RenameAsync).WithName("change_user_name").WithSummary("Renames a user (managers).");
         users.MapPost("/{name}/rename", RenameAsync).ExcludeFromDescription();
@@ -181,6 +183,33 @@ public static partial class UserEndpoints
             """, new { name = target.Name, attrib, data, active }, cancellationToken: cancellationToken));
         if (target.Active && !active)
             await sessions.DeleteAllAsync(target.Name);
+        return Results.NoContent();
+    }
+
+    static async Task<IResult> SetAccessGroupsAsync(string name, JsonObject body, CurrentUser user, UserStore users, Db db,
+        CancellationToken cancellationToken)
+    {
+        RequireManager(user);
+        var target = await RequireUserAsync(users, name, cancellationToken);
+        if (body["accessGroups"] is not JsonArray items)
+            throw BadRequest.Field("accessGroups", "a list of {project, accessGroups} is expected");
+        var data = (JsonObject)target.Data.DeepClone();
+        var perProject = data["accessGroups"] as JsonObject ?? new JsonObject();
+        data["accessGroups"] = perProject;
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (items[i] is not JsonObject item || ReadString(item["project"], $"accessGroups.{i}.project") is not { Length: > 0 } project)
+                throw BadRequest.Field($"accessGroups.{i}.project", "field required", "missing");
+            if (item["accessGroups"] is not JsonArray groups || groups.Any(g => g is not JsonValue v || !v.TryGetValue<string>(out _)))
+                throw BadRequest.Field($"accessGroups.{i}.accessGroups", "a list of group names is expected");
+            if (groups.Count == 0)
+                perProject.Remove(project);
+            else
+                perProject[project] = groups.DeepClone();
+        }
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE users SET data = @data, updated_at = now() WHERE name = @name", new { name = target.Name, data }, cancellationToken: cancellationToken));
         return Results.NoContent();
     }
 

@@ -69,4 +69,31 @@ public sealed class access_groups(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.StartsWith("read.access_list.0.access_type", error["detail"]!.GetValue<string>());
         await admin.GetAsync($"/api/accessGroups/{group}/_", expect: 404);
     }
+
+    [Fact]
+    public async Task the_permission_schema_lists_ayons_blocks()
+    {
+        var schema = await (await app.ArtistAsync()).GetAsync("/api/accessGroups/_schema");
+        foreach (var block in new[] { "studio", "project", "read", "publish", "attrib_write", "links", "advanced" })
+            Assert.NotNull(schema["properties"]![block]);
+    }
+
+    [Fact]
+    public async Task managers_set_a_users_groups_per_project()
+    {
+        var admin = await app.LoginAsync();
+        var user = Unique.Name("u");
+        await admin.PutAsync($"/api/users/{user}", new { data = new { accessGroups = new { a = new[] { "artist" }, b = new[] { "artist" } } } }, expect: 204);
+
+        await admin.PatchAsync($"/api/users/{user}/accessGroups", new { accessGroups = new object[]
+        {
+            new { project = "a", accessGroups = new[] { "freelancer", "supervisor" } },
+            new { project = "b", accessGroups = Array.Empty<string>() },
+        } }, expect: 204);
+        await (await app.ArtistAsync()).PatchAsync($"/api/users/{user}/accessGroups", new { accessGroups = Array.Empty<object>() }, expect: 403);
+
+        var groups = (await admin.GetAsync($"/api/users/{user}"))["data"]!["accessGroups"]!.AsObject();
+        Assert.Equal(["a"], groups.Select(p => p.Key));
+        Assert.Equal(["freelancer", "supervisor"], groups["a"]!.AsArray().Select(g => g!.GetValue<string>()));
+    }
 }
