@@ -113,6 +113,7 @@ public static partial class UserEndpoints
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (await ExistsAsync(connection, name, cancellationToken))
             throw new Conflict($"User {name} already exists");
+        await RequireFreeEmailAsync(connection, attrib, name, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO users (name, attrib, data, active, password_hash) VALUES (@name, @attrib, @data, @active, @hash)
             """, new { name, attrib, data, active, hash }, cancellationToken: cancellationToken));
@@ -178,6 +179,7 @@ public static partial class UserEndpoints
             attrib.Remove("email");
 
         await using var connection = await db.OpenAsync(cancellationToken);
+        await RequireFreeEmailAsync(connection, attrib, target.Name, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE users SET attrib = @attrib, data = @data, active = @active, updated_at = now() WHERE name = @name
             """, new { name = target.Name, attrib, data, active }, cancellationToken: cancellationToken));
@@ -441,6 +443,17 @@ public static partial class UserEndpoints
 
     static async Task<UserRecord> RequireUserAsync(UserStore users, string name, CancellationToken cancellationToken) =>
         await users.GetAsync(name, cancellationToken) ?? throw new NotFound($"User {name} not found");
+
+    /// <summary>E-mail addresses are unique among users, case-insensitively (409), as AYON.</summary>
+    static async Task RequireFreeEmailAsync(NpgsqlConnection connection, JsonObject attrib, string name, CancellationToken cancellationToken)
+    {
+        if (attrib["email"] is not JsonValue value || !value.TryGetValue<string>(out var email) || email.Length == 0)
+            return;
+        if (await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "SELECT EXISTS (SELECT 1 FROM users WHERE lower(attrib->>'email') = lower(@email) AND lower(name) <> lower(@name))",
+                new { email, name }, cancellationToken: cancellationToken)))
+            throw new Conflict($"Another user has the e-mail address {email}");
+    }
 
     static Task<bool> ExistsAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken) =>
         connection.ExecuteScalarAsync<bool>(new CommandDefinition(

@@ -44,6 +44,19 @@ public sealed class users_api(AnvilApp app) : IClassFixture<AnvilApp>
         await admin.PutAsync($"/api/users/{name.ToUpperInvariant()}", new { password = "x" }, expect: 409);
     }
 
+    [Fact]
+    public async Task email_addresses_are_unique_case_insensitively()
+    {
+        var admin = await app.LoginAsync();
+        var first = await CreateUserAsync(admin);
+        var second = await CreateUserAsync(admin);
+        var taken = $"{first}@EXAMPLE.com";
+
+        await admin.PutAsync($"/api/users/{Unique.Name("u")}", new { attrib = new { email = taken } }, expect: 409);
+        await admin.PatchAsync($"/api/users/{second}", new { attrib = new { email = taken } }, expect: 409);
+        await admin.PatchAsync($"/api/users/{first}", new { attrib = new { email = taken } }, expect: 204);
+    }
+
     [Theory]
     [InlineData("-bad")]
     [InlineData("bad-")]
