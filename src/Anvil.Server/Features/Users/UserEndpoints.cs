@@ -114,6 +114,7 @@ public static partial class UserEndpoints
         if (await ExistsAsync(connection, name, cancellationToken))
             throw new Conflict($"User {name} already exists");
         await RequireFreeEmailAsync(connection, attrib, name, cancellationToken);
+        await CleanAccessGroupsAsync(connection, data, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO users (name, attrib, data, active, password_hash) VALUES (@name, @attrib, @data, @active, @hash)
             """, new { name, attrib, data, active, hash }, cancellationToken: cancellationToken));
@@ -180,6 +181,7 @@ public static partial class UserEndpoints
 
         await using var connection = await db.OpenAsync(cancellationToken);
         await RequireFreeEmailAsync(connection, attrib, target.Name, cancellationToken);
+        await CleanAccessGroupsAsync(connection, data, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE users SET attrib = @attrib, data = @data, active = @active, updated_at = now() WHERE name = @name
             """, new { name = target.Name, attrib, data, active }, cancellationToken: cancellationToken));
@@ -210,6 +212,7 @@ public static partial class UserEndpoints
                 perProject[project] = groups.DeepClone();
         }
         await using var connection = await db.OpenAsync(cancellationToken);
+        await CleanAccessGroupsAsync(connection, data, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE users SET data = @data, updated_at = now() WHERE name = @name", new { name = target.Name, data }, cancellationToken: cancellationToken));
         return Results.NoContent();
@@ -443,6 +446,43 @@ public static partial class UserEndpoints
 
     static async Task<UserRecord> RequireUserAsync(UserStore users, string name, CancellationToken cancellationToken) =>
         await users.GetAsync(name, cancellationToken) ?? throw new NotFound($"User {name} not found");
+
+    /// <summary>
+    /// As AYON, a user's access-group lists keep only what exists: <c>defaultAccessGroups</c> studio
+    /// groups, <c>accessGroups</c> projects that exist and groups of the studio or that project.
+    /// </summary>
+    static async Task CleanAccessGroupsAsync(NpgsqlConnection connection, JsonObject data, CancellationToken cancellationToken)
+    {
+        if (data["defaultAccessGroups"] is null && data["accessGroups"] is null)
+            return;
+        var studio = (await connection.QueryAsync<string>(new CommandDefinition("SELECT name FROM access_groups", cancellationToken: cancellationToken))).ToHashSet();
+        if (data["defaultAccessGroups"] is JsonArray defaults)
+            data["defaultAccessGroups"] = new JsonArray([.. defaults.OfType<JsonValue>()
+                .Select(v => v.TryGetValue<string>(out var g) ? g : null).Where(g => g is not null && studio.Contains(g)).Distinct()
+                .Select(g => JsonValue.Create(g))]);
+        else if (data["defaultAccessGroups"] is not null)
+            throw BadRequest.Field("data.defaultAccessGroups", "a list of group names is expected");
+        if (data["accessGroups"] is not JsonObject perProject)
+        {
+            if (data["accessGroups"] is not null)
+                throw BadRequest.Field("data.accessGroups", "an object of project names to group lists is expected");
+            return;
+        }
+        var projects = (await connection.QueryAsync<string>(new CommandDefinition("SELECT name FROM projects", cancellationToken: cancellationToken))).ToHashSet();
+        var overrides = (await connection.QueryAsync<(string Project, string Name)>(new CommandDefinition(
+            "SELECT project_name, name FROM project_access_groups", cancellationToken: cancellationToken))).ToHashSet();
+        var cleaned = new JsonObject();
+        foreach (var (project, groups) in perProject)
+        {
+            if (!projects.Contains(project) || groups is not JsonArray list)
+                continue;
+            cleaned[project] = new JsonArray([.. list.OfType<JsonValue>()
+                .Select(v => v.TryGetValue<string>(out var g) ? g : null)
+                .Where(g => g is not null && (studio.Contains(g) || overrides.Contains((project, g)))).Distinct()
+                .Select(g => JsonValue.Create(g))]);
+        }
+        data["accessGroups"] = cleaned;
+    }
 
     /// <summary>E-mail addresses are unique among users, case-insensitively (409), as AYON.</summary>
     static async Task RequireFreeEmailAsync(NpgsqlConnection connection, JsonObject attrib, string name, CancellationToken cancellationToken)

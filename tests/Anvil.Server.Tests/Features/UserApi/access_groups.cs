@@ -44,14 +44,16 @@ public sealed class access_groups(AnvilApp app) : IClassFixture<AnvilApp>
         var admin = await app.LoginAsync();
         var group = Unique.Name("grp");
         await admin.PutAsync($"/api/accessGroups/{group}/_", new { }, expect: 204);
+        var project = await TestProjects.CreateAsync(app);
         var user = Unique.Name("u");
-        await admin.PutAsync($"/api/users/{user}", new { data = new { defaultAccessGroups = new[] { group, "artist" }, accessGroups = new { p = new[] { group } } } }, expect: 204);
+        await admin.PutAsync($"/api/users/{user}", new { data = new { defaultAccessGroups = new[] { group, "artist" }, accessGroups = new Dictionary<string, string[]> { [project] = [group] } } }, expect: 204);
+        Assert.Equal([group], (await admin.GetAsync($"/api/users/{user}"))["data"]!["accessGroups"]![project]!.AsArray().Select(g => g!.GetValue<string>()));
 
         await admin.DeleteAsync($"/api/accessGroups/{group}/_");
 
         var data = (await admin.GetAsync($"/api/users/{user}"))["data"]!;
         Assert.Equal(["artist"], data["defaultAccessGroups"]!.AsArray().Select(g => g!.GetValue<string>()));
-        Assert.Empty(data["accessGroups"]!["p"]!.AsArray());
+        Assert.Empty(data["accessGroups"]![project]!.AsArray());
     }
 
     [Fact]
@@ -82,18 +84,44 @@ public sealed class access_groups(AnvilApp app) : IClassFixture<AnvilApp>
     public async Task managers_set_a_users_groups_per_project()
     {
         var admin = await app.LoginAsync();
+        var a = await TestProjects.CreateAsync(app);
+        var b = await TestProjects.CreateAsync(app);
         var user = Unique.Name("u");
-        await admin.PutAsync($"/api/users/{user}", new { data = new { accessGroups = new { a = new[] { "artist" }, b = new[] { "artist" } } } }, expect: 204);
+        await admin.PutAsync($"/api/users/{user}", new { data = new { accessGroups = new Dictionary<string, string[]> { [a] = ["artist"], [b] = ["artist"] } } }, expect: 204);
 
         await admin.PatchAsync($"/api/users/{user}/accessGroups", new { accessGroups = new object[]
         {
-            new { project = "a", accessGroups = new[] { "freelancer", "supervisor" } },
-            new { project = "b", accessGroups = Array.Empty<string>() },
+            new { project = a, accessGroups = new[] { "freelancer", "supervisor" } },
+            new { project = b, accessGroups = Array.Empty<string>() },
         } }, expect: 204);
         await (await app.ArtistAsync()).PatchAsync($"/api/users/{user}/accessGroups", new { accessGroups = Array.Empty<object>() }, expect: 403);
 
         var groups = (await admin.GetAsync($"/api/users/{user}"))["data"]!["accessGroups"]!.AsObject();
-        Assert.Equal(["a"], groups.Select(p => p.Key));
-        Assert.Equal(["freelancer", "supervisor"], groups["a"]!.AsArray().Select(g => g!.GetValue<string>()));
+        Assert.Equal([a], groups.Select(p => p.Key));
+        Assert.Equal(["freelancer", "supervisor"], groups[a]!.AsArray().Select(g => g!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task unknown_groups_and_projects_are_dropped_from_a_users_lists()
+    {
+        var admin = await app.LoginAsync();
+        var project = await TestProjects.CreateAsync(app);
+        var local = Unique.Name("grp");
+        await admin.PutAsync($"/api/accessGroups/{local}/{project}", new { }, expect: 204);
+        var user = Unique.Name("u");
+
+        await admin.PutAsync($"/api/users/{user}", new
+        {
+            data = new
+            {
+                defaultAccessGroups = new[] { "artist", "nonexistent", local },
+                accessGroups = new Dictionary<string, string[]> { [project] = ["artist", "nonexistent", local], ["noSuchProject"] = ["artist"] },
+            },
+        }, expect: 204);
+
+        var data = (await admin.GetAsync($"/api/users/{user}"))["data"]!;
+        Assert.Equal(["artist"], data["defaultAccessGroups"]!.AsArray().Select(g => g!.GetValue<string>()));
+        Assert.Equal([project], data["accessGroups"]!.AsObject().Select(p => p.Key));
+        Assert.Equal(["artist", local], data["accessGroups"]![project]!.AsArray().Select(g => g!.GetValue<string>()));
     }
 }
