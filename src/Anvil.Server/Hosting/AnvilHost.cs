@@ -1,6 +1,7 @@
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
 using Anvil.Server.Entities.Operations;
+using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Anatomy;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
@@ -9,6 +10,7 @@ using Anvil.Server.Features.Folders;
 using Anvil.Server.Features.Info;
 using Anvil.Server.Features.Links;
 using Anvil.Server.Features.Projects;
+using Anvil.Server.Features.Server;
 using Anvil.Server.Features.Thumbnails;
 using Anvil.Server.Features.Users;
 using Anvil.Server.GraphQL;
@@ -86,6 +88,8 @@ public static class AnvilHost
         root.MapInfoEndpoints(api);
         api.MapAuthEndpoints();
         api.MapUserEndpoints();
+        api.MapAccessGroupEndpoints();
+        api.MapSystemEndpoints();
         root.MapGraphQL(options);
         api.MapAttributeEndpoints();
         api.MapAnatomyEndpoints();

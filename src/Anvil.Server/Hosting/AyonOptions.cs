@@ -64,6 +64,13 @@ public sealed class AyonOptions
     [Range(1_000, 100_000_000)]
     public int PasswordHashIterations { get; init; } = 600_000;
 
+    [Setting("AUTH_PASS_MIN_LENGTH", "Shortest password a user may choose for themselves (passwords set by a manager or admin are not checked).")]
+    [Range(1, 1024)]
+    public int AuthPassMinLength { get; init; } = 8;
+
+    [Setting("AUTH_PASS_COMPLEX", "Whether a password a user chooses for themselves must contain letters, digits and one of `.-!@#$%^&*()_+`.")]
+    public bool AuthPassComplex { get; init; } = true;
+
     [Setting("MAX_FAILED_LOGIN_ATTEMPTS", "Failed logins allowed for one user from one address within the ban time before further tries answer 429.")]
     [Range(1, 1_000_000)]
     public int MaxFailedLoginAttempts { get; init; } = 10;

@@ -33,6 +33,20 @@ public sealed class AttributeLibrary(Db db, Redis redis, AyonOptions options, Ev
     volatile IReadOnlyList<AttributeDefinition>? _all;
     readonly SemaphoreSlim _loading = new(1, 1);
 
+    /// <summary>Reloads the library here and tells every other instance to reload theirs (a restart request).</summary>
+    public async Task ReloadEverywhereAsync(CancellationToken cancellationToken = default)
+    {
+        await ReloadAsync(cancellationToken);
+        try
+        {
+            await redis.Connection.GetSubscriber().PublishAsync(Channel, "reload");
+        }
+        catch (RedisException error)
+        {
+            logger.LogWarning(error, "Could not ask the other instances to reload the attribute library");
+        }
+    }
+
     RedisChannel Channel => RedisChannel.Literal(options.RedisKeyPrefix + "attributes-changed");
 
     public async Task<IReadOnlyList<AttributeDefinition>> AllAsync(CancellationToken cancellationToken = default)

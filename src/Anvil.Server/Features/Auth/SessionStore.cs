@@ -54,6 +54,48 @@ public sealed class SessionStore(Redis redis, AyonOptions options, TimeProvider 
         await redis.Database.KeyDeleteAsync(keys);
     }
 
+    /// <summary>
+    /// The live sessions of a user, each under an opaque id (a prefix of the SHA-256 of its token: it
+    /// names the session, it cannot be used as one). Stale index entries are dropped on the way.
+    /// </summary>
+    public async Task<IReadOnlyList<(string Id, SessionInfo Info)>> ListAsync(string userName)
+    {
+        var hashes = (await redis.Database.SetMembersAsync(UserKey(userName))).Select(h => h.ToString()).ToArray();
+        if (hashes.Length == 0)
+            return [];
+        var values = await redis.Database.StringGetAsync([.. hashes.Select(SessionKey)]);
+        var result = new List<(string, SessionInfo)>();
+        for (var i = 0; i < hashes.Length; i++)
+        {
+            if (values[i].IsNullOrEmpty)
+            {
+                await redis.Database.SetRemoveAsync(UserKey(userName), hashes[i]);
+                continue;
+            }
+            if (JsonSerializer.Deserialize<SessionInfo>(values[i].ToString(), AyonJson.Options) is { } info)
+                result.Add((SessionId(hashes[i]), info));
+        }
+        return [.. result.OrderBy(r => r.Item2.CreatedAt)];
+    }
+
+    /// <summary>Ends the session of a user with the given id (see <see cref="ListAsync"/>); false when there is none.</summary>
+    public async Task<bool> DeleteByIdAsync(string userName, string id)
+    {
+        var hashes = await redis.Database.SetMembersAsync(UserKey(userName));
+        var hash = hashes.Select(h => h.ToString()).FirstOrDefault(h => SessionId(h) == id);
+        if (hash is null)
+            return false;
+        var deleted = await redis.Database.KeyDeleteAsync(SessionKey(hash));
+        await redis.Database.SetRemoveAsync(UserKey(userName), hash);
+        return deleted;
+    }
+
+    /// <summary>The public id of a session: the first 32 hex digits of the token's hash.</summary>
+    public static string SessionId(string hash) => hash[..32];
+
+    /// <summary>The id of the session of a token.</summary>
+    public static string SessionIdOfToken(string token) => SessionId(Secrets.Sha256Hex(token));
+
     RedisKey SessionKey(string hash) => redis.Key("session", hash);
 
     RedisKey UserKey(string userName) => redis.Key("user-sessions", userName.ToLowerInvariant());

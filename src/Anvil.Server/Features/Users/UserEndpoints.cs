@@ -1,15 +1,566 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Anvil.Server.Data;
 using Anvil.Server.Features.Auth;
+using Anvil.Server.Hosting;
+using Anvil.Server.Messaging;
+using Dapper;
+using Npgsql;
 
 namespace Anvil.Server.Features.Users;
 
-public static class UserEndpoints
+/// <summary>A session of a user as listed: an opaque id, never the token.</summary>
+public sealed record UserSessionModel(string Id, DateTimeOffset CreatedAt, string? ClientIp, string? UserAgent, bool IsCurrent);
+
+public sealed record UserSessionsResponse(IReadOnlyList<UserSessionModel> Sessions);
+
+/// <summary>A personal API key as listed: a preview only.</summary>
+public sealed record ApiKeyModel(Guid Id, string? Label, string Preview, DateTimeOffset Created, DateTimeOffset? Expires, DateTimeOffset? LastUsed);
+
+/// <summary>A new personal API key: the only answer that ever carries the key.</summary>
+public sealed record NewApiKeyResponse(Guid Id, string? Label, string Key, string Preview, DateTimeOffset Created, DateTimeOffset? Expires);
+
+/// <summary>
+/// The users API: reading, creating, changing, renaming and deleting users, passwords, sessions and
+/// personal API keys. Managers manage users, but only admins touch admins and the role flags.
+/// </summary>
+public static partial class UserEndpoints
 {
+    [GeneratedRegex(@"^[a-zA-Z0-9][a-zA-Z0-9_\.\-]*[a-zA-Z0-9]$")]
+    private static partial Regex NamePattern();
+
+    /// <summary>Keys of <c>data</c> that hold credentials or are computed; never written from a request body.</summary>
+    static readonly string[] ProtectedDataKeys = ["password", "hashedPassword", "apiKey", "apiKeys", "apiKeyPreview", "userLevel"];
+
+    static readonly string[] RoleFlags = ["isAdmin", "isManager", "isService"];
+
+    const string PasswordSpecials = ".-!@#$%^&*()_+";
+
     public static void MapUserEndpoints(this RouteGroupBuilder api)
     {
         var users = api.MapGroup("/users").WithTags("Users");
         users.MapGet("/me", GetCurrentUser).WithName("get_current_user")
             .WithSummary("The user the request acts as.");
+        users.MapGet("", ListAsync).WithName("list_users").WithSummary("Every user (managers).");
+        users.MapGet("/{name}", GetAsync).WithName("get_user")
+            .WithSummary("A user: in full for themselves and managers, else only the name and full name.");
+        users.MapPut("/{name}", CreateAsync).WithName("create_user").WithSummary("Creates a user (managers).");
+        users.MapPatch("/{name}", PatchAsync).WithName("patch_user")
+            .WithSummary("Changes a user: attributes per key, data merged, active. Deactivating ends every session of the user.");
+        users.MapPatch("/{name}/accessGroups", SetAccessGroupsAsync).WithName("set_user_access_groups")
+            .WithSummary("Replaces the user's access groups on the given projects (managers).");
+        users.MapDelete("/{name}", DeleteAsync).WithName("delete_user").WithSummary("Deletes a user and ends their sessions (managers).");
+        users.MapPatch("/{name}/rename", RenameAsync).WithName("change_user_name").WithSummary("Renames a user (managers).");
+        users.MapPost("/{name}/rename", RenameAsync).ExcludeFromDescription();
+        users.MapPatch("/{name}/password", ChangePasswordAsync).WithName("change_password")
+            .WithSummary("Sets a password: one's own with the current password, or another user's as a manager.");
+        users.MapGet("/{name}/sessions", ListSessionsAsync).WithName("get_user_sessions")
+            .WithSummary("The user's live sessions, by opaque id (self or managers).");
+        users.MapDelete("/{name}/sessions/{id}", DeleteSessionAsync).WithName("delete_user_session");
+        users.MapPost("/{name}/apikeys", CreateApiKeyAsync).WithName("create_api_key")
+            .WithSummary("Creates a personal API key; the answer is the only time the key is shown.");
+        users.MapGet("/{name}/apikeys", ListApiKeysAsync).WithName("list_api_keys");
+        users.MapDelete("/{name}/apikeys/{id}", DeleteApiKeyAsync).WithName("delete_api_key");
     }
 
     static UserModel GetCurrentUser(CurrentUser user) => UserModel.From(user.User);
+
+    static async Task<IReadOnlyList<UserModel>> ListAsync(CurrentUser user, UserStore users, CancellationToken cancellationToken)
+    {
+        RequireManager(user);
+        return [.. (await users.AllAsync(cancellationToken)).Select(UserModel.From)];
+    }
+
+    static async Task<IResult> GetAsync(string name, CurrentUser user, UserStore users, CancellationToken cancellationToken)
+    {
+        var target = await RequireUserAsync(users, name, cancellationToken);
+        if (IsSelf(user, target) || user.IsManager)
+            return Results.Json(UserModel.From(target), AyonJson.Options);
+        return Results.Json(new JsonObject
+        {
+            ["name"] = target.Name,
+            ["attrib"] = new JsonObject { ["fullName"] = target.Attrib["fullName"]?.DeepClone() },
+        }, AyonJson.Options);
+    }
+
+    static async Task<IResult> CreateAsync(string name, JsonObject body, CurrentUser user, UserStore users, Db db, EventStore events,
+        AyonOptions options, CancellationToken cancellationToken)
+    {
+        RequireManager(user);
+        ValidateName(name, "name");
+        var data = CleanData(body["data"], "data");
+        foreach (var flag in RoleFlags)
+            if (IsTrue(data[flag]) && !user.IsAdmin)
+                throw new Forbidden($"Only admins may set {flag}");
+        var attrib = body["attrib"] switch
+        {
+            null => new JsonObject(),
+            JsonObject o => RemoveNulls(o),
+            _ => throw BadRequest.Field("attrib", "an object is expected"),
+        };
+        var active = ReadBool(body["active"], "active") ?? true;
+        var password = ReadString(body["password"], "password");
+        var isService = IsTrue(data["isService"]);
+        if (isService)
+        {
+            password = null;
+            attrib.Remove("email");
+        }
+        var hash = password is null ? null : Secrets.HashPassword(password, options.PasswordHashIterations);
+
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (await ExistsAsync(connection, name, cancellationToken))
+            throw new Conflict($"User {name} already exists");
+        await RequireFreeEmailAsync(connection, attrib, name, cancellationToken);
+        await CleanAccessGroupsAsync(connection, data, cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO users (name, attrib, data, active, password_hash) VALUES (@name, @attrib, @data, @active, @hash)
+            """, new { name, attrib, data, active, hash }, cancellationToken: cancellationToken));
+        await events.DispatchAsync(connection, new NewEvent
+        {
+            Topic = "entity.user.created",
+            User = user.Name,
+            Description = $"User {name} created",
+            Summary = new JsonObject { ["entityName"] = name },
+        }, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return Results.NoContent();
+    }
+
+    static async Task<IResult> PatchAsync(string name, JsonObject body, CurrentUser user, UserStore users, Db db, SessionStore sessions,
+        CancellationToken cancellationToken)
+    {
+        var target = await RequireUserAsync(users, name, cancellationToken);
+        var self = IsSelf(user, target);
+        if (!user.IsManager && !(self && body.All(p => p.Key == "attrib" || p.Value is null)))
+            throw new Forbidden(self ? "You may only change your own attributes" : "Only managers may change other users");
+        if (!self && (target.IsAdmin || target.IsService) && !user.IsAdmin)
+            throw new Forbidden("Only admins may change admins and service users");
+
+        var attrib = (JsonObject)target.Attrib.DeepClone();
+        if (body["attrib"] is JsonObject attribPatch)
+            foreach (var (key, value) in attribPatch)
+            {
+                if (value is null)
+                    attrib.Remove(key);
+                else
+                    attrib[key] = value.DeepClone();
+            }
+        else if (body["attrib"] is not null)
+            throw BadRequest.Field("attrib", "an object is expected");
+
+        var data = (JsonObject)target.Data.DeepClone();
+        if (body.ContainsKey("data") && body["data"] is not null)
+        {
+            if (body["data"] is not JsonObject)
+                throw BadRequest.Field("data", "an object is expected");
+            foreach (var (key, value) in (JsonObject)body["data"]!)
+            {
+                if (ProtectedDataKeys.Contains(key))
+                    continue;
+                if (RoleFlags.Contains(key) && IsTrue(value) != IsTrue(target.Data[key]))
+                {
+                    if (!user.IsAdmin)
+                        throw new Forbidden($"Only admins may change {key}");
+                    if (self)
+                        throw new Forbidden("You cannot change your own role");
+                }
+                if (value is null)
+                    data.Remove(key);
+                else
+                    data[key] = value.DeepClone();
+            }
+        }
+        var active = ReadBool(body["active"], "active") ?? target.Active;
+        if (self && !active)
+            throw new Forbidden("You cannot deactivate yourself");
+        if (IsTrue(data["isService"]))
+            attrib.Remove("email");
+
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await RequireFreeEmailAsync(connection, attrib, target.Name, cancellationToken);
+        await CleanAccessGroupsAsync(connection, data, cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE users SET attrib = @attrib, data = @data, active = @active, updated_at = now() WHERE name = @name
+            """, new { name = target.Name, attrib, data, active }, cancellationToken: cancellationToken));
+        if (target.Active && !active)
+            await sessions.DeleteAllAsync(target.Name);
+        return Results.NoContent();
+    }
+
+    static async Task<IResult> SetAccessGroupsAsync(string name, JsonObject body, CurrentUser user, UserStore users, Db db,
+        CancellationToken cancellationToken)
+    {
+        RequireManager(user);
+        var target = await RequireUserAsync(users, name, cancellationToken);
+        if (body["accessGroups"] is not JsonArray items)
+            throw BadRequest.Field("accessGroups", "a list of {project, accessGroups} is expected");
+        var data = (JsonObject)target.Data.DeepClone();
+        var perProject = data["accessGroups"] as JsonObject ?? new JsonObject();
+        data["accessGroups"] = perProject;
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (items[i] is not JsonObject item || ReadString(item["project"], $"accessGroups.{i}.project") is not { Length: > 0 } project)
+                throw BadRequest.Field($"accessGroups.{i}.project", "field required", "missing");
+            if (item["accessGroups"] is not JsonArray groups || groups.Any(g => g is not JsonValue v || !v.TryGetValue<string>(out _)))
+                throw BadRequest.Field($"accessGroups.{i}.accessGroups", "a list of group names is expected");
+            if (groups.Count == 0)
+                perProject.Remove(project);
+            else
+                perProject[project] = groups.DeepClone();
+        }
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await CleanAccessGroupsAsync(connection, data, cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE users SET data = @data, updated_at = now() WHERE name = @name", new { name = target.Name, data }, cancellationToken: cancellationToken));
+        return Results.NoContent();
+    }
+
+    static async Task<IResult> DeleteAsync(string name, CurrentUser user, UserStore users, Db db, EventStore events, SessionStore sessions,
+        CancellationToken cancellationToken)
+    {
+        RequireManager(user);
+        var target = await RequireUserAsync(users, name, cancellationToken);
+        if (IsSelf(user, target))
+            throw new Forbidden("You cannot delete yourself");
+        if ((target.IsAdmin || target.IsService) && !user.IsAdmin)
+            throw new Forbidden("Only admins may delete admins and service users");
+
+        await using (var connection = await db.OpenAsync(cancellationToken))
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        {
+            await connection.ExecuteAsync(new CommandDefinition("DELETE FROM users WHERE name = @name", new { name = target.Name }, cancellationToken: cancellationToken));
+            await ReplaceAssigneeAsync(connection, target.Name, null, cancellationToken);
+            await events.DispatchAsync(connection, new NewEvent
+            {
+                Topic = "entity.user.deleted",
+                User = user.Name,
+                Description = $"User {target.Name} deleted",
+                Summary = new JsonObject { ["entityName"] = target.Name },
+            }, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        await sessions.DeleteAllAsync(target.Name);
+        return Results.NoContent();
+    }
+
+    static async Task<IResult> RenameAsync(string name, JsonObject body, CurrentUser user, UserStore users, Db db, EventStore events,
+        SessionStore sessions, CancellationToken cancellationToken)
+    {
+        RequireManager(user);
+        var field = body.ContainsKey("newName") ? "newName" : "name";
+        var newName = ReadString(body[field], field) ?? throw BadRequest.Field("newName", "field required", "missing");
+        ValidateName(newName, field);
+        var target = await RequireUserAsync(users, name, cancellationToken);
+        if ((target.IsAdmin || target.IsService) && !user.IsAdmin)
+            throw new Forbidden("Only admins may rename admins and service users");
+        if (newName == target.Name)
+            return Results.NoContent();
+
+        await using (var connection = await db.OpenAsync(cancellationToken))
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        {
+            var taken = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "SELECT EXISTS (SELECT 1 FROM users WHERE lower(name) = lower(@newName) AND name <> @name)",
+                new { newName, name = target.Name }, cancellationToken: cancellationToken));
+            if (taken)
+                throw new Conflict($"User {newName} already exists");
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE users SET name = @newName, updated_at = now() WHERE name = @name",
+                new { newName, name = target.Name }, cancellationToken: cancellationToken));
+            await ReplaceAssigneeAsync(connection, target.Name, newName, cancellationToken);
+            await events.DispatchAsync(connection, new NewEvent
+            {
+                Topic = "entity.user.renamed",
+                User = user.Name,
+                Description = $"User {target.Name} renamed to {newName}",
+                Summary = new JsonObject { ["entityName"] = newName, ["oldName"] = target.Name },
+            }, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        // Sessions name their user; they end with the old name.
+        await sessions.DeleteAllAsync(target.Name);
+        return Results.NoContent();
+    }
+
+    static async Task<IResult> ChangePasswordAsync(string name, JsonObject body, CurrentUser user, UserStore users, AyonOptions options,
+        CancellationToken cancellationToken)
+    {
+        var target = await RequireUserAsync(users, name, cancellationToken);
+        var self = IsSelf(user, target);
+        if (!self)
+        {
+            RequireManager(user);
+            if ((target.IsAdmin || target.IsService) && !user.IsAdmin)
+                throw new Forbidden("Only admins may set the credentials of admins and service users");
+        }
+
+        if (ReadString(body["apiKey"], "apiKey") is { } apiKey)
+        {
+            if (!target.IsService)
+                throw BadRequest.Field("apiKey", "only service users have a service API key");
+            if (!user.IsAdmin)
+                throw new Forbidden("Only admins may set service API keys");
+            if (apiKey.Length < 16)
+                throw BadRequest.Field("apiKey", "an API key needs at least 16 characters");
+            await users.AddApiKeyAsync(target.Name, Secrets.HashApiKey(apiKey, options.AuthPassPepper), Secrets.Preview(apiKey), "service key", cancellationToken);
+            return Results.NoContent();
+        }
+
+        var password = ReadString(body["password"], "password") ?? throw BadRequest.Field("password", "field required", "missing");
+        if (target.IsService)
+            throw BadRequest.Field("password", "service users cannot have a password");
+        if (self && !user.IsService)
+        {
+            // Your own password: prove you know the current one, and choose a strong one.
+            var current = ReadString(body["currentPassword"], "currentPassword");
+            if (target.PasswordHash is not null)
+            {
+                if (current is null)
+                    throw BadRequest.Field("currentPassword", "the current password is required", "missing");
+                if (!Secrets.VerifyPassword(current, target.PasswordHash, options.AuthPassPepper, options.PasswordHashIterations, out _))
+                    throw new Forbidden("Invalid current password");
+            }
+            CheckComplexity(password, options);
+        }
+        await users.SetPasswordHashAsync(target.Name, Secrets.HashPassword(password, options.PasswordHashIterations), cancellationToken);
+        return Results.NoContent();
+    }
+
+    /// <summary>AYON's complexity rule for passwords users choose themselves.</summary>
+    public static void CheckComplexity(string password, AyonOptions options)
+    {
+        if (password.Length < options.AuthPassMinLength)
+            throw BadRequest.Field("password", $"Password must be at least {options.AuthPassMinLength} characters long");
+        if (options.AuthPassComplex &&
+            !(password.Any(char.IsLetter) && password.Any(char.IsDigit) && password.Any(c => PasswordSpecials.Contains(c))))
+            throw BadRequest.Field("password", $"Password must contain letters, digits and at least one of {PasswordSpecials}");
+    }
+
+    static async Task<UserSessionsResponse> ListSessionsAsync(string name, CurrentUser user, UserStore users, SessionStore sessions,
+        CancellationToken cancellationToken)
+    {
+        var target = await RequireUserAsync(users, name, cancellationToken);
+        RequireSelfOrManager(user, target);
+        var current = user.SessionToken is null ? null : SessionStore.SessionIdOfToken(user.SessionToken);
+        var list = await sessions.ListAsync(target.Name);
+        return new([.. list.Select(s => new UserSessionModel(s.Id, s.Info.CreatedAt, s.Info.ClientIp, s.Info.UserAgent, s.Id == current))]);
+    }
+
+    static async Task<IResult> DeleteSessionAsync(string name, string id, CurrentUser user, UserStore users, SessionStore sessions,
+        CancellationToken cancellationToken)
+    {
+        var target = await RequireUserAsync(users, name, cancellationToken);
+        RequireSelfOrManager(user, target);
+        if (!await sessions.DeleteByIdAsync(target.Name, id))
+            throw new NotFound($"Session {id} not found");
+        return Results.NoContent();
+    }
+
+    static async Task<NewApiKeyResponse> CreateApiKeyAsync(string name, JsonObject body, CurrentUser user, UserStore users, Db db,
+        AyonOptions options, CancellationToken cancellationToken)
+    {
+        var target = await RequireUserAsync(users, name, cancellationToken);
+        RequireSelfOrAdmin(user, target);
+        var label = ReadString(body["label"], "label") ?? throw BadRequest.Field("label", "field required", "missing");
+        if (label.Length is 0 or > 200)
+            throw BadRequest.Field("label", "a label of 1 to 200 characters is required");
+        DateTimeOffset? expires = body["expires"] switch
+        {
+            null => null,
+            JsonValue v when v.GetValueKind() == JsonValueKind.Number => DateTimeOffset.FromUnixTimeSeconds(v.GetValue<long>()),
+            JsonValue v when v.TryGetValue<string>(out var s) && DateTimeOffset.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out var d) => d,
+            _ => throw BadRequest.Field("expires", "epoch seconds or an ISO 8601 time expected"),
+        };
+        if (expires is { } e && e <= DateTimeOffset.UtcNow)
+            throw BadRequest.Field("expires", "the expiry must be in the future");
+        var key = ReadString(body["key"], "key") ?? Secrets.NewApiKey();
+        if (key.Length < 32)
+            throw BadRequest.Field("key", "an API key needs at least 32 characters");
+        var preview = Secrets.Preview(key);
+
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<ApiKeyRow>(new CommandDefinition("""
+            INSERT INTO api_keys (user_name, key_hash, preview, label, expires_at)
+            VALUES (@user, @hash, @preview, @label, @expires)
+            ON CONFLICT (key_hash) DO NOTHING
+            RETURNING id, label, preview, created_at, expires_at, last_used_at
+            """, new { user = target.Name, hash = Secrets.HashApiKey(key, options.AuthPassPepper), preview, label, expires },
+            cancellationToken: cancellationToken));
+        if (row is null)
+            throw new Conflict("This API key exists already");
+        return new NewApiKeyResponse(row.Id, label, key, preview, row.CreatedAt, row.ExpiresAt);
+    }
+
+    static async Task<IReadOnlyList<ApiKeyModel>> ListApiKeysAsync(string name, CurrentUser user, UserStore users, Db db,
+        CancellationToken cancellationToken)
+    {
+        var target = await RequireUserAsync(users, name, cancellationToken);
+        RequireSelfOrAdmin(user, target);
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<ApiKeyRow>(
+            new CommandDefinition("""
+                SELECT id, label, preview, created_at, expires_at, last_used_at FROM api_keys WHERE user_name = @name ORDER BY created_at
+                """, new { name = target.Name }, cancellationToken: cancellationToken));
+        return [.. rows.Select(r => new ApiKeyModel(r.Id, r.Label, r.Preview, r.CreatedAt, r.ExpiresAt, r.LastUsedAt))];
+    }
+
+    static async Task<IResult> DeleteApiKeyAsync(string name, string id, CurrentUser user, UserStore users, Db db, CancellationToken cancellationToken)
+    {
+        var target = await RequireUserAsync(users, name, cancellationToken);
+        RequireSelfOrAdmin(user, target);
+        if (!Guid.TryParse(id, out var keyId))
+            throw new NotFound($"API key {id} not found");
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var deleted = await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM api_keys WHERE id = @keyId AND user_name = @name", new { keyId, name = target.Name }, cancellationToken: cancellationToken));
+        if (deleted == 0)
+            throw new NotFound($"API key {id} not found");
+        return Results.NoContent();
+    }
+
+    /// <summary>Renames (or, with a null new name, removes) a user among the assignees of every project's tasks, as AYON.</summary>
+    static async Task ReplaceAssigneeAsync(NpgsqlConnection connection, string oldName, string? newName, CancellationToken cancellationToken)
+    {
+        var projects = await connection.QueryAsync<string>(new CommandDefinition("SELECT name FROM projects", cancellationToken: cancellationToken));
+        foreach (var project in projects)
+        {
+            var change = newName is null ? "array_remove(assignees, @oldName)" : "array_replace(assignees, @oldName, @newName)";
+            await connection.ExecuteAsync(new CommandDefinition($"""
+                UPDATE {ProjectSchema.Of(project)}.tasks SET assignees = {change}, updated_at = now() WHERE @oldName = ANY (assignees)
+                """, new { oldName, newName }, cancellationToken: cancellationToken));
+        }
+    }
+
+    sealed record ApiKeyRow
+    {
+        public Guid Id { get; init; }
+        public string? Label { get; init; }
+        public string Preview { get; init; } = "";
+        public DateTimeOffset CreatedAt { get; init; }
+        public DateTimeOffset? ExpiresAt { get; init; }
+        public DateTimeOffset? LastUsedAt { get; init; }
+    }
+
+    static async Task<UserRecord> RequireUserAsync(UserStore users, string name, CancellationToken cancellationToken) =>
+        await users.GetAsync(name, cancellationToken) ?? throw new NotFound($"User {name} not found");
+
+    /// <summary>
+    /// As AYON, a user's access-group lists keep only what exists: <c>defaultAccessGroups</c> studio
+    /// groups, <c>accessGroups</c> projects that exist and groups of the studio or that project.
+    /// </summary>
+    static async Task CleanAccessGroupsAsync(NpgsqlConnection connection, JsonObject data, CancellationToken cancellationToken)
+    {
+        if (data["defaultAccessGroups"] is null && data["accessGroups"] is null)
+            return;
+        var studio = (await connection.QueryAsync<string>(new CommandDefinition("SELECT name FROM access_groups", cancellationToken: cancellationToken))).ToHashSet();
+        if (data["defaultAccessGroups"] is JsonArray defaults)
+            data["defaultAccessGroups"] = new JsonArray([.. defaults.OfType<JsonValue>()
+                .Select(v => v.TryGetValue<string>(out var g) ? g : null).Where(g => g is not null && studio.Contains(g)).Distinct()
+                .Select(g => JsonValue.Create(g))]);
+        else if (data["defaultAccessGroups"] is not null)
+            throw BadRequest.Field("data.defaultAccessGroups", "a list of group names is expected");
+        if (data["accessGroups"] is not JsonObject perProject)
+        {
+            if (data["accessGroups"] is not null)
+                throw BadRequest.Field("data.accessGroups", "an object of project names to group lists is expected");
+            return;
+        }
+        var projects = (await connection.QueryAsync<string>(new CommandDefinition("SELECT name FROM projects", cancellationToken: cancellationToken))).ToHashSet();
+        var overrides = (await connection.QueryAsync<(string Project, string Name)>(new CommandDefinition(
+            "SELECT project_name, name FROM project_access_groups", cancellationToken: cancellationToken))).ToHashSet();
+        var cleaned = new JsonObject();
+        foreach (var (project, groups) in perProject)
+        {
+            if (!projects.Contains(project) || groups is not JsonArray list)
+                continue;
+            cleaned[project] = new JsonArray([.. list.OfType<JsonValue>()
+                .Select(v => v.TryGetValue<string>(out var g) ? g : null)
+                .Where(g => g is not null && (studio.Contains(g) || overrides.Contains((project, g)))).Distinct()
+                .Select(g => JsonValue.Create(g))]);
+        }
+        data["accessGroups"] = cleaned;
+    }
+
+    /// <summary>E-mail addresses are unique among users, case-insensitively (409), as AYON.</summary>
+    static async Task RequireFreeEmailAsync(NpgsqlConnection connection, JsonObject attrib, string name, CancellationToken cancellationToken)
+    {
+        if (attrib["email"] is not JsonValue value || !value.TryGetValue<string>(out var email) || email.Length == 0)
+            return;
+        if (await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "SELECT EXISTS (SELECT 1 FROM users WHERE lower(attrib->>'email') = lower(@email) AND lower(name) <> lower(@name))",
+                new { email, name }, cancellationToken: cancellationToken)))
+            throw new Conflict($"Another user has the e-mail address {email}");
+    }
+
+    static Task<bool> ExistsAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken) =>
+        connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE lower(name) = lower(@name))", new { name }, cancellationToken: cancellationToken));
+
+    static bool IsSelf(CurrentUser user, UserRecord target) => string.Equals(user.Name, target.Name, StringComparison.OrdinalIgnoreCase);
+
+    static void RequireManager(CurrentUser user)
+    {
+        if (!user.IsManager)
+            throw new Forbidden("Only managers may do this");
+    }
+
+    static void RequireSelfOrManager(CurrentUser user, UserRecord target)
+    {
+        if (!IsSelf(user, target) && !user.IsManager)
+            throw new Forbidden("Only the user and managers may do this");
+    }
+
+    static void RequireSelfOrAdmin(CurrentUser user, UserRecord target)
+    {
+        if (!IsSelf(user, target) && !user.IsAdmin)
+            throw new Forbidden("Only the user and admins may manage a user's API keys");
+    }
+
+    static void ValidateName(string name, string field)
+    {
+        if (name.Length > 128 || !NamePattern().IsMatch(name))
+            throw BadRequest.Field(field, "a user name has letters, digits, '_', '.' and '-', and starts and ends with a letter or digit");
+    }
+
+    static JsonObject CleanData(JsonNode? node, string field)
+    {
+        var data = node switch
+        {
+            null => new JsonObject(),
+            JsonObject o => RemoveNulls(o),
+            _ => throw BadRequest.Field(field, "an object is expected"),
+        };
+        foreach (var key in ProtectedDataKeys)
+            data.Remove(key);
+        return data;
+    }
+
+    static JsonObject RemoveNulls(JsonObject source)
+    {
+        var result = new JsonObject();
+        foreach (var (key, value) in source)
+            if (value is not null)
+                result[key] = value.DeepClone();
+        return result;
+    }
+
+    static bool IsTrue(JsonNode? node) => node is JsonValue v && v.GetValueKind() == JsonValueKind.True;
+
+    static bool? ReadBool(JsonNode? node, string field) => node switch
+    {
+        null => null,
+        JsonValue v when v.GetValueKind() == JsonValueKind.True => true,
+        JsonValue v when v.GetValueKind() == JsonValueKind.False => false,
+        _ => throw BadRequest.Field(field, "a boolean is expected"),
+    };
+
+    static string? ReadString(JsonNode? node, string field) => node switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        _ => throw BadRequest.Field(field, "a string is expected"),
+    };
 }

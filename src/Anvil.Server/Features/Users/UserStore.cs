@@ -16,6 +16,13 @@ public sealed class UserStore(Db db)
             new CommandDefinition($"{SelectUser} WHERE lower(name) = lower(@name)", new { name }, cancellationToken: cancellationToken));
     }
 
+    /// <summary>Every user, ordered by name.</summary>
+    public async Task<IReadOnlyList<UserRecord>> AllAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        return [.. await connection.QueryAsync<UserRecord>(new CommandDefinition($"{SelectUser} ORDER BY name", cancellationToken: cancellationToken))];
+    }
+
     /// <summary>The active owner of an unexpired API key, by the key's hash.</summary>
     public async Task<(UserRecord User, Guid KeyId)?> GetByApiKeyHashAsync(string keyHash, CancellationToken cancellationToken = default)
     {

@@ -1,0 +1,38 @@
+using System.Text.Json.Nodes;
+using Anvil.Server.Features.Attributes;
+using Anvil.Server.Features.Auth;
+using Anvil.Server.Hosting;
+using Anvil.Server.Messaging;
+
+namespace Anvil.Server.Features.Server;
+
+/// <summary>
+/// <c>POST /api/system/restart</c>. AYON reloads its worker processes; a stateless Anvil instance has
+/// only caches to refresh: this instance reloads its attribute library at once and tells the others
+/// through the attribute library's Redis announcement. The <c>server.restart_requested</c> event
+/// records the request (and reaches websocket listeners).
+/// </summary>
+public static class SystemEndpoints
+{
+    public static void MapSystemEndpoints(this RouteGroupBuilder api)
+    {
+        var system = api.MapGroup("/system").WithTags("System");
+        system.MapPost("/restart", RestartAsync).WithName("request_server_restart")
+            .WithSummary("Every instance reloads its caches (managers).");
+    }
+
+    static async Task<IResult> RestartAsync(CurrentUser user, EventStore events, AttributeLibrary attributes, CancellationToken cancellationToken)
+    {
+        if (!user.IsManager)
+            throw new Forbidden("Only managers may restart the server");
+        await events.DispatchAsync(new NewEvent
+        {
+            Topic = "server.restart_requested",
+            User = user.Name,
+            Description = $"Server restart requested by {user.Name}",
+            Summary = new JsonObject(),
+        }, cancellationToken);
+        await attributes.ReloadEverywhereAsync(cancellationToken);
+        return Results.NoContent();
+    }
+}
