@@ -11,16 +11,6 @@ namespace Anvil.Server.Tests.Features.Projects;
 /// </summary>
 public static class ProjectRows
 {
-    public static async Task<T?> ScalarAsync<T>(this AnvilApp app, string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var connection = await app.Services.GetRequiredService<Db>().OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters)
-            command.Parameters.AddWithValue(name, value);
-        var result = await command.ExecuteScalarAsync();
-        return result is null or DBNull ? default : (T)result;
-    }
-
     /// <summary>Runs statements with the project's schema on the search path, in one transaction.</summary>
     public static async Task InProjectAsync(this AnvilApp app, string project, string sql, params (string Name, object Value)[] parameters)
     {

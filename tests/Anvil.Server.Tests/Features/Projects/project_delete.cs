@@ -23,9 +23,9 @@ public sealed class project_delete(AnvilApp app) : IClassFixture<AnvilApp>
         await api.DeleteAsync($"/api/projects/{name.ToUpperInvariant()}", expect: 204);
 
         await api.GetAsync($"/api/projects/{name}", expect: 404);
-        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM pg_namespace WHERE nspname = @schema", ("schema", "project_" + name.ToLowerInvariant())));
-        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM information_schema.tables WHERE table_schema = @schema", ("schema", "project_" + name.ToLowerInvariant())));
-        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM projects WHERE lower(name) = lower(@name)", ("name", name)));
+        Assert.Equal(0L, await Sql.ScalarAsync<long>(app, "SELECT count(*) FROM pg_namespace WHERE nspname = @schema", new { schema = "project_" + name.ToLowerInvariant() }));
+        Assert.Equal(0L, await Sql.ScalarAsync<long>(app, "SELECT count(*) FROM information_schema.tables WHERE table_schema = @schema", new { schema = "project_" + name.ToLowerInvariant() }));
+        Assert.Equal(0L, await Sql.ScalarAsync<long>(app, "SELECT count(*) FROM projects WHERE lower(name) = lower(@name)", new { name }));
         var user = await app.Services.GetRequiredService<UserStore>().GetAsync(member);
         Assert.Null(user!.Data["accessGroups"]![name]);
         await api.DeleteAsync($"/api/projects/{name}", expect: 404);

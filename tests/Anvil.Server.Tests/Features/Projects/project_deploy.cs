@@ -119,7 +119,7 @@ public sealed class project_deploy(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.Equal("anatomy.attributes.resolutionWidth", Field(badValue));
         Assert.Equal("anatomyPreset", Field(badPreset));
         await api.GetAsync($"/api/projects/{name}", expect: 404);
-        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM pg_namespace WHERE nspname = @schema", ("schema", "project_" + name.ToLowerInvariant())));
+        Assert.Equal(0L, await Sql.ScalarAsync<long>(app, "SELECT count(*) FROM pg_namespace WHERE nspname = @schema", new { schema = "project_" + name.ToLowerInvariant() }));
     }
 
     [Fact]
