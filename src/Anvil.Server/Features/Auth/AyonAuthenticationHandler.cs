@@ -94,7 +94,9 @@ public sealed class AyonAuthenticationHandler(
         var last = ApiKeyLastTouch.GetValueOrDefault(keyId);
         if (now - last < 60 || !ApiKeyLastTouch.TryUpdate(keyId, now, last) && !ApiKeyLastTouch.TryAdd(keyId, now))
             return;
-        _ = users.TouchApiKeyAsync(keyId);
+        // Bookkeeping, not part of the request: it must not run in the request's context (its trace, its cancellation).
+        using (ExecutionContext.SuppressFlow())
+            _ = Task.Run(() => users.TouchApiKeyAsync(keyId));
     }
 
     AuthenticateResult Failure(string message)
