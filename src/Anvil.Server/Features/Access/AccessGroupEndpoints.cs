@@ -161,7 +161,7 @@ public static class AccessGroupEndpoints
     static async Task<IResult> SetAsync(string name, string projectName, JsonObject body, CurrentUser user, Db db, EventStore events,
         CancellationToken cancellationToken)
     {
-        RequireManager(user);
+        user.RequireManager("change access groups");
         if (name.Length is 0 or > 64 || name == Studio || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))
             throw BadRequest.Field("name", "an access group name has letters, digits, '_', '-' and '.'");
         Validate(body);
@@ -196,7 +196,7 @@ public static class AccessGroupEndpoints
 
     static async Task<IResult> DeleteAsync(string name, string projectName, CurrentUser user, Db db, EventStore events, CancellationToken cancellationToken)
     {
-        RequireManager(user);
+        user.RequireManager("change access groups");
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         int deleted;
@@ -277,11 +277,5 @@ public static class AccessGroupEndpoints
         if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
                 "SELECT EXISTS (SELECT 1 FROM projects WHERE name = @projectName)", new { projectName }, cancellationToken: cancellationToken)))
             throw new NotFound($"Project {projectName} not found");
-    }
-
-    static void RequireManager(CurrentUser user)
-    {
-        if (!user.IsManager)
-            throw new Forbidden("Only managers may change access groups");
     }
 }

@@ -33,7 +33,7 @@ public static class AnatomyEndpoints
 
     static async Task<IResult> SaveAsync(string name, JsonObject body, AnatomyPresets presets, AttributeLibrary attributes, CurrentUser user, CancellationToken cancellationToken)
     {
-        RequireManager(user);
+        user.RequireManager("change anatomy presets");
         var data = Anatomy.Parse(body, "", await attributes.ForScopeAsync("project", cancellationToken));
         await presets.SaveAsync(name, Anatomy.ToJson(data), cancellationToken);
         return Results.NoContent();
@@ -41,21 +41,15 @@ public static class AnatomyEndpoints
 
     static async Task<IResult> DeleteAsync(string name, AnatomyPresets presets, CurrentUser user, CancellationToken cancellationToken)
     {
-        RequireManager(user);
+        user.RequireManager("change anatomy presets");
         await presets.DeleteAsync(name, cancellationToken);
         return Results.NoContent();
     }
 
     static async Task<IResult> SetPrimaryAsync(string name, bool primary, AnatomyPresets presets, CurrentUser user, CancellationToken cancellationToken)
     {
-        RequireManager(user);
+        user.RequireManager("change anatomy presets");
         await presets.SetPrimaryAsync(name, primary, cancellationToken);
         return Results.NoContent();
-    }
-
-    static void RequireManager(CurrentUser user)
-    {
-        if (!user.IsManager)
-            throw new Forbidden("Only managers may change anatomy presets");
     }
 }

@@ -31,7 +31,7 @@ public static class AttributeEndpoints
 
     static async Task<IResult> ReplaceAsync(JsonObject body, AttributeLibrary library, CurrentUser user, CancellationToken cancellationToken)
     {
-        RequireManager(user);
+        user.RequireManager("change the attribute library");
         if (body["attributes"] is not JsonArray items)
             throw BadRequest.Field("attributes", "a list of attributes is required");
         var current = await library.AllAsync(cancellationToken);
@@ -51,7 +51,7 @@ public static class AttributeEndpoints
 
     static async Task<IResult> SetAsync(string name, JsonObject body, AttributeLibrary library, CurrentUser user, CancellationToken cancellationToken)
     {
-        RequireManager(user);
+        user.RequireManager("change the attribute library");
         var definition = library.Parse(name, body, "", await library.AllAsync(cancellationToken));
         await library.SetAsync(definition, user.Name, cancellationToken);
         return Results.NoContent();
@@ -59,7 +59,7 @@ public static class AttributeEndpoints
 
     static async Task<IResult> PatchAsync(string name, JsonObject body, AttributeLibrary library, CurrentUser user, CancellationToken cancellationToken)
     {
-        RequireManager(user);
+        user.RequireManager("change the attribute library");
         var current = await library.AllAsync(cancellationToken);
         var existing = current.FirstOrDefault(a => a.Name == name) ?? throw new NotFound($"Attribute {name} not found");
         var data = (JsonObject)existing.Data.DeepClone();
@@ -83,14 +83,8 @@ public static class AttributeEndpoints
 
     static async Task<IResult> DeleteAsync(string name, AttributeLibrary library, CurrentUser user, CancellationToken cancellationToken)
     {
-        RequireManager(user);
+        user.RequireManager("change the attribute library");
         await library.DeleteAsync(name, user.Name, cancellationToken);
         return Results.NoContent();
-    }
-
-    static void RequireManager(CurrentUser user)
-    {
-        if (!user.IsManager)
-            throw new Forbidden("Only managers may change the attribute library");
     }
 }

@@ -27,6 +27,13 @@ public sealed record CurrentUser(UserRecord User, CredentialKind Credential, str
     public bool IsManager => IsAdmin || User.IsManager;
     public bool IsService => User.IsService;
 
+    /// <summary>403 with "Only managers may {action}" unless the user is a manager (or admin, or service).</summary>
+    public void RequireManager(string action)
+    {
+        if (!IsManager)
+            throw new Forbidden($"Only managers may {action}");
+    }
+
     /// <summary>Minimal-API binding: the user resolved by authentication, or 401.</summary>
     public static ValueTask<CurrentUser?> BindAsync(HttpContext context) =>
         ValueTask.FromResult<CurrentUser?>(Of(context) ?? throw new Unauthorized());

@@ -70,7 +70,7 @@ public static class LinkEndpoints
     /// <summary>The client sends the type's data as the whole body; AYON's model wraps it in <c>{"data": ...}</c>. Both are taken.</summary>
     static async Task<IResult> SaveTypeAsync(string projectName, string name, JsonObject body, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
     {
-        RequireManager(user);
+        user.RequireManager("change link types");
         var (linkType, inputType, outputType) = ParseTypeName(name);
         var data = body.Count == 1 && body["data"] is JsonObject wrapped ? wrapped : body;
         await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
@@ -85,7 +85,7 @@ public static class LinkEndpoints
 
     static async Task<IResult> DeleteTypeAsync(string projectName, string name, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
     {
-        RequireManager(user);
+        user.RequireManager("change link types");
         await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
         var deleted = await session.Connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM link_types WHERE name = @name", new { name }, cancellationToken: http.RequestAborted));
@@ -203,11 +203,5 @@ public static class LinkEndpoints
                 ["inputId"] = link.Input, ["outputId"] = link.Output,
             },
         };
-    }
-
-    static void RequireManager(CurrentUser user)
-    {
-        if (!user.IsManager)
-            throw new Forbidden("Only managers may change link types");
     }
 }

@@ -141,7 +141,7 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
     /// <summary>Creates a project from an anatomy (given, a named preset, the primary preset or the built-in one).</summary>
     public async Task DeployAsync(JsonObject body, CurrentUser user, CancellationToken cancellationToken)
     {
-        RequireManager(user);
+        user.RequireManager("create, change or delete projects");
         var name = Text(body, "name", null) ?? throw BadRequest.Field("name", "a project name is required");
         ProjectSchema.Of(name);
         var code = Text(body, "code", null) ?? throw BadRequest.Field("code", "a project code is required");
@@ -207,7 +207,7 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
     /// </summary>
     public async Task PatchAsync(string name, JsonObject body, CurrentUser user, CancellationToken cancellationToken)
     {
-        RequireManager(user);
+        user.RequireManager("create, change or delete projects");
         var projectScope = await attributes.ForScopeAsync("project", cancellationToken);
 
         // Everything is checked before anything is written.
@@ -281,7 +281,7 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
     /// <summary>Replaces the project's anatomy (<c>POST /api/projects/{name}/anatomy</c>).</summary>
     public async Task SetAnatomyAsync(string name, JsonObject anatomyJson, CurrentUser user, CancellationToken cancellationToken)
     {
-        RequireManager(user);
+        user.RequireManager("create, change or delete projects");
         var anatomy = Anatomy.Anatomy.Parse(anatomyJson, "", await attributes.ForScopeAsync("project", cancellationToken));
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -303,7 +303,7 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
     /// <summary>Drops the project's schema and row and removes it from every user's access groups, at once.</summary>
     public async Task DeleteAsync(string name, CurrentUser user, CancellationToken cancellationToken)
     {
-        RequireManager(user);
+        user.RequireManager("create, change or delete projects");
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var project = await RequireAsync(connection, name, user, cancellationToken, forUpdate: true);
@@ -449,11 +449,6 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
             throw BadRequest.Field("code", "a project code is 1 to 64 letters, digits or underscores");
     }
 
-    static void RequireManager(CurrentUser user)
-    {
-        if (!user.IsManager)
-            throw new Forbidden("Only managers may create, change or delete projects");
-    }
 
     /// <summary>One level deep: a null value deletes the key, anything else replaces it.</summary>
     static JsonObject Merge(JsonObject current, JsonObject patch)

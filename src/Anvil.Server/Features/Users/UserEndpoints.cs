@@ -68,7 +68,7 @@ public static partial class UserEndpoints
 
     static async Task<IReadOnlyList<UserModel>> ListAsync(CurrentUser user, UserStore users, CancellationToken cancellationToken)
     {
-        RequireManager(user);
+        user.RequireManager("do this");
         return [.. (await users.AllAsync(cancellationToken)).Select(UserModel.From)];
     }
 
@@ -87,7 +87,7 @@ public static partial class UserEndpoints
     static async Task<IResult> CreateAsync(string name, JsonObject body, CurrentUser user, UserStore users, Db db, EventStore events,
         AyonOptions options, CancellationToken cancellationToken)
     {
-        RequireManager(user);
+        user.RequireManager("do this");
         ValidateName(name, "name");
         var data = CleanData(body["data"], "data");
         foreach (var flag in RoleFlags)
@@ -193,7 +193,7 @@ public static partial class UserEndpoints
     static async Task<IResult> SetAccessGroupsAsync(string name, JsonObject body, CurrentUser user, UserStore users, Db db,
         CancellationToken cancellationToken)
     {
-        RequireManager(user);
+        user.RequireManager("do this");
         var target = await RequireUserAsync(users, name, cancellationToken);
         if (body["accessGroups"] is not JsonArray items)
             throw BadRequest.Field("accessGroups", "a list of {project, accessGroups} is expected");
@@ -221,7 +221,7 @@ public static partial class UserEndpoints
     static async Task<IResult> DeleteAsync(string name, CurrentUser user, UserStore users, Db db, EventStore events, SessionStore sessions,
         CancellationToken cancellationToken)
     {
-        RequireManager(user);
+        user.RequireManager("do this");
         var target = await RequireUserAsync(users, name, cancellationToken);
         if (IsSelf(user, target))
             throw new Forbidden("You cannot delete yourself");
@@ -249,7 +249,7 @@ public static partial class UserEndpoints
     static async Task<IResult> RenameAsync(string name, JsonObject body, CurrentUser user, UserStore users, Db db, EventStore events,
         SessionStore sessions, CancellationToken cancellationToken)
     {
-        RequireManager(user);
+        user.RequireManager("do this");
         var field = body.ContainsKey("newName") ? "newName" : "name";
         var newName = ReadString(body[field], field) ?? throw BadRequest.Field("newName", "field required", "missing");
         ValidateName(newName, field);
@@ -292,7 +292,7 @@ public static partial class UserEndpoints
         var self = IsSelf(user, target);
         if (!self)
         {
-            RequireManager(user);
+            user.RequireManager("do this");
             if ((target.IsAdmin || target.IsService) && !user.IsAdmin)
                 throw new Forbidden("Only admins may set the credentials of admins and service users");
         }
@@ -500,12 +500,6 @@ public static partial class UserEndpoints
             "SELECT EXISTS (SELECT 1 FROM users WHERE lower(name) = lower(@name))", new { name }, cancellationToken: cancellationToken));
 
     static bool IsSelf(CurrentUser user, UserRecord target) => string.Equals(user.Name, target.Name, StringComparison.OrdinalIgnoreCase);
-
-    static void RequireManager(CurrentUser user)
-    {
-        if (!user.IsManager)
-            throw new Forbidden("Only managers may do this");
-    }
 
     static void RequireSelfOrManager(CurrentUser user, UserRecord target)
     {
