@@ -18,6 +18,15 @@ public sealed class EntityDefinition
     /// </summary>
     public required string Select { get; init; }
 
+    /// <summary>
+    /// The path of the folder the row belongs to (the folder itself for folders), as an expression
+    /// over the SELECT's aliases: what access lists are matched against.
+    /// </summary>
+    public required string FolderPath { get; init; }
+
+    /// <summary>The FROM clause of <see cref="Select"/>: the row's table and its joins.</summary>
+    public string From => Select[(Select.IndexOf("\nFROM ", StringComparison.Ordinal) + 1)..];
+
     /// <summary>Writable fields beyond the common ones (attrib, data, active, status, tags).</summary>
     public required IReadOnlyList<EntityField> Fields { get; init; }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Anvil.Server.Features.Access;
 using Npgsql;
 
 namespace Anvil.Server.Entities;
@@ -22,5 +23,8 @@ public class EntityRules
     public virtual Task BeforeDeleteAsync(WriteContext context, Guid id, bool force) => Task.CompletedTask;
 }
 
-/// <summary>Everything an operation's rules may use: the open connection of the batch, the project, the user.</summary>
-public sealed record WriteContext(NpgsqlConnection Connection, ProjectContext Project, string UserName, bool Force, CancellationToken CancellationToken);
+/// <summary>Everything an operation's rules may use: the open connection of the batch, the project, the user and their rights.</summary>
+public sealed record WriteContext(NpgsqlConnection Connection, ProjectContext Project, ProjectAccess Access, bool Force, CancellationToken CancellationToken)
+{
+    public string UserName => Access.UserName;
+}

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Anvil.Server.Features.Access;
 using Npgsql;
 
 namespace Anvil.Server.Entities;
@@ -10,23 +11,44 @@ namespace Anvil.Server.Entities;
 /// </summary>
 public static class EntityStore
 {
-    /// <summary>Entities as the API returns them, through the definition's SELECT and a WHERE on <c>e</c>.</summary>
+    /// <summary>
+    /// Entities as the API returns them, through the definition's SELECT and a WHERE on <c>e</c>;
+    /// with <paramref name="access"/>, only what that user may read, attributes filtered.
+    /// </summary>
     public static async Task<List<JsonObject>> QueryAsync(NpgsqlConnection connection, EntityDefinition definition, ProjectContext project,
-        string where, IEnumerable<(string Name, object Value)> parameters, CancellationToken cancellationToken)
+        ProjectAccess? access, string where, IEnumerable<(string Name, object Value)> parameters, CancellationToken cancellationToken)
     {
+        if (access?.ReadCondition(definition) is { } readable)
+        {
+            where = $"({where}) AND {readable}";
+            parameters = parameters.Concat(access.Parameters);
+        }
         await using var command = new NpgsqlCommand($"{definition.Select}\nWHERE {where}", connection);
         command.Parameters.AddWithValue("inheritedByRoots", project.InheritedByRoots.ToJsonString());
         foreach (var (name, value) in parameters)
             command.Parameters.AddWithValue(name, value);
         var rows = await JsonRows.ReadAsync(command, cancellationToken);
         foreach (var row in rows)
+        {
             if (row["ownAttrib"] is JsonObject own)
                 row["ownAttrib"] = new JsonArray([.. own.Select(p => (JsonNode?)p.Key)]);
+            access?.FilterAttributes(row);
+        }
         return rows;
     }
 
-    public static async Task<JsonObject?> GetAsync(NpgsqlConnection connection, EntityDefinition definition, ProjectContext project, Guid id, CancellationToken cancellationToken) =>
-        (await QueryAsync(connection, definition, project, "e.id = @id", [("id", id)], cancellationToken)).SingleOrDefault();
+    /// <summary>One entity; with <paramref name="access"/>, null also when that user may not read it.</summary>
+    public static async Task<JsonObject?> GetAsync(NpgsqlConnection connection, EntityDefinition definition, ProjectContext project, Guid id,
+        CancellationToken cancellationToken, ProjectAccess? access = null) =>
+        (await QueryAsync(connection, definition, project, access, "e.id = @id", [("id", id)], cancellationToken)).SingleOrDefault();
+
+    /// <summary>The path of the folder an entity belongs to (no leading slash), whoever may read it; null when there is no such entity.</summary>
+    public static async Task<string?> FolderPathAsync(NpgsqlConnection connection, EntityDefinition definition, Guid id, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT {definition.FolderPath}\n{definition.From}\nWHERE e.id = @id", connection);
+        command.Parameters.AddWithValue("id", id);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
 
     /// <summary>The stored values of one entity (own attributes, no derived fields), locked for the rest of the transaction.</summary>
     public static async Task<JsonObject?> LockAsync(NpgsqlConnection connection, EntityDefinition definition, Guid id, CancellationToken cancellationToken)

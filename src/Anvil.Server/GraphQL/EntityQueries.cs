@@ -31,7 +31,7 @@ public static class EntityQueries
     public static async Task<Connection<EntityNode>> PageAsync(ProjectSession session, EntityGraph graph, IReadOnlyList<string> conditions,
         DynamicParameters parameters, Paging paging, string? sort, CancellationToken cancellationToken)
     {
-        var sql = paging.Apply($"{SelectOf(graph, null, sort)}\nWHERE {Where(conditions)}", SortKeys(sort), parameters);
+        var sql = paging.Apply($"{SelectOf(graph, null, sort)}\nWHERE {Where(Readable(session, graph, conditions))}", SortKeys(sort), parameters);
         var rows = await ReadAsync(session, sql, parameters, cancellationToken);
         return paging.ToConnection(rows, r => r.CursorValues);
     }
@@ -41,7 +41,7 @@ public static class EntityQueries
         string parentColumn, IReadOnlyList<Guid> parentIds, IReadOnlyList<string> conditions, DynamicParameters parameters, Paging paging,
         string? sort, CancellationToken cancellationToken)
     {
-        var all = conditions.Append($"{parentColumn} = ANY(@parentIds)").ToList();
+        var all = Readable(session, graph, conditions).Append($"{parentColumn} = ANY(@parentIds)").ToList();
         if (paging.CursorCondition(SortKeys(sort), parameters) is { } cursor)
             all.Add(cursor);
         parameters.Add("parentIds", parentIds.ToArray());
@@ -70,11 +70,15 @@ public static class EntityQueries
     {
         var parameters = new DynamicParameters();
         parameters.Add("keys", keys.ToArray());
-        var where = condition is null ? $"{keyColumn} = ANY(@keys)" : $"{keyColumn} = ANY(@keys) AND {condition}";
-        var rows = await ReadAsync(session, $"{SelectOf(graph, keyColumn)}\nWHERE {where}\nORDER BY e.creation_order", parameters, cancellationToken);
+        var where = Readable(session, graph, condition is null ? [$"{keyColumn} = ANY(@keys)"] : [$"{keyColumn} = ANY(@keys)", condition]);
+        var rows = await ReadAsync(session, $"{SelectOf(graph, keyColumn)}\nWHERE {Where(where)}\nORDER BY e.creation_order", parameters, cancellationToken);
         return rows.GroupBy(r => Guid.Parse(r.Row["_parent"]!.GetValue<string>()))
             .ToDictionary(g => g.Key, g => g.Select(Strip).ToList());
     }
+
+    /// <summary>The conditions, plus the one keeping only what the user may read: restrictions are applied in SQL, before paging.</summary>
+    static IReadOnlyList<string> Readable(ProjectSession session, EntityGraph graph, IReadOnlyList<string> conditions) =>
+        session.Access.ReadCondition(graph.Definition) is { } readable ? [.. conditions, readable] : conditions;
 
     static string Where(IReadOnlyList<string> conditions) => conditions.Count == 0 ? "true" : string.Join("\n  AND ", conditions);
 
@@ -92,6 +96,8 @@ public static class EntityQueries
     static async Task<List<EntityNode>> ReadAsync(ProjectSession session, string sql, DynamicParameters parameters, CancellationToken cancellationToken)
     {
         parameters.Add("inheritedByRoots", session.Project.InheritedByRoots.ToJsonString());
+        foreach (var (name, value) in session.Access.Parameters)
+            parameters.Add(name, value);
         await using var reader = await session.Connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, session.Transaction, cancellationToken: cancellationToken));
         var rows = new List<EntityNode>();
         while (await reader.ReadAsync(cancellationToken))
@@ -102,6 +108,7 @@ public static class EntityQueries
             row.Remove("_order");
             row.Remove("_sort");
             row.Remove("_rank");
+            session.Access.FilterAttributes(row);
             rows.Add(new EntityNode(session.Project.Name, row, order, sort));
         }
         return rows;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Anvil.Server.Data;
+using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
@@ -75,6 +76,11 @@ public static class EventsQuery
         {
             parameters.Add("self", user.Name);
             sql += "\n  AND e.user_name = @self";
+        }
+        if (ProjectAccess.VisibleProjects(user) is { } visible)
+        {
+            parameters.Add("visible", visible.ToArray());
+            sql += "\n  AND (e.project_name IS NULL OR lower(e.project_name) = ANY(@visible))";
         }
         if (filter.Topics is not null)
         {

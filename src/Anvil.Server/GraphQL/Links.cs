@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
+using Anvil.Server.Features.Access;
 using Dapper;
 using GraphQL;
 using GraphQL.Types;
@@ -82,6 +83,15 @@ public static class Links
         return (conditions, parameters);
     }
 
+    /// <summary>A link leads somewhere only if the user may read the entity at its other end; null when they may read everything.</summary>
+    static string? ReadableOtherEnd(ProjectAccess access)
+    {
+        var ends = EntityRegistry.All.Where(d => access.ReadCondition(d) is not null)
+            .Select(d => $"(q.\"entityType\" = '{d.Type}' AND EXISTS (SELECT\n{d.From}\nWHERE e.id = q.\"entityId\" AND {access.ReadCondition(d)}))")
+            .ToList();
+        return ends.Count == 0 ? null : $"({string.Join("\n OR ", ends)})";
+    }
+
     static async Task<IReadOnlyDictionary<Guid, Connection<JsonObject>>> LoadAsync(ProjectSession session, IReadOnlyList<Guid> keys, string? direction,
         List<string> conditions, DynamicParameters template, Paging paging, CancellationToken cancellationToken)
     {
@@ -92,6 +102,12 @@ public static class Links
         var all = new List<string>(conditions);
         if (paging.CursorCondition(["q.\"_order\""], parameters) is { } cursor)
             all.Add(cursor);
+        if (ReadableOtherEnd(session.Access) is { } readable)
+        {
+            all.Add(readable);
+            foreach (var (name, value) in session.Access.Parameters)
+                parameters.Add(name, value);
+        }
         var sides = new List<string>();
         if (direction is null or "in")
             sides.Add("""

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Features.Attributes;
+using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Projects;
 using Dapper;
 using GraphQL;
@@ -114,7 +115,7 @@ public static class ProjectTypes
         var parameters = new DynamicParameters();
         parameters.Add("name", context.GetArgument<string?>("name"));
         parameters.Add("code", context.GetArgument<string?>("code"));
-        parameters.Add("visible", user.IsManager ? null : user.User.Data["accessGroups"] is JsonObject groups ? groups.Select(g => g.Key.ToLowerInvariant()).ToArray() : Array.Empty<string>());
+        parameters.Add("visible", ProjectAccess.VisibleProjects(user)?.ToArray());
         var sql = paging.Apply("""
             SELECT name FROM public.projects
             WHERE (@name::text IS NULL OR name ILIKE @name)

@@ -1,16 +1,17 @@
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
 using Anvil.Server.Features.Attributes;
+using Anvil.Server.Features.Auth;
 using Npgsql;
 
 namespace Anvil.Server.GraphQL;
 
 /// <summary>
-/// What one GraphQL request shares between its resolvers: one read session per project it touches
+/// What one GraphQL request shares between its resolvers: one read session per project it touches, with the user's rights there
 /// (opened on first use, closed when the request ends) and its batch loaders. Resolvers may run
 /// concurrently, a connection runs one command at a time, so database work is serialised here.
 /// </summary>
-public sealed class RequestScope(Db db, AttributeLibrary attributes) : IAsyncDisposable
+public sealed class RequestScope(Db db, AttributeLibrary attributes, CurrentUser user) : IAsyncDisposable
 {
     readonly Dictionary<string, ProjectSession> _sessions = new(StringComparer.OrdinalIgnoreCase);
     readonly Dictionary<object, object> _loaders = [];
@@ -23,7 +24,7 @@ public sealed class RequestScope(Db db, AttributeLibrary attributes) : IAsyncDis
         try
         {
             if (!_sessions.TryGetValue(projectName, out var session))
-                _sessions[projectName] = session = await ProjectSession.OpenAsync(db, attributes, projectName, cancellationToken);
+                _sessions[projectName] = session = await ProjectSession.OpenAsync(db, attributes, projectName, user, cancellationToken);
             return await work(session);
         }
         finally

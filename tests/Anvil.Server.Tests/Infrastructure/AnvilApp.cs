@@ -19,7 +19,7 @@ public class AnvilApp : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>Settings on top of the defaults, as AYON_* variable names.</summary>
     protected virtual IEnumerable<(string Variable, string Value)> Settings => [];
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         _databaseUrl = await DatabaseUrlAsync();
         // Building the server runs its migrations; then the users a fresh server gets from setup.

@@ -71,7 +71,7 @@ public static class OperationsEndpoints
 
     /// <summary>The acting user and the event signature of the request (X-Sender / X-Sender-Type, when they are valid names).</summary>
     public static Writer WriterOf(CurrentUser user, HttpContext http) =>
-        new(user.Name, ValidName(http.Request.Headers["X-Sender"]), ValidName(http.Request.Headers["X-Sender-Type"]) ?? "api");
+        new(user, ValidName(http.Request.Headers["X-Sender"]), ValidName(http.Request.Headers["X-Sender-Type"]) ?? "api");
 
     static string? ValidName(string? value) => Names.IsEntityName(value) ? value : null;
 }

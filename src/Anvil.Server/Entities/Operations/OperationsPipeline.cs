@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Features.Attributes;
+using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
 using Npgsql;
@@ -9,7 +10,10 @@ using Npgsql;
 namespace Anvil.Server.Entities.Operations;
 
 /// <summary>Who writes, and how their events are signed (X-Sender / X-Sender-Type).</summary>
-public sealed record Writer(string UserName, string? Sender = null, string? SenderType = null);
+public sealed record Writer(CurrentUser User, string? Sender = null, string? SenderType = null)
+{
+    public string UserName => User.Name;
+}
 
 /// <summary>
 /// The one write path for project entities: <c>/operations</c> and every single-entity POST, PATCH
@@ -22,7 +26,7 @@ public sealed class OperationsPipeline(Db db, AttributeLibrary attributes, Event
     public async Task<OperationsResponse> RunAsync(string projectName, Writer writer, IReadOnlyList<OperationRequest> operations, bool canFail, CancellationToken cancellationToken)
     {
         CheckBatch(operations);
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, cancellationToken);
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, writer.User, cancellationToken);
         var (connection, transaction, project) = (session.Connection, session.Transaction, session.Project);
 
         var results = new List<OperationResult>();
@@ -32,7 +36,7 @@ public sealed class OperationsPipeline(Db db, AttributeLibrary attributes, Event
                 await transaction.SaveAsync("operation", cancellationToken);
             try
             {
-                var context = new WriteContext(connection, project, writer.UserName, operation.Force, cancellationToken);
+                var context = new WriteContext(connection, project, session.Access, operation.Force, cancellationToken);
                 results.Add(await ApplyAsync(context, writer, operation));
                 if (canFail)
                     await transaction.ReleaseAsync("operation", cancellationToken);
@@ -98,6 +102,7 @@ public sealed class OperationsPipeline(Db db, AttributeLibrary attributes, Event
         var missing = definition.Fields.FirstOrDefault(f => f.Required && values[f.Name] is null);
         if (missing is not null)
             throw BadRequest.Field(missing.Name, "field required");
+        await WriteAuthorization.CreateAsync(context, definition, values, data);
         values["attrib"] = AttributeValues.Validate(context.Project.AttributesOf(definition.Type), AttribOf(data), "attrib", keepNulls: false);
         values["data"] ??= new JsonObject();
         values["active"] ??= true;
@@ -121,6 +126,7 @@ public sealed class OperationsPipeline(Db db, AttributeLibrary attributes, Event
         var id = ParseId(operation.EntityId, "entityId") ?? throw BadRequest.Field("entityId", "field required");
         var previous = await EntityStore.LockAsync(context.Connection, definition, id, context.CancellationToken)
             ?? throw NotFound.Entity(definition.Type, id.ToString("N"));
+        await WriteAuthorization.UpdateAsync(context, definition, id, operation.Data ?? []);
         if (operation.IfMatch is not null && operation.IfMatch != EntityStore.ETag(previous))
             throw new AyonError(412, $"The {definition.Type} changed since it was read (If-Match {operation.IfMatch} no longer matches)", "precondition-failed");
 
@@ -143,6 +149,7 @@ public sealed class OperationsPipeline(Db db, AttributeLibrary attributes, Event
             }
         }
 
+        await WriteAuthorization.MoveAsync(context, definition, values, previous);
         await CheckCommonAsync(context, definition, values, previous);
         await definition.Rules.PrepareAsync(context, values, previous);
         var changed = definition.AllFields.Select(f => f.Name).Append("attrib")
@@ -163,6 +170,7 @@ public sealed class OperationsPipeline(Db db, AttributeLibrary attributes, Event
         var id = ParseId(operation.EntityId, "entityId") ?? throw BadRequest.Field("entityId", "field required");
         var previous = await EntityStore.LockAsync(context.Connection, definition, id, context.CancellationToken)
             ?? throw NotFound.Entity(definition.Type, id.ToString("N"));
+        await WriteAuthorization.DeleteAsync(context, definition, id);
         if (operation.IfMatch is not null && operation.IfMatch != EntityStore.ETag(previous))
             throw new AyonError(412, $"The {definition.Type} changed since it was read (If-Match {operation.IfMatch} no longer matches)", "precondition-failed");
         var description = await DescribeAsync(context, definition, id);
@@ -194,7 +202,7 @@ public sealed class OperationsPipeline(Db db, AttributeLibrary attributes, Event
             await using var command = new NpgsqlCommand($"SELECT EXISTS (SELECT FROM {parentDefinition.Table} WHERE id = @id)", context.Connection);
             command.Parameters.AddWithValue("id", Guid.Parse(parentText));
             if (!(bool)(await command.ExecuteScalarAsync(context.CancellationToken))!)
-                throw BadRequest.Field(parentField.Name, $"there is no {definition.ParentType} {Guid.Parse(parentText):N} in project {context.Project.Name}");
+                throw WriteAuthorization.NoSuchParent(context, definition, Guid.Parse(parentText));
         }
     }
 

@@ -20,25 +20,6 @@ public static class AccessGroupEndpoints
 {
     const string Studio = "_";
 
-    /// <summary>Top-level blocks of AYON's permission model and their kinds.</summary>
-    static readonly Dictionary<string, string> Blocks = new()
-    {
-        ["studio"] = "values",
-        ["project"] = "values",
-        ["create"] = "folders",
-        ["read"] = "folders",
-        ["update"] = "folders",
-        ["publish"] = "folders",
-        ["delete"] = "folders",
-        ["attrib_read"] = "restriction",
-        ["attrib_write"] = "restriction",
-        ["activities"] = "restriction",
-        ["actions"] = "restriction",
-        ["links"] = "restriction",
-        ["endpoints"] = "restriction",
-        ["advanced"] = "values",
-    };
-
     static readonly string[] AccessTypes = ["assigned", "hierarchy", "children"];
 
     public static void MapAccessGroupEndpoints(this RouteGroupBuilder api)
@@ -246,17 +227,17 @@ public static class AccessGroupEndpoints
     {
         foreach (var (key, value) in body)
         {
-            if (!Blocks.TryGetValue(key, out var kind))
+            if (!Permissions.Blocks.TryGetValue(key, out var kind))
                 throw BadRequest.Field(key, $"unknown permission block '{key}'");
             if (value is null)
                 continue;
             if (value is not JsonObject block)
                 throw BadRequest.Field(key, "an object is expected");
-            if (kind == "values")
+            if (kind == PermissionBlockKind.Values)
                 continue;
             if (block["enabled"] is { } enabled && enabled.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
                 throw BadRequest.Field($"{key}.enabled", "a boolean is expected");
-            if (kind != "folders" || block["access_list"] is null)
+            if (kind != PermissionBlockKind.Folders || block["access_list"] is null)
                 continue;
             if (block["access_list"] is not JsonArray list)
                 throw BadRequest.Field($"{key}.access_list", "a list is expected");

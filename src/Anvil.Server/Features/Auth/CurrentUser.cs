@@ -27,6 +27,9 @@ public sealed record CurrentUser(UserRecord User, CredentialKind Credential, str
     public bool IsManager => IsAdmin || User.IsManager;
     public bool IsService => User.IsService;
 
+    /// <summary>The limits of the API key used; null for sessions and unlimited keys.</summary>
+    public TokenScope? Scope { get; init; }
+
     /// <summary>403 with "Only managers may {action}" unless the user is a manager (or admin, or service).</summary>
     public void RequireManager(string action)
     {

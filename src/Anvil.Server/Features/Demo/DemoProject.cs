@@ -35,7 +35,7 @@ public sealed class DemoProject(Db db, ProjectStore projects, OperationsPipeline
         await projects.DeployAsync(new JsonObject { ["name"] = Name, ["code"] = "demo", ["label"] = "Anvil demo" }, actor, cancellationToken);
 
         var thumbnails = new List<Guid>();
-        await using (var session = await ProjectSession.OpenAsync(db, attributes, Name, cancellationToken))
+        await using (var session = await ProjectSession.OpenAsync(db, attributes, Name, actor, cancellationToken))
         {
             for (var i = 0; i < 6; i++)
             {
@@ -46,11 +46,11 @@ public sealed class DemoProject(Db db, ProjectStore projects, OperationsPipeline
         }
 
         var plan = new Plan(thumbnails);
-        var result = await pipeline.RunAsync(Name, new Writer(admin.Name, "anvil-demo", "demo"), plan.Operations, canFail: false, cancellationToken);
+        var result = await pipeline.RunAsync(Name, new Writer(actor, "anvil-demo", "demo"), plan.Operations, canFail: false, cancellationToken);
         if (!result.Success)
             throw new InvalidOperationException($"The demo project could not be filled: {result.Operations[^1].Detail}");
 
-        await using (var session = await ProjectSession.OpenAsync(db, attributes, Name, cancellationToken))
+        await using (var session = await ProjectSession.OpenAsync(db, attributes, Name, actor, cancellationToken))
         {
             foreach (var (input, output, type) in plan.Links)
                 await LinkEndpoints.InsertAsync(session, new LinkRequest { Input = input, Output = output, LinkType = type }, "", admin.Name, cancellationToken);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Anvil.Server.Data;
+using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
@@ -136,7 +137,7 @@ public static partial class EventEndpoints
         if (user.User.IsGuest)
             throw new Forbidden("Guests may not read events");
         var record = await store.GetAsync(id, context.RequestAborted) ?? throw NotFound.Entity("event", eventId);
-        if (!user.IsManager && record.Project is not null && !HasProjectAccess(user, record.Project))
+        if (record.Project is not null && !ProjectAccess.MayEnter(user, record.Project))
             throw new Forbidden("You do not have access to this event's project");
         return record;
     }
@@ -307,9 +308,6 @@ public static partial class EventEndpoints
 
     static Guid ParseId(string eventId) =>
         HexId().IsMatch(eventId) ? Guid.ParseExact(eventId, "N") : throw new BadRequest($"'{eventId}' is not an event id (32 hexadecimal characters)", "invalid-id");
-
-    static bool HasProjectAccess(CurrentUser user, string project) =>
-        user.User.Data["accessGroups"] is JsonObject groups && groups.Any(g => string.Equals(g.Key, project, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>X-Sender / X-Sender-Type, ignored unless they look like AYON names.</summary>
     static string? Header(HttpContext context, string name) =>

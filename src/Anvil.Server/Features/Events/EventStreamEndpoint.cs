@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Users;
 using Anvil.Server.Hosting;
@@ -119,9 +120,7 @@ public static class EventStreamEndpoint
             : [];
         var project = message["project"] is JsonValue p && p.TryGetValue<string>(out var name) && name.Length > 0 ? name : null;
         long? resumeAfter = message["lastSequence"] is JsonValue l && l.TryGetValue<long>(out var sequence) && sequence >= 0 ? sequence : null;
-        var manager = user.IsAdmin || user.IsManager || user.IsService;
-        IReadOnlySet<string>? projects = manager ? null
-            : user.Data["accessGroups"] is JsonObject groups ? groups.Select(g => g.Key).ToHashSet(StringComparer.OrdinalIgnoreCase) : new HashSet<string>();
+        var projects = ProjectAccess.VisibleProjects(new CurrentUser(user, CredentialKind.Session, null));
         client.Subscribe(new StreamSubscription(user.Name, user.IsGuest, topics, project, projects), resumeAfter);
     }
 }

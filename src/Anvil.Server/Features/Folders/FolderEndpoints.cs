@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
 using Anvil.Server.Features.Attributes;
+using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
 using Npgsql;
 
@@ -20,7 +21,7 @@ public sealed record FolderSearchResponse(IReadOnlyList<string> FolderIds);
 public static class FolderEndpoints
 {
     /// <summary>One query for the whole tree: each folder with its task names; paths without the leading slash (AYON's list form).</summary>
-    const string ListSql = """
+    static string ListSql(string readable) => $$"""
         SELECT e.id, e.path, e.parent_id AS "parentId", e.name, e.label, e.folder_type AS "folderType",
                e.status, e.tags, e.thumbnail_id AS "thumbnailId",
                COALESCE(string_to_array(p.path, '/'), '{}') AS parents,
@@ -33,7 +34,7 @@ public static class FolderEndpoints
         FROM folders e
         LEFT JOIN folders p ON p.id = e.parent_id
         LEFT JOIN LATERAL (SELECT array_agg(name ORDER BY name) AS names FROM tasks WHERE folder_id = e.id) t ON true
-        WHERE e.active
+        WHERE e.active AND {{readable}}
         ORDER BY e.path
         """;
 
@@ -48,9 +49,9 @@ public static class FolderEndpoints
             .WithSummary("Ids of the folders whose name, label or path match the search.");
     }
 
-    static async Task<JsonObject> ListAsync(string projectName, HttpContext http, Db db, AttributeLibrary attributes, bool attrib = false)
+    static async Task<JsonObject> ListAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, bool attrib = false)
     {
-        var folders = await ReadAsync(projectName, http, db, attributes);
+        var folders = await ReadAsync(projectName, user, http, db, attributes);
         foreach (var folder in folders)
         {
             var own = folder["ownAttrib"]!.AsObject();
@@ -64,9 +65,9 @@ public static class FolderEndpoints
         return new JsonObject { ["detail"] = $"{folders.Count} folders", ["folders"] = new JsonArray([.. folders]) };
     }
 
-    static async Task<JsonObject> HierarchyAsync(string projectName, HttpContext http, Db db, AttributeLibrary attributes, string? types = null)
+    static async Task<JsonObject> HierarchyAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, string? types = null)
     {
-        var folders = await ReadAsync(projectName, http, db, attributes);
+        var folders = await ReadAsync(projectName, user, http, db, attributes);
         foreach (var folder in folders)
         {
             folder.Remove("attrib");
@@ -97,14 +98,16 @@ public static class FolderEndpoints
         return new JsonObject { ["detail"] = $"Hierarchy of {projectName}", ["projectName"] = projectName, ["hierarchy"] = hierarchy };
     }
 
-    static async Task<FolderSearchResponse> SearchAsync(string projectName, FolderSearchRequest request, HttpContext http, Db db, AttributeLibrary attributes)
+    static async Task<FolderSearchResponse> SearchAsync(string projectName, FolderSearchRequest request, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
     {
         // "a b, c" → (a AND b) OR c, each word matched anywhere in name, label or path.
         var groups = (request.Search ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(g => g.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(g => g.Length > 0).ToList();
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
         var conditions = new List<string>();
         await using var command = new NpgsqlCommand { Connection = session.Connection };
+        foreach (var (name, value) in session.Access.Parameters)
+            command.Parameters.AddWithValue(name, value);
         for (var g = 0; g < groups.Count; g++)
         {
             var words = new List<string>();
@@ -116,7 +119,8 @@ public static class FolderEndpoints
             }
             conditions.Add("(" + string.Join(" AND ", words) + ")");
         }
-        command.CommandText = $"SELECT e.id FROM folders e WHERE e.active{(conditions.Count > 0 ? " AND (" + string.Join(" OR ", conditions) + ")" : "")} ORDER BY e.path";
+        var readable = session.Access.ReadCondition(FolderEntity.Definition) ?? "true";
+        command.CommandText = $"SELECT e.id FROM folders e WHERE e.active AND {readable}{(conditions.Count > 0 ? " AND (" + string.Join(" OR ", conditions) + ")" : "")} ORDER BY e.path";
         var ids = new List<string>();
         await using (var reader = await command.ExecuteReaderAsync(http.RequestAborted))
             while (await reader.ReadAsync(http.RequestAborted))
@@ -124,11 +128,16 @@ public static class FolderEndpoints
         return new FolderSearchResponse(ids);
     }
 
-    static async Task<List<JsonObject>> ReadAsync(string projectName, HttpContext http, Db db, AttributeLibrary attributes)
+    /// <summary>The active folders the user may read, attributes they may not read left out.</summary>
+    static async Task<List<JsonObject>> ReadAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
     {
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
-        await using var command = new NpgsqlCommand(ListSql, session.Connection);
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        await using var command = new NpgsqlCommand(ListSql(session.Access.ReadCondition(FolderEntity.Definition) ?? "true"), session.Connection);
         command.Parameters.AddWithValue("inheritedByRoots", session.Project.InheritedByRoots.ToJsonString());
-        return await JsonRows.ReadAsync(command, http.RequestAborted);
+        foreach (var (name, value) in session.Access.Parameters)
+            command.Parameters.AddWithValue(name, value);
+        var folders = await JsonRows.ReadAsync(command, http.RequestAborted);
+        folders.ForEach(f => session.Access.FilterAttributes(f));
+        return folders;
     }
 }

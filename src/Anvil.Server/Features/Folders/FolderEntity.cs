@@ -24,6 +24,7 @@ public static class FolderEntity
         ParentType = "folder",
         DuplicateMessage = "A folder of that name already exists under the same parent",
         Rules = new FolderRules(),
+        FolderPath = "e.path",
         Select = """
             SELECT e.id, e.name, e.label, e.folder_type AS "folderType", e.parent_id AS "parentId",
                    e.thumbnail_id AS "thumbnailId", e.status, e.tags, e.active, e.data,

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
 using Anvil.Server.Entities.Operations;
+using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
@@ -59,9 +60,9 @@ public static class LinkEndpoints
         links.MapDelete("/{linkId}", DeleteAsync).WithName("delete_entity_link").WithSummary("Delete a link.");
     }
 
-    static async Task<LinkTypesResponse> ListTypesAsync(string projectName, HttpContext http, Db db, AttributeLibrary attributes)
+    static async Task<LinkTypesResponse> ListTypesAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
     {
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
         var rows = await session.Connection.QueryAsync<(string Name, string LinkType, string InputType, string OutputType, string Data)>(new CommandDefinition(
             "SELECT name, link_type, input_type, output_type, data::text FROM link_types ORDER BY name", cancellationToken: http.RequestAborted));
         return new LinkTypesResponse([.. rows.Select(r => new LinkTypeModel(r.Name, r.LinkType, r.InputType, r.OutputType, JsonNode.Parse(r.Data)!.AsObject()))]);
@@ -73,7 +74,7 @@ public static class LinkEndpoints
         user.RequireManager("change link types");
         var (linkType, inputType, outputType) = ParseTypeName(name);
         var data = body.Count == 1 && body["data"] is JsonObject wrapped ? wrapped : body;
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
         await session.Connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO link_types (name, link_type, input_type, output_type, data)
             VALUES (@name, @linkType, @inputType, @outputType, @data::jsonb)
@@ -86,7 +87,7 @@ public static class LinkEndpoints
     static async Task<IResult> DeleteTypeAsync(string projectName, string name, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
     {
         user.RequireManager("change link types");
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
         var deleted = await session.Connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM link_types WHERE name = @name", new { name }, cancellationToken: http.RequestAborted));
         if (deleted == 0)
@@ -97,7 +98,7 @@ public static class LinkEndpoints
 
     static async Task<EntityIdResponse> CreateAsync(string projectName, LinkRequest request, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, EventStore events)
     {
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
         var link = await InsertAsync(session, request, "", user.Name, http.RequestAborted);
         await events.DispatchAsync(session.Connection, LinkEvent("link.created", session, user, http, link), http.RequestAborted);
         await session.CommitAsync(http.RequestAborted);
@@ -106,7 +107,7 @@ public static class LinkEndpoints
 
     static async Task<BulkLinksResponse> CreateBulkAsync(string projectName, BulkLinksRequest request, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, EventStore events)
     {
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
         var created = new List<CreatedLink>();
         for (var i = 0; i < request.Links!.Count; i++)
         {
@@ -131,11 +132,13 @@ public static class LinkEndpoints
     static async Task<IResult> DeleteAsync(string projectName, string linkId, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, EventStore events)
     {
         var id = Guid.TryParse(linkId, out var parsed) ? parsed : throw new NotFound($"Link {linkId} not found");
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
         var row = await session.Connection.QuerySingleOrDefaultAsync<(Guid Input, Guid Output, string LinkType)?>(new CommandDefinition(
-            "DELETE FROM links WHERE id = @id RETURNING input_id, output_id, link_type", new { id }, cancellationToken: http.RequestAborted))
-            ?? throw new NotFound($"Link {linkId} not found");
-        var link = new CreatedLink(id.ToString("N"), row.Input.ToString("N"), row.Output.ToString("N"), row.LinkType);
+            "DELETE FROM links WHERE id = @id RETURNING input_id, output_id, link_type", new { id }, cancellationToken: http.RequestAborted));
+        if (row is null || !await EndsReadableAsync(session, row.Value.LinkType, row.Value.Input, row.Value.Output, http.RequestAborted))
+            throw new NotFound($"Link {linkId} not found");
+        session.Access.RequireLinkType(row.Value.LinkType);
+        var link = new CreatedLink(id.ToString("N"), row.Value.Input.ToString("N"), row.Value.Output.ToString("N"), row.Value.LinkType);
         await events.DispatchAsync(session.Connection, LinkEvent("link.deleted", session, user, http, link), http.RequestAborted);
         await session.CommitAsync(http.RequestAborted);
         return Results.NoContent();
@@ -145,6 +148,7 @@ public static class LinkEndpoints
     public static async Task<CreatedLink> InsertAsync(ProjectSession session, LinkRequest request, string field, string author, CancellationToken cancellationToken)
     {
         var (_, inputType, outputType) = ParseTypeName(request.LinkType!, field + "linkType");
+        session.Access.RequireLinkType(request.LinkType!);
         var exists = await session.Connection.ExecuteScalarAsync<bool>(new CommandDefinition(
             "SELECT EXISTS (SELECT FROM link_types WHERE name = @name)", new { name = request.LinkType }, cancellationToken: cancellationToken));
         if (!exists)
@@ -172,9 +176,21 @@ public static class LinkEndpoints
     {
         var definition = EntityRegistry.Get(entityType);
         var id = Guid.TryParse(idText, out var parsed) ? parsed : throw BadRequest.Field(field, "must be a 32-character hexadecimal id");
-        var exists = await session.Connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            $"SELECT EXISTS (SELECT FROM {definition.Table} WHERE id = @id)", new { id }, cancellationToken: cancellationToken));
-        return exists ? id : throw new NotFound($"{field}: there is no {entityType} {id:N}");
+        return await ReadableAsync(session, definition, id, cancellationToken) ? id : throw new NotFound($"{field}: there is no {entityType} {id:N}");
+    }
+
+    /// <summary>Whether the entity exists and the user may read it: a link end the user cannot read is as good as absent.</summary>
+    static async Task<bool> ReadableAsync(ProjectSession session, EntityDefinition definition, Guid id, CancellationToken cancellationToken)
+    {
+        var path = await EntityStore.FolderPathAsync(session.Connection, definition, id, cancellationToken);
+        return path is not null && session.Access.Allows(FolderAction.Read, path);
+    }
+
+    static async Task<bool> EndsReadableAsync(ProjectSession session, string linkType, Guid input, Guid output, CancellationToken cancellationToken)
+    {
+        var (_, inputType, outputType) = ParseTypeName(linkType);
+        return await ReadableAsync(session, EntityRegistry.Get(inputType), input, cancellationToken)
+            && await ReadableAsync(session, EntityRegistry.Get(outputType), output, cancellationToken);
     }
 
     static (string LinkType, string InputType, string OutputType) ParseTypeName(string name, string field = "name")

@@ -23,6 +23,7 @@ public static class ProductEntity
         ParentType = "folder",
         DuplicateMessage = "A product of that name already exists in the folder",
         Rules = new ProductRules(),
+        FolderPath = "f.path",
         Select = """
             SELECT e.id, e.name, e.folder_id AS "folderId", e.product_type AS "productType",
                    e.product_base_type AS "productBaseType", e.status, e.tags, e.active, e.data,

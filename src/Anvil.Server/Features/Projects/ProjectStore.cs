@@ -5,6 +5,7 @@ using Anvil.Server.Entities;
 using Anvil.Server.Features.Folders;
 using Anvil.Server.Features.Anatomy;
 using Anvil.Server.Features.Attributes;
+using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
@@ -92,7 +93,7 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
             throw BadRequest.Field("page", "must be at least 1");
         if (query.Length is < 1)
             throw BadRequest.Field("length", "must be at least 1");
-        var visible = user.IsManager ? null : VisibleProjects(user);
+        var visible = ProjectAccess.VisibleProjects(user)?.ToArray();
 
         await using var connection = await db.OpenAsync(cancellationToken);
         var rows = (await connection.QueryAsync<ProjectRow>(new CommandDefinition($"""
@@ -119,9 +120,6 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
         return new ProjectListResponse($"{rows.Count} projects", rows.Count, items);
     }
 
-    static string[] VisibleProjects(CurrentUser user) =>
-        user.User.Data["accessGroups"] is JsonObject groups ? [.. groups.Select(g => g.Key.ToLowerInvariant())] : [];
-
     static async Task<ProjectRow?> FindAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken, bool forUpdate = false) =>
         await connection.QuerySingleOrDefaultAsync<ProjectRow>(new CommandDefinition(
             $"{SelectProject} WHERE lower(name) = lower(@name){(forUpdate ? " FOR UPDATE" : "")}", new { name }, cancellationToken: cancellationToken));
@@ -131,8 +129,8 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
     {
         var project = (ProjectSchema.IsValidName(name) ? await FindAsync(connection, name, cancellationToken, forUpdate) : null)
             ?? throw new NotFound($"Project {name} not found", "project-not-found");
-        if (!user.IsManager && !VisibleProjects(user).Contains(project.Name.ToLowerInvariant()))
-            throw new Forbidden("You do not have access to this project");
+        if (!ProjectAccess.MayEnter(user, project.Name))
+            throw new Forbidden("No access group assigned on this project");
         return project;
     }
 

@@ -23,6 +23,7 @@ public static class RepresentationEntity
         ParentType = "version",
         DuplicateMessage = "A representation of that name already exists in the version",
         Rules = new RepresentationRules(),
+        FolderPath = "f.path",
         Select = """
             SELECT e.id, e.name, e.version_id AS "versionId", e.files, e.traits,
                    e.status, e.tags, e.active, e.data,

@@ -24,6 +24,7 @@ public static class TaskEntity
         ParentType = "folder",
         DuplicateMessage = "A task of that name already exists in the folder",
         Rules = new TaskRules(),
+        FolderPath = "f.path",
         Select = """
             SELECT e.id, e.name, e.label, e.task_type AS "taskType", e.folder_id AS "folderId",
                    e.thumbnail_id AS "thumbnailId", e.assignees, e.status, e.tags, e.active, e.data,

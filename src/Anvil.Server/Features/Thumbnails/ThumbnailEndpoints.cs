@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
 using Anvil.Server.Entities.Operations;
+using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
@@ -36,8 +37,8 @@ public static class ThumbnailEndpoints
         foreach (var plural in EntityPlurals)
         {
             var type = EntityRegistry.All.Single(d => d.Plural == plural).Type;
-            group.MapGet($"/{plural}/{{id}}/thumbnail", (string projectName, string id, HttpContext http, Db db, AttributeLibrary attributes, string placeholder = "empty") =>
-                    GetForEntityAsync(plural, projectName, id, placeholder, http, db, attributes))
+            group.MapGet($"/{plural}/{{id}}/thumbnail", (string projectName, string id, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, string placeholder = "empty") =>
+                    GetForEntityAsync(type, projectName, id, placeholder, user, http, db, attributes))
                 .WithName($"get_{type}_thumbnail").WithSummary($"The thumbnail of a {type}, with AYON's fallbacks.");
             group.MapPost($"/{plural}/{{id}}/thumbnail", (string projectName, string id, HttpContext http, CurrentUser user, Db db, AttributeLibrary attributes, OperationsPipeline pipeline) =>
                     CreateForEntityAsync(type, projectName, id, http, user, db, attributes, pipeline))
@@ -45,17 +46,17 @@ public static class ThumbnailEndpoints
         }
     }
 
-    static async Task<IResult> CreateAsync(string projectName, HttpContext http, Db db, AttributeLibrary attributes)
+    static async Task<IResult> CreateAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
     {
         var id = Guid.CreateVersion7();
-        await StoreAsync(projectName, id, http, db, attributes);
+        await StoreAsync(projectName, id, user, http, db, attributes);
         return Results.Json(new EntityIdResponse(id.ToString("N")), AyonJson.Options, statusCode: 201);
     }
 
-    static async Task<IResult> ReplaceAsync(string projectName, string thumbnailId, HttpContext http, Db db, AttributeLibrary attributes)
+    static async Task<IResult> ReplaceAsync(string projectName, string thumbnailId, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
     {
         var id = Guid.TryParse(thumbnailId, out var parsed) ? parsed : throw BadRequest.Field("thumbnailId", "must be a 32-character hexadecimal id");
-        await StoreAsync(projectName, id, http, db, attributes);
+        await StoreAsync(projectName, id, user, http, db, attributes);
         return Results.NoContent();
     }
 
@@ -63,7 +64,7 @@ public static class ThumbnailEndpoints
         AttributeLibrary attributes, OperationsPipeline pipeline)
     {
         var id = Guid.CreateVersion7();
-        await StoreAsync(projectName, id, http, db, attributes);
+        await StoreAsync(projectName, id, user, http, db, attributes);
         var operation = new OperationRequest { Type = "update", EntityType = type, EntityId = entityId, Data = new JsonObject { ["thumbnailId"] = id.ToString("N") } };
         var result = (await pipeline.RunAsync(projectName, OperationsEndpoints.WriterOf(user, http), [operation], canFail: false, http.RequestAborted)).Operations[0];
         if (!result.Success)
@@ -71,18 +72,45 @@ public static class ThumbnailEndpoints
         return Results.Json(new EntityIdResponse(id.ToString("N")), AyonJson.Options, statusCode: 201);
     }
 
-    static async Task<IResult> GetAsync(string projectName, string thumbnailId, HttpContext http, Db db, AttributeLibrary attributes)
+    static async Task<IResult> GetAsync(string projectName, string thumbnailId, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
     {
         var id = Guid.TryParse(thumbnailId, out var parsed) ? parsed : throw new NotFound($"Thumbnail {thumbnailId} not found");
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        if (!await MayReadAsync(session, id, http.RequestAborted))
+            throw new NotFound($"Thumbnail {thumbnailId} not found");
         return await ImageAsync(session, id, http) ?? throw new NotFound($"Thumbnail {thumbnailId} not found");
     }
 
-    static async Task<IResult> GetForEntityAsync(string plural, string projectName, string entityId, string placeholder, HttpContext http, Db db, AttributeLibrary attributes)
+    /// <summary>
+    /// A user restricted by folder may see a thumbnail that an entity they can read shows, or that
+    /// they uploaded themselves: the image of an entity they cannot read is as good as absent.
+    /// </summary>
+    static async Task<bool> MayReadAsync(ProjectSession session, Guid id, CancellationToken cancellationToken)
     {
-        var id = Guid.TryParse(entityId, out var parsed) ? parsed : throw new NotFound($"{plural} {entityId} not found");
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
-        var thumbnailId = await session.Connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(ResolveSql(plural), new { id }, cancellationToken: http.RequestAborted));
+        if (session.Access.Unrestricted)
+            return true;
+        var shownBy = EntityPlurals.Select(plural => EntityRegistry.All.Single(d => d.Plural == plural))
+            .Select(d => $"SELECT\n{d.From}\nWHERE e.thumbnail_id = @id AND {session.Access.ReadCondition(d) ?? "true"}");
+        var sql = $"""
+            SELECT EXISTS (SELECT FROM thumbnails WHERE id = @id AND meta->>'author' = @accessUser)
+                OR EXISTS ({string.Join("\n UNION ALL ", shownBy)})
+            """;
+        var parameters = new DynamicParameters(new { id });
+        foreach (var (name, value) in session.Access.Parameters)
+            parameters.Add(name, value);
+        return await session.Connection.ExecuteScalarAsync<bool>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
+    }
+
+    static async Task<IResult> GetForEntityAsync(string type, string projectName, string entityId, string placeholder, CurrentUser user, HttpContext http,
+        Db db, AttributeLibrary attributes)
+    {
+        var definition = EntityRegistry.Get(type);
+        var id = Guid.TryParse(entityId, out var parsed) ? parsed : throw NotFound.Entity(type, entityId);
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        if (await EntityStore.FolderPathAsync(session.Connection, definition, id, http.RequestAborted) is not { } path
+            || !session.Access.Allows(FolderAction.Read, path))
+            throw NotFound.Entity(type, entityId);
+        var thumbnailId = await session.Connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(ResolveSql(definition.Plural), new { id }, cancellationToken: http.RequestAborted));
         if (thumbnailId is { } found && await ImageAsync(session, found, http) is { } image)
             return image;
         if (placeholder == "none")
@@ -128,11 +156,15 @@ public static class ThumbnailEndpoints
         return Results.Bytes(image.Data, image.Mime);
     }
 
-    static async Task StoreAsync(string projectName, Guid id, HttpContext http, Db db, AttributeLibrary attributes)
+    static async Task StoreAsync(string projectName, Guid id, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
     {
         var bytes = await ReadBodyAsync(http);
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, http.RequestAborted);
-        await SaveAsync(session, id, bytes, CurrentUser.Of(http)?.Name, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        if (!session.Access.Unrestricted && await session.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+                "SELECT COALESCE(meta->>'author', '') FROM thumbnails WHERE id = @id", new { id }, cancellationToken: http.RequestAborted)) is { } author
+            && author != user.Name)
+            throw new Forbidden("Only managers may replace a thumbnail someone else uploaded");
+        await SaveAsync(session, id, bytes, user.Name, http.RequestAborted);
         await session.CommitAsync(http.RequestAborted);
     }
 

@@ -22,6 +22,7 @@ public static class VersionEntity
         ParentType = "product",
         DuplicateMessage = "The product already has this version (or already has a hero version)",
         Rules = new VersionRules(),
+        FolderPath = "f.path",
         Select = """
             SELECT e.id, e.version,
                    CASE WHEN e.version < 0 THEN 'HERO' ELSE 'v' || lpad(e.version::text, 3, '0') END AS name,
