@@ -1,3 +1,4 @@
+using Anvil.Server.Features.Auth;
 using Anvil.Server.Data;
 using Anvil.Server.Features.Users;
 using Dapper;
@@ -40,17 +41,31 @@ public sealed class QueryType : ObjectGraphType
             "The studio's product types."));
         Field<NonNullGraphType<UserNodeType>>("me").Description("The user the request acts as.")
             .Resolve(context => context.CurrentUser().User);
-        Field<UserNodeType>("user").Description("One user by name.")
+        Field<UserNodeType>("user").Description("One user by name, if the caller may see them.")
             .Argument<NonNullGraphType<StringGraphType>>("name")
-            .ResolveAsync(async context => await context.Service<UserStore>().GetAsync(context.GetArgument<string>("name"), context.CancellationToken));
-        Field<NonNullGraphType<ConnectionType<UserNodeType, UserRecord>>>("users").Description("Users, ordered by name.")
+            .ResolveAsync(async context => (await context.Service<UserStore>().ListAsync(
+                new UserFilter(Names: [context.GetArgument<string>("name")], VisibleTo: Viewer(context)), new Paging(1, null, null, null), context.CancellationToken)).Edges.FirstOrDefault()?.Node);
+        Field<NonNullGraphType<ConnectionType<UserNodeType, UserRecord>>>("users")
+            .Description("Users, ordered by name: every user for managers; for others themselves and the users of the projects they may open.")
             .Argument<StringGraphType>("name", "Part of the name (case-insensitive).")
             .Argument<ListGraphType<NonNullGraphType<StringGraphType>>>("names", "Exact names.")
             .Argument<ListGraphType<NonNullGraphType<StringGraphType>>>("emails", "E-mail addresses (case-insensitive).")
+            .Argument<StringGraphType>("projectName", "Only users who may open this project.")
+            .Argument<ListGraphType<NonNullGraphType<StringGraphType>>>("projects", "Only users who may open one of these projects.")
             .PagingArguments()
-            .ResolveAsync(async context => await context.Service<UserStore>().ListAsync(
-                new UserFilter(context.GetArgument<List<string>?>("names"), context.GetArgument<string?>("name"), context.GetArgument<List<string>?>("emails")),
-                context.Paging(), context.CancellationToken));
+            .ResolveAsync(async context =>
+            {
+                var projects = context.GetArgument<List<string>?>("projects") ?? [];
+                if (context.GetArgument<string?>("projectName") is { } projectName)
+                    projects.Add(projectName);
+                return await context.Service<UserStore>().ListAsync(
+                    new UserFilter(context.GetArgument<List<string>?>("names"), context.GetArgument<string?>("name"), context.GetArgument<List<string>?>("emails"),
+                        projects.Count > 0 ? projects : null, Viewer(context)),
+                    context.Paging(), context.CancellationToken);
+            });
         this.AddEventsField();
     }
+
+    /// <summary>Whom the user list is narrowed for: nobody for managers, who see every user.</summary>
+    static CurrentUser? Viewer(IResolveFieldContext context) => context.CurrentUser() is { IsManager: false } user ? user : null;
 }

@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using Anvil.Server.Features.Users;
+using GraphQL;
 using GraphQL.Types;
 
 namespace Anvil.Server.GraphQL;
@@ -19,10 +21,20 @@ public sealed class UserNodeType : ObjectGraphType<UserRecord>
         Field(u => u.IsGuest);
         Field<NonNullGraphType<BooleanGraphType>>("isDeveloper").Resolve(c => c.Source.Data["isDeveloper"]?.GetValueKind() == System.Text.Json.JsonValueKind.True);
         Field<NonNullGraphType<StringGraphType>>("userLevel").Resolve(c => c.Source.Level);
-        Field<NonNullGraphType<BooleanGraphType>>("hasPassword").Resolve(c => c.Source.PasswordHash is not null);
-        Field<NonNullGraphType<StringGraphType>>("accessGroups").Resolve(c => (c.Source.Data["accessGroups"] ?? new System.Text.Json.Nodes.JsonObject()).ToJsonString());
+        Field<NonNullGraphType<BooleanGraphType>>("hasPassword").Resolve(c => Discloses(c) && c.Source.PasswordHash is not null);
+        Field<NonNullGraphType<StringGraphType>>("accessGroups")
+            .Resolve(c => (Discloses(c) ? c.Source.Data["accessGroups"] ?? new JsonObject() : new JsonObject()).ToJsonString());
         Field<NonNullGraphType<ListGraphType<NonNullGraphType<StringGraphType>>>>("defaultAccessGroups")
-            .Resolve(c => c.Source.Data["defaultAccessGroups"]?.AsArray().Select(g => g!.GetValue<string>()).ToList() ?? []);
-        Field<NonNullGraphType<StringGraphType>>("allAttrib").Resolve(c => c.Source.Attrib.ToJsonString());
+            .Resolve(c => Discloses(c) ? c.Source.Data["defaultAccessGroups"]?.AsArray().Select(g => g!.GetValue<string>()).ToList() ?? [] : []);
+        Field<NonNullGraphType<StringGraphType>>("allAttrib")
+            .Resolve(c => (Discloses(c) ? c.Source.Attrib : new JsonObject(c.Source.Attrib.Where(a => PublicAttributes.Contains(a.Key))
+                .Select(a => KeyValuePair.Create(a.Key, a.Value?.DeepClone())))).ToJsonString());
     }
+
+    /// <summary>What anyone who may see a user may read of them: how to show them, not how to reach or what they may do.</summary>
+    static readonly HashSet<string> PublicAttributes = ["fullName", "avatarUrl"];
+
+    /// <summary>Managers see everything of every user; others everything of themselves only.</summary>
+    static bool Discloses(IResolveFieldContext<UserRecord> context) =>
+        context.CurrentUser() is var viewer && (viewer.IsManager || viewer.Name == context.Source.Name);
 }

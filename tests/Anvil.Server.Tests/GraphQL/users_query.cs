@@ -81,4 +81,37 @@ public sealed class users_query(AnvilApp app) : IClassFixture<AnvilApp>
 
         Assert.Contains("cursor", result["errors"]![0]!["message"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task non_managers_see_themselves_and_the_people_of_their_projects_without_their_rights()
+    {
+        var project = await TestProjects.CreateAsync(app);
+        var elsewhere = await TestProjects.CreateAsync(app);
+        var group = Unique.Name("group");
+        await app.Service().PutAsync($"/api/accessGroups/{group}/_", new { }, expect: 204);
+        var prefix = Unique.Name("people");
+        var me = await Users.CreateAsync(app, prefix, Features.Access.AccessWorld.Groups(project, group));
+        var colleague = await Users.CreateAsync(app, prefix, Features.Access.AccessWorld.Groups(project, group));
+        var stranger = await Users.CreateAsync(app, prefix, Features.Access.AccessWorld.Groups(elsewhere, group));
+        await Sql.ExecuteAsync(app, "UPDATE users SET attrib = '{\"fullName\": \"Col League\", \"email\": \"col@studio.test\"}' WHERE name = @colleague", new { colleague });
+        var api = await app.LoginAsync(me, Users.Password);
+        const string Query = """
+            query Q($name: String!, $one: String!) {
+              users(name: $name) { edges { node { name accessGroups allAttrib } } }
+              user(name: $one) { name }
+            }
+            """;
+
+        var data = await api.QueryAsync(Query, new { name = prefix, one = stranger });
+        var managerView = await app.Service().QueryAsync(Query, new { name = prefix, one = stranger });
+
+        var nodes = data["users"]!["edges"]!.AsArray().Select(e => e!["node"]!).ToDictionary(n => n["name"]!.GetValue<string>());
+        Assert.Equal(new[] { colleague, me }.Order(), nodes.Keys.Order());
+        Assert.Equal("{}", nodes[colleague]["accessGroups"]!.GetValue<string>());
+        Assert.Equal("""{"fullName":"Col League"}""", nodes[colleague]["allAttrib"]!.GetValue<string>());
+        Assert.Contains(project, nodes[me]["accessGroups"]!.GetValue<string>());
+        Assert.Null(data["user"]);
+        Assert.Equal(3, managerView["users"]!["edges"]!.AsArray().Count);
+        Assert.Equal(stranger, managerView["user"]!["name"]!.GetValue<string>());
+    }
 }

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
+using Anvil.Server.Features.Access;
+using Anvil.Server.Features.Auth;
 using Dapper;
 
 namespace Anvil.Server.Features.Users;
@@ -112,12 +114,34 @@ public sealed class UserStore(Db db)
             sql += "\n  AND lower(attrib->>'email') = ANY(@emails)";
             parameters.Add("emails", filter.Emails.Select(e => e.ToLowerInvariant()).ToArray());
         }
+        if (filter.Projects is not null)
+        {
+            sql += "\n  AND (" + HoldsProject("@projects") + ")";
+            parameters.Add("projects", filter.Projects.Select(p => p.ToLowerInvariant()).ToArray());
+        }
+        if (filter.VisibleTo is { } viewer && ProjectAccess.VisibleProjects(viewer) is { } shared)
+        {
+            sql += "\n  AND (name = @viewer OR " + HoldsProject("@shared") + ")";
+            parameters.Add("viewer", viewer.Name);
+            parameters.Add("shared", shared.ToArray());
+        }
         sql = paging.Apply(sql, ["name"], parameters);
         await using var connection = await db.OpenAsync(cancellationToken);
         var rows = (await connection.QueryAsync<UserRecord>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))).ToList();
         return paging.ToConnection(rows, user => [user.Name]);
     }
+
+    /// <summary>Users who may open one of the projects (lower-cased names in <paramref name="parameter"/>): managers, admins, holders of a group there.</summary>
+    static string HoldsProject(string parameter) => $$"""
+        (data->>'isAdmin')::boolean OR (data->>'isManager')::boolean
+        OR EXISTS (SELECT FROM jsonb_each(CASE WHEN jsonb_typeof(data->'accessGroups') = 'object' THEN data->'accessGroups' ELSE '{}' END) g
+                   WHERE lower(g.key) = ANY({{parameter}}) AND jsonb_typeof(g.value) = 'array' AND jsonb_array_length(g.value) > 0)
+        """;
 }
 
-/// <summary>Filters of the users listing; null means "no filter".</summary>
-public sealed record UserFilter(IReadOnlyList<string>? Names = null, string? NameLike = null, IReadOnlyList<string>? Emails = null);
+/// <summary>
+/// Filters of the users listing; null means "no filter". <paramref name="VisibleTo"/>: only the users
+/// that user may see (themselves, and whoever may open a project they may open).
+/// </summary>
+public sealed record UserFilter(IReadOnlyList<string>? Names = null, string? NameLike = null, IReadOnlyList<string>? Emails = null,
+    IReadOnlyList<string>? Projects = null, CurrentUser? VisibleTo = null);
