@@ -89,6 +89,7 @@ public static class AnvilHost
         api.MapAuthEndpoints();
         api.MapUserEndpoints();
         api.MapAccessGroupEndpoints();
+        api.MapPermissionEndpoints();
         api.MapSystemEndpoints();
         root.MapGraphQL(options);
         api.MapAttributeEndpoints();

@@ -64,12 +64,23 @@ public static class Permissions
         return combined;
     }
 
+    /// <summary>What managers, admins and services hold: no restriction, every level at its highest.</summary>
+    public static JsonObject Unrestricted()
+    {
+        var full = Combine([]);
+        full["studio"] = new JsonObject { ["create_projects"] = true, ["list_all_users"] = true };
+        full["project"] = new JsonObject { ["anatomy"] = 2, ["access"] = 2, ["settings"] = 2 };
+        return full;
+    }
+
     public static bool IsEnabled(JsonNode? block) =>
         block?["enabled"] is JsonValue enabled && enabled.GetValueKind() == JsonValueKind.True;
 
     static JsonObject CombineValues(string block, List<JsonObject> parts)
     {
         var result = (JsonObject)ValueDefaults[block].DeepClone();
+        if (parts.Count == 0)
+            return result;
         foreach (var (key, fallback) in ValueDefaults[block])
         {
             var values = parts.Select(p => p[key] ?? fallback).ToList();

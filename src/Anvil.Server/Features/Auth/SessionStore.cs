@@ -46,12 +46,21 @@ public sealed class SessionStore(Redis redis, AyonOptions options, TimeProvider 
             await redis.Database.SetRemoveAsync(UserKey(info.UserName), hash);
     }
 
-    /// <summary>Ends every session of a user, on every instance (they all read the same Redis).</summary>
-    public async Task DeleteAllAsync(string userName)
+    /// <summary>
+    /// Ends every session of a user, on every instance (they all read the same Redis), but the one
+    /// of <paramref name="keepToken"/> when given.
+    /// </summary>
+    public async Task DeleteAllAsync(string userName, string? keepToken = null)
     {
-        var hashes = await redis.Database.SetMembersAsync(UserKey(userName));
-        var keys = hashes.Select(h => SessionKey(h.ToString())).Append(UserKey(userName)).ToArray();
-        await redis.Database.KeyDeleteAsync(keys);
+        var kept = keepToken is null ? null : Secrets.Sha256Hex(keepToken);
+        var ended = (await redis.Database.SetMembersAsync(UserKey(userName))).Select(h => h.ToString()).Where(h => h != kept).ToList();
+        if (kept is null)
+            await redis.Database.KeyDeleteAsync([.. ended.Select(h => (RedisKey)SessionKey(h)), UserKey(userName)]);
+        else if (ended.Count > 0)
+        {
+            await redis.Database.KeyDeleteAsync([.. ended.Select(h => (RedisKey)SessionKey(h))]);
+            await redis.Database.SetRemoveAsync(UserKey(userName), [.. ended.Select(h => (RedisValue)h)]);
+        }
     }
 
     /// <summary>

@@ -285,7 +285,7 @@ public static partial class UserEndpoints
         return Results.NoContent();
     }
 
-    static async Task<IResult> ChangePasswordAsync(string name, JsonObject body, CurrentUser user, UserStore users, AyonOptions options,
+    static async Task<IResult> ChangePasswordAsync(string name, JsonObject body, CurrentUser user, UserStore users, SessionStore sessions, AyonOptions options,
         CancellationToken cancellationToken)
     {
         var target = await RequireUserAsync(users, name, cancellationToken);
@@ -326,6 +326,8 @@ public static partial class UserEndpoints
             CheckComplexity(password, options);
         }
         await users.SetPasswordHashAsync(target.Name, Secrets.HashPassword(password, options.PasswordHashIterations), cancellationToken);
+        // A new password shuts out whoever held the old one: every other session of the user ends.
+        await sessions.DeleteAllAsync(target.Name, keepToken: self ? user.SessionToken : null);
         return Results.NoContent();
     }
 

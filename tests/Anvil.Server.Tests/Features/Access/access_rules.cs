@@ -163,4 +163,27 @@ public sealed class access_rules(AnvilApp app) : IClassFixture<AnvilApp>
 
         Assert.Equal(["char_a"], list["folders"]!.AsArray().Select(f => f!["path"]!.GetValue<string>()));
     }
+
+    [Fact]
+    public async Task permissions_say_what_the_server_will_enforce()
+    {
+        var project = await TestProjects.CreateAsync(app);
+        var group = await GroupAsync(new JsonObject { ["read"] = Only("hierarchy", "/assets"), ["project"] = new JsonObject { ["anatomy"] = 1 } });
+        var (name, artist) = await UserAsync(project, group);
+
+        var all = await artist.GetAsync("/api/users/me/permissions");
+        var one = await artist.GetAsync($"/api/users/{name}/permissions/{project}");
+        var manager = await app.Service().GetAsync($"/api/users/{name}/permissions/{project}");
+        var managerOwn = await app.Service().GetAsync("/api/users/me/permissions");
+        await artist.GetAsync("/api/users/admin/permissions", expect: 403);
+
+        Assert.Equal("user", all["userLevel"]!.GetValue<string>());
+        Assert.Equal([project], all["projects"]!.AsObject().Select(p => p.Key));
+        Assert.True(one["read"]!["enabled"]!.GetValue<bool>());
+        Assert.Equal("assets", one["read"]!["access_list"]![0]!["path"]!.GetValue<string>().Trim('/'));
+        Assert.False(one["update"]!["enabled"]!.GetValue<bool>());
+        Assert.Equal(1, one["project"]!["anatomy"]!.GetValue<int>());
+        Assert.Equal(one.ToJsonString(), manager.ToJsonString());
+        Assert.Equal("admin", managerOwn["userLevel"]!.GetValue<string>());
+    }
 }

@@ -199,6 +199,25 @@ public sealed class users_api(AnvilApp app) : IClassFixture<AnvilApp>
     }
 
     [Fact]
+    public async Task a_new_password_ends_every_other_session_of_the_user()
+    {
+        var admin = await app.LoginAsync();
+        var name = await CreateUserAsync(admin);
+        var changing = await app.LoginAsync(name, "plainpassword");
+        var laptop = await app.LoginAsync(name, "plainpassword");
+        var farm = await app.LoginAsync(name, "plainpassword");
+
+        await changing.PatchAsync($"/api/users/{name}/password", new { password = StrongPassword, currentPassword = "plainpassword" }, expect: 204);
+        await laptop.GetAsync("/api/users/me", expect: 401);
+        await changing.GetAsync("/api/users/me");
+        await admin.PatchAsync($"/api/users/{name}/password", new { password = "reset-by-admin" }, expect: 204);
+
+        await changing.GetAsync("/api/users/me", expect: 401);
+        await farm.GetAsync("/api/users/me", expect: 401);
+        await admin.GetAsync("/api/users/me");
+    }
+
+    [Fact]
     public async Task sessions_are_listed_by_opaque_id_and_can_be_ended_one_by_one()
     {
         var admin = await app.LoginAsync();
