@@ -6,23 +6,13 @@ namespace Anvil.Server.Tests.Entities;
 /// <summary>What every entity type does the same way, written once as theories over the six types.</summary>
 public sealed class entity_crud(AnvilApp app) : IClassFixture<AnvilApp>
 {
-    public static TheoryData<string, string> Types => new()
-    {
-        { "folder", "folders" },
-        { "task", "tasks" },
-        { "product", "products" },
-        { "version", "versions" },
-        { "representation", "representations" },
-        { "workfile", "workfiles" },
-    };
-
     async Task<(Api Api, EntityBuilder Build)> ArrangeAsync()
     {
         var api = app.Service();
         return (api, new EntityBuilder(api, await TestProjects.CreateAsync(app)));
     }
 
-    [Theory, MemberData(nameof(Types))]
+    [Theory, MemberData(nameof(EntityTypes.All), MemberType = typeof(EntityTypes))]
     public async Task create_get_patch_delete_round_trip(string type, string plural)
     {
         var (api, build) = await ArrangeAsync();
@@ -55,7 +45,7 @@ public sealed class entity_crud(AnvilApp app) : IClassFixture<AnvilApp>
         await api.GetAsync($"/api/projects/{build.Project}/{plural}/{id}", expect: 404);
     }
 
-    [Theory, MemberData(nameof(Types))]
+    [Theory, MemberData(nameof(EntityTypes.All), MemberType = typeof(EntityTypes))]
     public async Task responses_use_ayon_field_formats(string type, string plural)
     {
         var (api, build) = await ArrangeAsync();
@@ -71,7 +61,7 @@ public sealed class entity_crud(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.NotNull(api.LastResponse!.Headers.ETag);
     }
 
-    [Theory, MemberData(nameof(Types))]
+    [Theory, MemberData(nameof(EntityTypes.All), MemberType = typeof(EntityTypes))]
     public async Task the_status_defaults_from_the_anatomy_and_must_exist(string type, string plural)
     {
         var (api, build) = await ArrangeAsync();
@@ -90,7 +80,7 @@ public sealed class entity_crud(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.StartsWith("status:", error["detail"]!.GetValue<string>());
     }
 
-    [Theory, MemberData(nameof(Types))]
+    [Theory, MemberData(nameof(EntityTypes.All), MemberType = typeof(EntityTypes))]
     public async Task a_missing_required_field_answers_400_naming_it(string type, string plural)
     {
         var (api, build) = await ArrangeAsync();
@@ -108,7 +98,7 @@ public sealed class entity_crud(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.StartsWith($"{required}:", error["detail"]!.GetValue<string>());
     }
 
-    [Theory, MemberData(nameof(Types))]
+    [Theory, MemberData(nameof(EntityTypes.All), MemberType = typeof(EntityTypes))]
     public async Task a_parent_that_does_not_exist_answers_400_naming_the_field(string type, string plural)
     {
         var (api, build) = await ArrangeAsync();
@@ -127,7 +117,7 @@ public sealed class entity_crud(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.StartsWith($"{parentField}:", error["detail"]!.GetValue<string>());
     }
 
-    [Theory, MemberData(nameof(Types))]
+    [Theory, MemberData(nameof(EntityTypes.All), MemberType = typeof(EntityTypes))]
     public async Task an_unknown_entity_answers_404_for_get_patch_and_delete(string type, string plural)
     {
         var (api, build) = await ArrangeAsync();
@@ -140,7 +130,7 @@ public sealed class entity_crud(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.Contains(type, error["detail"]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
     }
 
-    [Theory, MemberData(nameof(Types))]
+    [Theory, MemberData(nameof(EntityTypes.All), MemberType = typeof(EntityTypes))]
     public async Task attributes_are_checked_by_type(string type, string plural)
     {
         var (api, build) = await ArrangeAsync();
@@ -152,7 +142,7 @@ public sealed class entity_crud(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.StartsWith("attrib.description:", error["detail"]!.GetValue<string>());
     }
 
-    [Theory, MemberData(nameof(Types))]
+    [Theory, MemberData(nameof(EntityTypes.All), MemberType = typeof(EntityTypes))]
     public async Task a_stale_if_match_is_refused_with_412_and_changes_nothing(string type, string plural)
     {
         var (api, build) = await ArrangeAsync();

@@ -10,19 +10,9 @@ namespace Anvil.Server.Tests.Features.Access;
 /// </summary>
 public sealed class access_matrix(AccessWorld world) : IClassFixture<AccessWorld>
 {
-    public static TheoryData<string, string> Types => new()
-    {
-        { "folder", "folders" },
-        { "task", "tasks" },
-        { "product", "products" },
-        { "version", "versions" },
-        { "representation", "representations" },
-        { "workfile", "workfiles" },
-    };
-
     string Url(string plural, string id) => $"/api/projects/{world.Project}/{plural}/{id}";
 
-    [Theory, MemberData(nameof(Types))]
+    [Theory, MemberData(nameof(EntityTypes.All), MemberType = typeof(EntityTypes))]
     public async Task rest_reads_show_only_what_the_role_may_read(string type, string plural)
     {
         await world.CharsArtist.GetAsync(Url(plural, world.Hero.Of(type)));
@@ -38,7 +28,7 @@ public sealed class access_matrix(AccessWorld world) : IClassFixture<AccessWorld
         Assert.Equal("No access group assigned on this project", outsider["detail"]!.GetValue<string>());
     }
 
-    [Theory, MemberData(nameof(Types))]
+    [Theory, MemberData(nameof(EntityTypes.All), MemberType = typeof(EntityTypes))]
     public async Task rest_writes_succeed_where_allowed_and_change_nothing_elsewhere(string type, string plural)
     {
         await world.CharsArtist.PatchAsync(Url(plural, world.Hero.Of(type)), new { tags = new[] { "chars-artist" } }, expect: 204);
@@ -54,7 +44,7 @@ public sealed class access_matrix(AccessWorld world) : IClassFixture<AccessWorld
         Assert.StartsWith("You may not", refused["detail"]!.GetValue<string>());
     }
 
-    [Theory, MemberData(nameof(Types))]
+    [Theory, MemberData(nameof(EntityTypes.All), MemberType = typeof(EntityTypes))]
     public async Task creates_need_rights_on_the_parent_and_hidden_parents_are_missing(string type, string plural)
     {
         var heroBody = await BodyUnderAsync(type, world.Hero);
@@ -68,7 +58,7 @@ public sealed class access_matrix(AccessWorld world) : IClassFixture<AccessWorld
         Assert.Contains("there is no", missing.ToJsonString());
     }
 
-    [Theory, MemberData(nameof(Types))]
+    [Theory, MemberData(nameof(EntityTypes.All), MemberType = typeof(EntityTypes))]
     public async Task operations_apply_the_same_rules_per_operation(string type, string plural)
     {
         var batch = new
@@ -93,7 +83,7 @@ public sealed class access_matrix(AccessWorld world) : IClassFixture<AccessWorld
         Assert.Null((await service.GetAsync(Url(plural, world.Shot.Of(type))))["data"]!["batch"]);
     }
 
-    [Theory, MemberData(nameof(Types))]
+    [Theory, MemberData(nameof(EntityTypes.All), MemberType = typeof(EntityTypes))]
     public async Task graphql_lists_only_readable_entities_before_paging(string type, string plural)
     {
         var query = $$"""
