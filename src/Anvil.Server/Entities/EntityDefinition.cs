@@ -24,6 +24,12 @@ public sealed class EntityDefinition
     /// </summary>
     public required string FolderPath { get; init; }
 
+    /// <summary>
+    /// The assignees of the task the row belongs to (tasks and workfiles), as an expression over the
+    /// SELECT's aliases; null for types outside tasks. Hiding sibling tasks hides their rows too.
+    /// </summary>
+    public string? TaskAssignees { get; init; }
+
     /// <summary>The FROM clause of <see cref="Select"/>: the row's table and its joins.</summary>
     public string From => Select[(Select.IndexOf("\nFROM ", StringComparison.Ordinal) + 1)..];
 

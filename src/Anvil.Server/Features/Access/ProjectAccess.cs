@@ -148,10 +148,9 @@ public sealed class ProjectAccess
     {
         if (_folders.GetValueOrDefault(FolderAction.Read) is null)
             return null;
-        var inReadableFolder = $"{definition.FolderPath} LIKE ANY(@accessRead)";
-        return definition.Type == "task" && _hideSiblingTasks
-            ? $"({definition.FolderPath} LIKE ANY(@accessReadUnassigned) OR @accessUser = ANY(e.assignees))"
-            : inReadableFolder;
+        return _hideSiblingTasks && definition.TaskAssignees is { } assignees
+            ? $"({definition.FolderPath} LIKE ANY(@accessReadUnassigned) OR @accessUser = ANY({assignees}))"
+            : $"{definition.FolderPath} LIKE ANY(@accessRead)";
     }
 
     /// <summary>The parameters <see cref="ReadCondition"/> refers to.</summary>

@@ -24,6 +24,7 @@ public static class TaskEntity
         ParentType = "folder",
         DuplicateMessage = "A task of that name already exists in the folder",
         Rules = new TaskRules(),
+        TaskAssignees = "e.assignees",
         FolderPath = "f.path",
         Select = """
             SELECT e.id, e.name, e.label, e.task_type AS "taskType", e.folder_id AS "folderId",

@@ -20,6 +20,7 @@ public static class WorkfileEntity
         ParentField = new("taskId", "task_id", FieldKind.Id),
         ParentType = "task",
         DuplicateMessage = "A workfile with that path already exists in the project",
+        TaskAssignees = "t.assignees",
         FolderPath = "f.path",
         Select = """
             SELECT e.id, regexp_replace(e.path, '^.*[\\/]', '') AS name, e.path, e.task_id AS "taskId",

@@ -40,7 +40,9 @@ public sealed class access_rules(AnvilApp app) : IClassFixture<AnvilApp>
         var mine = await build.FolderAsync(await build.FolderAsync(name: "seq"), "sh010", "Shot");
         var other = await build.FolderAsync(name: "elsewhere");
         var myTask = await build.TaskAsync(mine, "anim");
-        await build.TaskAsync(mine, "comp");
+        var sibling = await build.TaskAsync(mine, "comp");
+        var myWorkfile = await build.WorkfileAsync(myTask);
+        var siblingWorkfile = await build.WorkfileAsync(sibling);
         await build.TaskAsync(other, "light");
         var group = await GroupAsync(new JsonObject
         {
@@ -51,11 +53,15 @@ public sealed class access_rules(AnvilApp app) : IClassFixture<AnvilApp>
         await app.Service().PatchAsync($"/api/projects/{project}/tasks/{myTask}", new { assignees = new[] { name } }, expect: 204);
 
         var data = await artist.QueryAsync("""
-            query Q($project: String!) { project(name: $project) { folders { edges { node { name } } } tasks { edges { node { name } } } } }
+            query Q($project: String!) {
+              project(name: $project) { folders { edges { node { name } } } tasks { edges { node { name } } } workfiles { edges { node { id } } } }
+            }
             """, new { project });
 
         Assert.Equal(["seq", "sh010"], Names(data["project"]!["folders"]!).Order());
         Assert.Equal(showSiblingTasks ? ["anim", "comp"] : ["anim"], Names(data["project"]!["tasks"]!).Order());
+        var workfiles = data["project"]!["workfiles"]!["edges"]!.AsArray().Select(e => e!["node"]!["id"]!.GetValue<string>()).ToList();
+        Assert.Equal(showSiblingTasks ? new[] { myWorkfile, siblingWorkfile }.Order() : [myWorkfile], workfiles.Order());
     }
 
     [Fact]
