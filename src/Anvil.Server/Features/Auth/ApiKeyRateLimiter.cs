@@ -56,7 +56,7 @@ public sealed class ApiKeyRateLimiter(Redis redis, AyonOptions options, ILogger<
         try
         {
             waitMicroseconds = (long)await redis.Database
-                .ScriptEvaluateAsync(Script, [redis.Key("api-key-rate", key.Id.ToString("N"))], [windowMicroseconds / limit, windowMicroseconds])
+                .ScriptEvaluateAsync(Script, [redis.Key("api-key-rate", key.Id.ToString("N"))], [Math.Max(1, windowMicroseconds / limit), windowMicroseconds])
                 .WaitAsync(RedisBudget);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
