@@ -44,6 +44,7 @@ public static class AnvilHost
         builder.Services.AddSingleton<UserSetup>();
         builder.Services.AddSingleton<SessionStore>();
         builder.Services.AddSingleton<LoginThrottle>();
+        builder.Services.AddSingleton<ApiKeyRateLimiter>();
         builder.Services.AddSingleton<OperationsPipeline>();
         builder.Services.AddSingleton<IdempotencyKeys>();
         builder.Services.AddSingleton<Anvil.Server.Features.Demo.DemoProject>();
@@ -79,6 +80,7 @@ public static class AnvilHost
         app.UseExceptionHandler();
         app.UseStatusCodePages(context => ErrorResponse.WriteAsync(context.HttpContext, StatusError(context.HttpContext)));
         app.UseAuthentication();
+        app.UseApiKeyPolicy();
         app.UseAuthorization();
 
         // Every endpoint hangs off this group and so needs a login unless it says AllowAnonymous. (Not a

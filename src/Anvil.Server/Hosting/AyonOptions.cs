@@ -79,6 +79,14 @@ public sealed class AyonOptions
     [Range(1, 86_400)]
     public int FailedLoginBanTime { get; init; } = 600;
 
+    [Setting("API_KEY_RATE_LIMIT", "Requests one API key may make per rate window, counted across all instances (Anvil); more answer 429 with `Retry-After`. A key's own `rateLimit` replaces it; keys of service users are unlimited unless they have one. 0: unlimited.")]
+    [Range(0, 100_000_000)]
+    public int ApiKeyRateLimit { get; init; } = 1200;
+
+    [Setting("API_KEY_RATE_WINDOW", "Seconds over which API-key rate limits count (Anvil). A key may spend its whole limit at once, then regains one request every window/limit seconds.")]
+    [Range(1, 86_400)]
+    public int ApiKeyRateWindow { get; init; } = 60;
+
     [Setting("OPENAPI_REQUIRE_AUTHENTICATION", "Whether `/openapi.json` and `/docs` need a logged-in user.")]
     public bool OpenApiRequireAuthentication { get; init; } = true;
 

@@ -12,7 +12,8 @@ namespace Anvil.Server.Features.Auth;
 /// AYON's credential rules: an API key in <c>X-Api-Key</c> or <c>Authorization: ApiKey</c>; a session
 /// token as <c>Authorization: Bearer</c>, the <c>accessToken</c> cookie or <c>?token=</c>. An API key
 /// sent as Bearer is not a session and fails (the client relies on that to detect API keys).
-/// <c>X-As-User</c> is honoured for service users only.
+/// <c>X-As-User</c> is honoured for service users only. An API key's scope and rate limit travel on the
+/// <see cref="CurrentUser"/>; <see cref="ApiKeyPolicy"/> enforces them.
 /// </summary>
 public sealed class AyonAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
@@ -37,13 +38,14 @@ public sealed class AyonAuthenticationHandler(
 
         UserRecord? user;
         string? token = null;
+        ApiKeyRecord? apiKey = null;
         if (kind == CredentialKind.ApiKey)
         {
             var match = await users.GetByApiKeyHashAsync(Secrets.HashApiKey(credential, options.AuthPassPepper), Context.RequestAborted);
             if (match is null)
                 return Failure("Invalid API key");
-            user = match.Value.User;
-            RecordApiKeyUse(match.Value.KeyId);
+            (user, apiKey) = match.Value;
+            RecordApiKeyUse(apiKey.Id);
         }
         else
         {
@@ -56,14 +58,15 @@ public sealed class AyonAuthenticationHandler(
         if (user is null || !user.Active)
             return Failure("User is not active");
 
-        var current = new CurrentUser(user, kind, token);
+        var current = new CurrentUser(user, kind, token) { ApiKey = apiKey };
         var asUser = Request.Headers["X-As-User"].ToString();
         if (asUser.Length > 0 && user.IsService && !string.Equals(asUser, user.Name, StringComparison.OrdinalIgnoreCase))
         {
             var target = await users.GetAsync(asUser, Context.RequestAborted);
             if (target is null || !target.Active)
                 throw new Forbidden($"X-As-User: there is no active user '{asUser}'");
-            current = new CurrentUser(target, kind, token, ServiceUser: user.Name);
+            // The key's scope and rate limit follow the key, not the user it acts as.
+            current = current with { User = target, ServiceUser = user.Name };
         }
         current.AttachTo(Context);
 

@@ -27,8 +27,14 @@ public sealed record CurrentUser(UserRecord User, CredentialKind Credential, str
     public bool IsManager => IsAdmin || User.IsManager;
     public bool IsService => User.IsService;
 
-    /// <summary>The limits of the API key used; null for sessions and unlimited keys.</summary>
-    public TokenScope? Scope { get; init; }
+    /// <summary>The API key the request came with (also through X-As-User); null for sessions.</summary>
+    public ApiKeyRecord? ApiKey { get; init; }
+
+    /// <summary>
+    /// What the request's credential may reach: the API key's scope, null for sessions. Project
+    /// access checks call <see cref="TokenScope.AllowsProject"/>; read-only keys cannot change state.
+    /// </summary>
+    public TokenScope? Scope => ApiKey?.Scope;
 
     /// <summary>403 with "Only managers may {action}" unless the user is a manager (or admin, or service).</summary>
     public void RequireManager(string action)
@@ -46,5 +52,5 @@ public sealed record CurrentUser(UserRecord User, CredentialKind Credential, str
     internal void AttachTo(HttpContext context) => context.Items[ItemKey] = this;
 
     // The token must never reach a log line through a record's generated ToString.
-    public override string ToString() => $"CurrentUser {{ Name = {Name}, Credential = {Credential}, ServiceUser = {ServiceUser} }}";
+    public override string ToString() => $"CurrentUser {{ Name = {Name}, Credential = {Credential}, ServiceUser = {ServiceUser}, ApiKey = {ApiKey?.Id} }}";
 }

@@ -105,22 +105,24 @@ public static class EventStreamEndpoint
         var token = message["token"] is JsonValue t && t.TryGetValue<string>(out var text) ? text : null;
         if (string.IsNullOrEmpty(token))
             return;
-        UserRecord? user = null;
-        if (token.Length == 64 && await sessions.GetAsync(token) is { } session)
-            user = await users.GetAsync(session.UserName, cancellationToken);
+        CurrentUser? current = null;
+        if (token.Length == 64 && await sessions.GetAsync(token) is { } session && await users.GetAsync(session.UserName, cancellationToken) is { } sessionUser)
+            current = new CurrentUser(sessionUser, CredentialKind.Session, null);
         else if (await users.GetByApiKeyHashAsync(Secrets.HashApiKey(token, options.AuthPassPepper), cancellationToken) is { } owner)
-            user = owner.User;
-        if (user is null || !user.Active)
+            current = new CurrentUser(owner.User, CredentialKind.ApiKey, null) { ApiKey = owner.Key };
+        if (current is null || !current.User.Active)
         {
             logger.LogInformation("Websocket authentication failed");
             return;
         }
+        var user = current.User;
         var topics = message["subscribe"] is JsonArray list
             ? list.Select(s => s is JsonValue v && v.TryGetValue<string>(out var topic) ? topic : null).OfType<string>().ToList()
             : [];
         var project = message["project"] is JsonValue p && p.TryGetValue<string>(out var name) && name.Length > 0 ? name : null;
         long? resumeAfter = message["lastSequence"] is JsonValue l && l.TryGetValue<long>(out var sequence) && sequence >= 0 ? sequence : null;
-        var projects = ProjectAccess.VisibleProjects(new CurrentUser(user, CredentialKind.Session, null));
+        // A key limited to some projects hears only those.
+        var projects = ProjectAccess.VisibleProjects(current);
         client.Subscribe(new StreamSubscription(user.Name, user.IsGuest, topics, project, projects), resumeAfter);
     }
 }

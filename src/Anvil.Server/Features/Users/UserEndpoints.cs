@@ -15,12 +15,6 @@ public sealed record UserSessionModel(string Id, DateTimeOffset CreatedAt, strin
 
 public sealed record UserSessionsResponse(IReadOnlyList<UserSessionModel> Sessions);
 
-/// <summary>A personal API key as listed: a preview only.</summary>
-public sealed record ApiKeyModel(Guid Id, string? Label, string Preview, DateTimeOffset Created, DateTimeOffset? Expires, DateTimeOffset? LastUsed);
-
-/// <summary>A new personal API key: the only answer that ever carries the key.</summary>
-public sealed record NewApiKeyResponse(Guid Id, string? Label, string Key, string Preview, DateTimeOffset Created, DateTimeOffset? Expires);
-
 /// <summary>
 /// The users API: reading, creating, changing, renaming and deleting users, passwords, sessions and
 /// personal API keys. Managers manage users, but only admins touch admins and the role flags.
@@ -58,10 +52,7 @@ public static partial class UserEndpoints
         users.MapGet("/{name}/sessions", ListSessionsAsync).WithName("get_user_sessions")
             .WithSummary("The user's live sessions, by opaque id (self or managers).");
         users.MapDelete("/{name}/sessions/{id}", DeleteSessionAsync).WithName("delete_user_session");
-        users.MapPost("/{name}/apikeys", CreateApiKeyAsync).WithName("create_api_key")
-            .WithSummary("Creates a personal API key; the answer is the only time the key is shown.");
-        users.MapGet("/{name}/apikeys", ListApiKeysAsync).WithName("list_api_keys");
-        users.MapDelete("/{name}/apikeys/{id}", DeleteApiKeyAsync).WithName("delete_api_key");
+        MapApiKeyEndpoints(users);
     }
 
     static UserModel GetCurrentUser(CurrentUser user) => UserModel.From(user.User);
@@ -361,68 +352,6 @@ public static partial class UserEndpoints
         return Results.NoContent();
     }
 
-    static async Task<NewApiKeyResponse> CreateApiKeyAsync(string name, JsonObject body, CurrentUser user, UserStore users, Db db,
-        AyonOptions options, CancellationToken cancellationToken)
-    {
-        var target = await RequireUserAsync(users, name, cancellationToken);
-        RequireSelfOrAdmin(user, target);
-        var label = ReadString(body["label"], "label") ?? throw BadRequest.Field("label", "field required", "missing");
-        if (label.Length is 0 or > 200)
-            throw BadRequest.Field("label", "a label of 1 to 200 characters is required");
-        DateTimeOffset? expires = body["expires"] switch
-        {
-            null => null,
-            JsonValue v when v.GetValueKind() == JsonValueKind.Number => DateTimeOffset.FromUnixTimeSeconds(v.GetValue<long>()),
-            JsonValue v when v.TryGetValue<string>(out var s) && DateTimeOffset.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out var d) => d,
-            _ => throw BadRequest.Field("expires", "epoch seconds or an ISO 8601 time expected"),
-        };
-        if (expires is { } e && e <= DateTimeOffset.UtcNow)
-            throw BadRequest.Field("expires", "the expiry must be in the future");
-        var key = ReadString(body["key"], "key") ?? Secrets.NewApiKey();
-        if (key.Length < 32)
-            throw BadRequest.Field("key", "an API key needs at least 32 characters");
-        var preview = Secrets.Preview(key);
-
-        await using var connection = await db.OpenAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<ApiKeyRow>(new CommandDefinition("""
-            INSERT INTO api_keys (user_name, key_hash, preview, label, expires_at)
-            VALUES (@user, @hash, @preview, @label, @expires)
-            ON CONFLICT (key_hash) DO NOTHING
-            RETURNING id, label, preview, created_at, expires_at, last_used_at
-            """, new { user = target.Name, hash = Secrets.HashApiKey(key, options.AuthPassPepper), preview, label, expires },
-            cancellationToken: cancellationToken));
-        if (row is null)
-            throw new Conflict("This API key exists already");
-        return new NewApiKeyResponse(row.Id, label, key, preview, row.CreatedAt, row.ExpiresAt);
-    }
-
-    static async Task<IReadOnlyList<ApiKeyModel>> ListApiKeysAsync(string name, CurrentUser user, UserStore users, Db db,
-        CancellationToken cancellationToken)
-    {
-        var target = await RequireUserAsync(users, name, cancellationToken);
-        RequireSelfOrAdmin(user, target);
-        await using var connection = await db.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<ApiKeyRow>(
-            new CommandDefinition("""
-                SELECT id, label, preview, created_at, expires_at, last_used_at FROM api_keys WHERE user_name = @name ORDER BY created_at
-                """, new { name = target.Name }, cancellationToken: cancellationToken));
-        return [.. rows.Select(r => new ApiKeyModel(r.Id, r.Label, r.Preview, r.CreatedAt, r.ExpiresAt, r.LastUsedAt))];
-    }
-
-    static async Task<IResult> DeleteApiKeyAsync(string name, string id, CurrentUser user, UserStore users, Db db, CancellationToken cancellationToken)
-    {
-        var target = await RequireUserAsync(users, name, cancellationToken);
-        RequireSelfOrAdmin(user, target);
-        if (!Guid.TryParse(id, out var keyId))
-            throw new NotFound($"API key {id} not found");
-        await using var connection = await db.OpenAsync(cancellationToken);
-        var deleted = await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM api_keys WHERE id = @keyId AND user_name = @name", new { keyId, name = target.Name }, cancellationToken: cancellationToken));
-        if (deleted == 0)
-            throw new NotFound($"API key {id} not found");
-        return Results.NoContent();
-    }
-
     /// <summary>Renames (or, with a null new name, removes) a user among the assignees of every project's tasks, as AYON.</summary>
     static async Task ReplaceAssigneeAsync(NpgsqlConnection connection, string oldName, string? newName, CancellationToken cancellationToken)
     {
@@ -434,16 +363,6 @@ public static partial class UserEndpoints
                 UPDATE {ProjectSchema.Of(project)}.tasks SET assignees = {change}, updated_at = now() WHERE @oldName = ANY (assignees)
                 """, new { oldName, newName }, cancellationToken: cancellationToken));
         }
-    }
-
-    sealed record ApiKeyRow
-    {
-        public Guid Id { get; init; }
-        public string? Label { get; init; }
-        public string Preview { get; init; } = "";
-        public DateTimeOffset CreatedAt { get; init; }
-        public DateTimeOffset? ExpiresAt { get; init; }
-        public DateTimeOffset? LastUsedAt { get; init; }
     }
 
     static async Task<UserRecord> RequireUserAsync(UserStore users, string name, CancellationToken cancellationToken) =>
@@ -507,12 +426,6 @@ public static partial class UserEndpoints
     {
         if (!IsSelf(user, target) && !user.IsManager)
             throw new Forbidden("Only the user and managers may do this");
-    }
-
-    static void RequireSelfOrAdmin(CurrentUser user, UserRecord target)
-    {
-        if (!IsSelf(user, target) && !user.IsAdmin)
-            throw new Forbidden("Only the user and admins may manage a user's API keys");
     }
 
     static void ValidateName(string name, string field)

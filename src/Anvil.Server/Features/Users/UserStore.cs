@@ -25,25 +25,22 @@ public sealed class UserStore(Db db)
         return [.. await connection.QueryAsync<UserRecord>(new CommandDefinition($"{SelectUser} ORDER BY name", cancellationToken: cancellationToken))];
     }
 
-    /// <summary>The active owner of an unexpired API key, by the key's hash.</summary>
-    public async Task<(UserRecord User, Guid KeyId)?> GetByApiKeyHashAsync(string keyHash, CancellationToken cancellationToken = default)
+    /// <summary>The owner of an unexpired API key, and the key, by the key's hash.</summary>
+    public async Task<(UserRecord User, ApiKeyRecord Key)?> GetByApiKeyHashAsync(string keyHash, CancellationToken cancellationToken = default)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<UserRecord, ApiKeyId, (UserRecord, Guid)>(
-            new CommandDefinition("""
-                SELECT u.name, u.attrib, u.data, u.active, u.password_hash, u.created_at, u.updated_at, k.id
-                FROM api_keys k
+        var rows = await connection.QueryAsync<UserRecord, ApiKeyRecord, (UserRecord, ApiKeyRecord)>(
+            new CommandDefinition($"""
+                WITH k AS (
+                    SELECT {ApiKeyRecord.Columns}, user_name FROM api_keys
+                    WHERE key_hash = @keyHash AND (expires_at IS NULL OR expires_at > now())
+                )
+                SELECT u.name, u.attrib, u.data, u.active, u.password_hash, u.created_at, u.updated_at, k.*
+                FROM k
                 JOIN users u ON u.name = k.user_name
-                WHERE k.key_hash = @keyHash
-                  AND (k.expires_at IS NULL OR k.expires_at > now())
                 """, new { keyHash }, cancellationToken: cancellationToken),
-            (user, key) => (user, key.Id), splitOn: "id");
-        return rows.Cast<(UserRecord, Guid)?>().FirstOrDefault();
-    }
-
-    sealed record ApiKeyId
-    {
-        public Guid Id { get; init; }
+            (user, key) => (user, key), splitOn: "id");
+        return rows.Cast<(UserRecord, ApiKeyRecord)?>().FirstOrDefault();
     }
 
     public async Task TouchApiKeyAsync(Guid keyId, CancellationToken cancellationToken = default)

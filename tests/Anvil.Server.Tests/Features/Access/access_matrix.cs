@@ -204,6 +204,33 @@ public sealed class access_matrix(AccessWorld world) : IClassFixture<AccessWorld
         Assert.Equal(world.OtherProject, received[^1]["project"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task a_key_limited_to_one_project_reaches_no_other_through_any_channel()
+    {
+        var admin = await world.LoginAsync();
+        var created = await admin.PostAsync("/api/users/admin/apikeys", new { label = "other-only", projects = new[] { world.OtherProject } });
+        var key = created["key"]!.GetValue<string>();
+        var scoped = world.Anonymous();
+        scoped.Http.DefaultRequestHeaders.Add("X-Api-Key", key);
+
+        var refused = await scoped.GetAsync(Url("folders", world.Hero.Folder), expect: 403);
+        await scoped.PatchAsync(Url("folders", world.Hero.Folder), new { tags = new[] { "scoped" } }, expect: 403);
+        var rest = await scoped.GetAsync("/api/projects");
+        var projects = await scoped.QueryAsync("{ projects { edges { node { name } } } }");
+        var project = await scoped.GraphQLAsync("query Q($p: String!) { project(name: $p) { name } }", new { p = world.Project });
+        await using var socket = await StreamSocket.SubscribeAsync(world, ["entity.folder"], token: key);
+        var service = world.Service();
+        await new EntityBuilder(service, world.Project).FolderAsync(name: Unique.Name("unheard"));
+        var heard = await new EntityBuilder(service, world.OtherProject).FolderAsync(name: Unique.Name("heard"));
+        var received = await socket.ReceiveUntilAsync(m => m["summary"]?["entityId"]?.GetValue<string>() == heard);
+
+        Assert.Contains("not valid for project", refused["detail"]!.GetValue<string>());
+        Assert.Equal([world.OtherProject], rest["projects"]!.AsArray().Select(p => p!["name"]!.GetValue<string>()));
+        Assert.Equal([world.OtherProject], projects["projects"]!["edges"]!.AsArray().Select(e => e!["node"]!["name"]!.GetValue<string>()));
+        Assert.Equal(403, project["errors"]![0]!["extensions"]!["status"]!.GetValue<int>());
+        Assert.DoesNotContain(received, m => m["project"]?.GetValue<string>() == world.Project);
+    }
+
     async Task<Dictionary<string, object?>> BodyUnderAsync(string type, EntitySet parent) => type switch
     {
         "folder" => new() { ["name"] = Unique.Name("f"), ["folderType"] = "Asset", ["parentId"] = parent.Folder },

@@ -1,0 +1,45 @@
+using Anvil.Server.Hosting;
+
+namespace Anvil.Server.Features.Auth;
+
+/// <summary>
+/// What an API key's owner chose for it, enforced in one place for every route: its rate limit, then
+/// read-only. Its project limit is enforced where projects are reached, through
+/// <see cref="CurrentUser.Scope"/>. Sessions pass untouched.
+/// </summary>
+public static class ApiKeyPolicy
+{
+    /// <summary>
+    /// The POST routes that only read, which a read-only key may use. Every other POST, PUT, PATCH and
+    /// DELETE changes state. A new POST route that only reads belongs here. GraphQL has no mutations;
+    /// should it get some, they must check <see cref="TokenScope.ReadOnly"/> themselves.
+    /// </summary>
+    static readonly HashSet<string> ReadingPostRoutes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "/graphql",
+        "/api/query",
+        "/api/projects/{projectName}/folders/search",
+    };
+
+    /// <summary>Runs after authentication, which puts the request's <see cref="CurrentUser"/> and key in place.</summary>
+    public static IApplicationBuilder UseApiKeyPolicy(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        if (CurrentUser.Of(context) is { ApiKey: { } key } user)
+        {
+            await context.RequestServices.GetRequiredService<ApiKeyRateLimiter>().EnsureAllowedAsync(user);
+            if (key.ReadOnly && ChangesState(context))
+                throw new Forbidden("This API key is read-only");
+        }
+        await next(context);
+    });
+
+    static bool ChangesState(HttpContext context)
+    {
+        var method = context.Request.Method;
+        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method))
+            return false;
+        return !(HttpMethods.IsPost(method)
+            && context.GetEndpoint() is RouteEndpoint { RoutePattern.RawText: { } route }
+            && ReadingPostRoutes.Contains(route));
+    }
+}
