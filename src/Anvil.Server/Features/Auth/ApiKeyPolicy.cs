@@ -21,6 +21,17 @@ public static class ApiKeyPolicy
         "/api/projects/{projectName}/folders/search",
     };
 
+    /// <summary>
+    /// Studio-wide routes a key limited to projects may still write to: the event log and the job
+    /// queue, which services use for the work of their projects.
+    /// </summary>
+    static readonly HashSet<string> ProjectWorkRoutes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "/api/events",
+        "/api/events/{eventId}",
+        "/api/enroll",
+    };
+
     /// <summary>Runs after authentication, which puts the request's <see cref="CurrentUser"/> and key in place.</summary>
     public static IApplicationBuilder UseApiKeyPolicy(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
@@ -29,9 +40,16 @@ public static class ApiKeyPolicy
             await context.RequestServices.GetRequiredService<ApiKeyRateLimiter>().EnsureAllowedAsync(user);
             if (key.ReadOnly && ChangesState(context))
                 throw new Forbidden("This API key is read-only");
+            if (key.Scope.Projects is not null && ChangesState(context) && !InsideProjects(context))
+                throw new Forbidden("This API key is limited to projects: it may not change studio-wide data");
         }
         await next(context);
     });
+
+    /// <summary>Routes of one project (whose name the access layer checks against the key), or project work.</summary>
+    static bool InsideProjects(HttpContext context) =>
+        context.GetEndpoint() is RouteEndpoint { RoutePattern.RawText: { } route }
+        && (route.StartsWith("/api/projects/{projectName}", StringComparison.OrdinalIgnoreCase) || ProjectWorkRoutes.Contains(route.TrimEnd('/')));
 
     static bool ChangesState(HttpContext context)
     {

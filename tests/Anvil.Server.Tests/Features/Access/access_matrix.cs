@@ -214,6 +214,9 @@ public sealed class access_matrix(AccessWorld world) : IClassFixture<AccessWorld
         scoped.Http.DefaultRequestHeaders.Add("X-Api-Key", key);
 
         var refused = await scoped.GetAsync(Url("folders", world.Hero.Folder), expect: 403);
+        var studioWide = await scoped.PutAsync($"/api/accessGroups/{Unique.Name("g")}/_", new { }, expect: 403);
+        await scoped.PostAsync("/api/events", new { topic = "scoped.work", project = world.OtherProject });
+        await new EntityBuilder(scoped, world.OtherProject).FolderAsync(name: Unique.Name("by_key"));
         await scoped.PatchAsync(Url("folders", world.Hero.Folder), new { tags = new[] { "scoped" } }, expect: 403);
         var rest = await scoped.GetAsync("/api/projects");
         var projects = await scoped.QueryAsync("{ projects { edges { node { name } } } }");
@@ -225,6 +228,7 @@ public sealed class access_matrix(AccessWorld world) : IClassFixture<AccessWorld
         var received = await socket.ReceiveUntilAsync(m => m["summary"]?["entityId"]?.GetValue<string>() == heard);
 
         Assert.Contains("not valid for project", refused["detail"]!.GetValue<string>());
+        Assert.Contains("studio-wide", studioWide["detail"]!.GetValue<string>());
         Assert.Equal([world.OtherProject], rest["projects"]!.AsArray().Select(p => p!["name"]!.GetValue<string>()));
         Assert.Equal([world.OtherProject], projects["projects"]!["edges"]!.AsArray().Select(e => e!["node"]!["name"]!.GetValue<string>()));
         Assert.Equal(403, project["errors"]![0]!["extensions"]!["status"]!.GetValue<int>());
