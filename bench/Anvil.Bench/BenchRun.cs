@@ -56,8 +56,8 @@ public sealed class BenchRun(Settings settings, RunOptions options)
         clock.Stop();
         machine = machine with { LoadAtEnd = Machine.Load() };
         var report = new RunReport(DateTimeOffset.UtcNow, $"./anvil bench run --runs {options.Runs} --seconds {options.Seconds} --jobs {options.Events.Jobs}", machine, seed, clock.Elapsed.TotalSeconds, _figures);
-        var (json, markdown) = await report.WriteAsync(settings.ResultsDirectory, Environment.GetEnvironmentVariable("ANVIL_BENCH_DOCS"));
         Console.WriteLine(report.Markdown());
+        var (json, markdown) = await report.WriteAsync(settings.ResultsDirectory, Environment.GetEnvironmentVariable("ANVIL_BENCH_DOCS"));
         Console.WriteLine($"bench run: {clock.Elapsed.TotalMinutes:F1} min; wrote {json}{(markdown is null ? "" : " and " + markdown)}");
     }
 

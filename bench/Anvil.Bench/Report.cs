@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Npgsql;
 
 namespace Anvil.Bench;
@@ -42,7 +43,13 @@ public sealed record RunReport(DateTimeOffset Date, string Command, Machine Mach
 {
     const string Start = "<!-- bench results: written by ./anvil bench run -->";
     const string End = "<!-- end of bench results -->";
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        // A figure that could not be measured is NaN, not a failed report.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     /// <summary>Writes results/&lt;date&gt;.json and replaces the results block of the benchmarks page; answers both paths.</summary>
     public async Task<(string Json, string? Markdown)> WriteAsync(string resultsDirectory, string? markdownPath)
