@@ -12,7 +12,7 @@ switch (command)
     case "seed":
     {
         var settings = Settings.FromEnvironment();
-        var options = Arguments.Parse(rest, new() { ["seed"] = 1, ["batch"] = 1000, ["parallel"] = 2 });
+        var options = Arguments.Parse(rest, new() { ["seed"] = 1, ["batch"] = 1000, ["parallel"] = 4 });
         using var http = settings.CreateClient();
         await new Seeder(settings, http).RunAsync(options["seed"], options["batch"], options["parallel"]);
         return 0;
