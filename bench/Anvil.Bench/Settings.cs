@@ -6,12 +6,12 @@ namespace Anvil.Bench;
 /// Where the bench finds the server, its database and its own files; set by <c>bench/run</c> from the
 /// local installation (.anvil/) unless given in the environment.
 /// </summary>
-public sealed record Settings(Uri ServerUrl, string ApiKey, string DatabaseUrl, string Project, string StateDirectory, string ResultsDirectory)
+public sealed record Settings(Uri ServerUrl, string ApiKey, string? DatabaseUrl, string Project, string StateDirectory, string ResultsDirectory)
 {
     public static Settings FromEnvironment() => new(
         new Uri(Environment.GetEnvironmentVariable("AYON_SERVER_URL") ?? "http://127.0.0.1:5000"),
         Required("AYON_API_KEY"),
-        Required("AYON_POSTGRES_URL"),
+        Environment.GetEnvironmentVariable("AYON_POSTGRES_URL"),
         Environment.GetEnvironmentVariable("ANVIL_BENCH_PROJECT") ?? "bench_big_feature",
         Required("ANVIL_BENCH_STATE"),
         Required("ANVIL_BENCH_RESULTS"));
@@ -24,12 +24,12 @@ public sealed record Settings(Uri ServerUrl, string ApiKey, string DatabaseUrl, 
         return http;
     }
 
-    /// <summary>The database as an Npgsql connection string (from AYON's <c>postgres://user:password@host:port/db</c>).</summary>
+    /// <summary>The database as an Npgsql connection string (from AYON's <c>postgres://user:password@host:port/db</c>); only <c>run</c> needs it.</summary>
     public string ConnectionString
     {
         get
         {
-            var url = new Uri(DatabaseUrl);
+            var url = new Uri(DatabaseUrl ?? throw new InvalidOperationException("AYON_POSTGRES_URL is not set: bench run reads the server's database"));
             var credentials = url.UserInfo.Split(':', 2);
             return new NpgsqlConnectionStringBuilder
             {
