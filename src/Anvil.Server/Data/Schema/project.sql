@@ -57,6 +57,9 @@ CREATE TABLE folders (
 CREATE UNIQUE INDEX folders_unique_name ON folders (parent_id, lower(name)) WHERE active AND parent_id IS NOT NULL;
 CREATE UNIQUE INDEX folders_unique_root_name ON folders (lower(name)) WHERE active AND parent_id IS NULL;
 CREATE INDEX folders_parent_id ON folders (parent_id);
+-- Subtrees: path ^@ 'a/b/' (the unique-name indexes below and elsewhere are partial, active rows
+-- only: every parent column has a plain index too, for queries that do not filter on active).
+CREATE INDEX folders_path ON folders USING spgist (path);
 
 CREATE TABLE tasks (
     id             uuid PRIMARY KEY,
@@ -78,6 +81,7 @@ CREATE TABLE tasks (
     creation_order bigserial UNIQUE
 );
 CREATE UNIQUE INDEX tasks_unique_name ON tasks (folder_id, lower(name)) WHERE active;
+CREATE INDEX tasks_folder_id ON tasks (folder_id);
 
 -- Product types are not references (AYON 1.13+): any name is accepted and recorded studio-wide.
 CREATE TABLE products (
@@ -98,6 +102,7 @@ CREATE TABLE products (
     creation_order    bigserial UNIQUE
 );
 CREATE UNIQUE INDEX products_unique_name ON products (folder_id, lower(name)) WHERE active;
+CREATE INDEX products_folder_id ON products (folder_id);
 
 CREATE TABLE versions (
     id             uuid PRIMARY KEY,
@@ -119,6 +124,8 @@ CREATE TABLE versions (
 );
 CREATE UNIQUE INDEX versions_unique_version ON versions (product_id, version) WHERE active;
 CREATE UNIQUE INDEX versions_one_hero ON versions (product_id) WHERE version < 0;
+CREATE INDEX versions_product_id ON versions (product_id);
+CREATE INDEX versions_task_id ON versions (task_id);
 
 CREATE TABLE representations (
     id             uuid PRIMARY KEY,
@@ -138,6 +145,7 @@ CREATE TABLE representations (
     creation_order bigserial UNIQUE
 );
 CREATE UNIQUE INDEX representations_unique_name ON representations (version_id, lower(name)) WHERE active;
+CREATE INDEX representations_version_id ON representations (version_id);
 
 CREATE TABLE workfiles (
     id             uuid PRIMARY KEY,

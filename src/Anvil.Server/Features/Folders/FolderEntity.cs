@@ -35,10 +35,10 @@ public static class FolderEntity
                    EXISTS (SELECT FROM folders c WHERE c.parent_id = e.id) AS "hasChildren",
                    EXISTS (SELECT FROM tasks t WHERE t.folder_id = e.id) AS "hasTasks",
                    EXISTS (SELECT FROM products pr WHERE pr.folder_id = e.id) AS "hasProducts",
-                   EXISTS (SELECT FROM folders d
-                           JOIN products pr ON pr.folder_id = d.id
-                           JOIN versions v ON v.product_id = pr.id
-                           WHERE d.id = e.id OR starts_with(d.path, e.path || '/')) AS "hasVersions",
+                   (EXISTS (SELECT FROM products pr JOIN versions v ON v.product_id = pr.id WHERE pr.folder_id = e.id)
+                    OR EXISTS (SELECT FROM folders d
+                               WHERE d.path ^@ (e.path || '/')
+                                 AND EXISTS (SELECT FROM products pr JOIN versions v ON v.product_id = pr.id WHERE pr.folder_id = d.id))) AS "hasVersions",
                    e.created_by AS "createdBy", e.updated_by AS "updatedBy",
                    e.created_at AS "createdAt", e.updated_at AS "updatedAt"
             FROM folders e

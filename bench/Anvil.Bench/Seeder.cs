@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Anvil.Bench;
+
+/// <summary>What a seed did, kept for <c>bench run</c> (which reports the ingest rate next to its COPY floor).</summary>
+public sealed record SeedRecord(string Project, int Seed, int Entities, double Seconds, int BatchSize, int Parallel, DateTimeOffset FinishedAt)
+{
+    public double EntitiesPerSecond => Entities / Seconds;
+
+    public static SeedRecord? Load(string path) => File.Exists(path) ? JsonSerializer.Deserialize<SeedRecord>(File.ReadAllText(path)) : null;
+}
+
+/// <summary>
+/// <c>anvil bench seed</c>: (re)creates the project and fills it with <see cref="BigFeature"/>
+/// through POST /api/projects/{p}/operations, in batches of 1,000 creates. Folders go in order (a
+/// batch may hold the parents of the next); the other types, whose parents are all written by then,
+/// run <c>parallel</c> batches at a time.
+/// </summary>
+public sealed class Seeder(Settings settings, HttpClient http)
+{
+    public async Task<SeedRecord> RunAsync(int seed, int batchSize, int parallel)
+    {
+        var shape = new BigFeature(settings.Project, seed);
+        await RecreateProjectAsync();
+        Console.WriteLine($"seed: {shape.Count:N0} entities into {settings.Project} ({shape.Folders.Count:N0} folders, {shape.Tasks.Count:N0} tasks, " +
+            $"{shape.Products.Count:N0} products, {shape.Versions.Count:N0} versions, {shape.RepresentationCount:N0} representations), " +
+            $"batches of {batchSize:N0}, {parallel} at a time");
+
+        var progress = new ProgressBar(shape.Count);
+        var clock = Stopwatch.StartNew();
+        foreach (var (type, entities) in shape.Levels)
+        {
+            var batches = entities.Chunk(batchSize);
+            await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = type == "folder" ? 1 : parallel }, async (batch, ct) =>
+            {
+                await SendAsync(batch, ct);
+                progress.Advance(batch.Length);
+            });
+        }
+        clock.Stop();
+        progress.Finish();
+
+        var record = new SeedRecord(settings.Project, seed, shape.Count, clock.Elapsed.TotalSeconds, batchSize, parallel, DateTimeOffset.UtcNow);
+        Directory.CreateDirectory(settings.StateDirectory);
+        await File.WriteAllTextAsync(settings.SeedRecordPath, JsonSerializer.Serialize(record));
+        Console.WriteLine($"seed: {record.Entities:N0} entities in {record.Seconds:F1} s = {record.EntitiesPerSecond:N0} entities/s (each with its event)");
+        return record;
+    }
+
+    async Task RecreateProjectAsync()
+    {
+        using (var existing = await http.DeleteAsync($"/api/projects/{settings.Project}"))
+            if (existing.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.OK or HttpStatusCode.NotFound))
+                throw new HttpRequestException($"DELETE project {settings.Project}: {(int)existing.StatusCode} {await existing.Content.ReadAsStringAsync()}");
+        using var created = await http.PostAsJsonAsync("/api/projects", new { name = settings.Project, code = "bench", label = "Anvil bench: big feature" });
+        await EnsureSuccessAsync(created, $"POST /api/projects {settings.Project}");
+    }
+
+    async Task SendAsync(Entity[] batch, CancellationToken cancellationToken)
+    {
+        var operations = batch.Select((e, i) => new JsonObject
+        {
+            ["id"] = i.ToString(), ["type"] = "create", ["entityType"] = e.Type, ["entityId"] = e.Id.ToString("N"), ["data"] = e.Data,
+        });
+        var body = new JsonObject { ["operations"] = new JsonArray([.. operations]), ["canFail"] = false };
+        using var response = await http.PostAsJsonAsync($"/api/projects/{settings.Project}/operations", body, cancellationToken);
+        await EnsureSuccessAsync(response, "operations");
+        var result = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken);
+        if (result?["success"]?.GetValue<bool>() != true)
+            throw new InvalidOperationException($"a batch failed: {result?["operations"]?.AsArray().LastOrDefault()?.ToJsonString()}");
+    }
+
+    static async Task EnsureSuccessAsync(HttpResponseMessage response, string what)
+    {
+        if (!response.IsSuccessStatusCode)
+            throw new HttpRequestException($"{what}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+}
+
+/// <summary>A one-line progress bar on the terminal; with output redirected, a line every 10 %.</summary>
+sealed class ProgressBar(int total)
+{
+    readonly Stopwatch _clock = Stopwatch.StartNew();
+    readonly Lock _lock = new();
+    int _done;
+    int _lastTenth;
+    TimeSpan _lastDrawn;
+
+    public void Advance(int count)
+    {
+        lock (_lock)
+        {
+            _done += count;
+            if (!Console.IsOutputRedirected && _clock.Elapsed - _lastDrawn > TimeSpan.FromMilliseconds(200))
+            {
+                Console.Write("\r" + Line());
+                _lastDrawn = _clock.Elapsed;
+            }
+            else if (Console.IsOutputRedirected && _done * 10 / total > _lastTenth)
+            {
+                _lastTenth = _done * 10 / total;
+                Console.WriteLine(Line());
+            }
+        }
+    }
+
+    public void Finish()
+    {
+        if (!Console.IsOutputRedirected)
+            Console.WriteLine("\r" + Line());
+    }
+
+    string Line()
+    {
+        const int width = 30;
+        var filled = (int)((long)_done * width / total);
+        var rate = _done / Math.Max(_clock.Elapsed.TotalSeconds, 0.001);
+        var remaining = TimeSpan.FromSeconds(Math.Round((total - _done) / Math.Max(rate, 1)));
+        return $"[{new string('#', filled)}{new string('.', width - filled)}] {_done,9:N0} / {total:N0}  {rate,7:N0}/s  eta {remaining:mm\\:ss}  ";
+    }
+}
