@@ -105,8 +105,14 @@ public sealed class BigFeature
                 var length = _random.Next(24, 241);
                 Shot(Folder(sequence, $"sh{n * 10:0000}", "Shot", new JsonObject
                 {
-                    ["frameStart"] = 1001, ["frameEnd"] = 1000 + length, ["handleStart"] = 8, ["handleEnd"] = 8,
-                    ["clipIn"] = 1, ["clipOut"] = length, ["resolutionWidth"] = 2048, ["resolutionHeight"] = 858,
+                    ["frameStart"] = 1001,
+                    ["frameEnd"] = 1000 + length,
+                    ["handleStart"] = 8,
+                    ["handleEnd"] = 8,
+                    ["clipIn"] = 1,
+                    ["clipOut"] = length,
+                    ["resolutionWidth"] = 2048,
+                    ["resolutionHeight"] = 858,
                 }), length);
             }
         }
@@ -125,7 +131,10 @@ public sealed class BigFeature
     {
         var folder = new Entity("folder", NewId(), parent?.Id, new JsonObject
         {
-            ["name"] = name, ["folderType"] = folderType, ["parentId"] = parent?.Id.ToString("N"), ["attrib"] = attrib,
+            ["name"] = name,
+            ["folderType"] = folderType,
+            ["parentId"] = parent?.Id.ToString("N"),
+            ["attrib"] = attrib,
         })
         { Path = parent is null ? name : $"{parent.Path}/{name}" };
         Folders.Add(folder);
@@ -143,7 +152,10 @@ public sealed class BigFeature
         {
             var task = new Entity("task", NewId(), folder.Id, new JsonObject
             {
-                ["name"] = name, ["taskType"] = type, ["folderId"] = folder.Id.ToString("N"), ["assignees"] = new JsonArray("admin"),
+                ["name"] = name,
+                ["taskType"] = type,
+                ["folderId"] = folder.Id.ToString("N"),
+                ["assignees"] = new JsonArray("admin"),
             });
             Tasks.Add(task);
             tasks[name] = (task.Id, type);
@@ -152,7 +164,9 @@ public sealed class BigFeature
         {
             var product = new Entity("product", NewId(), folder.Id, new JsonObject
             {
-                ["name"] = name, ["productType"] = type, ["folderId"] = folder.Id.ToString("N"),
+                ["name"] = name,
+                ["productType"] = type,
+                ["folderId"] = folder.Id.ToString("N"),
             });
             Products.Add(product);
             for (var number = 1; number <= VersionsPerProduct; number++)
@@ -169,8 +183,10 @@ public sealed class BigFeature
         var attrib = new JsonObject
         {
             ["comment"] = number == 1 ? "first publish" : $"notes addressed, take {number}",
-            ["families"] = new JsonArray(productType), ["intent"] = "WIP",
-            ["machine"] = $"ws-{_random.Next(1, 120):000}", ["source"] = $"{{root[work]}}/{_project}/{folder.Path}/work/{taskName}/{productName}_v{number:000}.ma",
+            ["families"] = new JsonArray(productType),
+            ["intent"] = "WIP",
+            ["machine"] = $"ws-{_random.Next(1, 120):000}",
+            ["source"] = $"{{root[work]}}/{_project}/{folder.Path}/work/{taskName}/{productName}_v{number:000}.ma",
             ["colorSpace"] = "ACEScg",
         };
         if (frames is { } range)
@@ -180,7 +196,10 @@ public sealed class BigFeature
         }
         var version = new Entity("version", NewId(), product.Id, new JsonObject
         {
-            ["version"] = number, ["productId"] = product.Id.ToString("N"), ["taskId"] = task.Id.ToString("N"), ["attrib"] = attrib,
+            ["version"] = number,
+            ["productId"] = product.Id.ToString("N"),
+            ["taskId"] = task.Id.ToString("N"),
+            ["attrib"] = attrib,
             ["data"] = new JsonObject { ["time"] = published.ToString("yyyyMMdd'T'HHmmss'Z'"), ["host"] = "maya", ["publisher"] = "anvil-bench" },
         });
         Versions.Add(version);
@@ -206,7 +225,9 @@ public sealed class BigFeature
             })]);
             yield return new Entity("representation", NewId(random), version.VersionId, new JsonObject
             {
-                ["name"] = extension, ["versionId"] = version.VersionId.ToString("N"), ["files"] = files,
+                ["name"] = extension,
+                ["versionId"] = version.VersionId.ToString("N"),
+                ["files"] = files,
                 ["attrib"] = new JsonObject
                 {
                     ["path"] = $"{directory}/{stem}{(sequence ? ".####" : "")}.{extension}",
@@ -223,7 +244,10 @@ public sealed class BigFeature
                         ["folder"] = new JsonObject { ["name"] = folder.Data["name"]!.DeepClone(), ["type"] = folder.Data["folderType"]!.DeepClone() },
                         ["task"] = new JsonObject { ["name"] = taskName, ["type"] = version.TaskType },
                         ["product"] = new JsonObject { ["name"] = productName, ["type"] = productType },
-                        ["version"] = number, ["representation"] = extension, ["ext"] = extension, ["username"] = "admin",
+                        ["version"] = number,
+                        ["representation"] = extension,
+                        ["ext"] = extension,
+                        ["username"] = "admin",
                     },
                 },
             });

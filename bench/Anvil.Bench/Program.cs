@@ -10,27 +10,27 @@ switch (command)
         await FloorApp.RunAsync(Settings.FromEnvironment(), Arguments.Parse(rest, new() { ["port"] = 5199 })["port"]);
         return 0;
     case "seed":
-    {
-        var settings = Settings.FromEnvironment();
-        var options = Arguments.Parse(rest, new() { ["seed"] = 1, ["batch"] = 1000, ["parallel"] = 4 });
-        using var http = settings.CreateClient();
-        await new Seeder(settings, http).RunAsync(options["seed"], options["batch"], options["parallel"]);
-        return 0;
-    }
+        {
+            var settings = Settings.FromEnvironment();
+            var options = Arguments.Parse(rest, new() { ["seed"] = 1, ["batch"] = 1000, ["parallel"] = 4 });
+            using var http = settings.CreateClient();
+            await new Seeder(settings, http).RunAsync(options["seed"], options["batch"], options["parallel"]);
+            return 0;
+        }
     case "run":
-    {
-        var settings = Settings.FromEnvironment();
-        await new BenchRun(settings, RunOptions.Parse(rest)).RunAsync();
-        return 0;
-    }
+        {
+            var settings = Settings.FromEnvironment();
+            await new BenchRun(settings, RunOptions.Parse(rest)).RunAsync();
+            return 0;
+        }
     case "events":
-    {
-        var settings = Settings.FromEnvironment();
-        using var http = settings.CreateClient();
-        Console.WriteLine($"anvil bench events against {settings.ServerUrl}");
-        await new EventsBench(settings, http, EventsOptions.Parse(rest)).RunAsync();
-        return 0;
-    }
+        {
+            var settings = Settings.FromEnvironment();
+            using var http = settings.CreateClient();
+            Console.WriteLine($"anvil bench events against {settings.ServerUrl}");
+            await new EventsBench(settings, http, EventsOptions.Parse(rest)).RunAsync();
+            return 0;
+        }
     default:
         Console.Error.WriteLine("usage: anvil bench seed|run|events [--option N ...]  (see bench/run)");
         return 2;

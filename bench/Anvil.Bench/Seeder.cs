@@ -64,7 +64,11 @@ public sealed class Seeder(Settings settings, HttpClient http)
     {
         var operations = batch.Select((e, i) => new JsonObject
         {
-            ["id"] = i.ToString(), ["type"] = "create", ["entityType"] = e.Type, ["entityId"] = e.Id.ToString("N"), ["data"] = e.Data,
+            ["id"] = i.ToString(),
+            ["type"] = "create",
+            ["entityType"] = e.Type,
+            ["entityId"] = e.Id.ToString("N"),
+            ["data"] = e.Data,
         });
         var body = new JsonObject { ["operations"] = new JsonArray([.. operations]), ["canFail"] = false };
         using var response = await http.PostAsJsonAsync($"/api/projects/{settings.Project}/operations", body, cancellationToken);

@@ -12,7 +12,7 @@ public static class ProjectSchema
     /// <summary>PostgreSQL identifiers hold 63 bytes; "project_" takes 8 of them.</summary>
     public const int MaxNameLength = 55;
 
-    static readonly string _template = LoadTemplate();
+    static readonly string Template = LoadTemplate();
 
     /// <summary>True when the name is a project name a schema can carry.</summary>
     public static bool IsValidName(string? name) => Names.IsProjectName(name) && name!.Length <= MaxNameLength;
@@ -31,7 +31,7 @@ public static class ProjectSchema
         var schema = Of(projectName);
         await ExecuteAsync(connection, $"CREATE SCHEMA {schema}", cancellationToken);
         await UseAsync(connection, projectName, cancellationToken);
-        await ExecuteAsync(connection, _template, cancellationToken);
+        await ExecuteAsync(connection, Template, cancellationToken);
     }
 
     /// <summary>Points unqualified names at the project's tables until the transaction ends.</summary>

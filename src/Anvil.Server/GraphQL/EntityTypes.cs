@@ -19,7 +19,7 @@ public sealed class EntityTypes
     readonly Dictionary<string, ObjectGraphType> _connections = [];
     readonly IReadOnlyList<AttributeDefinition> _attributes;
 
-    static readonly Connection<EntityNode> _empty = new([], new PageInfo(false, false, null, null));
+    static readonly Connection<EntityNode> Empty = new([], new PageInfo(false, false, null, null));
 
     public EntityTypes(IReadOnlyList<AttributeDefinition> attributes)
     {
@@ -219,7 +219,7 @@ public sealed class EntityTypes
                 round.AddDynamicParams(parameters);
                 return await scope.RunAsync(node.Project, session =>
                     EntityQueries.PagesByParentAsync(session, graph, parentColumn, keys, conditions, round, paging, sort, cancellationToken), cancellationToken);
-            }, _empty);
+            }, Empty);
         });
         return loader.Load(node.Id);
     }, $"The {graph.Definition.Plural} of this entity."), graph);

@@ -18,7 +18,7 @@ namespace Anvil.Server.GraphQL;
 /// </summary>
 public static class Links
 {
-    static readonly Connection<JsonObject> _empty = new([], new PageInfo(false, false, null, null));
+    static readonly Connection<JsonObject> Empty = new([], new PageInfo(false, false, null, null));
 
     public static ObjectGraphType ConnectionType()
     {
@@ -45,7 +45,7 @@ public static class Links
                 var paging = context.Paging();
                 var direction = context.GetArgument<string?>("direction");
                 return new BatchLoader<Guid, Connection<JsonObject>>((keys, cancellationToken) =>
-                    scope.RunAsync(node.Project, session => LoadAsync(session, keys, direction, conditions, parameters, paging, cancellationToken), cancellationToken), _empty);
+                    scope.RunAsync(node.Project, session => LoadAsync(session, keys, direction, conditions, parameters, paging, cancellationToken), cancellationToken), Empty);
             });
             return loader.Load(node.Id);
         }, "Links of this entity.");
@@ -151,7 +151,7 @@ public static class Links
         return rows.GroupBy(r => r.Parent).ToDictionary(g => g.Key, g =>
             paging.ToConnection(g.ToList(), r => [r.Order]) is var page
                 ? new Connection<JsonObject>([.. page.Edges.Select(e => new Edge<JsonObject>(e.Node.Row, e.Cursor))], page.PageInfo)
-                : _empty);
+                : Empty);
     }
 }
 

@@ -14,7 +14,7 @@ namespace Anvil.Server.GraphQL;
 /// </summary>
 public static class QueryFilter
 {
-    static readonly Dictionary<string, string> _metaColumns = new()
+    static readonly Dictionary<string, string> MetaColumns = new()
     {
         ["id"] = "e.id",
         ["createdAt"] = "e.created_at",
@@ -99,7 +99,7 @@ public static class QueryFilter
             return $"({graph.AttribExpression} -> {Literal(parts[1])})";
         if (parts.Length == 2 && parts[0] == "data")
             return $"(e.data -> {Literal(parts[1])})";
-        if (_metaColumns.TryGetValue(key, out var meta))
+        if (MetaColumns.TryGetValue(key, out var meta))
             return key == "id" ? "to_jsonb(replace(e.id::text, '-', ''))" : $"to_jsonb({meta})";
         if (graph.Definition.Field(key) is { } field)
             return field.Kind == FieldKind.Id ? $"to_jsonb(replace(e.{field.Column}::text, '-', ''))" : $"to_jsonb(e.{field.Column})";

@@ -1,5 +1,5 @@
-using Anvil.Server.Features.Auth;
 using Anvil.Server.Data;
+using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Users;
 using Dapper;
 using GraphQL;

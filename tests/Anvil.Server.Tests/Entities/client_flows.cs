@@ -130,25 +130,40 @@ public sealed class client_flows(AnvilApp app) : IClassFixture<AnvilApp>
         var root = session.Create("folder", new JsonObject { ["name"] = "custom_root", ["folderType"] = "Shot", ["parentId"] = null });
         var folder = session.Create("folder", new JsonObject
         {
-            ["name"] = "a_folder", ["folderType"] = "Shot", ["parentId"] = root, ["label"] = "A Folder", ["active"] = false,
-            ["attrib"] = new JsonObject { ["frameStart"] = 333 }, ["data"] = new JsonObject { ["MyKey"] = "MyValue" },
+            ["name"] = "a_folder",
+            ["folderType"] = "Shot",
+            ["parentId"] = root,
+            ["label"] = "A Folder",
+            ["active"] = false,
+            ["attrib"] = new JsonObject { ["frameStart"] = 333 },
+            ["data"] = new JsonObject { ["MyKey"] = "MyValue" },
         });
         var task = session.Create("task", new JsonObject
         {
-            ["name"] = "a_task", ["taskType"] = "Matchmove", ["folderId"] = folder, ["label"] = "A Task", ["active"] = false,
-            ["attrib"] = new JsonObject { ["frameStart"] = 111 }, ["data"] = new JsonObject { ["MyTaskKey"] = "MyTaskValue" },
+            ["name"] = "a_task",
+            ["taskType"] = "Matchmove",
+            ["folderId"] = folder,
+            ["label"] = "A Task",
+            ["active"] = false,
+            ["attrib"] = new JsonObject { ["frameStart"] = 111 },
+            ["data"] = new JsonObject { ["MyTaskKey"] = "MyTaskValue" },
         });
         Assert.True(await session.CommitAsync());
 
         session.Update("folder", folder, new JsonObject
         {
-            ["name"] = "b_folder", ["folderType"] = "Folder", ["label"] = "B Folder",
-            ["attrib"] = new JsonObject { ["frameStart"] = 334 }, ["data"] = new JsonObject { ["MyKey2"] = "MyValue2" },
+            ["name"] = "b_folder",
+            ["folderType"] = "Folder",
+            ["label"] = "B Folder",
+            ["attrib"] = new JsonObject { ["frameStart"] = 334 },
+            ["data"] = new JsonObject { ["MyKey2"] = "MyValue2" },
         });
         session.Update("task", task, new JsonObject
         {
-            ["name"] = "b_task", ["label"] = "B Task",
-            ["attrib"] = new JsonObject { ["frameStart"] = 112 }, ["data"] = new JsonObject { ["MyTaskKey"] = null, ["MyTaskKey2"] = "MyTaskValue2" },
+            ["name"] = "b_task",
+            ["label"] = "B Task",
+            ["attrib"] = new JsonObject { ["frameStart"] = 112 },
+            ["data"] = new JsonObject { ["MyTaskKey"] = null, ["MyTaskKey2"] = "MyTaskValue2" },
         });
         Assert.True(await session.CommitAsync());
 

@@ -26,14 +26,14 @@ public sealed record AnatomyData
 /// </summary>
 public static class Anatomy
 {
-    static readonly string _builtinText = LoadBuiltin();
+    static readonly string BuiltinText = LoadBuiltin();
 
-    static readonly string[] _templateCategories = ["work", "publish", "hero", "delivery", "staging", "others"];
-    static readonly string[] _requiredDefaultTemplate = ["work", "publish", "hero"];
-    static readonly string[] _platforms = ["windows", "linux", "darwin"];
+    static readonly string[] TemplateCategories = ["work", "publish", "hero", "delivery", "staging", "others"];
+    static readonly string[] RequiredDefaultTemplate = ["work", "publish", "hero"];
+    static readonly string[] Platforms = ["windows", "linux", "darwin"];
 
     /// <summary>A fresh copy of the built-in anatomy.</summary>
-    public static JsonObject Builtin() => JsonNode.Parse(_builtinText)!.AsObject();
+    public static JsonObject Builtin() => JsonNode.Parse(BuiltinText)!.AsObject();
 
     /// <summary>Checks an anatomy; every problem is a 400 naming <c>{field}.{key}...</c>.</summary>
     public static AnatomyData Parse(JsonObject input, string field, IReadOnlyList<AttributeDefinition> projectAttributes)
@@ -86,7 +86,7 @@ public static class Anatomy
             foreach (var (name, paths) in rootConfig)
             {
                 var root = new JsonObject { ["name"] = name };
-                foreach (var platform in _platforms)
+                foreach (var platform in Platforms)
                     root[platform] = paths?[platform]?.DeepClone() ?? "";
                 roots.Add(root);
             }
@@ -140,7 +140,7 @@ public static class Anatomy
             if (roots.Any(r => string.Equals(r.Key, name, StringComparison.OrdinalIgnoreCase)))
                 throw BadRequest.Field($"{field}.{i}.name", $"the root '{name}' is listed twice");
             var paths = new JsonObject();
-            foreach (var platform in _platforms)
+            foreach (var platform in Platforms)
             {
                 var path = root[platform];
                 if (path is not null && path.GetValueKind() != JsonValueKind.String)
@@ -161,7 +161,7 @@ public static class Anatomy
         {
             if (value is not JsonArray list)
             {
-                if (_templateCategories.Contains(key))
+                if (TemplateCategories.Contains(key))
                     throw BadRequest.Field($"{field}.{key}", "must be a list of templates");
                 common[key] = value?.DeepClone();
                 continue;
@@ -181,7 +181,7 @@ public static class Anatomy
             }
             config[key] = category;
         }
-        foreach (var key in _requiredDefaultTemplate)
+        foreach (var key in RequiredDefaultTemplate)
             if (config[key] is not JsonObject category || !category.ContainsKey("default"))
                 throw BadRequest.Field($"{field}.{key}", "must contain a template named 'default'");
         return config;

@@ -17,10 +17,10 @@ public sealed record AnatomyPresetList(string Version, IReadOnlyList<AnatomyPres
 public sealed class AnatomyPresets(Db db)
 {
     public const string Version = "1.0.0";
-    static readonly string[] _builtinNames = ["_", "__builtin__"];
+    static readonly string[] BuiltinNames = ["_", "__builtin__"];
     const string PrimaryName = "__primary__";
 
-    public static bool IsReserved(string name) => _builtinNames.Contains(name) || name == PrimaryName;
+    public static bool IsReserved(string name) => BuiltinNames.Contains(name) || name == PrimaryName;
 
     public async Task<AnatomyPresetList> ListAsync(CancellationToken cancellationToken)
     {
@@ -35,7 +35,7 @@ public sealed class AnatomyPresets(Db db)
     /// <summary>The anatomy of a preset (special names resolved), or null when there is no such preset.</summary>
     public async Task<JsonObject?> GetAsync(string name, CancellationToken cancellationToken)
     {
-        if (_builtinNames.Contains(name))
+        if (BuiltinNames.Contains(name))
             return Anatomy.Builtin();
         await using var connection = await db.OpenAsync(cancellationToken);
         var data = name == PrimaryName
@@ -75,7 +75,7 @@ public sealed class AnatomyPresets(Db db)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (_builtinNames.Contains(name))
+        if (BuiltinNames.Contains(name))
         {
             // The built-in anatomy is primary exactly when no stored preset is.
             if (primary)

@@ -27,8 +27,8 @@ public sealed class AttributeLibrary(Db db, Redis redis, AyonOptions options, Ev
         ["type", "title", "description", "example", "default", "gt", "ge", "lt", "le", "minLength", "maxLength",
          "minItems", "maxItems", "regex", "enum", "enumResolver", "enumResolverSettings", "inherit", "widget", "widgetSettings"];
 
-    static readonly string[] _numberKeys = ["gt", "ge", "lt", "le"];
-    static readonly string[] _countKeys = ["minLength", "maxLength", "minItems", "maxItems"];
+    static readonly string[] NumberKeys = ["gt", "ge", "lt", "le"];
+    static readonly string[] CountKeys = ["minLength", "maxLength", "minItems", "maxItems"];
 
     volatile IReadOnlyList<AttributeDefinition>? _all;
     readonly SemaphoreSlim _loading = new(1, 1);
@@ -205,10 +205,10 @@ public sealed class AttributeLibrary(Db db, Redis redis, AyonOptions options, Ev
             throw BadRequest.Field(prefix + "data.type", $"must be one of {string.Join(", ", Types)}");
         if (existing is { Builtin: true } && existing.Type != type)
             throw BadRequest.Field(prefix + "data.type", $"the type of the built-in attribute '{name}' cannot change");
-        foreach (var key in _numberKeys)
+        foreach (var key in NumberKeys)
             if (data[key] is { } n && n.GetValueKind() != JsonValueKind.Number)
                 throw BadRequest.Field($"{prefix}data.{key}", "must be a number");
-        foreach (var key in _countKeys)
+        foreach (var key in CountKeys)
             if (data[key] is { } n && (n.GetValueKind() != JsonValueKind.Number || !JsonSerializer.SerializeToElement(n).TryGetInt32(out var count) || count < 0))
                 throw BadRequest.Field($"{prefix}data.{key}", "must be a non-negative integer");
         if (data["regex"] is { } regex)

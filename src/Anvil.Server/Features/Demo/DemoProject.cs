@@ -150,8 +150,11 @@ public sealed class DemoProject(Db db, ProjectStore projects, OperationsPipeline
                         ["versionId"] = version,
                         ["files"] = new JsonArray(new JsonObject
                         {
-                            ["id"] = Guid.CreateVersion7().ToString("N"), ["name"] = path[(path.LastIndexOf('/') + 1)..], ["path"] = path,
-                            ["size"] = 1_048_576, ["hashType"] = "md5",
+                            ["id"] = Guid.CreateVersion7().ToString("N"),
+                            ["name"] = path[(path.LastIndexOf('/') + 1)..],
+                            ["path"] = path,
+                            ["size"] = 1_048_576,
+                            ["hashType"] = "md5",
                         }),
                         ["attrib"] = new JsonObject { ["path"] = path, ["template"] = "{root[work]}/{project[name]}/{product[name]}/{version}" },
                         ["data"] = new JsonObject { ["context"] = new JsonObject { ["representation"] = format, ["product"] = new JsonObject { ["name"] = name } } },

@@ -215,8 +215,12 @@ public static class LinkEndpoints
             Description = $"{(topic == "link.created" ? "Created" : "Deleted")} {link.LinkType} link",
             Summary = new JsonObject
             {
-                ["id"] = link.Id, ["linkType"] = link.LinkType, ["inputType"] = inputType, ["outputType"] = outputType,
-                ["inputId"] = link.Input, ["outputId"] = link.Output,
+                ["id"] = link.Id,
+                ["linkType"] = link.LinkType,
+                ["inputType"] = inputType,
+                ["outputType"] = outputType,
+                ["inputId"] = link.Input,
+                ["outputId"] = link.Output,
             },
         };
     }

@@ -17,10 +17,10 @@ public static class ProjectLists
     /// <summary>A list table, what refers to it, and how it is named in the API.</summary>
     sealed record ListTable(string Table, string Field, string Singular, (string Table, string Column)[] UsedBy);
 
-    static readonly ListTable _folderTypes = new("folder_types", "folderTypes", "folder type", [("folders", "folder_type")]);
-    static readonly ListTable _taskTypes = new("task_types", "taskTypes", "task type", [("tasks", "task_type")]);
-    static readonly ListTable _statuses = new("statuses", "statuses", "status", [.. EntityTables.Select(t => (t, "status"))]);
-    static readonly ListTable _tags = new("tags", "tags", "tag", []);
+    static readonly ListTable FolderTypes = new("folder_types", "folderTypes", "folder type", [("folders", "folder_type")]);
+    static readonly ListTable TaskTypes = new("task_types", "taskTypes", "task type", [("tasks", "task_type")]);
+    static readonly ListTable Statuses = new("statuses", "statuses", "status", [.. EntityTables.Select(t => (t, "status"))]);
+    static readonly ListTable Tags = new("tags", "tags", "tag", []);
 
     public static async Task<List<AnatomyItem>> ReadAsync(NpgsqlConnection connection, string table, CancellationToken cancellationToken)
     {
@@ -43,10 +43,10 @@ public static class ProjectLists
         return [.. rows.Select(r => new LinkTypeItem(r.LinkType, r.InputType, r.OutputType, r.Data))];
     }
 
-    public static Task SaveFolderTypesAsync(NpgsqlConnection c, List<AnatomyItem> items, CancellationToken ct) => SaveAsync(c, _folderTypes, items, ct);
-    public static Task SaveTaskTypesAsync(NpgsqlConnection c, List<AnatomyItem> items, CancellationToken ct) => SaveAsync(c, _taskTypes, items, ct);
-    public static Task SaveStatusesAsync(NpgsqlConnection c, List<AnatomyItem> items, CancellationToken ct) => SaveAsync(c, _statuses, items, ct);
-    public static Task SaveTagsAsync(NpgsqlConnection c, List<AnatomyItem> items, CancellationToken ct) => SaveAsync(c, _tags, items, ct);
+    public static Task SaveFolderTypesAsync(NpgsqlConnection c, List<AnatomyItem> items, CancellationToken ct) => SaveAsync(c, FolderTypes, items, ct);
+    public static Task SaveTaskTypesAsync(NpgsqlConnection c, List<AnatomyItem> items, CancellationToken ct) => SaveAsync(c, TaskTypes, items, ct);
+    public static Task SaveStatusesAsync(NpgsqlConnection c, List<AnatomyItem> items, CancellationToken ct) => SaveAsync(c, Statuses, items, ct);
+    public static Task SaveTagsAsync(NpgsqlConnection c, List<AnatomyItem> items, CancellationToken ct) => SaveAsync(c, Tags, items, ct);
 
     /// <summary>
     /// Replaces the list: renames first (an item whose <c>original_name</c> names an existing item),
@@ -84,7 +84,7 @@ public static class ProjectLists
         {
             await connection.ExecuteAsync(new CommandDefinition($"UPDATE {table} SET name = @name WHERE name = @temporary",
                 new { name, temporary }, cancellationToken: cancellationToken));
-            if (list == _tags)
+            if (list == Tags)
                 foreach (var entityTable in EntityTables)
                     await connection.ExecuteAsync(new CommandDefinition(
                         $"UPDATE {entityTable} SET tags = array_replace(tags, @old, @name) WHERE @old = ANY(tags)",

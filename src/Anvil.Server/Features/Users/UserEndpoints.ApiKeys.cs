@@ -64,16 +64,16 @@ public static partial class UserEndpoints
             ON CONFLICT (key_hash) DO NOTHING
             RETURNING {ApiKeyRecord.Columns}
             """, new
-            {
-                user = target.Name,
-                hash = Secrets.HashApiKey(key, options.AuthPassPepper),
-                preview = Secrets.Preview(key),
-                settings.Label,
-                settings.ExpiresAt,
-                settings.Projects,
-                settings.ReadOnly,
-                settings.RateLimit,
-            }, cancellationToken: cancellationToken))
+        {
+            user = target.Name,
+            hash = Secrets.HashApiKey(key, options.AuthPassPepper),
+            preview = Secrets.Preview(key),
+            settings.Label,
+            settings.ExpiresAt,
+            settings.Projects,
+            settings.ReadOnly,
+            settings.RateLimit,
+        }, cancellationToken: cancellationToken))
             ?? throw new Conflict("This API key exists already");
         return new NewApiKeyResponse(created.Id, created.Label, key, created.Preview, created.CreatedAt, created.ExpiresAt,
             created.Projects, ApiKeyAccess.Of(created), created.RateLimit);

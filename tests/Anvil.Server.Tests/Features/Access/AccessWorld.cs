@@ -61,12 +61,18 @@ public sealed class AccessWorld : AnvilApp
         var nowhere = new JsonObject { ["enabled"] = true, ["access_list"] = new JsonArray() };
         await service.PutAsync($"/api/accessGroups/{charsGroup}/_", new JsonObject
         {
-            ["read"] = inChars.DeepClone(), ["create"] = inChars.DeepClone(), ["update"] = inChars.DeepClone(),
-            ["publish"] = inChars.DeepClone(), ["delete"] = inChars.DeepClone(),
+            ["read"] = inChars.DeepClone(),
+            ["create"] = inChars.DeepClone(),
+            ["update"] = inChars.DeepClone(),
+            ["publish"] = inChars.DeepClone(),
+            ["delete"] = inChars.DeepClone(),
         }, expect: 204);
         await service.PutAsync($"/api/accessGroups/{viewerGroup}/_", new JsonObject
         {
-            ["create"] = nowhere.DeepClone(), ["update"] = nowhere.DeepClone(), ["publish"] = nowhere.DeepClone(), ["delete"] = nowhere.DeepClone(),
+            ["create"] = nowhere.DeepClone(),
+            ["update"] = nowhere.DeepClone(),
+            ["publish"] = nowhere.DeepClone(),
+            ["delete"] = nowhere.DeepClone(),
         }, expect: 204);
 
         CharsArtist = await this.ArtistAsync(Groups(Project, charsGroup));

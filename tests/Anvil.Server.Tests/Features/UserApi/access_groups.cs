@@ -89,11 +89,14 @@ public sealed class access_groups(AnvilApp app) : IClassFixture<AnvilApp>
         var user = Unique.Name("u");
         await admin.PutAsync($"/api/users/{user}", new { data = new { accessGroups = new Dictionary<string, string[]> { [a] = ["artist"], [b] = ["artist"] } } }, expect: 204);
 
-        await admin.PatchAsync($"/api/users/{user}/accessGroups", new { accessGroups = new object[]
+        await admin.PatchAsync($"/api/users/{user}/accessGroups", new
+        {
+            accessGroups = new object[]
         {
             new { project = a, accessGroups = new[] { "freelancer", "supervisor" } },
             new { project = b, accessGroups = Array.Empty<string>() },
-        } }, expect: 204);
+        }
+        }, expect: 204);
         await (await app.ArtistAsync()).PatchAsync($"/api/users/{user}/accessGroups", new { accessGroups = Array.Empty<object>() }, expect: 403);
 
         var groups = (await admin.GetAsync($"/api/users/{user}"))["data"]!["accessGroups"]!.AsObject();
