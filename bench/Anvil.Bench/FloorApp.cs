@@ -39,7 +39,7 @@ public static class FloorApp
         WHERE e.id = @id
         """;
 
-    /// <summary>GET /api/projects/{p}/folders: the server's list query (FolderEndpoints.ListSql), verbatim.</summary>
+    /// <summary>GET /api/projects/{p}/folders: the server's list query (FolderEndpoints.ListSql, without attributes as the request asks none), verbatim.</summary>
     const string FolderListSql = """
         SELECT e.id, e.path, e.parent_id AS "parentId", e.name, e.label, e.folder_type AS "folderType",
                e.status, e.tags, e.thumbnail_id AS "thumbnailId",
@@ -47,8 +47,6 @@ public static class FloorApp
                EXISTS (SELECT FROM folders c WHERE c.parent_id = e.id) AS "hasChildren",
                COALESCE(t.names, '{}') <> '{}' AS "hasTasks",
                COALESCE(t.names, '{}') AS "taskNames",
-               COALESCE(p.exported_attrib, @inheritedByRoots::jsonb) || e.attrib AS attrib,
-               e.attrib AS "ownAttrib",
                e.created_at AS "createdAt", e.updated_at AS "updatedAt"
         FROM folders e
         LEFT JOIN folders p ON p.id = e.parent_id

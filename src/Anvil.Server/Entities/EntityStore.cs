@@ -42,6 +42,18 @@ public static class EntityStore
         CancellationToken cancellationToken, ProjectAccess? access = null) =>
         (await QueryAsync(connection, definition, project, access, "e.id = @id", [("id", id)], cancellationToken)).SingleOrDefault();
 
+    /// <summary>
+    /// An entity's path as its read SELECT shows it, without building the rest of the row: PostgreSQL
+    /// does not compute the outputs of a subquery that nothing uses.
+    /// </summary>
+    public static async Task<string?> PathAsync(NpgsqlConnection connection, EntityDefinition definition, ProjectContext project, Guid id, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT x.path FROM (\n{definition.Select}\nWHERE e.id = @id) x", connection);
+        command.Parameters.AddWithValue("inheritedByRoots", project.InheritedByRoots.ToJsonString());
+        command.Parameters.AddWithValue("id", id);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
     /// <summary>The path of the folder an entity belongs to (no leading slash), whoever may read it; null when there is no such entity.</summary>
     public static async Task<string?> FolderPathAsync(NpgsqlConnection connection, EntityDefinition definition, Guid id, CancellationToken cancellationToken)
     {

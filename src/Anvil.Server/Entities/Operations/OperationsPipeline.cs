@@ -237,11 +237,8 @@ public sealed class OperationsPipeline(Db db, AttributeLibrary attributes, Event
     static string? ParentId(EntityDefinition definition, JsonObject values) =>
         definition.ParentField is { } parent ? values[parent.Name]?.GetValue<string>() : null;
 
-    static async Task<string> DescribeAsync(WriteContext context, EntityDefinition definition, Guid id)
-    {
-        var entity = await EntityStore.GetAsync(context.Connection, definition, context.Project, id, context.CancellationToken);
-        return entity?["path"]?.GetValue<string>() ?? entity?["name"]?.GetValue<string>() ?? id.ToString("N");
-    }
+    static async Task<string> DescribeAsync(WriteContext context, EntityDefinition definition, Guid id) =>
+        await EntityStore.PathAsync(context.Connection, definition, context.Project, id, context.CancellationToken) ?? id.ToString("N");
 
     static readonly Dictionary<string, string> ChangeTopics = new()
     {

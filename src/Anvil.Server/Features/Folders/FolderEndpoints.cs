@@ -20,16 +20,20 @@ public sealed record FolderSearchResponse(IReadOnlyList<string> FolderIds);
 /// <summary>The folder-only routes: the flat list, the nested hierarchy and the search.</summary>
 public static class FolderEndpoints
 {
-    /// <summary>One query for the whole tree: each folder with its task names; paths without the leading slash (AYON's list form).</summary>
-    static string ListSql(string readable) => $$"""
+    const string AttributeColumns = """COALESCE(p.exported_attrib, @inheritedByRoots::jsonb) || e.attrib AS attrib, e.attrib AS "ownAttrib",""";
+
+    /// <summary>
+    /// One query for the whole tree: each folder with its task names; paths without the leading
+    /// slash (AYON's list form). Attributes only when asked for: they are most of a row's weight.
+    /// </summary>
+    static string ListSql(string readable, bool withAttributes) => $$"""
         SELECT e.id, e.path, e.parent_id AS "parentId", e.name, e.label, e.folder_type AS "folderType",
                e.status, e.tags, e.thumbnail_id AS "thumbnailId",
                COALESCE(string_to_array(p.path, '/'), '{}') AS parents,
                EXISTS (SELECT FROM folders c WHERE c.parent_id = e.id) AS "hasChildren",
                COALESCE(t.names, '{}') <> '{}' AS "hasTasks",
                COALESCE(t.names, '{}') AS "taskNames",
-               COALESCE(p.exported_attrib, @inheritedByRoots::jsonb) || e.attrib AS attrib,
-               e.attrib AS "ownAttrib",
+               {{(withAttributes ? AttributeColumns : "")}}
                e.created_at AS "createdAt", e.updated_at AS "updatedAt"
         FROM folders e
         LEFT JOIN folders p ON p.id = e.parent_id
@@ -51,28 +55,16 @@ public static class FolderEndpoints
 
     static async Task<JsonObject> ListAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, bool attrib = false)
     {
-        var folders = await ReadAsync(projectName, user, http, db, attributes);
+        var folders = await ReadAsync(projectName, user, http, db, attributes, withAttributes: attrib);
         foreach (var folder in folders)
-        {
-            var own = folder["ownAttrib"]!.AsObject();
-            folder["ownAttrib"] = new JsonArray([.. own.Select(p => (JsonNode?)p.Key)]);
-            if (!attrib)
-            {
-                folder.Remove("attrib");
-                folder.Remove("ownAttrib");
-            }
-        }
+            if (folder["ownAttrib"] is JsonObject own)
+                folder["ownAttrib"] = new JsonArray([.. own.Select(p => (JsonNode?)p.Key)]);
         return new JsonObject { ["detail"] = $"{folders.Count} folders", ["folders"] = new JsonArray([.. folders]) };
     }
 
     static async Task<JsonObject> HierarchyAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, string? types = null)
     {
-        var folders = await ReadAsync(projectName, user, http, db, attributes);
-        foreach (var folder in folders)
-        {
-            folder.Remove("attrib");
-            folder.Remove("ownAttrib");
-        }
+        var folders = await ReadAsync(projectName, user, http, db, attributes, withAttributes: false);
         JsonArray hierarchy;
         if (!string.IsNullOrWhiteSpace(types))
         {
@@ -129,10 +121,10 @@ public static class FolderEndpoints
     }
 
     /// <summary>The active folders the user may read, attributes they may not read left out.</summary>
-    static async Task<List<JsonObject>> ReadAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
+    static async Task<List<JsonObject>> ReadAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, bool withAttributes)
     {
         await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
-        await using var command = new NpgsqlCommand(ListSql(session.Access.ReadCondition(FolderEntity.Definition) ?? "true"), session.Connection);
+        await using var command = new NpgsqlCommand(ListSql(session.Access.ReadCondition(FolderEntity.Definition) ?? "true", withAttributes), session.Connection);
         command.Parameters.AddWithValue("inheritedByRoots", session.Project.InheritedByRoots.ToJsonString());
         foreach (var (name, value) in session.Access.Parameters)
             command.Parameters.AddWithValue(name, value);
