@@ -42,6 +42,9 @@ public sealed class ProjectAccess
     /// <summary>True for managers, admins and services: no restriction applies.</summary>
     public bool Unrestricted { get; }
 
+    /// <summary>True when no folder is hidden from the user (they may still be restricted in what they change).</summary>
+    public bool ReadsEverything => _folders.GetValueOrDefault(FolderAction.Read) is null;
+
     /// <summary>The combined permissions (AYON's JSON shape); null when unrestricted.</summary>
     public JsonObject? Permissions { get; }
 

@@ -87,10 +87,10 @@ public static class ThumbnailEndpoints
     /// </summary>
     static async Task<bool> MayReadAsync(ProjectSession session, Guid id, CancellationToken cancellationToken)
     {
-        if (session.Access.Unrestricted)
+        if (session.Access.ReadsEverything)
             return true;
         var shownBy = EntityPlurals.Select(plural => EntityRegistry.All.Single(d => d.Plural == plural))
-            .Select(d => $"SELECT\n{d.From}\nWHERE e.thumbnail_id = @id AND {session.Access.ReadCondition(d) ?? "true"}");
+            .Select(d => $"SELECT\n{d.From}\nWHERE e.thumbnail_id = @id AND {session.Access.ReadCondition(d)}");
         var sql = $"""
             SELECT EXISTS (SELECT FROM thumbnails WHERE id = @id AND meta->>'author' = @accessUser)
                 OR EXISTS ({string.Join("\n UNION ALL ", shownBy)})
