@@ -26,6 +26,9 @@ public sealed class UserNodeType : ObjectGraphType<UserRecord>
             .Resolve(c => (Discloses(c) ? c.Source.Data["accessGroups"] ?? new JsonObject() : new JsonObject()).ToJsonString());
         Field<NonNullGraphType<ListGraphType<NonNullGraphType<StringGraphType>>>>("defaultAccessGroups")
             .Resolve(c => Discloses(c) ? c.Source.Data["defaultAccessGroups"]?.AsArray().Select(g => g!.GetValue<string>()).ToList() ?? [] : []);
+        // AYON shows a service user's legacy key preview here; Anvil's keys are listed by /api/users/{name}/apikeys.
+        // The official client selects the field for every user, so it exists and is null.
+        Field<StringGraphType>("apiKeyPreview").Resolve(_ => null);
         Field<NonNullGraphType<StringGraphType>>("allAttrib")
             .Resolve(c => (Discloses(c) ? c.Source.Attrib : new JsonObject(c.Source.Attrib.Where(a => PublicAttributes.Contains(a.Key))
                 .Select(a => KeyValuePair.Create(a.Key, a.Value?.DeepClone())))).ToJsonString());

@@ -114,4 +114,21 @@ public sealed class users_query(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.Equal(3, managerView["users"]!["edges"]!.AsArray().Count);
         Assert.Equal(stranger, managerView["user"]!["name"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task the_clients_default_user_fields_resolve()
+    {
+        var data = await app.Service().QueryAsync("""
+            query Users($userNames: [String!]) {
+              users(names: $userNames) { edges { node {
+                accessGroups defaultAccessGroups name isService isManager isGuest isAdmin createdAt active hasPassword updatedAt apiKeyPreview allAttrib
+              } } }
+            }
+            """, new { userNames = new[] { "admin" } });
+
+        var admin = data["users"]!["edges"]![0]!["node"]!;
+        Assert.Equal("admin", admin["name"]!.GetValue<string>());
+        Assert.True(admin["isAdmin"]!.GetValue<bool>());
+        Assert.Null(admin["apiKeyPreview"]);
+    }
 }
