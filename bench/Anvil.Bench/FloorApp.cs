@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Data.Common;
 using System.Text.Json;
+using Anvil.Server.Features.Folders;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -17,43 +18,11 @@ namespace Anvil.Bench;
 /// </summary>
 public static class FloorApp
 {
-    /// <summary>GET /api/projects/{p}/folders/{id}: the server's folder SELECT (FolderEntity.Definition.Select), verbatim.</summary>
-    const string FolderByIdSql = """
-        SELECT e.id, e.name, e.label, e.folder_type AS "folderType", e.parent_id AS "parentId",
-               e.thumbnail_id AS "thumbnailId", e.status, e.tags, e.active, e.data,
-               COALESCE(p.exported_attrib, @inheritedByRoots::jsonb) || e.attrib AS attrib,
-               e.attrib AS "ownAttrib",
-               '/' || e.path AS path,
-               COALESCE(string_to_array(p.path, '/'), '{}') AS parents,
-               EXISTS (SELECT FROM folders c WHERE c.parent_id = e.id) AS "hasChildren",
-               EXISTS (SELECT FROM tasks t WHERE t.folder_id = e.id) AS "hasTasks",
-               EXISTS (SELECT FROM products pr WHERE pr.folder_id = e.id) AS "hasProducts",
-               (EXISTS (SELECT FROM products pr JOIN versions v ON v.product_id = pr.id WHERE pr.folder_id = e.id)
-                OR EXISTS (SELECT FROM folders d
-                           WHERE d.path ^@ (e.path || '/')
-                             AND EXISTS (SELECT FROM products pr JOIN versions v ON v.product_id = pr.id WHERE pr.folder_id = d.id))) AS "hasVersions",
-               e.created_by AS "createdBy", e.updated_by AS "updatedBy",
-               e.created_at AS "createdAt", e.updated_at AS "updatedAt"
-        FROM folders e
-        LEFT JOIN folders p ON p.id = e.parent_id
-        WHERE e.id = @id
-        """;
+    /// <summary>GET /api/projects/{p}/folders/{id}: the server's folder SELECT.</summary>
+    static readonly string FolderByIdSql = FolderEntity.Definition.Select + "\nWHERE e.id = @id";
 
-    /// <summary>GET /api/projects/{p}/folders: the server's list query (FolderEndpoints.ListSql, without attributes as the request asks none), verbatim.</summary>
-    const string FolderListSql = """
-        SELECT e.id, e.path, e.parent_id AS "parentId", e.name, e.label, e.folder_type AS "folderType",
-               e.status, e.tags, e.thumbnail_id AS "thumbnailId",
-               COALESCE(string_to_array(p.path, '/'), '{}') AS parents,
-               EXISTS (SELECT FROM folders c WHERE c.parent_id = e.id) AS "hasChildren",
-               COALESCE(t.names, '{}') <> '{}' AS "hasTasks",
-               COALESCE(t.names, '{}') AS "taskNames",
-               e.created_at AS "createdAt", e.updated_at AS "updatedAt"
-        FROM folders e
-        LEFT JOIN folders p ON p.id = e.parent_id
-        LEFT JOIN LATERAL (SELECT array_agg(name ORDER BY name) AS names FROM tasks WHERE folder_id = e.id) t ON true
-        WHERE e.active
-        ORDER BY e.path
-        """;
+    /// <summary>GET /api/projects/{p}/folders: the server's list query, without attributes (the request asks none), for a user who reads everything.</summary>
+    static readonly string FolderListSql = FolderEndpoints.ListSql(readable: "true", withAttributes: false);
 
     // The GraphQL reads: the rows and fields the client's queries ask for (GraphQlQueries), in plain SQL.
     const string FolderColumns = """

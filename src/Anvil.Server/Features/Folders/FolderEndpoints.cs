@@ -26,7 +26,7 @@ public static class FolderEndpoints
     /// One query for the whole tree: each folder with its task names; paths without the leading
     /// slash (AYON's list form). Attributes only when asked for: they are most of a row's weight.
     /// </summary>
-    static string ListSql(string readable, bool withAttributes) => $$"""
+    public static string ListSql(string readable, bool withAttributes) => $$"""
         SELECT e.id, e.path, e.parent_id AS "parentId", e.name, e.label, e.folder_type AS "folderType",
                e.status, e.tags, e.thumbnail_id AS "thumbnailId",
                COALESCE(string_to_array(p.path, '/'), '{}') AS parents,
