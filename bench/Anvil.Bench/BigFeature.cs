@@ -18,7 +18,7 @@ public sealed record Entity(string Type, Guid Id, Guid? ParentId, JsonObject Dat
 public sealed class BigFeature
 {
     static readonly (string Name, string Prefix, int Count)[] AssetCategories = [("characters", "chr", 40), ("environments", "env", 20), ("props", "prp", 100)];
-    const int Sequences = 20;
+    public const int FullSequences = 20;
     const int ShotsPerSequence = 100;
     const int VersionsPerProduct = 3;
 
@@ -85,7 +85,7 @@ public sealed class BigFeature
     readonly List<Published> _published = [];
     readonly int _seed;
 
-    public BigFeature(string project, int seed)
+    public BigFeature(string project, int seed, int sequences = FullSequences)
     {
         _project = project;
         _seed = seed;
@@ -97,7 +97,7 @@ public sealed class BigFeature
             for (var i = 1; i <= count; i++)
                 Asset(Folder(folder, $"{prefix}{i:000}", "Asset", []));
         }
-        for (var s = 1; s <= Sequences; s++)
+        for (var s = 1; s <= sequences; s++)
         {
             var sequence = Folder(null, $"sq{s * 10:000}", "Sequence", new JsonObject { ["fps"] = 24.0 });
             for (var n = 1; n <= ShotsPerSequence; n++)
@@ -239,7 +239,7 @@ public sealed class BigFeature
                     ["context"] = new JsonObject
                     {
                         ["root"] = new JsonObject { ["work"] = "/mnt/projects" },
-                        ["project"] = new JsonObject { ["name"] = _project, ["code"] = "bench" },
+                        ["project"] = new JsonObject { ["name"] = _project, ["code"] = _project },
                         ["hierarchy"] = folder.Path![..Math.Max(0, folder.Path!.LastIndexOf('/'))],
                         ["folder"] = new JsonObject { ["name"] = folder.Data["name"]!.DeepClone(), ["type"] = folder.Data["folderType"]!.DeepClone() },
                         ["task"] = new JsonObject { ["name"] = taskName, ["type"] = version.TaskType },

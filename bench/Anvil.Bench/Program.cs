@@ -12,9 +12,9 @@ switch (command)
     case "seed":
         {
             var settings = Settings.FromEnvironment();
-            var options = Arguments.Parse(rest, new() { ["seed"] = 1, ["batch"] = 1000, ["parallel"] = 4 });
+            var options = Arguments.Parse(rest, new() { ["seed"] = 1, ["batch"] = 1000, ["parallel"] = 4, ["sequences"] = BigFeature.FullSequences });
             using var http = settings.CreateClient();
-            await new Seeder(settings, http).RunAsync(options["seed"], options["batch"], options["parallel"]);
+            await new Seeder(settings, http).RunAsync(options["seed"], options["batch"], options["parallel"], options["sequences"]);
             return 0;
         }
     case "run":

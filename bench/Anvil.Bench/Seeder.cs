@@ -22,9 +22,9 @@ public sealed record SeedRecord(string Project, int Seed, int Entities, double S
 /// </summary>
 public sealed class Seeder(Settings settings, HttpClient http)
 {
-    public async Task<SeedRecord> RunAsync(int seed, int batchSize, int parallel)
+    public async Task<SeedRecord> RunAsync(int seed, int batchSize, int parallel, int sequences)
     {
-        var shape = new BigFeature(settings.Project, seed);
+        var shape = new BigFeature(settings.Project, seed, sequences);
         await RecreateProjectAsync();
         Console.WriteLine($"seed: {shape.Count:N0} entities into {settings.Project} ({shape.Folders.Count:N0} folders, {shape.Tasks.Count:N0} tasks, " +
             $"{shape.Products.Count:N0} products, {shape.Versions.Count:N0} versions, {shape.RepresentationCount:N0} representations), " +
@@ -56,7 +56,7 @@ public sealed class Seeder(Settings settings, HttpClient http)
         using (var existing = await http.DeleteAsync($"/api/projects/{settings.Project}"))
             if (existing.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.OK or HttpStatusCode.NotFound))
                 throw new HttpRequestException($"DELETE project {settings.Project}: {(int)existing.StatusCode} {await existing.Content.ReadAsStringAsync()}");
-        using var created = await http.PostAsJsonAsync("/api/projects", new { name = settings.Project, code = "bench", label = "Anvil bench: big feature" });
+        using var created = await http.PostAsJsonAsync("/api/projects", new { name = settings.Project, code = settings.Project, label = "Anvil bench: big feature" });
         await EnsureSuccessAsync(created, $"POST /api/projects {settings.Project}");
     }
 

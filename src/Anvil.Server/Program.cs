@@ -15,7 +15,9 @@ if (command == "config")
 WebApplication app;
 try
 {
-    app = WebApplication.CreateBuilder(args).AddAnvil().Build();
+    // Anvil reads no configuration files, and the working directory is often the checkout holding
+    // the local PostgreSQL's data: watching it for changes costs CPU on every database write.
+    app = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory }).AddAnvil().Build();
 }
 catch (ConfigurationError error)
 {

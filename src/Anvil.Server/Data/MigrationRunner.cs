@@ -61,7 +61,8 @@ public sealed partial class MigrationRunner(Db db, ILogger<MigrationRunner> logg
 
     static async Task Execute(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
+        // A migration rewriting a big table may take minutes; cut short, it would only roll back.
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
         foreach (var (name, value) in parameters)
             command.Parameters.AddWithValue(name, value);
         await command.ExecuteNonQueryAsync(cancellationToken);

@@ -67,6 +67,18 @@ public sealed record EntityField(string Name, string Column, FieldKind Kind)
         _ => value!.DeepClone(),
     };
 
+    /// <summary>The column value as JSON, as <c>jsonb_populate_recordset</c> reads it for the column's type.</summary>
+    public JsonNode? ToColumnJson(JsonNode? value) => ToColumn(value) switch
+    {
+        DBNull => null,
+        Guid id => id.ToString("N"),
+        int number => number,
+        bool flag => flag,
+        string[] list => new JsonArray([.. list.Select(item => (JsonNode?)item)]),
+        string text when Kind == FieldKind.Text => text,
+        _ => value!.DeepClone(),
+    };
+
     string Describe() => Kind switch
     {
         FieldKind.Text => "a string",

@@ -43,15 +43,20 @@ public static class EntityStore
         (await QueryAsync(connection, definition, project, access, "e.id = @id", [("id", id)], cancellationToken)).SingleOrDefault();
 
     /// <summary>
-    /// An entity's path as its read SELECT shows it, without building the rest of the row: PostgreSQL
-    /// does not compute the outputs of a subquery that nothing uses.
+    /// Entities' paths as the read SELECT shows them, without building the rest of the rows:
+    /// PostgreSQL does not compute the outputs of a subquery that nothing uses.
     /// </summary>
-    public static async Task<string?> PathAsync(NpgsqlConnection connection, EntityDefinition definition, ProjectContext project, Guid id, CancellationToken cancellationToken)
+    public static async Task<Dictionary<Guid, string>> PathsAsync(NpgsqlConnection connection, EntityDefinition definition, ProjectContext project,
+        Guid[] ids, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"SELECT x.path FROM (\n{definition.Select}\nWHERE e.id = @id) x", connection);
+        await using var command = new NpgsqlCommand($"SELECT x.id, x.path FROM (\n{definition.Select}\nWHERE e.id = ANY(@ids)) x", connection);
         command.Parameters.AddWithValue("inheritedByRoots", project.InheritedByRoots.ToJsonString());
-        command.Parameters.AddWithValue("id", id);
-        return await command.ExecuteScalarAsync(cancellationToken) as string;
+        command.Parameters.AddWithValue("ids", ids);
+        var paths = new Dictionary<Guid, string>(ids.Length);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            paths[reader.GetGuid(0)] = reader.GetString(1);
+        return paths;
     }
 
     /// <summary>The path of the folder an entity belongs to (no leading slash), whoever may read it; null when there is no such entity.</summary>
@@ -72,21 +77,36 @@ public static class EntityStore
         return (await JsonRows.ReadAsync(command, cancellationToken)).SingleOrDefault();
     }
 
-    public static async Task InsertAsync(NpgsqlConnection connection, EntityDefinition definition, Guid id, JsonObject values, string userName, CancellationToken cancellationToken)
+    /// <summary>
+    /// Inserts new entities (values by API name, <c>attrib</c> included), one statement for rows that
+    /// give the same fields: the rows travel as one JSON array, typed by the table's own row type.
+    /// Fields a row leaves out keep their column defaults.
+    /// </summary>
+    public static async Task InsertAsync(NpgsqlConnection connection, EntityDefinition definition, IReadOnlyList<WrittenEntity> rows, string userName, CancellationToken cancellationToken)
     {
-        var fields = definition.AllFields.Where(f => values.ContainsKey(f.Name)).ToList();
-        var columns = fields.Select(f => f.Column).Concat(["attrib"]).ToList();
-        var setsCreator = !columns.Contains("created_by");
-        if (setsCreator)
-            columns.AddRange(["created_by", "updated_by"]);
-        var placeholders = fields.Select((_, i) => $"@p{i}").Concat(["@attrib"]).Concat(setsCreator ? ["@user", "@user"] : []);
-        await using var command = new NpgsqlCommand(
-            $"INSERT INTO {definition.Table} (id, {string.Join(", ", columns)}) VALUES (@id, {string.Join(", ", placeholders)})", connection);
-        command.Parameters.AddWithValue("id", id);
-        AddFieldParameters(command, fields, values);
-        command.Parameters.AddWithValue("attrib", NpgsqlTypes.NpgsqlDbType.Jsonb, (values["attrib"] ?? new JsonObject()).ToJsonString());
-        command.Parameters.AddWithValue("user", userName);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        foreach (var group in rows.GroupBy(r => string.Join(",", definition.AllFields.Where(f => r.Values.ContainsKey(f.Name)).Select(f => f.Name))))
+        {
+            var fields = definition.AllFields.Where(f => group.First().Values.ContainsKey(f.Name)).ToList();
+            var columns = fields.Select(f => f.Column).Prepend("id").Append("attrib").ToList();
+            var setsCreator = !columns.Contains("created_by");
+            if (setsCreator)
+                columns.AddRange(["created_by", "updated_by"]);
+            var json = new JsonArray();
+            foreach (var row in group)
+            {
+                var record = new JsonObject { ["id"] = row.Id.ToString("N"), ["attrib"] = (row.Values["attrib"] ?? new JsonObject()).DeepClone() };
+                foreach (var field in fields)
+                    record[field.Column] = field.ToColumnJson(row.Values[field.Name]);
+                if (setsCreator)
+                    (record["created_by"], record["updated_by"]) = (userName, userName);
+                json.Add(record);
+            }
+            var list = string.Join(", ", columns);
+            await using var command = new NpgsqlCommand(
+                $"INSERT INTO {definition.Table} ({list})\nSELECT {list} FROM jsonb_populate_recordset(NULL::{definition.Table}, @rows)", connection);
+            command.Parameters.AddWithValue("rows", NpgsqlTypes.NpgsqlDbType.Jsonb, json.ToJsonString());
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 
     /// <summary>Writes the changed fields (API names; <c>attrib</c> included) and stamps the update.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Threading.Channels;
 using Anvil.Server.Data;
 using Anvil.Server.Hosting;
@@ -101,7 +102,7 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
         {
             // A full batch means there may be more; anything committed after this round sends a NOTIFY.
             while (await NumberAsync(connection, cancellationToken) + await PublishAsync(connection, cancellationToken) > 0
-                   && (_lastNumbered == BatchSize || _lastPublished == BatchSize))
+                   && (_lastNumbered == BatchSize || _lastPublished >= BatchSize))
             {
             }
             if (DateTimeOffset.UtcNow - _lastCleanup > TimeSpan.FromMinutes(10))
@@ -109,7 +110,7 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
                 _lastCleanup = DateTimeOffset.UtcNow;
                 await connection.ExecuteAsync("""
                     DELETE FROM event_stream
-                    WHERE seq <= (SELECT published_seq FROM event_stream_state WHERE id = 1)
+                    WHERE seq + message_count - 1 <= (SELECT published_seq FROM event_stream_state WHERE id = 1)
                       AND created_at < now() - make_interval(secs => @seconds)
                     """, new { seconds = Retention.TotalSeconds });
             }
@@ -124,24 +125,27 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
     int _lastNumbered;
     int _lastPublished;
 
-    /// <summary>Numbers the committed rows that have no seq yet, in id order, continuing the sequence without gaps.</summary>
+    /// <summary>
+    /// Numbers the committed rows that have no seq yet, in id order, continuing the sequence without
+    /// gaps: a row of n messages takes n positions, seq being its first.
+    /// </summary>
     async Task<int> NumberAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         _lastNumbered = await connection.ExecuteAsync(new CommandDefinition("""
             WITH pending AS (
-                SELECT id, row_number() OVER (ORDER BY id) AS n
+                SELECT id, message_count, sum(message_count) OVER (ORDER BY id) - message_count AS before
                 FROM event_stream
                 WHERE seq IS NULL
                 ORDER BY id
                 LIMIT @limit
             ), state AS (
                 UPDATE event_stream_state
-                SET assigned_seq = assigned_seq + (SELECT count(*) FROM pending)
-                WHERE id = 1 AND EXISTS (SELECT 1 FROM pending)
-                RETURNING assigned_seq - (SELECT count(*) FROM pending) AS start
+                SET assigned_seq = assigned_seq + (SELECT sum(message_count) FROM pending)
+                WHERE id = 1 AND EXISTS (SELECT FROM pending)
+                RETURNING assigned_seq - (SELECT sum(message_count) FROM pending) AS start
             )
             UPDATE event_stream s
-            SET seq = state.start + pending.n
+            SET seq = state.start + pending.before + 1
             FROM pending, state
             WHERE s.id = pending.id
             """, new { limit = BatchSize }, cancellationToken: cancellationToken));
@@ -150,12 +154,9 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
 
     async Task<int> PublishAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        var rows = (await connection.QueryAsync<(long Seq, string Message)>(new CommandDefinition("""
-            SELECT seq, message::text FROM event_stream
-            WHERE seq > (SELECT published_seq FROM event_stream_state WHERE id = 1)
-            ORDER BY seq
-            LIMIT @limit
-            """, new { limit = BatchSize }, cancellationToken: cancellationToken))).ToList();
+        var published = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT published_seq FROM event_stream_state WHERE id = 1", cancellationToken: cancellationToken));
+        var rows = await ReadStoredAsync(connection, published, long.MaxValue, BatchSize, cancellationToken);
         _lastPublished = rows.Count;
         if (rows.Count == 0)
             return 0;
@@ -173,6 +174,41 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
             COMMIT;
             """, new { seq = rows[^1].Seq }, cancellationToken: cancellationToken));
         return rows.Count;
+    }
+
+    /// <summary>
+    /// The stored messages after stream position <paramref name="after"/> and before
+    /// <paramref name="before"/>, in order: whole outbox rows, until at least <paramref name="limit"/>
+    /// messages (when there are that many).
+    /// </summary>
+    internal static async Task<List<(long Seq, string Message)>> ReadStoredAsync(NpgsqlConnection connection, long after, long before, int limit, CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync<(long Seq, string Messages)>(new CommandDefinition("""
+            SELECT seq, messages::text FROM (
+                SELECT seq, messages, message_count, sum(message_count) OVER (ORDER BY seq) AS upto
+                FROM (
+                    SELECT seq, messages, message_count FROM event_stream
+                    WHERE seq + message_count - 1 > @after AND seq < @before
+                    ORDER BY seq + message_count - 1
+                    LIMIT @limit
+                ) candidates
+            ) counted
+            WHERE upto - message_count < @limit
+            ORDER BY seq
+            """, new { after, before, limit }, cancellationToken: cancellationToken));
+        var messages = new List<(long, string)>();
+        foreach (var (seq, text) in rows)
+        {
+            using var document = JsonDocument.Parse(text);
+            var position = seq;
+            foreach (var message in document.RootElement.EnumerateArray())
+            {
+                if (position > after && position < before)
+                    messages.Add((position, message.GetRawText()));
+                position++;
+            }
+        }
+        return messages;
     }
 
     /// <summary>The stored message with its stream position as the first member, <c>"sequence"</c>.</summary>

@@ -97,6 +97,72 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     public async Task<Guid> DispatchAsync(NpgsqlConnection connection, NewEvent newEvent, CancellationToken cancellationToken = default) =>
         (await DispatchRecordAsync(connection, newEvent, cancellationToken)).Id;
 
+    /// <summary>
+    /// Records events inside the caller's open transaction in one statement, each keyed by its own id
+    /// (no <see cref="NewEvent.Hash"/>, always stored): what a batch of entity writes dispatches.
+    /// Published, in this order, after the transaction commits.
+    /// </summary>
+    public async Task DispatchAsync(NpgsqlConnection connection, IReadOnlyList<NewEvent> newEvents, CancellationToken cancellationToken = default)
+    {
+        if (newEvents.Count == 0)
+            return;
+        var rows = new JsonArray();
+        var ids = new List<Guid>(newEvents.Count);
+        foreach (var e in newEvents)
+        {
+            if (e.Hash is not null || e.Reuse || !e.Store)
+                throw new ArgumentException("Events with a hash, or not stored, are dispatched one at a time", nameof(newEvents));
+            if (!Statuses.Contains(e.Status))
+                throw BadRequest.Field("status", $"'{e.Status}' is not an event status");
+            var id = Guid.CreateVersion7();
+            ids.Add(id);
+            rows.Add(new JsonObject
+            {
+                ["id"] = id,
+                ["hash"] = id.ToString("N"),
+                ["topic"] = e.Topic,
+                ["sender"] = e.Sender,
+                ["sender_type"] = e.SenderType,
+                ["project_name"] = e.Project,
+                ["user_name"] = e.User,
+                ["depends_on"] = e.DependsOn,
+                ["status"] = e.Status,
+                ["description"] = e.Description ?? "",
+                ["summary"] = e.Summary.DeepClone(),
+                ["payload"] = e.Payload.DeepClone(),
+            });
+        }
+        var stamps = (await connection.QueryAsync<(Guid Id, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)>(new CommandDefinition("""
+            INSERT INTO events (id, hash, topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload)
+            SELECT id, hash, topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload
+            FROM jsonb_populate_recordset(NULL::events, @rows::jsonb)
+            RETURNING id, created_at, updated_at
+            """, new { rows = rows.ToJsonString() }, cancellationToken: cancellationToken))).ToDictionary(r => r.Id);
+        var messages = ids.Select((id, i) =>
+        {
+            var e = newEvents[i];
+            var record = new EventRecord
+            {
+                Id = id,
+                Hash = id.ToString("N"),
+                Topic = e.Topic,
+                Sender = e.Sender,
+                SenderType = e.SenderType,
+                Project = e.Project,
+                User = e.User,
+                DependsOn = e.DependsOn,
+                Status = e.Status,
+                Description = e.Description ?? "",
+                Summary = e.Summary,
+                Payload = e.Payload,
+                CreatedAt = stamps[id].CreatedAt,
+                UpdatedAt = stamps[id].UpdatedAt,
+            };
+            return StoredMessage(record, e.Recipients);
+        });
+        await AppendToStreamAsync(connection, [.. messages], cancellationToken);
+    }
+
     /// <summary>Dispatches an event on its own (its own transaction).</summary>
     public async Task<Guid> DispatchAsync(NewEvent newEvent, CancellationToken cancellationToken = default)
     {
@@ -179,7 +245,7 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         }
         var message = Message(record, progress: record.Status == "finished" ? 100 : 0, recipients: e.Recipients);
         message["store"] = e.Store;
-        await AppendToStreamAsync(connection, record.Id, message, cancellationToken);
+        await AppendToStreamAsync(connection, [message], cancellationToken);
         return record;
     }
 
@@ -240,7 +306,7 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         }, cancellationToken: cancellationToken));
         if (record is null)
             return null;
-        await AppendToStreamAsync(connection, record.Id, Message(record, changes.Progress, recipients: null), cancellationToken);
+        await AppendToStreamAsync(connection, [Message(record, changes.Progress, recipients: null)], cancellationToken);
         return record;
     }
 
@@ -262,7 +328,7 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             RETURNING {Columns}
             """, new { id, sender, senderType, user }, cancellationToken: cancellationToken));
         if (record is not null)
-            await AppendToStreamAsync(connection, record.Id, Message(record, progress: 0, recipients: null), cancellationToken);
+            await AppendToStreamAsync(connection, [Message(record, progress: 0, recipients: null)], cancellationToken);
         return record;
     }
 
@@ -329,10 +395,21 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     static string Timestamp(DateTimeOffset value) =>
         value.ToUniversalTime().ToString(TimestampConverter.Format, System.Globalization.CultureInfo.InvariantCulture);
 
-    static Task AppendToStreamAsync(NpgsqlConnection connection, Guid eventId, JsonObject message, CancellationToken cancellationToken) =>
+    /// <summary>The message of a newly stored event.</summary>
+    static JsonObject StoredMessage(EventRecord record, IReadOnlyList<string>? recipients)
+    {
+        var message = Message(record, progress: record.Status == "finished" ? 100 : 0, recipients);
+        message["store"] = true;
+        return message;
+    }
+
+    static Task AppendToStreamAsync(NpgsqlConnection connection, IReadOnlyList<JsonObject> messages, CancellationToken cancellationToken)
+    {
+        var batch = new JsonArray([.. messages]);
         // The NOTIFY is delivered at commit, to every instance's publisher (and never on rollback).
-        connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO event_stream (event_id, message) VALUES (@eventId, @message);
+        return connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO event_stream (messages, message_count) VALUES (@messages::jsonb, @count);
             SELECT pg_notify('anvil_event_stream', '');
-            """, new { eventId, message }, cancellationToken: cancellationToken));
+            """, new { messages = batch.ToJsonString(), count = messages.Count }, cancellationToken: cancellationToken));
+    }
 }

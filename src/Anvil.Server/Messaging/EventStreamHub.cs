@@ -72,6 +72,14 @@ public sealed class EventStreamHub(Db db, Redis redis, AyonOptions options, ILog
     /// <summary>Handles one Redis message (called in order, one at a time).</summary>
     internal async Task ReceiveAsync(string json)
     {
+        if (_clients.IsEmpty)
+        {
+            // Nobody to deliver to (a bulk ingest publishes thousands a second): keep the position
+            // only, so that the gap check of the next delivery starts from here.
+            if (StreamMessage.SequenceOf(json) is long position && position > _lastSequence)
+                _lastSequence = position;
+            return;
+        }
         var message = StreamMessage.Parse(json);
         if (message is null)
             return;
@@ -111,16 +119,11 @@ public sealed class EventStreamHub(Db db, Redis redis, AyonOptions options, ILog
         {
             List<(long Seq, string Message)> rows;
             await using (var connection = await db.OpenAsync(cancellationToken))
-                rows = [.. await connection.QueryAsync<(long, string)>(new CommandDefinition("""
-                    SELECT seq, message::text FROM event_stream
-                    WHERE seq > @after AND seq < @before
-                    ORDER BY seq
-                    LIMIT 500
-                    """, new { after, before }, cancellationToken: cancellationToken))];
+                rows = await EventPublisher.ReadStoredAsync(connection, after, before, 500, cancellationToken);
             foreach (var (seq, text) in rows)
                 if (StreamMessage.Parse(EventPublisher.WithSequence(text, seq)) is { } message)
                     yield return message;
-            if (rows.Count < 500)
+            if (rows.Count == 0)
                 yield break;
             after = rows[^1].Seq;
         }

@@ -12,6 +12,21 @@ public sealed record StreamMessage(long? Sequence, string Topic, string? Project
 {
     public static StreamMessage Heartbeat { get; } = new(null, "heartbeat", null, null, Encoding.UTF8.GetBytes("""{"topic": "heartbeat"}"""));
 
+    /// <summary>
+    /// The sequence of a published message without reading the rest: the publisher writes it first
+    /// (<see cref="EventPublisher.WithSequence"/>). Null when there is none.
+    /// </summary>
+    public static long? SequenceOf(string json)
+    {
+        const string Prefix = "{\"sequence\": ";
+        if (!json.StartsWith(Prefix, StringComparison.Ordinal))
+            return null;
+        var digits = json.AsSpan(Prefix.Length);
+        var end = digits.IndexOfAny(',', '}');
+        return end > 0 && long.TryParse(digits[..end], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var sequence)
+            ? sequence : null;
+    }
+
     /// <summary>Reads a message as published on Redis; null when it is not one of ours.</summary>
     public static StreamMessage? Parse(string json)
     {

@@ -13,6 +13,12 @@ public static class Sql
         await connection.ExecuteAsync(sql, parameters);
     }
 
+    public static async Task<List<T>> QueryAsync<T>(AnvilApp app, string sql, object? parameters = null)
+    {
+        await using var connection = await app.Services.GetRequiredService<Db>().OpenAsync();
+        return [.. await connection.QueryAsync<T>(sql, parameters)];
+    }
+
     public static async Task<T?> ScalarAsync<T>(AnvilApp app, string sql, object? parameters = null)
     {
         await using var connection = await app.Services.GetRequiredService<Db>().OpenAsync();

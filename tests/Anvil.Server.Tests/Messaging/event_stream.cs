@@ -183,6 +183,30 @@ public sealed class event_stream(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.Equal(sequences.Order(), sequences);
         Assert.Equal(sequences.Count, sequences.Distinct().Count());
     }
+
+    [Fact]
+    public async Task a_batch_of_creates_streams_one_message_per_entity_in_order_and_resumes_inside_the_batch()
+    {
+        var project = await TestProjects.CreateAsync(app);
+        var ids = Enumerable.Range(0, 5).Select(_ => EntityBuilder.NewId()).ToList();
+        await using var socket = await StreamSocket.SubscribeAsync(app, ["entity.folder.created"], project);
+
+        await app.Service().PostAsync($"/api/projects/{project}/operations", new
+        {
+            operations = ids.Select((id, i) => new { type = "create", entityType = "folder", entityId = id, data = new { name = $"batch{i}", folderType = "Shot" } }),
+        });
+        var live = await socket.ReceiveUntilAsync(m => m["summary"]!["entityId"]!.GetValue<string>() == ids[^1]);
+
+        Assert.Equal(ids, live.Select(m => m["summary"]!["entityId"]!.GetValue<string>()));
+        var sequences = live.Select(m => m["sequence"]!.GetValue<long>()).ToList();
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => sequences[0] + i), sequences);
+
+        await using var resumed = await StreamSocket.ConnectAsync(app);
+        await resumed.AuthenticateAsync(AnvilApp.ServiceApiKey, ["entity.folder.created"], project, lastSequence: sequences[1]);
+        var replayed = await resumed.ReceiveUntilAsync(m => m["summary"]!["entityId"]!.GetValue<string>() == ids[^1]);
+        Assert.Equal(ids[2..], replayed.Select(m => m["summary"]!["entityId"]!.GetValue<string>()));
+        Assert.Equal(sequences[2..], replayed.Select(m => m["sequence"]!.GetValue<long>()));
+    }
 }
 
 /// <summary>

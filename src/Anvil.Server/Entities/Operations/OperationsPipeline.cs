@@ -1,10 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
+using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
+using Dapper;
 using Npgsql;
 
 namespace Anvil.Server.Entities.Operations;
@@ -27,36 +29,93 @@ public sealed class OperationsPipeline(Db db, AttributeLibrary attributes, Event
     {
         CheckBatch(operations);
         await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, writer.User, cancellationToken);
-        var (connection, transaction, project) = (session.Connection, session.Transaction, session.Project);
+        var transaction = session.Transaction;
 
         var results = new List<OperationResult>();
-        foreach (var operation in operations)
+        foreach (var run in Runs(operations, session.Access))
         {
-            if (canFail)
-                await transaction.SaveAsync("operation", cancellationToken);
-            try
+            if (run.Count > 1 && await TryCreateRunAsync(session, writer, run, cancellationToken) is { } created)
             {
-                var context = new WriteContext(connection, project, session.Access, operation.Force, cancellationToken);
-                results.Add(await ApplyAsync(context, writer, operation));
-                if (canFail)
-                    await transaction.ReleaseAsync("operation", cancellationToken);
+                results.AddRange(created);
+                continue;
             }
-            catch (Exception e) when (e is AyonError or PostgresException)
+            foreach (var operation in run)
             {
-                var error = e is PostgresException postgres ? Translate(postgres, EntityRegistry.All.FirstOrDefault(d => d.Type == operation.EntityType)) : (AyonError)e;
-                results.Add(Failure(operation, error));
-                if (!canFail)
+                if (canFail)
+                    await transaction.SaveAsync("operation", cancellationToken);
+                try
                 {
-                    await transaction.RollbackAsync(cancellationToken);
-                    return new OperationsResponse(false, results);
+                    results.Add(await ApplyAsync(Context(session, operation, cancellationToken), writer, operation));
+                    if (canFail)
+                        await transaction.ReleaseAsync("operation", cancellationToken);
                 }
-                await transaction.RollbackAsync("operation", cancellationToken);
+                catch (Exception e) when (e is AyonError or PostgresException)
+                {
+                    results.Add(Failure(operation, Error(e, operation)));
+                    if (!canFail)
+                    {
+                        await transaction.RollbackAsync(cancellationToken);
+                        return new OperationsResponse(false, results);
+                    }
+                    await transaction.RollbackAsync("operation", cancellationToken);
+                }
             }
         }
         await transaction.CommitAsync(cancellationToken);
         events.Committed();
         return new OperationsResponse(results.All(r => r.Success), results);
     }
+
+    /// <summary>
+    /// The batch cut into runs: consecutive creates of one type go together, each step of them one
+    /// statement for the whole run rather than one per entity (what makes bulk ingest fast). A user
+    /// with restricted access creates one at a time, since whether they may create under a folder
+    /// created earlier in the batch is decided on that folder's stored path.
+    /// </summary>
+    static IEnumerable<List<OperationRequest>> Runs(IReadOnlyList<OperationRequest> operations, ProjectAccess access)
+    {
+        var run = new List<OperationRequest>();
+        foreach (var operation in operations)
+        {
+            var joins = run.Count > 0 && access.Unrestricted && operation.Type == "create" && run[0].Type == "create"
+                && operation.EntityType == run[0].EntityType && operation.Force == run[0].Force;
+            if (run.Count > 0 && !joins)
+            {
+                yield return run;
+                run = [];
+            }
+            run.Add(operation);
+        }
+        if (run.Count > 0)
+            yield return run;
+    }
+
+    /// <summary>
+    /// Creates a run of entities together. Null when any of them fails: nothing of the run is kept, and
+    /// the caller replays it one operation at a time, which finds the failing one and answers its error
+    /// exactly as a batch of single creates would.
+    /// </summary>
+    async Task<List<OperationResult>?> TryCreateRunAsync(ProjectSession session, Writer writer, List<OperationRequest> run, CancellationToken cancellationToken)
+    {
+        await session.Transaction.SaveAsync("run", cancellationToken);
+        try
+        {
+            var results = await CreateAsync(Context(session, run[0], cancellationToken), writer, EntityRegistry.Get(run[0].EntityType!), run);
+            await session.Transaction.ReleaseAsync("run", cancellationToken);
+            return results;
+        }
+        catch (Exception e) when (e is AyonError or PostgresException)
+        {
+            await session.Transaction.RollbackAsync("run", cancellationToken);
+            return null;
+        }
+    }
+
+    static WriteContext Context(ProjectSession session, OperationRequest operation, CancellationToken cancellationToken) =>
+        new(session.Connection, session.Project, session.Access, operation.Force, cancellationToken);
+
+    static AyonError Error(Exception e, OperationRequest operation) =>
+        e is PostgresException postgres ? Translate(postgres, EntityRegistry.All.FirstOrDefault(d => d.Type == operation.EntityType)) : (AyonError)e;
 
     /// <summary>Problems with the batch as a whole are answered as a request error, not per operation.</summary>
     static void CheckBatch(IReadOnlyList<OperationRequest> operations)
@@ -81,13 +140,34 @@ public sealed class OperationsPipeline(Db db, AttributeLibrary attributes, Event
         var definition = EntityRegistry.Get(operation.EntityType!);
         return operation.Type switch
         {
-            "create" => await CreateAsync(context, writer, definition, operation),
+            "create" => (await CreateAsync(context, writer, definition, [operation])).Single(),
             "update" => await UpdateAsync(context, writer, definition, operation),
             _ => await DeleteAsync(context, writer, definition, operation),
         };
     }
 
-    async Task<OperationResult> CreateAsync(WriteContext context, Writer writer, EntityDefinition definition, OperationRequest operation)
+    /// <summary>Creates entities of one type, in order: a folder may be created under one created before it in the same call.</summary>
+    async Task<List<OperationResult>> CreateAsync(WriteContext context, Writer writer, EntityDefinition definition, IReadOnlyList<OperationRequest> operations)
+    {
+        var rows = new List<WrittenEntity>(operations.Count);
+        foreach (var operation in operations)
+            rows.Add(await NewEntityAsync(context, definition, operation));
+        await CheckParentsAsync(context, definition, rows);
+        foreach (var row in rows)
+            await definition.Rules.PrepareAsync(context, row.Values, previous: null);
+
+        await EntityStore.InsertAsync(context.Connection, definition, rows, context.UserName, context.CancellationToken);
+        await definition.Rules.AfterWriteAsync(context, rows);
+
+        var paths = await EntityStore.PathsAsync(context.Connection, definition, context.Project, [.. rows.Select(r => r.Id)], context.CancellationToken);
+        await events.DispatchAsync(context.Connection, [.. rows.Select(row => Event(writer, context, $"entity.{definition.Type}.created",
+            $"Created {definition.Type} {paths.GetValueOrDefault(row.Id, row.Id.ToString("N"))}",
+            new JsonObject { ["entityId"] = row.Id.ToString("N"), ["parentId"] = ParentId(definition, row.Values) }))], context.CancellationToken);
+        return [.. operations.Select((operation, i) => Success(operation, rows[i].Id, 201))];
+    }
+
+    /// <summary>The values of an entity to create: the given fields checked, access checked, defaults filled.</summary>
+    static async Task<WrittenEntity> NewEntityAsync(WriteContext context, EntityDefinition definition, OperationRequest operation)
     {
         var data = operation.Data ?? [];
         var id = ParseId(operation.EntityId ?? (data["id"]?.GetValueKind() == JsonValueKind.String ? data["id"]!.GetValue<string>() : null), "entityId")
@@ -108,17 +188,8 @@ public sealed class OperationsPipeline(Db db, AttributeLibrary attributes, Event
         values["active"] ??= true;
         values["tags"] ??= new JsonArray();
         values["status"] ??= context.Project.DefaultStatus(definition.Type);
-
-        await CheckCommonAsync(context, definition, values, previous: null);
-        await definition.Rules.PrepareAsync(context, values, previous: null);
-        await EntityStore.InsertAsync(context.Connection, definition, id, values, context.UserName, context.CancellationToken);
-        await definition.Rules.AfterWriteAsync(context, id, values, previous: null);
-
-        var parentId = ParentId(definition, values);
-        await events.DispatchAsync(context.Connection, Event(writer, context, $"entity.{definition.Type}.created",
-            $"Created {definition.Type} {await DescribeAsync(context, definition, id)}",
-            new JsonObject { ["entityId"] = id.ToString("N"), ["parentId"] = parentId }), context.CancellationToken);
-        return Success(operation, id, 201);
+        CheckCommon(context, values);
+        return new WrittenEntity(id, values, Previous: null);
     }
 
     async Task<OperationResult> UpdateAsync(WriteContext context, Writer writer, EntityDefinition definition, OperationRequest operation)
@@ -150,18 +221,20 @@ public sealed class OperationsPipeline(Db db, AttributeLibrary attributes, Event
         }
 
         await WriteAuthorization.MoveAsync(context, definition, values, previous);
-        await CheckCommonAsync(context, definition, values, previous);
+        CheckCommon(context, values);
+        var written = new WrittenEntity(id, values, previous);
+        await CheckParentsAsync(context, definition, [written]);
         await definition.Rules.PrepareAsync(context, values, previous);
         var changed = definition.AllFields.Select(f => f.Name).Append("attrib")
             .Where(name => !JsonNode.DeepEquals(values[name], previous[name])).ToList();
         if (changed.Count == 0)
             return Success(operation, id, 204);
         await EntityStore.UpdateAsync(context.Connection, definition, id, values, changed, context.UserName, context.CancellationToken);
-        await definition.Rules.AfterWriteAsync(context, id, values, previous);
+        await definition.Rules.AfterWriteAsync(context, [written]);
 
         var entity = await EntityStore.GetAsync(context.Connection, definition, context.Project, id, context.CancellationToken);
-        foreach (var name in changed)
-            await events.DispatchAsync(context.Connection, ChangeEvent(writer, context, definition, entity!, name, previous[name], values[name]), context.CancellationToken);
+        await events.DispatchAsync(context.Connection,
+            [.. changed.Select(name => ChangeEvent(writer, context, definition, entity!, name, previous[name], values[name]))], context.CancellationToken);
         return Success(operation, id, 204);
     }
 
@@ -173,36 +246,54 @@ public sealed class OperationsPipeline(Db db, AttributeLibrary attributes, Event
         await WriteAuthorization.DeleteAsync(context, definition, id);
         if (operation.IfMatch is not null && operation.IfMatch != EntityStore.ETag(previous))
             throw new AyonError(412, $"The {definition.Type} changed since it was read (If-Match {operation.IfMatch} no longer matches)", "precondition-failed");
-        var description = await DescribeAsync(context, definition, id);
+        var paths = await EntityStore.PathsAsync(context.Connection, definition, context.Project, [id], context.CancellationToken);
 
         await definition.Rules.BeforeDeleteAsync(context, id, operation.Force);
         await EntityStore.DeleteAsync(context.Connection, definition, id, context.CancellationToken);
 
-        await events.DispatchAsync(context.Connection, Event(writer, context, $"entity.{definition.Type}.deleted",
-            $"Deleted {definition.Type} {description}",
+        await events.DispatchAsync(context.Connection, [Event(writer, context, $"entity.{definition.Type}.deleted",
+            $"Deleted {definition.Type} {paths.GetValueOrDefault(id, id.ToString("N"))}",
             new JsonObject { ["entityId"] = id.ToString("N"), ["parentId"] = ParentId(definition, previous) },
-            new JsonObject { ["entityData"] = previous.DeepClone() }), context.CancellationToken);
+            new JsonObject { ["entityData"] = previous.DeepClone() })], context.CancellationToken);
         return Success(operation, id, 204);
     }
 
-    /// <summary>Checks every type shares: the name pattern, a status of the anatomy, an existing parent.</summary>
-    static async Task CheckCommonAsync(WriteContext context, EntityDefinition definition, JsonObject values, JsonObject? previous)
+    /// <summary>Checks every type shares: the name pattern, the label's characters, a status of the anatomy.</summary>
+    static void CheckCommon(WriteContext context, JsonObject values)
     {
-        if (definition.Field("name") is not null && values["name"]?.GetValue<string>() is { } name && !Names.IsEntityName(name))
+        if (values["name"]?.GetValue<string>() is { } name && !Names.IsEntityName(name))
             throw BadRequest.Field("name", $"'{name}' is not a valid name: letters, digits, '_', '.' and '-', not starting or ending with '.' or '-'");
         if (values["label"]?.GetValue<string>() is { } label && (label.Contains('\'') || label.Contains(';')))
             throw BadRequest.Field("label", "may not contain ' or ;");
         var status = values["status"]!.GetValue<string>();
         if (!context.Project.Statuses.Any(s => s.Name == status))
             throw BadRequest.Field("status", $"'{status}' is not a status of project {context.Project.Name}");
-        if (definition.ParentField is { } parentField && values[parentField.Name]?.GetValue<string>() is { } parentText
-            && (previous is null || !JsonNode.DeepEquals(values[parentField.Name], previous[parentField.Name])))
+    }
+
+    /// <summary>
+    /// Every new or changed parent exists: in the database, or (folders) created earlier in the same
+    /// call. One query for all of <paramref name="rows"/>, which are in the order they are written.
+    /// </summary>
+    static async Task CheckParentsAsync(WriteContext context, EntityDefinition definition, IReadOnlyList<WrittenEntity> rows)
+    {
+        if (definition.ParentField is not { } parentField)
+            return;
+        var parents = rows
+            .Select(r => r.Values[parentField.Name]?.GetValue<string>() is { } parent
+                && (r.Previous is null || !JsonNode.DeepEquals(r.Values[parentField.Name], r.Previous[parentField.Name])) ? Guid.Parse(parent) : (Guid?)null)
+            .ToList();
+        var wanted = parents.OfType<Guid>().Distinct().ToArray();
+        if (wanted.Length == 0)
+            return;
+        var existing = (await context.Connection.QueryAsync<Guid>(new CommandDefinition(
+            $"SELECT id FROM {EntityRegistry.Get(definition.ParentType!).Table} WHERE id = ANY(@wanted)",
+            new { wanted }, cancellationToken: context.CancellationToken))).ToHashSet();
+        for (var i = 0; i < rows.Count; i++)
         {
-            var parentDefinition = EntityRegistry.Get(definition.ParentType!);
-            await using var command = new NpgsqlCommand($"SELECT EXISTS (SELECT FROM {parentDefinition.Table} WHERE id = @id)", context.Connection);
-            command.Parameters.AddWithValue("id", Guid.Parse(parentText));
-            if (!(bool)(await command.ExecuteScalarAsync(context.CancellationToken))!)
-                throw WriteAuthorization.NoSuchParent(context, definition, Guid.Parse(parentText));
+            if (parents[i] is { } parent && !existing.Contains(parent))
+                throw WriteAuthorization.NoSuchParent(context, definition, parent);
+            if (definition.ParentType == definition.Type)
+                existing.Add(rows[i].Id);
         }
     }
 
@@ -236,9 +327,6 @@ public sealed class OperationsPipeline(Db db, AttributeLibrary attributes, Event
 
     static string? ParentId(EntityDefinition definition, JsonObject values) =>
         definition.ParentField is { } parent ? values[parent.Name]?.GetValue<string>() : null;
-
-    static async Task<string> DescribeAsync(WriteContext context, EntityDefinition definition, Guid id) =>
-        await EntityStore.PathAsync(context.Connection, definition, context.Project, id, context.CancellationToken) ?? id.ToString("N");
 
     static readonly Dictionary<string, string> ChangeTopics = new()
     {

@@ -77,10 +77,13 @@ sealed class FolderRules : EntityRules
             throw new Forbidden("The folder or one of its descendants has published versions: renaming, moving or retyping it needs force");
     }
 
-    public override Task AfterWriteAsync(WriteContext context, Guid id, JsonObject values, JsonObject? previous) =>
-        previous is null || Changed(values, previous, "name") || Changed(values, previous, "parentId") || Changed(values, previous, "attrib")
-            ? FolderTree.RefreshSubtreeAsync(context, id)
-            : Task.CompletedTask;
+    public override Task AfterWriteAsync(WriteContext context, IReadOnlyList<WrittenEntity> written)
+    {
+        var changed = written
+            .Where(w => w.Previous is null || Changed(w.Values, w.Previous, "name") || Changed(w.Values, w.Previous, "parentId") || Changed(w.Values, w.Previous, "attrib"))
+            .Select(w => w.Id).ToArray();
+        return changed.Length == 0 ? Task.CompletedTask : FolderTree.RefreshSubtreesAsync(context, changed);
+    }
 
     public override async Task BeforeDeleteAsync(WriteContext context, Guid id, bool force)
     {

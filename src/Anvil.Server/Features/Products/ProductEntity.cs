@@ -41,14 +41,20 @@ public static class ProductEntity
 /// <summary>Product types are free names (AYON 1.13+), recorded studio-wide as they appear.</summary>
 sealed class ProductRules : EntityRules
 {
-    public override async Task PrepareAsync(WriteContext context, JsonObject values, JsonObject? previous)
+    public override Task PrepareAsync(WriteContext context, JsonObject values, JsonObject? previous)
     {
         var productType = values["productType"]!.GetValue<string>();
         if (!Names.IsEntityName(productType))
             throw BadRequest.Field("productType", $"'{productType}' is not a valid product type name");
         values["productBaseType"] ??= productType;
-        await context.Connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO public.product_types (name) VALUES (@productType) ON CONFLICT DO NOTHING",
-            new { productType }, cancellationToken: context.CancellationToken));
+        return Task.CompletedTask;
+    }
+
+    public override Task AfterWriteAsync(WriteContext context, IReadOnlyList<WrittenEntity> written)
+    {
+        var productTypes = written.Select(w => w.Values["productType"]!.GetValue<string>()).Distinct().ToArray();
+        return context.Connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO public.product_types (name) SELECT unnest(@productTypes::text[]) ON CONFLICT DO NOTHING",
+            new { productTypes }, cancellationToken: context.CancellationToken));
     }
 }
