@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
@@ -53,13 +54,32 @@ public static class FolderEndpoints
             .WithSummary("Ids of the folders whose name, label or path match the search.");
     }
 
-    static async Task<JsonObject> ListAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, bool attrib = false)
+    /// <summary>
+    /// Streamed row by row: a big project's list is megabytes of JSON, and building it whole for each
+    /// of many concurrent requests was most of the server's memory.
+    /// </summary>
+    static async Task ListAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, bool attrib = false)
     {
-        var folders = await ReadAsync(projectName, user, http, db, attributes, withAttributes: attrib);
-        foreach (var folder in folders)
+        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        await using var command = ReadCommand(session, withAttributes: attrib);
+        await using var reader = await command.ExecuteReaderAsync(http.RequestAborted);
+        http.Response.ContentType = "application/json; charset=utf-8";
+        await using var json = new Utf8JsonWriter(http.Response.BodyWriter);
+        json.WriteStartObject();
+        json.WriteStartArray("folders");
+        var count = 0;
+        while (await reader.ReadAsync(http.RequestAborted))
+        {
+            var folder = session.Access.FilterAttributes(JsonRows.Read(reader));
             if (folder["ownAttrib"] is JsonObject own)
                 folder["ownAttrib"] = new JsonArray([.. own.Select(p => (JsonNode?)p.Key)]);
-        return new JsonObject { ["detail"] = $"{folders.Count} folders", ["folders"] = new JsonArray([.. folders]) };
+            folder.WriteTo(json);
+            if (++count % 256 == 0)
+                await json.FlushAsync(http.RequestAborted);
+        }
+        json.WriteEndArray();
+        json.WriteString("detail", $"{count} folders");
+        json.WriteEndObject();
     }
 
     static async Task<JsonObject> HierarchyAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, string? types = null)
@@ -124,12 +144,19 @@ public static class FolderEndpoints
     static async Task<List<JsonObject>> ReadAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, bool withAttributes)
     {
         await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
-        await using var command = new NpgsqlCommand(ListSql(session.Access.ReadCondition(FolderEntity.Definition) ?? "true", withAttributes), session.Connection);
-        command.Parameters.AddWithValue("inheritedByRoots", session.Project.InheritedByRoots.ToJsonString());
-        foreach (var (name, value) in session.Access.Parameters)
-            command.Parameters.AddWithValue(name, value);
+        await using var command = ReadCommand(session, withAttributes);
         var folders = await JsonRows.ReadAsync(command, http.RequestAborted);
         folders.ForEach(f => session.Access.FilterAttributes(f));
         return folders;
+    }
+
+    /// <summary>The list query for what the session's user may read.</summary>
+    static NpgsqlCommand ReadCommand(ProjectSession session, bool withAttributes)
+    {
+        var command = new NpgsqlCommand(ListSql(session.Access.ReadCondition(FolderEntity.Definition) ?? "true", withAttributes), session.Connection);
+        command.Parameters.AddWithValue("inheritedByRoots", session.Project.InheritedByRoots.ToJsonString());
+        foreach (var (name, value) in session.Access.Parameters)
+            command.Parameters.AddWithValue(name, value);
+        return command;
     }
 }
