@@ -78,15 +78,24 @@ public static class EntityStore
     }
 
     /// <summary>
-    /// Inserts new entities (values by API name, <c>attrib</c> included), one statement for rows that
-    /// give the same fields: the rows travel as one JSON array, typed by the table's own row type.
-    /// Fields a row leaves out keep their column defaults.
+    /// Inserts new entities in order (values by API name, <c>attrib</c> included), one statement for
+    /// each stretch of rows that give the same fields: the rows travel as one JSON array, typed by
+    /// the table's own row type. Fields a row leaves out keep their column defaults.
     /// </summary>
     public static async Task InsertAsync(NpgsqlConnection connection, EntityDefinition definition, IReadOnlyList<WrittenEntity> rows, string userName, CancellationToken cancellationToken)
     {
-        foreach (var group in rows.GroupBy(r => string.Join(",", definition.AllFields.Where(f => r.Values.ContainsKey(f.Name)).Select(f => f.Name))))
+        List<EntityField> FieldsOf(WrittenEntity row) => [.. definition.AllFields.Where(f => row.Values.ContainsKey(f.Name))];
+        var stretches = new List<List<WrittenEntity>>();
+        foreach (var row in rows)
         {
-            var fields = definition.AllFields.Where(f => group.First().Values.ContainsKey(f.Name)).ToList();
+            if (stretches.Count > 0 && FieldsOf(stretches[^1][0]).SequenceEqual(FieldsOf(row)))
+                stretches[^1].Add(row);
+            else
+                stretches.Add([row]);
+        }
+        foreach (var group in stretches)
+        {
+            var fields = FieldsOf(group[0]);
             var columns = fields.Select(f => f.Column).Prepend("id").Append("attrib").ToList();
             var setsCreator = !columns.Contains("created_by");
             if (setsCreator)
