@@ -225,8 +225,15 @@ public sealed class EntityTypes
     }, $"The {graph.Definition.Plural} of this entity."), graph);
 }
 
-/// <summary>The project a <c>ProjectNode</c> stands for.</summary>
-public sealed record ProjectSource(string Name, Features.Projects.ProjectModel Model);
+/// <summary>The project a <c>ProjectNode</c> stands for: its stored name, and its REST model read on first use.</summary>
+public sealed class ProjectSource(string name, Func<Task<Features.Projects.ProjectModel>> load)
+{
+    readonly Lazy<Task<Features.Projects.ProjectModel>> _model = new(load);
+
+    public string Name { get; } = name;
+
+    public Task<Features.Projects.ProjectModel> ModelAsync() => _model.Value;
+}
 
 public static class ScopeExtensions
 {
