@@ -4,7 +4,6 @@ using Anvil.Server.Features.Attributes;
 using Dapper;
 using GraphQL;
 using GraphQL.Types;
-using GraphQLParser.AST;
 using static Anvil.Server.GraphQL.GraphTypes;
 
 namespace Anvil.Server.GraphQL;
@@ -175,43 +174,19 @@ public sealed class EntityTypes
     }
 
     /// <summary>
-    /// The columns the query's <c>edges { node { ... } }</c> under this connection field reads
-    /// (fragments included), or null for all of them: a field that does not say what it reads
-    /// makes the query read every column.
+    /// The columns the query's <c>edges { node { ... } }</c> under this connection field reads, or
+    /// null for all of them: a field that does not say what it reads makes the query read every column.
     /// </summary>
     static HashSet<string>? RequestedColumns(IResolveFieldContext context, IComplexGraphType node)
     {
         var columns = new HashSet<string>();
-        foreach (var edges in Selected(context, context.FieldAst.SelectionSet, "edges"))
-            foreach (var nodeField in Selected(context, edges.SelectionSet, "node"))
-                foreach (var field in Selected(context, nodeField.SelectionSet, null))
-                {
-                    var name = field.Name.StringValue;
-                    if (name.StartsWith("__", StringComparison.Ordinal))
-                        continue;
-                    if (node.GetField(name)?.GetMetadata<string[]?>(ColumnsKey, (string[]?)null) is not { } reads)
-                        return null;
-                    columns.UnionWith(reads);
-                }
-        return columns;
-    }
-
-    /// <summary>The fields of a selection set named <paramref name="name"/> (all for null), through fragments.</summary>
-    static IEnumerable<GraphQLField> Selected(IResolveFieldContext context, GraphQLSelectionSet? selections, string? name)
-    {
-        foreach (var selection in selections?.Selections ?? [])
+        foreach (var name in SelectedFields.OfNodes(context))
         {
-            var inner = selection switch
-            {
-                GraphQLField field => name is null || field.Name.StringValue == name ? [field] : [],
-                GraphQLInlineFragment inline => Selected(context, inline.SelectionSet, name),
-                GraphQLFragmentSpread spread => Selected(context, context.Document.Definitions.OfType<GraphQLFragmentDefinition>()
-                    .FirstOrDefault(d => d.FragmentName.Name.StringValue == spread.FragmentName.Name.StringValue)?.SelectionSet, name),
-                _ => [],
-            };
-            foreach (var field in inner)
-                yield return field;
+            if (node.GetField(name)?.GetMetadata<string[]?>(ColumnsKey, (string[]?)null) is not { } reads)
+                return null;
+            columns.UnionWith(reads);
         }
+        return columns;
     }
 
     /// <summary>Files with a name (the path's last part when unset), sizes as strings (GraphQL Int is 32-bit).</summary>
