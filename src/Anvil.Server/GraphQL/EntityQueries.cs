@@ -60,6 +60,8 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
     {
         if (JsonText(key) is not { } text)
             return GraphTypes.InScope(Json(key) as JsonObject, names).ToJsonString();
+        if (text == "{}")
+            return text;
         using var document = JsonDocument.Parse(text);
         return JsonText(writer =>
         {
@@ -77,6 +79,8 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
     {
         if (JsonText(key) is not { } text)
             return GraphTypes.DataString(Json(key));
+        if (text == "{}")
+            return null;
         using var document = JsonDocument.Parse(text);
         var root = document.RootElement;
         if (root.ValueKind == JsonValueKind.Null || (root.ValueKind == JsonValueKind.Object && !root.EnumerateObject().Any()))
@@ -89,6 +93,8 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
     {
         if (JsonText(key) is not { } text)
             return (Json(key) as JsonObject)?.Select(p => p.Key).Where(names.Contains).ToList() ?? [];
+        if (text == "{}")
+            return [];
         using var document = JsonDocument.Parse(text);
         return document.RootElement.ValueKind == JsonValueKind.Object
             ? [.. document.RootElement.EnumerateObject().Select(p => p.Name).Where(names.Contains)]

@@ -39,8 +39,12 @@ public sealed class field_projection(AnvilApp app) : IClassFixture<AnvilApp>
         var root = await build.FolderAsync(name: "ep01", attrib: new { frameStart = 1002 });
         var shot = await build.CreateAsync("folders", new
         {
-            name = "sh010", folderType = "Shot", parentId = root, label = "Shot <10> & \"more\" é",
-            data = new { key = "välue <b>", nested = new { list = new object[] { 1, 1.5, "x\n" } } }, tags = new[] { "hero" },
+            name = "sh010",
+            folderType = "Shot",
+            parentId = root,
+            label = "Shot <10> & \"more\" é",
+            data = new { key = "välue <b>", nested = new { list = new object[] { 1, 1.5, "x\n" } } },
+            tags = new[] { "hero" },
             attrib = new { fps = 25.0 },
         });
         var task = await build.CreateAsync("tasks", new { name = "anim", taskType = "Animation", folderId = shot, assignees = new[] { "admin" }, attrib = new { frameStart = 7 } });
@@ -49,7 +53,9 @@ public sealed class field_projection(AnvilApp app) : IClassFixture<AnvilApp>
         await build.CreateAsync("versions", new { version = -1, productId = product });
         await build.CreateAsync("representations", new
         {
-            name = "exr", versionId = version, traits = new { colorspace = "ACEScg" },
+            name = "exr",
+            versionId = version,
+            traits = new { colorspace = "ACEScg" },
             files = new[] { new { id = EntityBuilder.NewId(), path = "/show/sh010/anim.1001.exr", size = 123456789012L, hash = "abc", hashType = "op3" } },
             data = new { context = new { folder = new { name = "sh010" } } },
         });
@@ -135,6 +141,8 @@ public sealed class field_projection(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.Equal(parsed.NamesIn("attrib", names), text.NamesIn("attrib", names));
         Assert.Equal(parsed.DataJson("data"), text.DataJson("data"));
         Assert.Null(text.DataJson("empty"));
+        Assert.Equal(parsed.InScopeJson("empty", names), text.InScopeJson("empty", names));
+        Assert.Equal(parsed.NamesIn("empty", names), text.NamesIn("empty", names));
         Assert.Null(text.DataJson("nothing"));
         Assert.Null(parsed.DataJson("empty"));
         Assert.Equal(parsed.Json("attrib")!.ToJsonString(), text.Json("attrib")!.ToJsonString());
