@@ -61,6 +61,68 @@ public sealed class BenchRun(Settings settings, RunOptions options)
         Console.WriteLine($"bench run: {clock.Elapsed.TotalMinutes:F1} min; wrote {json}{(markdown is null ? "" : " and " + markdown)}");
     }
 
+    /// <summary>
+    /// <c>anvil bench graphql</c>: only the GraphQL reads next to their floors, printed, nothing
+    /// written (reads only, so it can run against any seeded installation while tuning). With
+    /// <c>ANVIL_BENCH_COMPARE</c> (other server URLs, comma-separated) every run reads the floor and
+    /// each server in turn, so a busy machine slows them alike and the ratios stay comparable.
+    /// </summary>
+    public async Task GraphQlOnlyAsync()
+    {
+        var urls = new[] { settings.ServerUrl }.Concat((Environment.GetEnvironmentVariable("ANVIL_BENCH_COMPARE") ?? "")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries).Select(u => new Uri(u))).ToList();
+        Console.WriteLine($"bench graphql against {string.Join(", ", urls)}, project {settings.Project}; load {Machine.Load()}");
+        var clients = urls.Select(u => settings with { ServerUrl = u }).Select(s => s.CreateClient()).ToList();
+        await using var floor = await FloorProcess.StartAsync();
+        using var floorHttp = new HttpClient { BaseAddress = floor.Url, Timeout = TimeSpan.FromMinutes(5) };
+        var (productIds, folderPath, _) = await SamplesAsync();
+        var project = settings.Project;
+        var graphql = clients.Select(c => new GraphQlClient(c)).ToList();
+        var versionIds = (await graphql[0].AllAsync(GraphQlQueries.Versions, "versions", new { projectName = project, productIds }, 300))
+            .Select(v => v["id"]!.GetValue<string>()).ToArray();
+        var reads = new (string Name, Func<GraphQlClient, Task> Server, Func<Task> Floor)[]
+        {
+            ("whole hierarchy", async g =>
+            {
+                await g.AllAsync(GraphQlQueries.Folders, "folders", new { projectName = project }, PageSize);
+                await g.AllAsync(GraphQlQueries.Tasks, "tasks", new { projectName = project }, PageSize);
+            }, () => GetAsync(floorHttp, "/hierarchy")),
+            ("loader case", async g =>
+            {
+                await g.AllAsync(GraphQlQueries.Versions, "versions", new { projectName = project, productIds }, 300);
+                await g.AllAsync(GraphQlQueries.Representations, "representations", new { projectName = project, versionIds }, 300);
+            }, async () =>
+            {
+                await GetAsync(floorHttp, $"/versions?ids={string.Join(',', productIds)}");
+                await GetAsync(floorHttp, $"/representations?ids={string.Join(',', versionIds)}");
+            }),
+            ("one folder by path", g => g.AllAsync(GraphQlQueries.FoldersByPath, "folders", new { projectName = project, folderPaths = new[] { folderPath } }, 300),
+                () => GetAsync(floorHttp, $"/folder-by-path?path={Uri.EscapeDataString(folderPath)}")),
+            ("events page", g => g.QueryAsync(GraphQlQueries.Events, new { projectNames = new[] { project }, includeLogsFilter = false }),
+                () => GetAsync(floorHttp, "/events")),
+        };
+        foreach (var (name, server, floorRead) in reads)
+        {
+            var reading = new List<Func<Task>> { floorRead };
+            reading.AddRange(graphql.Select(g => (Func<Task>)(() => server(g))));
+            var samples = reading.Select(_ => new List<double>()).ToList();
+            for (var run = -WarmUp; run < options.Runs; run++)
+                for (var i = 0; i < reading.Count; i++)
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    await reading[i]();
+                    if (run >= 0)
+                        samples[i].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                }
+            var floorMedian = Percentiles.Of(samples[0]).Median;
+            Console.WriteLine($"{name}: floor {floorMedian:F1} ms | " + string.Join(" | ", urls.Select((u, i) =>
+                Percentiles.Of(samples[i + 1]) is var p ? $"{u.Authority} {p.Median:F1} ms (p95 {p.P95:F1}, {p.Median / floorMedian:F1}x)" : "")));
+        }
+        foreach (var client in clients)
+            client.Dispose();
+        Console.WriteLine($"load at the end {Machine.Load()}");
+    }
+
     async Task GraphQlReadsAsync(HttpClient http, HttpClient floor, Samples samples)
     {
         var graphql = new GraphQlClient(http);

@@ -23,6 +23,12 @@ switch (command)
             await new BenchRun(settings, RunOptions.Parse(rest)).RunAsync();
             return 0;
         }
+    case "graphql":
+        {
+            var settings = Settings.FromEnvironment();
+            await new BenchRun(settings, RunOptions.Parse(rest)).GraphQlOnlyAsync();
+            return 0;
+        }
     case "events":
         {
             var settings = Settings.FromEnvironment();
@@ -32,6 +38,6 @@ switch (command)
             return 0;
         }
     default:
-        Console.Error.WriteLine("usage: anvil bench seed|run|events [--option N ...]  (see bench/run)");
+        Console.Error.WriteLine("usage: anvil bench seed|run|graphql|events [--option N ...]  (see bench/run)");
         return 2;
 }

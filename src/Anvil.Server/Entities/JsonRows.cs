@@ -33,7 +33,8 @@ public static class JsonRows
         return row;
     }
 
-    static JsonNode? ToJson(DbDataReader reader, int ordinal)
+    /// <summary>One column of the current row as AYON's JSON (see the class).</summary>
+    public static JsonNode? ToJson(DbDataReader reader, int ordinal)
     {
         var typeName = reader.GetDataTypeName(ordinal);
         if (typeName is "jsonb" or "json")

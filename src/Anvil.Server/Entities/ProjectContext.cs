@@ -34,24 +34,70 @@ public sealed class ProjectContext
         (Statuses.FirstOrDefault(s => s.Scope.Count == 0 || s.Scope.Contains(entityType)) ?? Statuses.FirstOrDefault())?.Name
         ?? throw new Conflict($"Project {Name} has no statuses");
 
-    /// <summary>The stored name of a project (URL names match case-insensitively), or 404.</summary>
-    public static async Task<string> ResolveNameAsync(NpgsqlConnection connection, string projectName, CancellationToken cancellationToken)
+    /// <summary>
+    /// Points the transaction at the project's schema and reads the project's stored name and own
+    /// attributes, in one round trip; 404 when there is no such project (names match case-insensitively).
+    /// </summary>
+    public static async Task<(string Name, JsonObject Attrib)> EnterAsync(NpgsqlConnection connection, string projectName, CancellationToken cancellationToken)
     {
-        var name = ProjectSchema.IsValidName(projectName)
-            ? await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-                "SELECT name FROM public.projects WHERE lower(name) = lower(@projectName)", new { projectName }, cancellationToken: cancellationToken))
-            : null;
-        return name ?? throw new NotFound($"Project {projectName} not found");
+        if (!ProjectSchema.IsValidName(projectName))
+            throw new NotFound($"Project {projectName} not found");
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            // The schema follows from the name (lower-cased), so it is set before the name is checked:
+            // a search path naming a missing schema is harmless, and the transaction ends with the session.
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand($"SET LOCAL search_path TO {ProjectSchema.Of(projectName)}, public"),
+                new NpgsqlBatchCommand("SELECT name, attrib::text FROM public.projects WHERE lower(name) = lower($1)") { Parameters = { new() { Value = projectName } } },
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+            throw new NotFound($"Project {projectName} not found");
+        return (reader.GetString(0), reader.IsDBNull(1) ? [] : JsonNode.Parse(reader.GetString(1)) as JsonObject ?? []);
     }
 
     /// <summary>Reads the context; the connection's search path must already point at the project.</summary>
     public static async Task<ProjectContext> LoadAsync(NpgsqlConnection connection, string projectName, AttributeLibrary library, CancellationToken cancellationToken)
     {
-        var attributes = await library.AllAsync(cancellationToken);
         var projectAttrib = await connection.ExecuteScalarAsync<JsonObject>(new CommandDefinition(
             "SELECT attrib FROM public.projects WHERE name = @projectName", new { projectName }, cancellationToken: cancellationToken)) ?? [];
-        var statuses = await connection.QueryAsync<(string Name, string Data)>(new CommandDefinition(
-            "SELECT name, data::text FROM statuses ORDER BY position", cancellationToken: cancellationToken));
+        return await LoadAsync(connection, projectName, projectAttrib, library, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads the context given the project's own attributes (see <see cref="EnterAsync"/>): the
+    /// anatomy lists in one round trip. The connection's search path must point at the project.
+    /// </summary>
+    public static async Task<ProjectContext> LoadAsync(NpgsqlConnection connection, string projectName, JsonObject projectAttrib, AttributeLibrary library,
+        CancellationToken cancellationToken)
+    {
+        var attributes = await library.AllAsync(cancellationToken);
+        var statuses = new List<StatusInfo>();
+        var folderTypes = new List<string>();
+        var taskTypes = new List<string>();
+        await using (var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("SELECT name, data::text FROM statuses ORDER BY position"),
+                new NpgsqlBatchCommand("SELECT name FROM folder_types ORDER BY position"),
+                new NpgsqlBatchCommand("SELECT name FROM task_types ORDER BY position"),
+            },
+        })
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+                statuses.Add(new StatusInfo(reader.GetString(0),
+                    JsonNode.Parse(reader.GetString(1))?["scope"] is JsonArray scope ? [.. scope.Select(x => x!.GetValue<string>())] : []));
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                folderTypes.Add(reader.GetString(0));
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                taskTypes.Add(reader.GetString(0));
+        }
 
         var inherited = new JsonObject();
         foreach (var attribute in attributes.Where(a => a.Inherit && a.InScope("project")))
@@ -64,10 +110,9 @@ public sealed class ProjectContext
         return new ProjectContext
         {
             Name = projectName,
-            FolderTypes = [.. await connection.QueryAsync<string>(new CommandDefinition("SELECT name FROM folder_types ORDER BY position", cancellationToken: cancellationToken))],
-            TaskTypes = [.. await connection.QueryAsync<string>(new CommandDefinition("SELECT name FROM task_types ORDER BY position", cancellationToken: cancellationToken))],
-            Statuses = [.. statuses.Select(s => new StatusInfo(s.Name,
-                JsonNode.Parse(s.Data)?["scope"] is JsonArray scope ? [.. scope.Select(x => x!.GetValue<string>())] : []))],
+            FolderTypes = folderTypes,
+            TaskTypes = taskTypes,
+            Statuses = statuses,
             Attributes = attributes,
             InheritedByRoots = inherited,
         };

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Attributes;
@@ -24,20 +25,57 @@ public sealed class ProjectSession : IAsyncDisposable
     /// </summary>
     public static async Task<ProjectSession> OpenAsync(Db db, AttributeLibrary attributes, string projectName, CurrentUser user, CancellationToken cancellationToken)
     {
+        var entered = await EnterAsync(db, projectName, cancellationToken);
+        try
+        {
+            return await entered.OpenAsync(attributes, user, cancellationToken);
+        }
+        catch
+        {
+            await entered.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The first half of <see cref="OpenAsync(Db, AttributeLibrary, string, CurrentUser, CancellationToken)"/>:
+    /// the connection and transaction pointed at the project, its stored name known (404 when there
+    /// is none); nothing about the user read yet.
+    /// </summary>
+    public static async Task<Entered> EnterAsync(Db db, string projectName, CancellationToken cancellationToken)
+    {
         var connection = await db.OpenAsync(cancellationToken);
         try
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var name = await ProjectContext.ResolveNameAsync(connection, projectName, cancellationToken);
-            await ProjectSchema.UseAsync(connection, name, cancellationToken);
-            var access = await ProjectAccess.LoadAsync(connection, user, name, cancellationToken);
-            var project = await ProjectContext.LoadAsync(connection, name, attributes, cancellationToken);
-            return new ProjectSession { Connection = connection, Transaction = transaction, Project = project, Access = access };
+            var (name, attrib) = await ProjectContext.EnterAsync(connection, projectName, cancellationToken);
+            return new Entered(connection, transaction, name, attrib);
         }
         catch
         {
             await connection.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>A project entered (see <see cref="EnterAsync"/>), not yet opened for a user.</summary>
+    public sealed class Entered(NpgsqlConnection connection, NpgsqlTransaction transaction, string name, JsonObject attrib) : IAsyncDisposable
+    {
+        /// <summary>The project's stored name.</summary>
+        public string Name { get; } = name;
+
+        /// <summary>The user's rights (403 when they have none here), then the project's context: the session.</summary>
+        public async Task<ProjectSession> OpenAsync(AttributeLibrary attributes, CurrentUser user, CancellationToken cancellationToken)
+        {
+            var access = await ProjectAccess.LoadAsync(connection, user, Name, cancellationToken);
+            var project = await ProjectContext.LoadAsync(connection, Name, attrib, attributes, cancellationToken);
+            return new ProjectSession { Connection = connection, Transaction = transaction, Project = project, Access = access };
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
         }
     }
 

@@ -20,6 +20,52 @@ public enum NodeFieldKind
     TextList,
 }
 
+/// <summary>One item of a SELECT list: its alias (the API name) and its SQL text, <c>expression AS alias</c> as written.</summary>
+public sealed record SelectColumn(string Alias, string Sql)
+{
+    /// <summary>
+    /// Splits a SELECT list (a whole <c>SELECT ... FROM</c> query, or one item) at its top-level commas:
+    /// items are <c>e.column</c> (alias <c>column</c>), <c>expression AS alias</c> or <c>expression AS "alias"</c>.
+    /// </summary>
+    public static IEnumerable<SelectColumn> Parse(string sql)
+    {
+        var text = sql.Trim();
+        if (text.StartsWith("SELECT ", StringComparison.Ordinal))
+            text = text["SELECT ".Length..];
+        var from = text.IndexOf("\nFROM ", StringComparison.Ordinal);
+        if (from >= 0)
+            text = text[..from];
+        var items = new List<string>();
+        var (depth, start, quoted) = (0, 0, false);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\'')
+                quoted = !quoted;
+            else if (quoted)
+                continue;
+            else if (c == '(')
+                depth++;
+            else if (c == ')')
+                depth--;
+            else if (c == ',' && depth == 0)
+            {
+                items.Add(text[start..i]);
+                start = i + 1;
+            }
+        }
+        items.Add(text[start..]);
+        foreach (var item in items.Select(i => i.Trim()))
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(item, "\\sAS\\s+(\"(?<alias>[^\"]+)\"|(?<alias>[a-z_]+))$", System.Text.RegularExpressions.RegexOptions.Singleline);
+            var alias = match.Success ? match.Groups["alias"].Value
+                : System.Text.RegularExpressions.Regex.Match(item, "^[a-z]+\\.(?<column>[a-z_]+)$") is { Success: true } column ? column.Groups["column"].Value
+                : throw new InvalidOperationException($"Cannot tell the alias of SELECT item: {item}");
+            yield return new SelectColumn(alias, item);
+        }
+    }
+}
+
 /// <summary>A plain node field read from the row under <paramref name="Key"/> (defaults to the field name).</summary>
 public sealed record NodeField(string Name, NodeFieldKind Kind, string? Key = null);
 
@@ -47,6 +93,21 @@ public sealed class EntityGraph
     public string AttribExpression { get; init; } = "e.attrib";
 
     public string Type => Definition.Type;
+
+    IReadOnlyList<SelectColumn>? _columns;
+
+    /// <summary>
+    /// Every column a node can read: the definition's SELECT list and <see cref="ExtraColumns"/>, each
+    /// under its alias, so a query can select only those its fields need (see <see cref="SelectList"/>).
+    /// </summary>
+    public IReadOnlyList<SelectColumn> Columns => _columns ??= [.. SelectColumn.Parse(Definition.Select), .. ExtraColumns.SelectMany(SelectColumn.Parse)];
+
+    /// <summary>
+    /// The SELECT list (without the keyword) of the named columns, in <see cref="Columns"/> order; all of
+    /// them for null. <c>id</c> is always read (loaders and nested connections key on it).
+    /// </summary>
+    public string SelectList(IReadOnlySet<string>? aliases) =>
+        string.Join(", ", Columns.Where(c => aliases is null || c.Alias == "id" || aliases.Contains(c.Alias)).Select(c => c.Sql));
 
     /// <summary>The <c>sortBy</c> names this type knows beyond the common ones, each a text expression (see <see cref="SortExpression"/>).</summary>
     public IReadOnlyDictionary<string, string> Sorts { get; init; } = new Dictionary<string, string>();

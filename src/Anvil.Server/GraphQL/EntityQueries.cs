@@ -1,3 +1,7 @@
+using System.Buffers;
+using System.Data.Common;
+using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
@@ -6,15 +10,105 @@ using Dapper;
 
 namespace Anvil.Server.GraphQL;
 
-/// <summary>An entity row as GraphQL nodes see it: the REST shape of the row, its project and its sort key.</summary>
-public sealed record EntityNode(string Project, JsonObject Row, long Order, string? Sort = null)
+/// <summary>
+/// An entity row as GraphQL nodes see it: the REST shape of the row, its project and its sort key.
+/// JSON columns stay text until a field needs them as JSON (<see cref="Json"/>); the JSON-string
+/// fields (<c>allAttrib</c>, <c>data</c>, <c>ownAttrib</c>) are written straight from the text.
+/// </summary>
+public sealed class EntityNode(string project, JsonObject row, long order, string? sort = null, Dictionary<string, string>? jsonTexts = null)
 {
+    public string Project { get; } = project;
+
+    /// <summary>The row's values; JSON columns appear once read through <see cref="Json"/>.</summary>
+    public JsonObject Row { get; } = row;
+
+    public long Order { get; } = order;
+
+    public string? Sort { get; } = sort;
+
     /// <summary>The values a cursor of this row holds: the sortBy key (when sorted) and the creation order.</summary>
     public object?[] CursorValues => Sort is null ? [Order] : [Sort, Order];
 
     public Guid Id => Guid.Parse(Row["id"]!.GetValue<string>());
 
     public Guid? IdOf(string field) => Row[field]?.GetValue<string>() is { } text ? Guid.Parse(text) : null;
+
+    /// <summary>A JSON column as JSON (parsed on first use), or any other value of the row.</summary>
+    public JsonNode? Json(string key)
+    {
+        if (jsonTexts is null)
+            return Row[key];
+        lock (jsonTexts)
+        {
+            if (jsonTexts.Remove(key, out var text))
+                Row[key] = JsonNode.Parse(text);
+            return Row[key];
+        }
+    }
+
+    /// <summary>The text of a JSON column not parsed yet; null otherwise.</summary>
+    string? JsonText(string key)
+    {
+        if (jsonTexts is null)
+            return null;
+        lock (jsonTexts)
+            return jsonTexts.GetValueOrDefault(key);
+    }
+
+    /// <summary><c>allAttrib</c>: the JSON string of the values of <paramref name="key"/> whose names are in <paramref name="names"/>.</summary>
+    public string InScopeJson(string key, HashSet<string> names)
+    {
+        if (JsonText(key) is not { } text)
+            return GraphTypes.InScope(Json(key) as JsonObject, names).ToJsonString();
+        if (text == "{}")
+            return text;
+        using var document = JsonDocument.Parse(text);
+        return JsonText(writer =>
+        {
+            writer.WriteStartObject();
+            if (document.RootElement.ValueKind == JsonValueKind.Object)
+                foreach (var property in document.RootElement.EnumerateObject())
+                    if (names.Contains(property.Name))
+                        property.WriteTo(writer);
+            writer.WriteEndObject();
+        });
+    }
+
+    /// <summary><c>data</c>: the JSON string of the column, null when it is empty or null.</summary>
+    public string? DataJson(string key)
+    {
+        if (JsonText(key) is not { } text)
+            return GraphTypes.DataString(Json(key));
+        if (text == "{}")
+            return null;
+        using var document = JsonDocument.Parse(text);
+        var root = document.RootElement;
+        if (root.ValueKind == JsonValueKind.Null || (root.ValueKind == JsonValueKind.Object && !root.EnumerateObject().Any()))
+            return null;
+        return JsonText(root.WriteTo);
+    }
+
+    /// <summary><c>ownAttrib</c>: the names of the object's values that are in <paramref name="names"/>.</summary>
+    public List<string> NamesIn(string key, HashSet<string> names)
+    {
+        if (JsonText(key) is not { } text)
+            return (Json(key) as JsonObject)?.Select(p => p.Key).Where(names.Contains).ToList() ?? [];
+        if (text == "{}")
+            return [];
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.ValueKind == JsonValueKind.Object
+            ? [.. document.RootElement.EnumerateObject().Select(p => p.Name).Where(names.Contains)]
+            : [];
+    }
+
+    /// <summary>Writes JSON as <see cref="JsonNode.ToJsonString"/> does (default writer options) and returns it.</summary>
+    static string JsonText(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+            write(writer);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 }
 
 /// <summary>
@@ -29,9 +123,9 @@ public static class EntityQueries
 
     /// <summary>One page of a root connection; <paramref name="sort"/> is the sortBy expression (text), or null.</summary>
     public static async Task<Connection<EntityNode>> PageAsync(ProjectSession session, EntityGraph graph, IReadOnlyList<string> conditions,
-        DynamicParameters parameters, Paging paging, string? sort, CancellationToken cancellationToken)
+        DynamicParameters parameters, Paging paging, string? sort, IReadOnlySet<string>? columns, CancellationToken cancellationToken)
     {
-        var sql = paging.Apply($"{SelectOf(graph, null, sort)}\nWHERE {Where(Readable(session, graph, conditions))}", SortKeys(sort), parameters);
+        var sql = paging.Apply($"{SelectOf(graph, null, sort, columns)}\nWHERE {Where(Readable(session, graph, conditions))}", SortKeys(sort), parameters);
         var rows = await ReadAsync(session, sql, parameters, cancellationToken);
         return paging.ToConnection(rows, r => r.CursorValues);
     }
@@ -39,7 +133,7 @@ public static class EntityQueries
     /// <summary>One page per parent, for every parent at once: the rows are ranked per parent in SQL.</summary>
     public static async Task<IReadOnlyDictionary<Guid, Connection<EntityNode>>> PagesByParentAsync(ProjectSession session, EntityGraph graph,
         string parentColumn, IReadOnlyList<Guid> parentIds, IReadOnlyList<string> conditions, DynamicParameters parameters, Paging paging,
-        string? sort, CancellationToken cancellationToken)
+        string? sort, IReadOnlySet<string>? columns, CancellationToken cancellationToken)
     {
         var all = Readable(session, graph, conditions).Append($"{parentColumn} = ANY(@parentIds)").ToList();
         if (paging.CursorCondition(SortKeys(sort), parameters) is { } cursor)
@@ -52,7 +146,7 @@ public static class EntityQueries
             SELECT * FROM (
                 SELECT q.*, row_number() OVER (PARTITION BY q."_parent" ORDER BY {order}) AS "_rank"
                 FROM (
-                    {SelectOf(graph, parentColumn, sort)}
+                    {SelectOf(graph, parentColumn, sort, columns)}
                     WHERE {Where(all)}
                 ) q
             ) r
@@ -82,15 +176,15 @@ public static class EntityQueries
 
     static string Where(IReadOnlyList<string> conditions) => conditions.Count == 0 ? "true" : string.Join("\n  AND ", conditions);
 
-    static string SelectOf(EntityGraph graph, string? groupColumn, string? sort = null)
+    /// <summary>
+    /// The type's SELECT with the columns named in <paramref name="columns"/> (every column for null):
+    /// a query reads only what its fields show, so the costly ones (counts, <c>hasVersions</c>) run only when asked.
+    /// </summary>
+    static string SelectOf(EntityGraph graph, string? groupColumn, string? sort = null, IReadOnlySet<string>? columns = null)
     {
-        var select = graph.Definition.Select;
-        if (!select.StartsWith("SELECT ", StringComparison.Ordinal))
-            throw new InvalidOperationException($"The {graph.Definition.Type} SELECT must start with SELECT");
-        var extra = string.Concat(graph.ExtraColumns.Select(c => c + ", "));
         var group = groupColumn is null ? "" : $"{groupColumn} AS \"_parent\", ";
         var sortColumn = sort is null ? "" : $"{sort} AS \"_sort\", ";
-        return $"SELECT e.creation_order AS \"_order\", {sortColumn}{group}{extra}{select["SELECT ".Length..]}";
+        return $"SELECT e.creation_order AS \"_order\", {sortColumn}{group}{graph.SelectList(columns)}\n{graph.Definition.From}";
     }
 
     static async Task<List<EntityNode>> ReadAsync(ProjectSession session, string sql, DynamicParameters parameters, CancellationToken cancellationToken)
@@ -99,17 +193,33 @@ public static class EntityQueries
         foreach (var (name, value) in session.Access.Parameters)
             parameters.Add(name, value);
         await using var reader = await session.Connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, session.Transaction, cancellationToken: cancellationToken));
+        var columns = Enumerable.Range(0, reader.FieldCount)
+            .Select(i => (Name: reader.GetName(i), Json: reader.GetDataTypeName(i) is "jsonb" or "json")).ToArray();
+        // Attribute values the user may not read are removed from the parsed row; without such limits JSON stays text until used.
+        var keepText = !session.Access.FiltersAttributes;
         var rows = new List<EntityNode>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            var row = JsonRows.Read(reader);
-            var order = row["_order"]!.GetValue<long>();
-            var sort = row["_sort"]?.GetValue<string>();
-            row.Remove("_order");
-            row.Remove("_sort");
-            row.Remove("_rank");
+            var row = new JsonObject();
+            Dictionary<string, string>? texts = null;
+            long order = 0;
+            string? sort = null;
+            for (var i = 0; i < columns.Length; i++)
+            {
+                if (reader.IsDBNull(i))
+                    continue;
+                var (name, json) = columns[i];
+                switch (name)
+                {
+                    case "_order": order = reader.GetInt64(i); break;
+                    case "_sort": sort = reader.GetString(i); break;
+                    case "_rank": break;
+                    case var _ when json && keepText: (texts ??= [])[name] = reader.GetString(i); break;
+                    default: row[name] = JsonRows.ToJson(reader, i); break;
+                }
+            }
             session.Access.FilterAttributes(row);
-            rows.Add(new EntityNode(session.Project.Name, row, order, sort));
+            rows.Add(new EntityNode(session.Project.Name, row, order, sort, texts));
         }
         return rows;
     }

@@ -33,7 +33,7 @@ public sealed class EntityTypes
         foreach (var graph in EntityGraph.All)
         {
             AddNodeFields(graph, _nodes[graph.Type]);
-            _nodes[graph.Type].AddField(Links.NodeField(links));
+            _nodes[graph.Type].AddField(Reads(Links.NodeField(links)));
         }
 
         var folder = EntityGraph.Folder;
@@ -65,8 +65,9 @@ public sealed class EntityTypes
         var (conditions, parameters) = graph.Conditions(context);
         var paging = context.Paging();
         var sort = graph.SortExpression(context.GetArgument<string?>("sortBy"));
+        var columns = RequestedColumns(context, Node(graph));
         return await context.Scope().RunAsync(project, session =>
-            EntityQueries.PageAsync(session, graph, conditions, parameters, paging, sort, context.CancellationToken), context.CancellationToken);
+            EntityQueries.PageAsync(session, graph, conditions, parameters, paging, sort, columns, context.CancellationToken), context.CancellationToken);
     }, $"The project's {graph.Definition.Plural}, in creation order."), graph);
 
     /// <summary>One entity by id: <c>folder(id)</c>; null when there is none.</summary>
@@ -109,43 +110,45 @@ public sealed class EntityTypes
     {
         var scopeNames = _attributes.Where(a => a.InScope(graph.Type)).Select(a => a.Name).ToHashSet();
         static EntityNode Of(IResolveFieldContext c) => (EntityNode)c.Source!;
+        // Each field names the columns it reads (see Reads), so a connection selects only those.
+        void Add(FieldType field, params string[] columns) => node.AddField(Reads(field, columns));
 
-        node.AddField(Field("projectName", new NonNullGraphType(new StringGraphType()), c => Of(c).Project));
-        node.AddField(Field("id", new NonNullGraphType(new StringGraphType()), c => Of(c).Row["id"]!.GetValue<string>()));
-        node.AddField(Field("name", new NonNullGraphType(new StringGraphType()), c => ValueOf(Of(c).Row["name"], NodeFieldKind.Text)));
-        node.AddField(Field("active", new NonNullGraphType(new BooleanGraphType()), c => ValueOf(Of(c).Row["active"], NodeFieldKind.Boolean)));
-        node.AddField(Field("status", new NonNullGraphType(new StringGraphType()), c => ValueOf(Of(c).Row["status"], NodeFieldKind.Text) ?? ""));
-        node.AddField(Field("tags", new NonNullGraphType(StringList), c => ValueOf(Of(c).Row["tags"], NodeFieldKind.TextList) ?? new List<string?>()));
-        node.AddField(Field("parents", new NonNullGraphType(StringList), c => ValueOf(Of(c).Row["parents"], NodeFieldKind.TextList) ?? new List<string?>()));
-        node.AddField(Field("path", new StringGraphType(), c => ValueOf(Of(c).Row["path"], NodeFieldKind.Text)));
-        node.AddField(Field("createdBy", new StringGraphType(), c => ValueOf(Of(c).Row["createdBy"], NodeFieldKind.Text)));
-        node.AddField(Field("updatedBy", new StringGraphType(), c => ValueOf(Of(c).Row["updatedBy"], NodeFieldKind.Text)));
-        node.AddField(Field("createdAt", new NonNullGraphType(DateTimeType), c => Timestamp(Of(c).Row["createdAt"])));
-        node.AddField(Field("updatedAt", new NonNullGraphType(DateTimeType), c => Timestamp(Of(c).Row["updatedAt"])));
-        node.AddField(Field("data", new StringGraphType(), c => DataString(Of(c).Row["data"]), "JSON string; null when empty."));
-        node.AddField(Field("allAttrib", new NonNullGraphType(new StringGraphType()),
-            c => InScope(Of(c).Row["attrib"] as JsonObject, scopeNames).ToJsonString(), "JSON string of the effective attribute values."));
-        node.AddField(Field("ownAttrib", new NonNullGraphType(StringList),
-            c => (Of(c).Row["ownAttrib"] as JsonObject)?.Select(p => p.Key).Where(scopeNames.Contains).ToList() ?? [], "Names of the attributes set on the entity itself."));
-        node.AddField(Field("hasReviewables", new NonNullGraphType(new BooleanGraphType()), _ => false));
+        Add(Field("projectName", new NonNullGraphType(new StringGraphType()), c => Of(c).Project));
+        Add(Field("id", new NonNullGraphType(new StringGraphType()), c => Of(c).Row["id"]!.GetValue<string>()), "id");
+        Add(Field("name", new NonNullGraphType(new StringGraphType()), c => ValueOf(Of(c).Row["name"], NodeFieldKind.Text)), "name");
+        Add(Field("active", new NonNullGraphType(new BooleanGraphType()), c => ValueOf(Of(c).Row["active"], NodeFieldKind.Boolean)), "active");
+        Add(Field("status", new NonNullGraphType(new StringGraphType()), c => ValueOf(Of(c).Row["status"], NodeFieldKind.Text) ?? ""), "status");
+        Add(Field("tags", new NonNullGraphType(StringList), c => ValueOf(Of(c).Row["tags"], NodeFieldKind.TextList) ?? new List<string?>()), "tags");
+        Add(Field("parents", new NonNullGraphType(StringList), c => ValueOf(Of(c).Row["parents"], NodeFieldKind.TextList) ?? new List<string?>()), "parents");
+        Add(Field("path", new StringGraphType(), c => ValueOf(Of(c).Row["path"], NodeFieldKind.Text)), "path");
+        Add(Field("createdBy", new StringGraphType(), c => ValueOf(Of(c).Row["createdBy"], NodeFieldKind.Text)), "createdBy");
+        Add(Field("updatedBy", new StringGraphType(), c => ValueOf(Of(c).Row["updatedBy"], NodeFieldKind.Text)), "updatedBy");
+        Add(Field("createdAt", new NonNullGraphType(DateTimeType), c => Timestamp(Of(c).Row["createdAt"])), "createdAt");
+        Add(Field("updatedAt", new NonNullGraphType(DateTimeType), c => Timestamp(Of(c).Row["updatedAt"])), "updatedAt");
+        Add(Field("data", new StringGraphType(), c => Of(c).DataJson("data"), "JSON string; null when empty."), "data");
+        Add(Field("allAttrib", new NonNullGraphType(new StringGraphType()),
+            c => Of(c).InScopeJson("attrib", scopeNames), "JSON string of the effective attribute values."), "attrib");
+        Add(Field("ownAttrib", new NonNullGraphType(StringList),
+            c => Of(c).NamesIn("ownAttrib", scopeNames), "Names of the attributes set on the entity itself."), "ownAttrib");
+        Add(Field("hasReviewables", new NonNullGraphType(new BooleanGraphType()), _ => false));
         if (graph.Definition.Field("thumbnailId") is not null)
             // AYON's cache-buster for thumbnail URLs. Every new thumbnail has a new id, so the id is the hash.
-            node.AddField(Field("thumbnailHash", new StringGraphType(), c => Of(c).Row["thumbnailId"]?.GetValue<string>()));
+            Add(Field("thumbnailHash", new StringGraphType(), c => Of(c).Row["thumbnailId"]?.GetValue<string>()), "thumbnailId");
         if (AttribType(graph.Type, _attributes) is { } attrib)
-            node.AddField(Field("attrib", new NonNullGraphType(attrib), c => Of(c).Row["attrib"] as JsonObject ?? []));
+            Add(Field("attrib", new NonNullGraphType(attrib), c => Of(c).Json("attrib") as JsonObject ?? []), "attrib");
         foreach (var field in graph.Fields)
         {
             var key = field.Key ?? field.Name;
             var kind = field.Kind;
-            node.AddField(Field(field.Name, ScalarType(kind), c => ValueOf(Of(c).Row[key], kind)));
+            Add(Field(field.Name, ScalarType(kind), c => ValueOf(Of(c).Row[key], kind)), key);
         }
         if (graph == EntityGraph.Representation)
             AddRepresentationFields(node);
         if (graph == EntityGraph.Product)
         {
             var item = JsonObjectType("VersionListItem", ("id", NodeFieldKind.Text, "id"), ("version", NodeFieldKind.Integer, "version"), ("name", NodeFieldKind.Text, "name"));
-            node.AddField(Field("versionList", new NonNullGraphType(new ListGraphType(new NonNullGraphType(item))),
-                c => (Of(c).Row["versionList"] as JsonArray ?? []).OfType<JsonObject>().ToList(), "Every version of the product, by number."));
+            Add(Field("versionList", new NonNullGraphType(new ListGraphType(new NonNullGraphType(item))),
+                c => (Of(c).Json("versionList") as JsonArray ?? []).OfType<JsonObject>().ToList(), "Every version of the product, by number."), "versionList");
         }
     }
 
@@ -154,15 +157,40 @@ public sealed class EntityTypes
         var file = JsonObjectType("FileNode",
             ("id", NodeFieldKind.Text, "id"), ("name", NodeFieldKind.Text, "name"), ("path", NodeFieldKind.Text, "path"),
             ("hash", NodeFieldKind.Text, "hash"), ("hashType", NodeFieldKind.Text, "hashType"), ("size", NodeFieldKind.Text, "size"));
-        node.AddField(Field("files", new NonNullGraphType(new ListGraphType(new NonNullGraphType(file))), c => FilesOf((EntityNode)c.Source!)));
-        node.AddField(Field("fileCount", new NonNullGraphType(new IntGraphType()), c => FilesOf((EntityNode)c.Source!).Count));
-        node.AddField(Field("context", new StringGraphType(),
-            c => (((EntityNode)c.Source!).Row["data"]?["context"] ?? new JsonObject()).ToJsonString(), "JSON string of data.context."));
-        node.AddField(Field("traits", new StringGraphType(), c => JsonString(((EntityNode)c.Source!).Row["traits"]), "JSON string; null when unset."));
+        node.AddField(Reads(Field("files", new NonNullGraphType(new ListGraphType(new NonNullGraphType(file))), c => FilesOf((EntityNode)c.Source!)), "files"));
+        node.AddField(Reads(Field("fileCount", new NonNullGraphType(new IntGraphType()), c => FilesOf((EntityNode)c.Source!).Count), "files"));
+        node.AddField(Reads(Field("context", new StringGraphType(),
+            c => (((EntityNode)c.Source!).Json("data")?["context"] ?? new JsonObject()).ToJsonString(), "JSON string of data.context."), "data"));
+        node.AddField(Reads(Field("traits", new StringGraphType(), c => JsonString(((EntityNode)c.Source!).Json("traits")), "JSON string; null when unset."), "traits"));
+    }
+
+    const string ColumnsKey = "anvil:columns";
+
+    /// <summary>Records on a node field the row columns (SELECT aliases) its resolver reads; the id is always read.</summary>
+    static FieldType Reads(FieldType field, params string[] columns)
+    {
+        field.Metadata[ColumnsKey] = columns;
+        return field;
+    }
+
+    /// <summary>
+    /// The columns the query's <c>edges { node { ... } }</c> under this connection field reads, or
+    /// null for all of them: a field that does not say what it reads makes the query read every column.
+    /// </summary>
+    static HashSet<string>? RequestedColumns(IResolveFieldContext context, IComplexGraphType node)
+    {
+        var columns = new HashSet<string>();
+        foreach (var name in SelectedFields.OfNodes(context))
+        {
+            if (node.GetField(name)?.GetMetadata<string[]?>(ColumnsKey, (string[]?)null) is not { } reads)
+                return null;
+            columns.UnionWith(reads);
+        }
+        return columns;
     }
 
     /// <summary>Files with a name (the path's last part when unset), sizes as strings (GraphQL Int is 32-bit).</summary>
-    static List<JsonObject> FilesOf(EntityNode node) => [.. (node.Row["files"] as JsonArray ?? []).OfType<JsonObject>().Select(f =>
+    static List<JsonObject> FilesOf(EntityNode node) => [.. (node.Json("files") as JsonArray ?? []).OfType<JsonObject>().Select(f =>
     {
         var copy = f.DeepClone().AsObject();
         var path = copy["path"]?.ToString() ?? "";
@@ -170,13 +198,13 @@ public sealed class EntityTypes
         return copy;
     })];
 
-    FieldType ParentField(string name, EntityGraph parent, string idField) => Field(name, Node(parent), context =>
+    FieldType ParentField(string name, EntityGraph parent, string idField) => Reads(Field(name, Node(parent), context =>
     {
         var node = (EntityNode)context.Source!;
         return node.IdOf(idField) is { } id ? ById(context, parent, node.Project).Load(id) : null;
-    }, $"The {parent.Type} named by {idField}.");
+    }, $"The {parent.Type} named by {idField}."), idField);
 
-    FieldType LatestVersionField() => Field("latestVersion", Node(EntityGraph.Version), context =>
+    FieldType LatestVersionField() => Reads(Field("latestVersion", Node(EntityGraph.Version), context =>
     {
         var node = (EntityNode)context.Source!;
         var scope = context.Scope();
@@ -187,7 +215,7 @@ public sealed class EntityTypes
             return rows.ToDictionary(r => r.Key, r => (EntityNode?)r.Value[0]);
         }, null));
         return loader.Load(node.Id);
-    }, "The highest non-hero version of the product.");
+    }, "The highest non-hero version of the product."));
 
     static BatchLoader<Guid, EntityNode?> ById(IResolveFieldContext context, EntityGraph graph, string project)
     {
@@ -203,7 +231,7 @@ public sealed class EntityTypes
     /// A connection under a node (<c>folder.tasks</c>): every parent of the level asks the same loader
     /// (one per field of the query and project), which pages all of them in one query.
     /// </summary>
-    FieldType ChildConnection(string name, EntityGraph graph, string parentColumn) => WithArguments(Field(name, new NonNullGraphType(_connections[graph.Type]), context =>
+    FieldType ChildConnection(string name, EntityGraph graph, string parentColumn) => Reads(WithArguments(Field(name, new NonNullGraphType(_connections[graph.Type]), context =>
     {
         var node = (EntityNode)context.Source!;
         var scope = context.Scope();
@@ -213,20 +241,28 @@ public sealed class EntityTypes
             var (conditions, parameters) = graph.Conditions(context);
             var paging = context.Paging();
             var sort = graph.SortExpression(context.GetArgument<string?>("sortBy"));
+            var columns = RequestedColumns(context, Node(graph));
             return new BatchLoader<Guid, Connection<EntityNode>>(async (keys, cancellationToken) =>
             {
                 var round = new DynamicParameters();
                 round.AddDynamicParams(parameters);
                 return await scope.RunAsync(node.Project, session =>
-                    EntityQueries.PagesByParentAsync(session, graph, parentColumn, keys, conditions, round, paging, sort, cancellationToken), cancellationToken);
+                    EntityQueries.PagesByParentAsync(session, graph, parentColumn, keys, conditions, round, paging, sort, columns, cancellationToken), cancellationToken);
             }, Empty);
         });
         return loader.Load(node.Id);
-    }, $"The {graph.Definition.Plural} of this entity."), graph);
+    }, $"The {graph.Definition.Plural} of this entity."), graph));
 }
 
-/// <summary>The project a <c>ProjectNode</c> stands for.</summary>
-public sealed record ProjectSource(string Name, Features.Projects.ProjectModel Model);
+/// <summary>The project a <c>ProjectNode</c> stands for: its stored name, and its REST model read on first use.</summary>
+public sealed class ProjectSource(string name, Func<Task<Features.Projects.ProjectModel>> load)
+{
+    readonly Lazy<Task<Features.Projects.ProjectModel>> _model = new(load);
+
+    public string Name { get; } = name;
+
+    public Task<Features.Projects.ProjectModel> ModelAsync() => _model.Value;
+}
 
 public static class ScopeExtensions
 {

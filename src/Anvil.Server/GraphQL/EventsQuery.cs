@@ -60,13 +60,20 @@ public static class EventsQuery
                     IncludeLogs = context.GetArgument<bool?>("includeLogs") ?? false,
                     Search = context.GetArgument<string?>("filter"),
                 };
-                return await ListAsync(context.Service<Db>(), context.CurrentUser(), filter, context.Paging(), context.CancellationToken);
+                // summary and payload can be large: read only when selected.
+                var withPayload = SelectedFields.OfNodes(context).Any(f => f is "summary" or "payload");
+                return await ListAsync(context.Service<Db>(), context.CurrentUser(), filter, context.Paging(), context.CancellationToken, withPayload);
             });
 
-    public static async Task<Connection<EventRecord>> ListAsync(Db db, CurrentUser user, EventFilter filter, Paging paging, CancellationToken cancellationToken)
+    /// <summary>One page of events; without <paramref name="withPayload"/> their summary and payload are left empty (not read).</summary>
+    public static async Task<Connection<EventRecord>> ListAsync(Db db, CurrentUser user, EventFilter filter, Paging paging, CancellationToken cancellationToken,
+        bool withPayload = true)
     {
         var parameters = new DynamicParameters();
-        var sql = $"SELECT {EventStore.ColumnsOf("e.")}, e.creation_order FROM events e WHERE true";
+        var columns = EventStore.ColumnsOf("e.");
+        if (!withPayload)
+            columns = columns.Replace("e.summary, e.payload", "'{}'::jsonb AS summary, '{}'::jsonb AS payload", StringComparison.Ordinal);
+        var sql = $"SELECT {columns}, e.creation_order FROM events e WHERE true";
         if (filter.Ids is not null)
         {
             parameters.Add("ids", filter.Ids.Select(i => Guid.TryParse(i, out var id) ? id : Guid.Empty).ToArray());

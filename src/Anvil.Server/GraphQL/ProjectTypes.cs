@@ -19,58 +19,58 @@ public static class ProjectTypes
     public static ObjectGraphType ProjectNode(EntityTypes entities, IReadOnlyList<AttributeDefinition> attributes)
     {
         var node = new ObjectGraphType { Name = "ProjectNode" };
-        static ProjectModel Of(IResolveFieldContext c) => ((ProjectSource)c.Source!).Model;
+        static string NameOf(IResolveFieldContext c) => ((ProjectSource)c.Source!).Name;
         var text = new StringGraphType();
 
-        node.AddField(Field("name", new NonNullGraphType(text), c => Of(c).Name));
-        node.AddField(Field("projectName", new NonNullGraphType(text), c => Of(c).Name));
-        node.AddField(Field("code", new NonNullGraphType(text), c => Of(c).Code));
-        node.AddField(Field("label", text, c => Of(c).Label));
-        node.AddField(Field("active", new NonNullGraphType(new BooleanGraphType()), c => Of(c).Active));
-        node.AddField(Field("library", new NonNullGraphType(new BooleanGraphType()), c => Of(c).Library));
+        node.AddField(Field("name", new NonNullGraphType(text), NameOf));
+        node.AddField(Field("projectName", new NonNullGraphType(text), NameOf));
+        node.AddField(ModelField("code", new NonNullGraphType(text), m => m.Code));
+        node.AddField(ModelField("label", text, m => m.Label));
+        node.AddField(ModelField("active", new NonNullGraphType(new BooleanGraphType()), m => m.Active));
+        node.AddField(ModelField("library", new NonNullGraphType(new BooleanGraphType()), m => m.Library));
         node.AddField(Field("skeleton", new NonNullGraphType(new BooleanGraphType()), _ => false));
-        node.AddField(Field("data", text, c => DataString(Of(c).Data), "JSON string; null when empty."));
-        node.AddField(Field("config", text, c => Of(c).Config.ToJsonString(), "JSON string."));
-        node.AddField(Field("color", text, c => Of(c).Data["color"]?.ToString()));
-        node.AddField(Field("projectFolder", text, c => Of(c).Data["projectFolder"]?.ToString()));
-        node.AddField(Field("createdAt", new NonNullGraphType(DateTimeType), c => Of(c).CreatedAt));
-        node.AddField(Field("updatedAt", new NonNullGraphType(DateTimeType), c => Of(c).UpdatedAt));
+        node.AddField(ModelField("data", text, m => DataString(m.Data), "JSON string; null when empty."));
+        node.AddField(ModelField("config", text, m => m.Config.ToJsonString(), "JSON string."));
+        node.AddField(ModelField("color", text, m => m.Data["color"]?.ToString()));
+        node.AddField(ModelField("projectFolder", text, m => m.Data["projectFolder"]?.ToString()));
+        node.AddField(ModelField("createdAt", new NonNullGraphType(DateTimeType), m => m.CreatedAt));
+        node.AddField(ModelField("updatedAt", new NonNullGraphType(DateTimeType), m => m.UpdatedAt));
         var scope = attributes.Where(a => a.InScope("project")).Select(a => a.Name).ToHashSet();
-        node.AddField(Field("allAttrib", new NonNullGraphType(text), c => InScope(Of(c).Attrib, scope).ToJsonString(), "JSON string of the project's attributes."));
-        node.AddField(Field("ownAttrib", new NonNullGraphType(StringList), c => Of(c).OwnAttrib.ToList()));
+        node.AddField(ModelField("allAttrib", new NonNullGraphType(text), m => InScope(m.Attrib, scope).ToJsonString(), "JSON string of the project's attributes."));
+        node.AddField(ModelField("ownAttrib", new NonNullGraphType(StringList), m => m.OwnAttrib.ToList()));
         if (AttribType("project", attributes) is { } attrib)
-            node.AddField(Field("attrib", new NonNullGraphType(attrib), c => Of(c).Attrib));
+            node.AddField(ModelField("attrib", new NonNullGraphType(attrib), m => m.Attrib));
 
         var bundle = JsonObjectType("ProjectBundleType", ("production", NodeFieldKind.Text, "production"), ("staging", NodeFieldKind.Text, "staging"));
-        node.AddField(Field("bundle", new NonNullGraphType(bundle), c => Of(c).Data["bundle"] as JsonObject ?? []));
-        node.AddField(Field("folderTypes", ListOf(JsonObjectType("FolderType",
+        node.AddField(ModelField("bundle", new NonNullGraphType(bundle), m => m.Data["bundle"] as JsonObject ?? []));
+        node.AddField(ModelField("folderTypes", ListOf(JsonObjectType("FolderType",
             ("name", NodeFieldKind.Text, "name"), ("icon", NodeFieldKind.Text, "icon"), ("shortName", NodeFieldKind.Text, "shortName"),
-            ("color", NodeFieldKind.Text, "color"))), c => Items(Of(c).FolderTypes)));
-        node.AddField(Field("taskTypes", ListOf(JsonObjectType("TaskType",
+            ("color", NodeFieldKind.Text, "color"))), m => Items(m.FolderTypes)));
+        node.AddField(ModelField("taskTypes", ListOf(JsonObjectType("TaskType",
             ("name", NodeFieldKind.Text, "name"), ("icon", NodeFieldKind.Text, "icon"), ("shortName", NodeFieldKind.Text, "shortName"),
-            ("color", NodeFieldKind.Text, "color"))), c => Items(Of(c).TaskTypes)));
-        node.AddField(Field("statuses", ListOf(JsonObjectType("Status",
+            ("color", NodeFieldKind.Text, "color"))), m => Items(m.TaskTypes)));
+        node.AddField(ModelField("statuses", ListOf(JsonObjectType("Status",
             ("name", NodeFieldKind.Text, "name"), ("icon", NodeFieldKind.Text, "icon"), ("shortName", NodeFieldKind.Text, "shortName"),
             ("color", NodeFieldKind.Text, "color"), ("state", NodeFieldKind.Text, "state"), ("scope", NodeFieldKind.TextList, "scope"))),
-            c => Items(Of(c).Statuses)));
-        node.AddField(Field("tags", ListOf(JsonObjectType("Tag", ("name", NodeFieldKind.Text, "name"), ("color", NodeFieldKind.Text, "color"))),
-            c => Items(Of(c).Tags)));
-        node.AddField(Field("linkTypes", ListOf(JsonObjectType("LinkType",
+            m => Items(m.Statuses)));
+        node.AddField(ModelField("tags", ListOf(JsonObjectType("Tag", ("name", NodeFieldKind.Text, "name"), ("color", NodeFieldKind.Text, "color"))),
+            m => Items(m.Tags)));
+        node.AddField(ModelField("linkTypes", ListOf(JsonObjectType("LinkType",
             ("name", NodeFieldKind.Text, "name"), ("linkType", NodeFieldKind.Text, "linkType"), ("inputType", NodeFieldKind.Text, "inputType"),
             ("outputType", NodeFieldKind.Text, "outputType"), ("color", NodeFieldKind.Text, "data.color"), ("style", NodeFieldKind.Text, "data.style"))),
-            c => Items(Of(c).LinkTypes)));
+            m => Items(m.LinkTypes)));
 
         var productType = ProductType();
         node.AddField(AsyncField("productTypes", ListOf(productType), async c =>
-            Items(await c.Service<ProjectStore>().GetProductTypesAsync(Of(c).Name, c.CurrentUser(), c.CancellationToken)),
+            Items(await c.Service<ProjectStore>().GetProductTypesAsync(NameOf(c), c.CurrentUser(), c.CancellationToken)),
             "The product types used in the project."));
         node.AddField(AsyncField("productBaseTypes", ListOf(JsonObjectType("ProductBaseType", ("name", NodeFieldKind.Text, "name"))), async c =>
-            await c.Scope().RunAsync(Of(c).Name, async session => (object?)(await session.Connection.QueryAsync<string>(new CommandDefinition(
+            await c.Scope().RunAsync(NameOf(c), async session => (object?)(await session.Connection.QueryAsync<string>(new CommandDefinition(
                 "SELECT DISTINCT product_base_type FROM products WHERE product_base_type IS NOT NULL ORDER BY 1",
                 transaction: session.Transaction, cancellationToken: c.CancellationToken))).Select(n => new JsonObject { ["name"] = n }).ToList(),
                 c.CancellationToken), "The product base types used in the project."));
         node.AddField(AsyncField("usedTags", new NonNullGraphType(StringList), async c =>
-            await c.Scope().RunAsync(Of(c).Name, async session => (object?)(await session.Connection.QueryAsync<string>(new CommandDefinition("""
+            await c.Scope().RunAsync(NameOf(c), async session => (object?)(await session.Connection.QueryAsync<string>(new CommandDefinition("""
                 SELECT DISTINCT tag FROM (
                     SELECT unnest(tags) AS tag FROM folders UNION ALL SELECT unnest(tags) FROM tasks
                     UNION ALL SELECT unnest(tags) FROM products UNION ALL SELECT unnest(tags) FROM versions
@@ -100,12 +100,25 @@ public static class ProjectTypes
 
     static List<JsonObject> Items(JsonArray array) => [.. array.OfType<JsonObject>()];
 
-    /// <summary>The project for a <c>ProjectNode</c>, read as REST reads it (404/403 as REST).</summary>
+    /// <summary>
+    /// The project for a <c>ProjectNode</c> (404/403 as REST). Its REST model is read only when a field
+    /// needs it: the entity connections need only the name.
+    /// </summary>
     public static async Task<ProjectSource> LoadAsync(IResolveFieldContext context, string name)
     {
-        var model = await context.Service<ProjectStore>().GetAsync(name, context.CurrentUser(), context.CancellationToken);
-        return new ProjectSource(model.Name, model);
+        var stored = await context.Scope().EnterAsync(name, context.CancellationToken);
+        return Source(context, stored);
     }
+
+    static ProjectSource Source(IResolveFieldContext context, string name)
+    {
+        var (store, user, cancellationToken) = (context.Service<ProjectStore>(), context.CurrentUser(), context.CancellationToken);
+        return new ProjectSource(name, () => store.GetAsync(name, user, cancellationToken));
+    }
+
+    /// <summary>A field of the project's REST model, read once per request and project.</summary>
+    static FieldType ModelField(string name, IGraphType type, Func<ProjectModel, object?> read, string? description = null) =>
+        AsyncField(name, type, async c => read(await ((ProjectSource)c.Source!).ModelAsync()), description);
 
     /// <summary>Projects the user may see, ordered by name, one page (<c>projects(...)</c>).</summary>
     public static async Task<Connection<ProjectSource>> PageAsync(IResolveFieldContext context)
@@ -128,7 +141,7 @@ public static class ProjectTypes
         var page = paging.ToConnection(names, n => [n]);
         var edges = new List<Edge<ProjectSource>>();
         foreach (var edge in page.Edges)
-            edges.Add(new Edge<ProjectSource>(await LoadAsync(context, edge.Node), edge.Cursor));
+            edges.Add(new Edge<ProjectSource>(Source(context, edge.Node), edge.Cursor));
         return new Connection<ProjectSource>(edges, page.PageInfo);
     }
 

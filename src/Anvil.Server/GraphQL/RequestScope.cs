@@ -1,7 +1,9 @@
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
+using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
+using Anvil.Server.Hosting;
 using Npgsql;
 
 namespace Anvil.Server.GraphQL;
@@ -14,8 +16,36 @@ namespace Anvil.Server.GraphQL;
 public sealed class RequestScope(Db db, AttributeLibrary attributes, CurrentUser user) : IAsyncDisposable
 {
     readonly Dictionary<string, ProjectSession> _sessions = new(StringComparer.OrdinalIgnoreCase);
+    readonly Dictionary<string, ProjectSession.Entered> _entered = new(StringComparer.OrdinalIgnoreCase);
     readonly Dictionary<object, object> _loaders = [];
     readonly SemaphoreSlim _database = new(1, 1);
+
+    /// <summary>
+    /// <c>project(name)</c>: the project's stored name, 404 when there is none and 403 when the user
+    /// may not enter it (REST's checks). The connection it opens for that is the one the project's
+    /// session will use, so the check costs no round trip of its own.
+    /// </summary>
+    public async Task<string> EnterAsync(string projectName, CancellationToken cancellationToken)
+    {
+        await _database.WaitAsync(cancellationToken);
+        try
+        {
+            string name;
+            if (_sessions.TryGetValue(projectName, out var session))
+                name = session.Project.Name;
+            else if (_entered.TryGetValue(projectName, out var entered))
+                name = entered.Name;
+            else
+                name = (_entered[projectName] = await ProjectSession.EnterAsync(db, projectName, cancellationToken)).Name;
+            if (!ProjectAccess.MayEnter(user, name))
+                throw new Forbidden("No access group assigned on this project");
+            return name;
+        }
+        finally
+        {
+            _database.Release();
+        }
+    }
 
     /// <summary>Runs <paramref name="work"/> on the project's session, alone.</summary>
     public async Task<T> RunAsync<T>(string projectName, Func<ProjectSession, Task<T>> work, CancellationToken cancellationToken)
@@ -24,7 +54,20 @@ public sealed class RequestScope(Db db, AttributeLibrary attributes, CurrentUser
         try
         {
             if (!_sessions.TryGetValue(projectName, out var session))
-                _sessions[projectName] = session = await ProjectSession.OpenAsync(db, attributes, projectName, user, cancellationToken);
+            {
+                if (!_entered.Remove(projectName, out var entered))
+                    entered = await ProjectSession.EnterAsync(db, projectName, cancellationToken);
+                try
+                {
+                    session = await entered.OpenAsync(attributes, user, cancellationToken);
+                }
+                catch
+                {
+                    await entered.DisposeAsync();
+                    throw;
+                }
+                _sessions[projectName] = session;
+            }
             return await work(session);
         }
         finally
@@ -64,5 +107,8 @@ public sealed class RequestScope(Db db, AttributeLibrary attributes, CurrentUser
         foreach (var session in _sessions.Values)
             await session.DisposeAsync();
         _sessions.Clear();
+        foreach (var entered in _entered.Values)
+            await entered.DisposeAsync();
+        _entered.Clear();
     }
 }

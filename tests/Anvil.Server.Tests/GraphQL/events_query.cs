@@ -47,6 +47,25 @@ public sealed class events_query(AnvilApp app) : IClassFixture<AnvilApp>
     }
 
     [Fact]
+    public async Task summary_and_payload_are_read_when_selected_even_in_a_fragment()
+    {
+        var (topic, ids) = await DispatchAsync(2);
+
+        var plain = Nodes(await app.Service().QueryAsync("""
+            query E($topics: [String!]) { events(topics: $topics) { edges { node { id description } } } }
+            """, new { topics = new[] { topic } }));
+        var fragment = Nodes(await app.Service().QueryAsync("""
+            query E($topics: [String!]) { events(topics: $topics) { edges { node { id ...Content } } } }
+            fragment Content on EventNode { sum: summary payload }
+            """, new { topics = new[] { topic } }));
+
+        Assert.Equal(ids, plain.Select(n => n["id"]!.GetValue<string>()));
+        Assert.Equal("event 1", plain[1]["description"]!.GetValue<string>());
+        Assert.Equal(1, JsonNode.Parse(fragment[1]["sum"]!.GetValue<string>())!["n"]!.GetValue<int>());
+        Assert.NotNull(fragment[1]["payload"]);
+    }
+
+    [Fact]
     public async Task topics_take_wildcards_and_ids_select_exactly()
     {
         var (topic, ids) = await DispatchAsync(3);

@@ -168,6 +168,9 @@ public sealed class ProjectAccess
         }
     }
 
+    /// <summary>True when <see cref="FilterAttributes"/> removes anything: the user may read only some attributes.</summary>
+    public bool FiltersAttributes => _readableAttributes is not null;
+
     /// <summary>Removes from an entity row the attribute values the user may not read.</summary>
     public JsonObject FilterAttributes(JsonObject row)
     {

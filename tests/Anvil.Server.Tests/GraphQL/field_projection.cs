@@ -1,0 +1,169 @@
+using System.Text.Json.Nodes;
+using Anvil.Server.GraphQL;
+using Anvil.Server.Tests.Infrastructure;
+
+namespace Anvil.Server.Tests.GraphQL;
+
+/// <summary>
+/// A connection selects only the columns its query's fields read (the costly counts and
+/// <c>hasVersions</c> only when asked), and JSON columns stay text until a field needs them as JSON:
+/// whatever else is selected, and however (fragments, aliases), every field reads the same value.
+/// </summary>
+public sealed class field_projection(AnvilApp app) : IClassFixture<AnvilApp>
+{
+    const string FolderFields = """
+        id name label folderType type path parentId active thumbnailId thumbnailHash data status tags parents allAttrib ownAttrib
+        hasChildren hasTasks hasProducts hasVersions childCount taskCount productCount createdAt updatedAt createdBy updatedBy projectName
+        attrib { frameStart fps }
+        """;
+
+    const string TaskFields = "id name label taskType type folderId assignees data allAttrib ownAttrib path parents status tags attrib { frameStart }";
+
+    const string ProductFields = "id name folderId productType type path data allAttrib ownAttrib versionList { id version name }";
+
+    const string VersionFields = "id name version productId taskId author heroVersionId isLatest thumbnailId path parents data allAttrib ownAttrib";
+
+    const string RepresentationFields = "id name versionId context traits fileCount files { id name path size hash } data allAttrib ownAttrib path parents";
+
+    static string Connection(string connection, string fields) => $$"""
+        query Q($projectName: String!) { project(name: $projectName) { {{connection}}(first: 100) { edges { node { {{fields}} } } } } }
+        """;
+
+    static List<JsonNode> Nodes(JsonNode data, string connection) =>
+        [.. data["project"]![connection]!["edges"]!.AsArray().Select(e => e!["node"]!)];
+
+    async Task<string> ProjectAsync()
+    {
+        var project = await TestProjects.CreateAsync(app);
+        var build = new EntityBuilder(app.Service(), project);
+        var root = await build.FolderAsync(name: "ep01", attrib: new { frameStart = 1002 });
+        var shot = await build.CreateAsync("folders", new
+        {
+            name = "sh010",
+            folderType = "Shot",
+            parentId = root,
+            label = "Shot <10> & \"more\" é",
+            data = new { key = "välue <b>", nested = new { list = new object[] { 1, 1.5, "x\n" } } },
+            tags = new[] { "hero" },
+            attrib = new { fps = 25.0 },
+        });
+        var task = await build.CreateAsync("tasks", new { name = "anim", taskType = "Animation", folderId = shot, assignees = new[] { "admin" }, attrib = new { frameStart = 7 } });
+        var product = await build.CreateAsync("products", new { name = "animMain", productType = "animation", folderId = shot });
+        var version = await build.CreateAsync("versions", new { version = 1, productId = product, taskId = task, data = new { comment = "first" } });
+        await build.CreateAsync("versions", new { version = -1, productId = product });
+        await build.CreateAsync("representations", new
+        {
+            name = "exr",
+            versionId = version,
+            traits = new { colorspace = "ACEScg" },
+            files = new[] { new { id = EntityBuilder.NewId(), path = "/show/sh010/anim.1001.exr", size = 123456789012L, hash = "abc", hashType = "op3" } },
+            data = new { context = new { folder = new { name = "sh010" } } },
+        });
+        return project;
+    }
+
+    [Fact]
+    public async Task every_field_reads_the_same_value_alone_as_among_all_the_others()
+    {
+        var project = await ProjectAsync();
+        var api = app.Service();
+        foreach (var (connection, fields) in new[]
+        {
+            ("folders", FolderFields), ("tasks", TaskFields), ("products", ProductFields), ("versions", VersionFields), ("representations", RepresentationFields),
+        })
+        {
+            var all = Nodes(await api.QueryAsync(Connection(connection, fields), new { projectName = project }), connection).OrderBy(n => n["id"]!.ToString()).ToList();
+            Assert.NotEmpty(all);
+            foreach (var field in TopLevel(fields))
+            {
+                var selection = fields.Contains(field + " {", StringComparison.Ordinal) ? fields[fields.IndexOf(field + " {", StringComparison.Ordinal)..][..(fields[fields.IndexOf(field + " {", StringComparison.Ordinal)..].IndexOf('}') + 1)] : field;
+                var alone = Nodes(await api.QueryAsync(Connection(connection, "id " + selection), new { projectName = project }), connection)
+                    .OrderBy(n => n["id"]!.ToString()).ToList();
+                Assert.Equal(all.Select(n => n[field]?.ToJsonString()), alone.Select(n => n[field]?.ToJsonString()));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task fields_in_fragments_and_under_aliases_are_read_too()
+    {
+        var project = await ProjectAsync();
+        var api = app.Service();
+        var plain = Nodes(await api.QueryAsync(Connection("folders", "id allAttrib hasVersions childCount data"), new { projectName = project }), "folders");
+
+        var data = await api.QueryAsync("""
+            query Q($projectName: String!) { project(name: $projectName) {
+              folders(first: 100) { edges { ...Edge } } } }
+            fragment Edge on FolderEdge { node { id ...Counts ... on FolderNode { attributes: allAttrib } } }
+            fragment Counts on FolderNode { hasVersions kids: childCount data }
+            """, new { projectName = project });
+
+        var nodes = Nodes(data, "folders");
+        Assert.Equal(plain.Select(n => n["allAttrib"]!.GetValue<string>()), nodes.Select(n => n["attributes"]!.GetValue<string>()));
+        Assert.Equal(plain.Select(n => n["hasVersions"]!.GetValue<bool>()), nodes.Select(n => n["hasVersions"]!.GetValue<bool>()));
+        Assert.Equal(plain.Select(n => n["childCount"]!.GetValue<int>()), nodes.Select(n => n["kids"]!.GetValue<int>()));
+        Assert.Equal(plain.Select(n => n["data"]?.ToJsonString()), nodes.Select(n => n["data"]?.ToJsonString()));
+        Assert.Contains(nodes, n => n["hasVersions"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public void every_entity_select_splits_into_its_columns_and_back()
+    {
+        foreach (var graph in EntityGraph.All)
+        {
+            var aliases = graph.Columns.Select(c => c.Alias).ToList();
+            Assert.Equal(aliases.Distinct(), aliases);
+            Assert.Contains("id", aliases);
+            Assert.Contains("attrib", aliases);
+            var rebuilt = $"SELECT {string.Join(", ", graph.Columns.Take(graph.Columns.Count - graph.ExtraColumns.Count).Select(c => c.Sql))}\n{graph.Definition.From}";
+            Assert.Equal(Normalized(graph.Definition.Select), Normalized(rebuilt));
+        }
+        var counts = EntityGraph.Folder.SelectList(new HashSet<string>(["childCount"]));
+        Assert.Contains("\"childCount\"", counts, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"taskCount\"", counts, StringComparison.Ordinal);
+        Assert.DoesNotContain("hasVersions", EntityGraph.Folder.SelectList(new HashSet<string>(["allAttrib", "name"])), StringComparison.Ordinal);
+        Assert.StartsWith("e.id", EntityGraph.Folder.SelectList(new HashSet<string>()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void json_string_fields_written_from_the_text_equal_those_of_the_parsed_json()
+    {
+        const string attrib = """{"a": 1, "b": 1.50, "c": "<tag> & 'q' \"dq\" é ü 日本", "d": [1, 2.0, null, true], "e": {"x": "\n\t\\"}, "f": 1e3, "g": -0.0}""";
+        const string data = """{"key": "välue <b>", "n": {"list": [1, 1.5, "x\n"]}, "u": "\u2028 \ud83d\ude00"}""";
+        HashSet<string> names = ["a", "c", "d", "e", "f", "g", "z"];
+        EntityNode Node(bool asText) => asText
+            ? new EntityNode("p", [], 1, null, new Dictionary<string, string> { ["attrib"] = attrib, ["data"] = data, ["empty"] = "{}", ["nothing"] = "null" })
+            : new EntityNode("p", new JsonObject { ["attrib"] = JsonNode.Parse(attrib), ["data"] = JsonNode.Parse(data), ["empty"] = new JsonObject() }, 1);
+
+        var (text, parsed) = (Node(asText: true), Node(asText: false));
+
+        Assert.Equal(parsed.InScopeJson("attrib", names), text.InScopeJson("attrib", names));
+        Assert.Equal(parsed.NamesIn("attrib", names), text.NamesIn("attrib", names));
+        Assert.Equal(parsed.DataJson("data"), text.DataJson("data"));
+        Assert.Null(text.DataJson("empty"));
+        Assert.Equal(parsed.InScopeJson("empty", names), text.InScopeJson("empty", names));
+        Assert.Equal(parsed.NamesIn("empty", names), text.NamesIn("empty", names));
+        Assert.Null(text.DataJson("nothing"));
+        Assert.Null(parsed.DataJson("empty"));
+        Assert.Equal(parsed.Json("attrib")!.ToJsonString(), text.Json("attrib")!.ToJsonString());
+        // Once parsed, the text is gone and the parsed value answers.
+        Assert.Equal(parsed.InScopeJson("attrib", names), text.InScopeJson("attrib", names));
+    }
+
+    static IEnumerable<string> TopLevel(string fields)
+    {
+        var depth = 0;
+        foreach (var token in fields.Replace("{", " { ", StringComparison.Ordinal).Replace("}", " } ", StringComparison.Ordinal)
+                     .Split((char[])[' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (token == "{")
+                depth++;
+            else if (token == "}")
+                depth--;
+            else if (depth == 0)
+                yield return token;
+        }
+    }
+
+    static string Normalized(string sql) => string.Join(" ", sql.Split((char[])[' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries));
+}
