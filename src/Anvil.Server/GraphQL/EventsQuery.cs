@@ -136,6 +136,14 @@ public static class EventsQuery
     {
         if (values is null)
             return;
+        // One value as an equality: PostgreSQL then reads an index on (column, creation_order) in
+        // order, where = ANY would fetch every match and sort them.
+        if (values.Count == 1)
+        {
+            parameters.Add(name, values[0]);
+            sql += $"\n  AND {column} = @{name}";
+            return;
+        }
         parameters.Add(name, values.ToArray());
         sql += $"\n  AND {column} = ANY(@{name})";
     }
