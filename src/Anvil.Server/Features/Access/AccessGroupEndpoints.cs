@@ -175,7 +175,8 @@ public static class AccessGroupEndpoints
         return Results.NoContent();
     }
 
-    static async Task<IResult> DeleteAsync(string name, string projectName, CurrentUser user, Db db, EventStore events, CancellationToken cancellationToken)
+    static async Task<IResult> DeleteAsync(string name, string projectName, CurrentUser user, Db db, EventStore events, AuthCache auth,
+        CancellationToken cancellationToken)
     {
         user.RequireManager("change access groups");
         await using var connection = await db.OpenAsync(cancellationToken);
@@ -219,6 +220,8 @@ public static class AccessGroupEndpoints
             Summary = new JsonObject { ["name"] = name },
         }, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        if (projectName == Studio)
+            await auth.UsersChangedAsync();
         return Results.NoContent();
     }
 
