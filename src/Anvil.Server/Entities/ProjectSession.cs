@@ -1,7 +1,7 @@
 using Anvil.Server.Data;
 using Anvil.Server.Features.Access;
-using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
+using Anvil.Server.Hosting;
 using Npgsql;
 
 namespace Anvil.Server.Entities;
@@ -22,16 +22,18 @@ public sealed class ProjectSession : IAsyncDisposable
     /// Opens the session for <paramref name="user"/>; 404 when the project does not exist (names
     /// match case-insensitively), 403 when the user holds no access group on it.
     /// </summary>
-    public static async Task<ProjectSession> OpenAsync(Db db, AttributeLibrary attributes, string projectName, CurrentUser user, CancellationToken cancellationToken)
+    public static async Task<ProjectSession> OpenAsync(Db db, ProjectContexts contexts, string projectName, CurrentUser user, CancellationToken cancellationToken)
     {
+        if (!ProjectSchema.IsValidName(projectName))
+            throw new NotFound($"Project {projectName} not found");
         var connection = await db.OpenAsync(cancellationToken);
         try
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var name = await ProjectContext.ResolveNameAsync(connection, projectName, cancellationToken);
-            await ProjectSchema.UseAsync(connection, name, cancellationToken);
-            var access = await ProjectAccess.LoadAsync(connection, user, name, cancellationToken);
-            var project = await ProjectContext.LoadAsync(connection, name, attributes, cancellationToken);
+            // The schema's name is the lower-cased project name, however the URL spells it.
+            await ProjectSchema.UseAsync(connection, projectName, cancellationToken);
+            var project = await contexts.GetAsync(connection, projectName, cancellationToken);
+            var access = await ProjectAccess.LoadAsync(connection, user, project.Name, cancellationToken);
             return new ProjectSession { Connection = connection, Transaction = transaction, Project = project, Access = access };
         }
         catch

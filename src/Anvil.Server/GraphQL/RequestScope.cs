@@ -11,7 +11,7 @@ namespace Anvil.Server.GraphQL;
 /// (opened on first use, closed when the request ends) and its batch loaders. Resolvers may run
 /// concurrently, a connection runs one command at a time, so database work is serialised here.
 /// </summary>
-public sealed class RequestScope(Db db, AttributeLibrary attributes, CurrentUser user) : IAsyncDisposable
+public sealed class RequestScope(Db db, ProjectContexts contexts, CurrentUser user) : IAsyncDisposable
 {
     readonly Dictionary<string, ProjectSession> _sessions = new(StringComparer.OrdinalIgnoreCase);
     readonly Dictionary<object, object> _loaders = [];
@@ -24,7 +24,7 @@ public sealed class RequestScope(Db db, AttributeLibrary attributes, CurrentUser
         try
         {
             if (!_sessions.TryGetValue(projectName, out var session))
-                _sessions[projectName] = session = await ProjectSession.OpenAsync(db, attributes, projectName, user, cancellationToken);
+                _sessions[projectName] = session = await ProjectSession.OpenAsync(db, contexts, projectName, user, cancellationToken);
             return await work(session);
         }
         finally

@@ -42,6 +42,7 @@ public static class AnvilHost
         builder.Services.AddSingleton<MigrationRunner>();
         builder.Services.AddSingleton<CacheInvalidation>().AddHostedService(s => s.GetRequiredService<CacheInvalidation>());
         builder.Services.AddSingleton<AuthCache>();
+        builder.Services.AddSingleton<ProjectContexts>();
         builder.Services.AddSingleton<UserStore>();
         builder.Services.AddSingleton<UserSetup>();
         builder.Services.AddSingleton<SessionStore>();

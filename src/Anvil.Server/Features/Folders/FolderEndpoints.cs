@@ -53,18 +53,18 @@ public static class FolderEndpoints
             .WithSummary("Ids of the folders whose name, label or path match the search.");
     }
 
-    static async Task<JsonObject> ListAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, bool attrib = false)
+    static async Task<JsonObject> ListAsync(string projectName, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts, bool attrib = false)
     {
-        var folders = await ReadAsync(projectName, user, http, db, attributes, withAttributes: attrib);
+        var folders = await ReadAsync(projectName, user, http, db, contexts, withAttributes: attrib);
         foreach (var folder in folders)
             if (folder["ownAttrib"] is JsonObject own)
                 folder["ownAttrib"] = new JsonArray([.. own.Select(p => (JsonNode?)p.Key)]);
         return new JsonObject { ["detail"] = $"{folders.Count} folders", ["folders"] = new JsonArray([.. folders]) };
     }
 
-    static async Task<JsonObject> HierarchyAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, string? types = null)
+    static async Task<JsonObject> HierarchyAsync(string projectName, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts, string? types = null)
     {
-        var folders = await ReadAsync(projectName, user, http, db, attributes, withAttributes: false);
+        var folders = await ReadAsync(projectName, user, http, db, contexts, withAttributes: false);
         JsonArray hierarchy;
         if (!string.IsNullOrWhiteSpace(types))
         {
@@ -90,12 +90,12 @@ public static class FolderEndpoints
         return new JsonObject { ["detail"] = $"Hierarchy of {projectName}", ["projectName"] = projectName, ["hierarchy"] = hierarchy };
     }
 
-    static async Task<FolderSearchResponse> SearchAsync(string projectName, FolderSearchRequest request, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
+    static async Task<FolderSearchResponse> SearchAsync(string projectName, FolderSearchRequest request, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts)
     {
         // "a b, c" → (a AND b) OR c, each word matched anywhere in name, label or path.
         var groups = (request.Search ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(g => g.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(g => g.Length > 0).ToList();
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
         var conditions = new List<string>();
         await using var command = new NpgsqlCommand { Connection = session.Connection };
         foreach (var (name, value) in session.Access.Parameters)
@@ -121,9 +121,9 @@ public static class FolderEndpoints
     }
 
     /// <summary>The active folders the user may read, attributes they may not read left out.</summary>
-    static async Task<List<JsonObject>> ReadAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, bool withAttributes)
+    static async Task<List<JsonObject>> ReadAsync(string projectName, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts, bool withAttributes)
     {
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
         await using var command = new NpgsqlCommand(ListSql(session.Access.ReadCondition(FolderEntity.Definition) ?? "true", withAttributes), session.Connection);
         command.Parameters.AddWithValue("inheritedByRoots", session.Project.InheritedByRoots.ToJsonString());
         foreach (var (name, value) in session.Access.Parameters)
