@@ -27,7 +27,9 @@ public sealed class CacheInvalidation : IHostedService
     readonly RedisChannel _acks;
     readonly ConcurrentDictionary<string, List<Action>> _drops = new();
     readonly ConcurrentDictionary<string, PendingAck> _pending = new();
+    readonly CancellationTokenSource _stopping = new();
     volatile bool _listening;
+    volatile bool _subscribed;
 
     public CacheInvalidation(Redis redis, AyonOptions options, ILogger<CacheInvalidation> logger)
     {
@@ -55,6 +57,12 @@ public sealed class CacheInvalidation : IHostedService
     public async Task InvalidateAsync(string name)
     {
         Drop(name);
+        if (!_redis.Connection.IsConnected)
+        {
+            // The others cannot hear this instance either way; those cut off too have their caches off.
+            _logger.LogWarning("Could not tell the other instances to drop the cache {Cache}: Redis does not answer", name);
+            return;
+        }
         var id = Guid.NewGuid().ToString("N");
         var pending = _pending[id] = new PendingAck();
         try
@@ -86,7 +94,8 @@ public sealed class CacheInvalidation : IHostedService
         }
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Subscribes in the background: a server must start (and serve, uncached) while Redis is away.</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         var connection = _redis.Connection;
         connection.ConnectionFailed += (_, e) =>
@@ -96,23 +105,35 @@ public sealed class CacheInvalidation : IHostedService
         };
         connection.ConnectionRestored += (_, e) =>
         {
-            if (e.ConnectionType == ConnectionType.Subscription)
+            if (e.ConnectionType == ConnectionType.Subscription && _subscribed)
                 SetListening(true);
         };
-        try
+        _ = SubscribeAsync(_stopping.Token);
+        return Task.CompletedTask;
+    }
+
+    async Task SubscribeAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
         {
-            var subscriber = connection.GetSubscriber();
-            (await subscriber.SubscribeAsync(_requests)).OnMessage(OnRequest);
-            (await subscriber.SubscribeAsync(_acks)).OnMessage(OnAck);
-            SetListening(subscriber.IsConnected(_requests));
-        }
-        catch (RedisException e)
-        {
-            _logger.LogWarning("Caches are off until Redis answers: {Error}", e.Message);
+            try
+            {
+                var subscriber = _redis.Connection.GetSubscriber();
+                (await subscriber.SubscribeAsync(_requests)).OnMessage(OnRequest);
+                (await subscriber.SubscribeAsync(_acks)).OnMessage(OnAck);
+                _subscribed = true;
+                SetListening(subscriber.IsConnected(_requests));
+                return;
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                _logger.LogWarning("Caches are off until Redis answers: {Error}", e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => _stopping.CancelAsync();
 
     /// <summary>Whatever was missed while not listening may be stale: every transition drops everything.</summary>
     void SetListening(bool listening)
