@@ -11,8 +11,9 @@ namespace Anvil.Server.Entities;
 public sealed record StatusInfo(string Name, IReadOnlyList<string> Scope);
 
 /// <summary>
-/// What a batch of operations needs to know about its project, read once per batch inside its
-/// transaction: the anatomy lists, the project's attributes and the attribute library.
+/// What requests need to know about a project: the anatomy lists, the project's attributes, the
+/// attribute library and the access groups in force there. Cached by <see cref="ProjectContexts"/>:
+/// shared between requests, which only read it.
 /// </summary>
 public sealed class ProjectContext
 {
@@ -24,6 +25,9 @@ public sealed class ProjectContext
 
     /// <summary>What root folders inherit: project-scope defaults and the project's own values, inheritable keys only.</summary>
     public required JsonObject InheritedByRoots { get; init; }
+
+    /// <summary>The permissions of each access group on the project: its override there, else the studio definition.</summary>
+    public required IReadOnlyDictionary<string, JsonObject> AccessGroups { get; init; }
 
     public string[] PrivateAttributes => [.. Attributes.Where(a => !a.Inherit).Select(a => a.Name).Distinct()];
 
@@ -52,6 +56,12 @@ public sealed class ProjectContext
             "SELECT attrib FROM public.projects WHERE name = @projectName", new { projectName }, cancellationToken: cancellationToken)) ?? [];
         var statuses = await connection.QueryAsync<(string Name, string Data)>(new CommandDefinition(
             "SELECT name, data::text FROM statuses ORDER BY position", cancellationToken: cancellationToken));
+        var accessGroups = await connection.QueryAsync<(string Name, JsonObject Data)>(new CommandDefinition("""
+            SELECT name, data FROM public.project_access_groups WHERE project_name = @projectName
+            UNION ALL
+            SELECT name, data FROM public.access_groups g
+            WHERE NOT EXISTS (SELECT FROM public.project_access_groups o WHERE o.project_name = @projectName AND o.name = g.name)
+            """, new { projectName }, cancellationToken: cancellationToken));
 
         var inherited = new JsonObject();
         foreach (var attribute in attributes.Where(a => a.Inherit && a.InScope("project")))
@@ -70,6 +80,7 @@ public sealed class ProjectContext
                 JsonNode.Parse(s.Data)?["scope"] is JsonArray scope ? [.. scope.Select(x => x!.GetValue<string>())] : []))],
             Attributes = attributes,
             InheritedByRoots = inherited,
+            AccessGroups = accessGroups.ToDictionary(g => g.Name, g => AyonJson.Settle(g.Data)),
         };
     }
 }

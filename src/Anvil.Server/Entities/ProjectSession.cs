@@ -33,7 +33,7 @@ public sealed class ProjectSession : IAsyncDisposable
             // The schema's name is the lower-cased project name, however the URL spells it.
             await ProjectSchema.UseAsync(connection, projectName, cancellationToken);
             var project = await contexts.GetAsync(connection, projectName, cancellationToken);
-            var access = await ProjectAccess.LoadAsync(connection, user, project.Name, cancellationToken);
+            var access = await ProjectAccess.LoadAsync(connection, user, project, cancellationToken);
             return new ProjectSession { Connection = connection, Transaction = transaction, Project = project, Access = access };
         }
         catch

@@ -131,6 +131,21 @@ public sealed class caches_on_two_instances(AnvilApp a, SecondInstance b) : ICla
     }
 
     [Fact]
+    public async Task an_access_group_removed_on_one_instance_grants_nothing_at_once_on_the_other()
+    {
+        var project = await TestProjects.CreateAsync(a);
+        var group = Unique.Name("g");
+        await a.Service().PutAsync($"/api/accessGroups/{group}/{project}", new { }, expect: 204);
+        var (name, _, onB) = await UserWithKeyAsync();
+        await a.Service().PatchAsync($"/api/users/{name}/accessGroups", new { accessGroups = new[] { new { project, accessGroups = new[] { group } } } }, expect: 204);
+        await onB.GetAsync($"/api/projects/{project}/folders");
+
+        await a.Service().DeleteAsync($"/api/accessGroups/{group}/{project}");
+
+        await onB.GetAsync($"/api/projects/{project}/folders", expect: 403);
+    }
+
+    [Fact]
     public async Task a_project_deleted_on_one_instance_is_gone_at_once_on_the_other()
     {
         var project = await TestProjects.CreateAsync(a);

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Anvil.Server.Features.Users;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
@@ -53,29 +52,11 @@ public sealed class AuthCache
     /// <summary>Sessions ended; call after they are gone from Redis.</summary>
     public Task SessionsChangedAsync() => _invalidation.InvalidateAsync(SessionsName);
 
-    /// <summary>
-    /// Builds the lazily parsed parts of a record's JSON now: a <see cref="JsonNode"/> is not safe to
-    /// read from several threads while it still parses itself on first access.
-    /// </summary>
+    /// <summary>The record with its JSON parsed through (<see cref="AyonJson.Settle"/>), ready to be shared.</summary>
     public static UserRecord Settled(UserRecord user)
     {
-        Settle(user.Attrib);
-        Settle(user.Data);
+        AyonJson.Settle(user.Attrib);
+        AyonJson.Settle(user.Data);
         return user;
-    }
-
-    static void Settle(JsonNode? node)
-    {
-        switch (node)
-        {
-            case JsonObject o:
-                foreach (var (_, value) in o)
-                    Settle(value);
-                break;
-            case JsonArray a:
-                foreach (var item in a)
-                    Settle(item);
-                break;
-        }
     }
 }
