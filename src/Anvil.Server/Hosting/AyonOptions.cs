@@ -186,6 +186,12 @@ public sealed class AyonOptions
             Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')),
             MaxPoolSize = PostgresPoolSize,
             ApplicationName = "anvil",
+            // Statements run twice are prepared on their connection: the server then skips parsing and
+            // planning them (a folder's SELECT plans longer than it runs). Prepared statements survive
+            // the connection's return to the pool, and PostgreSQL re-plans one when the search path
+            // (the project) differs. The URL's query may override both.
+            MaxAutoPrepare = 256,
+            AutoPrepareMinUsages = 2,
         };
         var userInfo = uri.UserInfo.Split(':', 2);
         if (userInfo[0].Length > 0)
