@@ -79,7 +79,8 @@ public sealed class ProjectContext
             Statuses = [.. statuses.Select(s => new StatusInfo(s.Name,
                 JsonNode.Parse(s.Data)?["scope"] is JsonArray scope ? [.. scope.Select(x => x!.GetValue<string>())] : []))],
             Attributes = attributes,
-            InheritedByRoots = inherited,
+            // Shared between requests once cached: parsed through now (defaults may be lazily parsed objects).
+            InheritedByRoots = AyonJson.Settle(inherited),
             AccessGroups = accessGroups.ToDictionary(g => g.Name, g => AyonJson.Settle(g.Data)),
         };
     }
