@@ -21,8 +21,8 @@ public static class EntityEndpoints
         foreach (var definition in EntityRegistry.All)
         {
             var group = api.MapGroup($"/projects/{{projectName}}/{definition.Plural}").WithTags(definition.Plural);
-            group.MapGet("/{id}", (string projectName, string id, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes) =>
-                    GetAsync(definition, projectName, id, user, http, db, attributes))
+            group.MapGet("/{id}", (string projectName, string id, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts) =>
+                    GetAsync(definition, projectName, id, user, http, db, contexts))
                 .WithName($"get_{definition.Type}").WithSummary($"One {definition.Type}, with its effective attributes.");
             group.MapPost("/", (string projectName, JsonObject body, CurrentUser user, HttpContext http, OperationsPipeline pipeline) =>
                     CreateAsync(definition, projectName, body, user, http, pipeline))
@@ -36,10 +36,10 @@ public static class EntityEndpoints
         }
     }
 
-    static async Task<JsonObject> GetAsync(EntityDefinition definition, string projectName, string id, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
+    static async Task<JsonObject> GetAsync(EntityDefinition definition, string projectName, string id, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts)
     {
         var entityId = Guid.TryParse(id, out var parsed) ? parsed : throw NotFound.Entity(definition.Type, id);
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
         var entity = await EntityStore.GetAsync(session.Connection, definition, session.Project, entityId, http.RequestAborted, session.Access)
             ?? throw NotFound.Entity(definition.Type, id);
         http.Response.Headers.ETag = EntityStore.ETag(entity);

@@ -13,9 +13,9 @@ public static class EntityStats
         api.MapGet("/projects/{projectName}/stats", GetAsync).WithTags("Projects").WithName("get_project_stats")
             .WithSummary("Entity counts of the project.");
 
-    static async Task<JsonObject> GetAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
+    static async Task<JsonObject> GetAsync(string projectName, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts)
     {
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
         // Counted as the user sees the project: what they may not read does not count.
         var sql = "SELECT " + string.Join(",\n       ", EntityRegistry.All.Select(d => session.Access.ReadCondition(d) is { } readable
             ? $"(SELECT count(*) {d.From}\n WHERE {readable}) AS {d.Plural}"

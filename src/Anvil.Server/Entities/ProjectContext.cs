@@ -11,8 +11,9 @@ namespace Anvil.Server.Entities;
 public sealed record StatusInfo(string Name, IReadOnlyList<string> Scope);
 
 /// <summary>
-/// What a batch of operations needs to know about its project, read once per batch inside its
-/// transaction: the anatomy lists, the project's attributes and the attribute library.
+/// What requests need to know about a project: the anatomy lists, the project's attributes, the
+/// attribute library and the access groups in force there. Cached by <see cref="ProjectContexts"/>:
+/// shared between requests, which only read it.
 /// </summary>
 public sealed class ProjectContext
 {
@@ -25,6 +26,9 @@ public sealed class ProjectContext
     /// <summary>What root folders inherit: project-scope defaults and the project's own values, inheritable keys only.</summary>
     public required JsonObject InheritedByRoots { get; init; }
 
+    /// <summary>The permissions of each access group on the project: its override there, else the studio definition.</summary>
+    public required IReadOnlyDictionary<string, JsonObject> AccessGroups { get; init; }
+
     public string[] PrivateAttributes => [.. Attributes.Where(a => !a.Inherit).Select(a => a.Name).Distinct()];
 
     public IReadOnlyList<AttributeDefinition> AttributesOf(string entityType) => [.. Attributes.Where(a => a.InScope(entityType))];
@@ -34,70 +38,30 @@ public sealed class ProjectContext
         (Statuses.FirstOrDefault(s => s.Scope.Count == 0 || s.Scope.Contains(entityType)) ?? Statuses.FirstOrDefault())?.Name
         ?? throw new Conflict($"Project {Name} has no statuses");
 
-    /// <summary>
-    /// Points the transaction at the project's schema and reads the project's stored name and own
-    /// attributes, in one round trip; 404 when there is no such project (names match case-insensitively).
-    /// </summary>
-    public static async Task<(string Name, JsonObject Attrib)> EnterAsync(NpgsqlConnection connection, string projectName, CancellationToken cancellationToken)
+    /// <summary>The stored name of a project (URL names match case-insensitively), or 404.</summary>
+    public static async Task<string> ResolveNameAsync(NpgsqlConnection connection, string projectName, CancellationToken cancellationToken)
     {
-        if (!ProjectSchema.IsValidName(projectName))
-            throw new NotFound($"Project {projectName} not found");
-        await using var batch = new NpgsqlBatch(connection)
-        {
-            // The schema follows from the name (lower-cased), so it is set before the name is checked:
-            // a search path naming a missing schema is harmless, and the transaction ends with the session.
-            BatchCommands =
-            {
-                new NpgsqlBatchCommand($"SET LOCAL search_path TO {ProjectSchema.Of(projectName)}, public"),
-                new NpgsqlBatchCommand("SELECT name, attrib::text FROM public.projects WHERE lower(name) = lower($1)") { Parameters = { new() { Value = projectName } } },
-            },
-        };
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-            throw new NotFound($"Project {projectName} not found");
-        return (reader.GetString(0), reader.IsDBNull(1) ? [] : JsonNode.Parse(reader.GetString(1)) as JsonObject ?? []);
+        var name = ProjectSchema.IsValidName(projectName)
+            ? await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+                "SELECT name FROM public.projects WHERE lower(name) = lower(@projectName)", new { projectName }, cancellationToken: cancellationToken))
+            : null;
+        return name ?? throw new NotFound($"Project {projectName} not found");
     }
 
     /// <summary>Reads the context; the connection's search path must already point at the project.</summary>
     public static async Task<ProjectContext> LoadAsync(NpgsqlConnection connection, string projectName, AttributeLibrary library, CancellationToken cancellationToken)
     {
+        var attributes = await library.AllAsync(cancellationToken);
         var projectAttrib = await connection.ExecuteScalarAsync<JsonObject>(new CommandDefinition(
             "SELECT attrib FROM public.projects WHERE name = @projectName", new { projectName }, cancellationToken: cancellationToken)) ?? [];
-        return await LoadAsync(connection, projectName, projectAttrib, library, cancellationToken);
-    }
-
-    /// <summary>
-    /// Reads the context given the project's own attributes (see <see cref="EnterAsync"/>): the
-    /// anatomy lists in one round trip. The connection's search path must point at the project.
-    /// </summary>
-    public static async Task<ProjectContext> LoadAsync(NpgsqlConnection connection, string projectName, JsonObject projectAttrib, AttributeLibrary library,
-        CancellationToken cancellationToken)
-    {
-        var attributes = await library.AllAsync(cancellationToken);
-        var statuses = new List<StatusInfo>();
-        var folderTypes = new List<string>();
-        var taskTypes = new List<string>();
-        await using (var batch = new NpgsqlBatch(connection)
-        {
-            BatchCommands =
-            {
-                new NpgsqlBatchCommand("SELECT name, data::text FROM statuses ORDER BY position"),
-                new NpgsqlBatchCommand("SELECT name FROM folder_types ORDER BY position"),
-                new NpgsqlBatchCommand("SELECT name FROM task_types ORDER BY position"),
-            },
-        })
-        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-                statuses.Add(new StatusInfo(reader.GetString(0),
-                    JsonNode.Parse(reader.GetString(1))?["scope"] is JsonArray scope ? [.. scope.Select(x => x!.GetValue<string>())] : []));
-            await reader.NextResultAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-                folderTypes.Add(reader.GetString(0));
-            await reader.NextResultAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-                taskTypes.Add(reader.GetString(0));
-        }
+        var statuses = await connection.QueryAsync<(string Name, string Data)>(new CommandDefinition(
+            "SELECT name, data::text FROM statuses ORDER BY position", cancellationToken: cancellationToken));
+        var accessGroups = await connection.QueryAsync<(string Name, JsonObject Data)>(new CommandDefinition("""
+            SELECT name, data FROM public.project_access_groups WHERE project_name = @projectName
+            UNION ALL
+            SELECT name, data FROM public.access_groups g
+            WHERE NOT EXISTS (SELECT FROM public.project_access_groups o WHERE o.project_name = @projectName AND o.name = g.name)
+            """, new { projectName }, cancellationToken: cancellationToken));
 
         var inherited = new JsonObject();
         foreach (var attribute in attributes.Where(a => a.Inherit && a.InScope("project")))
@@ -110,11 +74,14 @@ public sealed class ProjectContext
         return new ProjectContext
         {
             Name = projectName,
-            FolderTypes = folderTypes,
-            TaskTypes = taskTypes,
-            Statuses = statuses,
+            FolderTypes = [.. await connection.QueryAsync<string>(new CommandDefinition("SELECT name FROM folder_types ORDER BY position", cancellationToken: cancellationToken))],
+            TaskTypes = [.. await connection.QueryAsync<string>(new CommandDefinition("SELECT name FROM task_types ORDER BY position", cancellationToken: cancellationToken))],
+            Statuses = [.. statuses.Select(s => new StatusInfo(s.Name,
+                JsonNode.Parse(s.Data)?["scope"] is JsonArray scope ? [.. scope.Select(x => x!.GetValue<string>())] : []))],
             Attributes = attributes,
-            InheritedByRoots = inherited,
+            // Shared between requests once cached: parsed through now (defaults may be lazily parsed objects).
+            InheritedByRoots = AyonJson.Settle(inherited),
+            AccessGroups = accessGroups.ToDictionary(g => g.Name, g => AyonJson.Settle(g.Data)),
         };
     }
 }

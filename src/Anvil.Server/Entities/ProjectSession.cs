@@ -1,8 +1,7 @@
-using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Features.Access;
-using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
+using Anvil.Server.Hosting;
 using Npgsql;
 
 namespace Anvil.Server.Entities;
@@ -23,59 +22,24 @@ public sealed class ProjectSession : IAsyncDisposable
     /// Opens the session for <paramref name="user"/>; 404 when the project does not exist (names
     /// match case-insensitively), 403 when the user holds no access group on it.
     /// </summary>
-    public static async Task<ProjectSession> OpenAsync(Db db, AttributeLibrary attributes, string projectName, CurrentUser user, CancellationToken cancellationToken)
+    public static async Task<ProjectSession> OpenAsync(Db db, ProjectContexts contexts, string projectName, CurrentUser user, CancellationToken cancellationToken)
     {
-        var entered = await EnterAsync(db, projectName, cancellationToken);
-        try
-        {
-            return await entered.OpenAsync(attributes, user, cancellationToken);
-        }
-        catch
-        {
-            await entered.DisposeAsync();
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// The first half of <see cref="OpenAsync(Db, AttributeLibrary, string, CurrentUser, CancellationToken)"/>:
-    /// the connection and transaction pointed at the project, its stored name known (404 when there
-    /// is none); nothing about the user read yet.
-    /// </summary>
-    public static async Task<Entered> EnterAsync(Db db, string projectName, CancellationToken cancellationToken)
-    {
+        if (!ProjectSchema.IsValidName(projectName))
+            throw new NotFound($"Project {projectName} not found");
         var connection = await db.OpenAsync(cancellationToken);
         try
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var (name, attrib) = await ProjectContext.EnterAsync(connection, projectName, cancellationToken);
-            return new Entered(connection, transaction, name, attrib);
+            // The schema's name is the lower-cased project name, however the URL spells it.
+            await ProjectSchema.UseAsync(connection, projectName, cancellationToken);
+            var project = await contexts.GetAsync(connection, projectName, cancellationToken);
+            var access = await ProjectAccess.LoadAsync(connection, user, project, cancellationToken);
+            return new ProjectSession { Connection = connection, Transaction = transaction, Project = project, Access = access };
         }
         catch
         {
             await connection.DisposeAsync();
             throw;
-        }
-    }
-
-    /// <summary>A project entered (see <see cref="EnterAsync"/>), not yet opened for a user.</summary>
-    public sealed class Entered(NpgsqlConnection connection, NpgsqlTransaction transaction, string name, JsonObject attrib) : IAsyncDisposable
-    {
-        /// <summary>The project's stored name.</summary>
-        public string Name { get; } = name;
-
-        /// <summary>The user's rights (403 when they have none here), then the project's context: the session.</summary>
-        public async Task<ProjectSession> OpenAsync(AttributeLibrary attributes, CurrentUser user, CancellationToken cancellationToken)
-        {
-            var access = await ProjectAccess.LoadAsync(connection, user, Name, cancellationToken);
-            var project = await ProjectContext.LoadAsync(connection, Name, attrib, attributes, cancellationToken);
-            return new ProjectSession { Connection = connection, Transaction = transaction, Project = project, Access = access };
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await transaction.DisposeAsync();
-            await connection.DisposeAsync();
         }
     }
 

@@ -65,7 +65,7 @@ public static class GraphQLEndpoint
             throw BadRequest.Field("query", "a GraphQL query is required");
         var schema = await schemas.GetAsync(http.RequestAborted);
         await using var scope = new RequestScope(http.RequestServices.GetRequiredService<Data.Db>(),
-            http.RequestServices.GetRequiredService<Features.Attributes.AttributeLibrary>(), user);
+            http.RequestServices.GetRequiredService<Entities.ProjectContexts>(), user);
 
         var result = await executer.ExecuteAsync(execution =>
         {

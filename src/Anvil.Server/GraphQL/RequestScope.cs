@@ -13,39 +13,19 @@ namespace Anvil.Server.GraphQL;
 /// (opened on first use, closed when the request ends) and its batch loaders. Resolvers may run
 /// concurrently, a connection runs one command at a time, so database work is serialised here.
 /// </summary>
-public sealed class RequestScope(Db db, AttributeLibrary attributes, CurrentUser user) : IAsyncDisposable
+public sealed class RequestScope(Db db, ProjectContexts contexts, CurrentUser user) : IAsyncDisposable
 {
     readonly Dictionary<string, ProjectSession> _sessions = new(StringComparer.OrdinalIgnoreCase);
-    readonly Dictionary<string, ProjectSession.Entered> _entered = new(StringComparer.OrdinalIgnoreCase);
     readonly Dictionary<object, object> _loaders = [];
     readonly SemaphoreSlim _database = new(1, 1);
 
     /// <summary>
     /// <c>project(name)</c>: the project's stored name, 404 when there is none and 403 when the user
-    /// may not enter it (REST's checks). The connection it opens for that is the one the project's
-    /// session will use, so the check costs no round trip of its own.
+    /// may not enter it (REST's checks). The session it opens for that is the one the project's
+    /// entities are then read in, and its context is cached: it costs no round trip of its own.
     /// </summary>
-    public async Task<string> EnterAsync(string projectName, CancellationToken cancellationToken)
-    {
-        await _database.WaitAsync(cancellationToken);
-        try
-        {
-            string name;
-            if (_sessions.TryGetValue(projectName, out var session))
-                name = session.Project.Name;
-            else if (_entered.TryGetValue(projectName, out var entered))
-                name = entered.Name;
-            else
-                name = (_entered[projectName] = await ProjectSession.EnterAsync(db, projectName, cancellationToken)).Name;
-            if (!ProjectAccess.MayEnter(user, name))
-                throw new Forbidden("No access group assigned on this project");
-            return name;
-        }
-        finally
-        {
-            _database.Release();
-        }
-    }
+    public Task<string> EnterAsync(string projectName, CancellationToken cancellationToken) =>
+        RunAsync(projectName, session => Task.FromResult(session.Project.Name), cancellationToken);
 
     /// <summary>Runs <paramref name="work"/> on the project's session, alone.</summary>
     public async Task<T> RunAsync<T>(string projectName, Func<ProjectSession, Task<T>> work, CancellationToken cancellationToken)
@@ -54,20 +34,7 @@ public sealed class RequestScope(Db db, AttributeLibrary attributes, CurrentUser
         try
         {
             if (!_sessions.TryGetValue(projectName, out var session))
-            {
-                if (!_entered.Remove(projectName, out var entered))
-                    entered = await ProjectSession.EnterAsync(db, projectName, cancellationToken);
-                try
-                {
-                    session = await entered.OpenAsync(attributes, user, cancellationToken);
-                }
-                catch
-                {
-                    await entered.DisposeAsync();
-                    throw;
-                }
-                _sessions[projectName] = session;
-            }
+                _sessions[projectName] = session = await ProjectSession.OpenAsync(db, contexts, projectName, user, cancellationToken);
             return await work(session);
         }
         finally
@@ -107,8 +74,5 @@ public sealed class RequestScope(Db db, AttributeLibrary attributes, CurrentUser
         foreach (var session in _sessions.Values)
             await session.DisposeAsync();
         _sessions.Clear();
-        foreach (var entered in _entered.Values)
-            await entered.DisposeAsync();
-        _entered.Clear();
     }
 }

@@ -40,6 +40,9 @@ public static class AnvilHost
         builder.Services.AddSingleton(_ => Db.Create(options));
         builder.Services.AddSingleton(_ => Redis.ConnectAsync(options).GetAwaiter().GetResult());
         builder.Services.AddSingleton<MigrationRunner>();
+        builder.Services.AddSingleton<CacheInvalidation>().AddHostedService(s => s.GetRequiredService<CacheInvalidation>());
+        builder.Services.AddSingleton<AuthCache>();
+        builder.Services.AddSingleton<ProjectContexts>();
         builder.Services.AddSingleton<UserStore>();
         builder.Services.AddSingleton<UserSetup>();
         builder.Services.AddSingleton<SessionStore>();

@@ -13,6 +13,27 @@ public static class AyonJson
 {
     public static JsonSerializerOptions Options { get; } = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
 
+    /// <summary>
+    /// Builds the lazily parsed parts of a node now and returns it: a <see cref="JsonNode"/> read from a
+    /// database parses its children on first access, which is not safe from several threads at once.
+    /// Settle a node before a cache shares it between requests (which then only read it).
+    /// </summary>
+    public static T Settle<T>(T node) where T : JsonNode?
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (_, value) in o)
+                    Settle(value);
+                break;
+            case JsonArray a:
+                foreach (var item in a)
+                    Settle(item);
+                break;
+        }
+        return node;
+    }
+
     public static JsonSerializerOptions Configure(JsonSerializerOptions options)
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;

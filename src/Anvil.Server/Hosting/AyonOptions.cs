@@ -56,6 +56,10 @@ public sealed class AyonOptions
     [Range(1, 31_536_000)]
     public int SessionTtl { get; init; } = 259_200;
 
+    [Setting("CACHE_TTL", "Longest time, in seconds, an instance keeps API keys, users, sessions and project contexts it has read (Anvil). Every change through the API drops them on every instance at once; this bounds changes written into the database behind the server's back. 0: no caching.")]
+    [Range(0, 86_400)]
+    public int CacheTtl { get; init; } = 300;
+
     [Setting("AUTH_PASS_PEPPER", "Server-wide secret mixed into API-key hashes (and AYON's legacy password hashes). Keep it equal to the AYON server's when migrating its database.", Secret = true)]
     [MinLength(1)]
     public string AuthPassPepper { get; init; } = "supersecretpasswordpepper";
@@ -182,6 +186,12 @@ public sealed class AyonOptions
             Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')),
             MaxPoolSize = PostgresPoolSize,
             ApplicationName = "anvil",
+            // Statements run twice are prepared on their connection: the server then skips parsing and
+            // planning them (a folder's SELECT plans longer than it runs). Prepared statements survive
+            // the connection's return to the pool, and PostgreSQL re-plans one when the search path
+            // (the project) differs. The URL's query may override both.
+            MaxAutoPrepare = 256,
+            AutoPrepareMinUsages = 2,
         };
         var userInfo = uri.UserInfo.Split(':', 2);
         if (userInfo[0].Length > 0)

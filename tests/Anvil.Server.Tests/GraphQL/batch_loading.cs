@@ -4,10 +4,19 @@ using Anvil.Server.Tests.Infrastructure;
 namespace Anvil.Server.Tests.GraphQL;
 
 /// <summary>
+/// A server that caches nothing: what a request reads does not depend on what other tests changed
+/// (any change of a user or project, anywhere, drops the caches of every instance).
+/// </summary>
+public sealed class UncachedApp : AnvilApp
+{
+    protected override IEnumerable<(string Variable, string Value)> Settings => [("AYON_CACHE_TTL", "0")];
+}
+
+/// <summary>
 /// Nested connections are batch-loaded: the SQL statements one request runs (counted from Npgsql's
 /// activities, traced to the request by its W3C trace id) do not grow with the number of parents.
 /// </summary>
-public sealed class batch_loading(AnvilApp app) : IClassFixture<AnvilApp>
+public sealed class batch_loading(UncachedApp app) : IClassFixture<UncachedApp>
 {
     const string Tree = """
         query Tree($projectName: String!) {

@@ -23,12 +23,12 @@ public sealed record Writer(CurrentUser User, string? Sender = null, string? Sen
 /// failure rolls everything back (no events, nothing written); with it, each operation stands alone
 /// (a savepoint each). Events are recorded in the same transaction and published after commit.
 /// </summary>
-public sealed class OperationsPipeline(Db db, AttributeLibrary attributes, EventStore events, ILogger<OperationsPipeline> logger)
+public sealed class OperationsPipeline(Db db, ProjectContexts contexts, EventStore events, ILogger<OperationsPipeline> logger)
 {
     public async Task<OperationsResponse> RunAsync(string projectName, Writer writer, IReadOnlyList<OperationRequest> operations, bool canFail, CancellationToken cancellationToken)
     {
         CheckBatch(operations);
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, writer.User, cancellationToken);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, writer.User, cancellationToken);
         var transaction = session.Transaction;
 
         var results = new List<OperationResult>();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
+using Anvil.Server.Entities;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
@@ -140,7 +141,7 @@ public static class AccessGroupEndpoints
     }
 
     static async Task<IResult> SetAsync(string name, string projectName, JsonObject body, CurrentUser user, Db db, EventStore events,
-        CancellationToken cancellationToken)
+        ProjectContexts contexts, CancellationToken cancellationToken)
     {
         user.RequireManager("change access groups");
         if (name.Length is 0 or > 64 || name == Studio || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))
@@ -172,10 +173,13 @@ public static class AccessGroupEndpoints
             Summary = new JsonObject { ["name"] = name },
         }, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        // Project contexts carry the groups in force on their project.
+        await contexts.ChangedAsync();
         return Results.NoContent();
     }
 
-    static async Task<IResult> DeleteAsync(string name, string projectName, CurrentUser user, Db db, EventStore events, CancellationToken cancellationToken)
+    static async Task<IResult> DeleteAsync(string name, string projectName, CurrentUser user, Db db, EventStore events, AuthCache auth,
+        ProjectContexts contexts, CancellationToken cancellationToken)
     {
         user.RequireManager("change access groups");
         await using var connection = await db.OpenAsync(cancellationToken);
@@ -219,6 +223,9 @@ public static class AccessGroupEndpoints
             Summary = new JsonObject { ["name"] = name },
         }, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        await contexts.ChangedAsync();
+        if (projectName == Studio)
+            await auth.UsersChangedAsync();
         return Results.NoContent();
     }
 

@@ -25,7 +25,7 @@ public static class PermissionEndpoints
             .WithSummary("The user's combined permissions on one project (self or managers); 403 when they may not open it.");
     }
 
-    static async Task<JsonObject> AllAsync(string name, CurrentUser user, UserStore users, Db db, AttributeLibrary attributes, CancellationToken cancellationToken)
+    static async Task<JsonObject> AllAsync(string name, CurrentUser user, UserStore users, Db db, ProjectContexts contexts, CancellationToken cancellationToken)
     {
         var target = await TargetAsync(name, user, users, cancellationToken);
         var result = new JsonObject { ["userLevel"] = target.IsManager ? (target.IsAdmin ? "admin" : "manager") : "user" };
@@ -38,19 +38,19 @@ public static class PermissionEndpoints
             new { visible = ProjectAccess.VisibleProjects(target)?.ToArray() ?? [] }, cancellationToken: cancellationToken));
         var projects = new JsonObject();
         foreach (var projectName in projectNames)
-            projects[projectName] = await PermissionsOnAsync(db, attributes, projectName, target, cancellationToken);
+            projects[projectName] = await PermissionsOnAsync(db, contexts, projectName, target, cancellationToken);
         result["studio"] = Permissions.Combine(await StudioGroupsAsync(connection, target.User, cancellationToken))["studio"]!.DeepClone();
         result["projects"] = projects;
         return result;
     }
 
-    static async Task<JsonObject> ProjectAsync(string name, string projectName, CurrentUser user, UserStore users, Db db, AttributeLibrary attributes,
+    static async Task<JsonObject> ProjectAsync(string name, string projectName, CurrentUser user, UserStore users, Db db, ProjectContexts contexts,
         CancellationToken cancellationToken) =>
-        await PermissionsOnAsync(db, attributes, projectName, await TargetAsync(name, user, users, cancellationToken), cancellationToken);
+        await PermissionsOnAsync(db, contexts, projectName, await TargetAsync(name, user, users, cancellationToken), cancellationToken);
 
-    static async Task<JsonObject> PermissionsOnAsync(Db db, AttributeLibrary attributes, string projectName, CurrentUser target, CancellationToken cancellationToken)
+    static async Task<JsonObject> PermissionsOnAsync(Db db, ProjectContexts contexts, string projectName, CurrentUser target, CancellationToken cancellationToken)
     {
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, target, cancellationToken);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, target, cancellationToken);
         return session.Access.Permissions?.DeepClone().AsObject() ?? Permissions.Unrestricted();
     }
 

@@ -71,8 +71,9 @@ public sealed class ProjectAccess
     /// The user's rights on the project; 403 when the user holds no access group there, or the API
     /// key used is not valid for it.
     /// </summary>
-    public static async Task<ProjectAccess> LoadAsync(NpgsqlConnection connection, CurrentUser user, string projectName, CancellationToken cancellationToken)
+    public static async Task<ProjectAccess> LoadAsync(NpgsqlConnection connection, CurrentUser user, ProjectContext project, CancellationToken cancellationToken)
     {
+        var projectName = project.Name;
         if (user.Scope?.AllowsProject(projectName) == false)
             throw new Forbidden($"This API key is not valid for project {projectName}");
         if (user.IsManager)
@@ -81,13 +82,7 @@ public sealed class ProjectAccess
         if (groupNames.Count == 0)
             throw new Forbidden("No access group assigned on this project");
 
-        var definitions = (await connection.QueryAsync<(string Name, JsonObject Data)>(new CommandDefinition("""
-            SELECT name, data FROM public.project_access_groups WHERE project_name = @projectName AND name = ANY(@groupNames)
-            UNION ALL
-            SELECT name, data FROM public.access_groups g
-            WHERE name = ANY(@groupNames)
-              AND NOT EXISTS (SELECT FROM public.project_access_groups o WHERE o.project_name = @projectName AND o.name = g.name)
-            """, new { projectName, groupNames = groupNames.ToArray() }, cancellationToken: cancellationToken))).ToDictionary(g => g.Name, g => g.Data);
+        var definitions = project.AccessGroups;
         // A group that no longer exists grants nothing; holding only such groups is holding none.
         var held = groupNames.Where(definitions.ContainsKey).Select(n => definitions[n]).ToList();
         if (held.Count == 0)

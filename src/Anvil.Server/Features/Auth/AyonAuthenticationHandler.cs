@@ -21,6 +21,7 @@ public sealed class AyonAuthenticationHandler(
     UrlEncoder encoder,
     UserStore users,
     SessionStore sessions,
+    AuthCache cache,
     AyonOptions options,
     TimeProvider clock) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
 {
@@ -41,18 +42,19 @@ public sealed class AyonAuthenticationHandler(
         ApiKeyRecord? apiKey = null;
         if (kind == CredentialKind.ApiKey)
         {
-            var match = await users.GetByApiKeyHashAsync(Secrets.HashApiKey(credential, options.AuthPassPepper), Context.RequestAborted);
-            if (match is null)
+            var match = await ApiKeyAsync(Secrets.HashApiKey(credential, options.AuthPassPepper));
+            // The query refuses expired keys; a cached key is refused here once its time has come.
+            if (match is null || match.Key.ExpiresAt <= clock.GetUtcNow())
                 return Failure("Invalid API key");
-            (user, apiKey) = match.Value;
+            (user, apiKey) = (match.User, match.Key);
             RecordApiKeyUse(apiKey.Id);
         }
         else
         {
-            var session = credential.Length == 64 ? await sessions.GetAsync(credential) : null;
+            var session = credential.Length == 64 ? await SessionAsync(credential) : null;
             if (session is null)
                 return Failure("Invalid session token, or the session has expired");
-            user = await users.GetAsync(session.UserName, Context.RequestAborted);
+            user = await UserAsync(session.UserName);
             token = credential;
         }
         if (user is null || !user.Active)
@@ -62,7 +64,7 @@ public sealed class AyonAuthenticationHandler(
         var asUser = Request.Headers["X-As-User"].ToString();
         if (asUser.Length > 0 && user.IsService && !string.Equals(asUser, user.Name, StringComparison.OrdinalIgnoreCase))
         {
-            var target = await users.GetAsync(asUser, Context.RequestAborted);
+            var target = await UserAsync(asUser);
             if (target is null || !target.Active)
                 throw new Forbidden($"X-As-User: there is no active user '{asUser}'");
             // The key's scope and rate limit follow the key, not the user it acts as.
@@ -72,6 +74,20 @@ public sealed class AyonAuthenticationHandler(
 
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, current.Name)], SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    Task<ApiKeyMatch?> ApiKeyAsync(string keyHash) =>
+        cache.ApiKeys.GetOrLoadAsync(keyHash, (users, keyHash, Context.RequestAborted), static async state =>
+            await state.users.GetByApiKeyHashAsync(state.keyHash, state.RequestAborted) is { } match ? new ApiKeyMatch(AuthCache.Settled(match.User), match.Key) : null).AsTask();
+
+    Task<UserRecord?> UserAsync(string name) =>
+        cache.Users.GetOrLoadAsync(name.ToLowerInvariant(), (users, name, Context.RequestAborted), static async state =>
+            await state.users.GetAsync(state.name, state.RequestAborted) is { } user ? AuthCache.Settled(user) : null).AsTask();
+
+    Task<SessionInfo?> SessionAsync(string token)
+    {
+        var hash = Secrets.Sha256Hex(token);
+        return cache.Sessions.GetOrLoadAsync(hash, (sessions, hash), static state => state.sessions.GetByHashAsync(state.hash)).AsTask();
     }
 
     static (string? Credential, CredentialKind Kind) ReadCredential(HttpRequest request)

@@ -11,8 +11,10 @@ public sealed record SessionInfo(string UserName, DateTimeOffset CreatedAt, stri
 /// <summary>
 /// Login sessions, shared by every instance through Redis. Each use slides the expiry (GETEX, one
 /// round trip). A per-user set of session hashes lets every session of a user be ended at once.
+/// Authentication keeps sessions it has read in <see cref="AuthCache"/>: ending sessions here drops
+/// them there, on every instance, before the call returns.
 /// </summary>
-public sealed class SessionStore(Redis redis, AyonOptions options, TimeProvider clock)
+public sealed class SessionStore(Redis redis, AyonOptions options, TimeProvider clock, AuthCache cache)
 {
     TimeSpan Ttl => TimeSpan.FromSeconds(options.SessionTtl);
 
@@ -31,9 +33,12 @@ public sealed class SessionStore(Redis redis, AyonOptions options, TimeProvider 
     }
 
     /// <summary>The live session of a token, its expiry slid forward; null when unknown or expired.</summary>
-    public async Task<SessionInfo?> GetAsync(string token)
+    public Task<SessionInfo?> GetAsync(string token) => GetByHashAsync(Secrets.Sha256Hex(token));
+
+    /// <summary>As <see cref="GetAsync"/>, by the SHA-256 of the token.</summary>
+    public async Task<SessionInfo?> GetByHashAsync(string hash)
     {
-        var value = await redis.Database.StringGetSetExpiryAsync(SessionKey(Secrets.Sha256Hex(token)), Ttl);
+        var value = await redis.Database.StringGetSetExpiryAsync(SessionKey(hash), Ttl);
         return value.IsNullOrEmpty ? null : JsonSerializer.Deserialize<SessionInfo>(value.ToString(), AyonJson.Options);
     }
 
@@ -44,6 +49,7 @@ public sealed class SessionStore(Redis redis, AyonOptions options, TimeProvider 
         var value = await redis.Database.StringGetDeleteAsync(key);
         if (!value.IsNullOrEmpty && JsonSerializer.Deserialize<SessionInfo>(value.ToString(), AyonJson.Options) is { } info)
             await redis.Database.SetRemoveAsync(UserKey(info.UserName), hash);
+        await cache.SessionsChangedAsync();
     }
 
     /// <summary>
@@ -61,6 +67,7 @@ public sealed class SessionStore(Redis redis, AyonOptions options, TimeProvider 
             await redis.Database.KeyDeleteAsync([.. ended.Select(h => (RedisKey)SessionKey(h))]);
             await redis.Database.SetRemoveAsync(UserKey(userName), [.. ended.Select(h => (RedisValue)h)]);
         }
+        await cache.SessionsChangedAsync();
     }
 
     /// <summary>
@@ -96,6 +103,7 @@ public sealed class SessionStore(Redis redis, AyonOptions options, TimeProvider 
             return false;
         var deleted = await redis.Database.KeyDeleteAsync(SessionKey(hash));
         await redis.Database.SetRemoveAsync(UserKey(userName), hash);
+        await cache.SessionsChangedAsync();
         return deleted;
     }
 

@@ -18,7 +18,7 @@ namespace Anvil.Server.Features.Demo;
 /// path as every client (project deploy, the operations pipeline, the thumbnail and link stores),
 /// never by SQL, so it is valid data by construction.
 /// </summary>
-public sealed class DemoProject(Db db, ProjectStore projects, OperationsPipeline pipeline, UserStore users, AttributeLibrary attributes, ILogger<DemoProject> logger)
+public sealed class DemoProject(Db db, ProjectStore projects, OperationsPipeline pipeline, UserStore users, ProjectContexts contexts, ILogger<DemoProject> logger)
 {
     public const string Name = "demo_Anvil";
 
@@ -35,7 +35,7 @@ public sealed class DemoProject(Db db, ProjectStore projects, OperationsPipeline
         await projects.DeployAsync(new JsonObject { ["name"] = Name, ["code"] = "demo", ["label"] = "Anvil demo" }, actor, cancellationToken);
 
         var thumbnails = new List<Guid>();
-        await using (var session = await ProjectSession.OpenAsync(db, attributes, Name, actor, cancellationToken))
+        await using (var session = await ProjectSession.OpenAsync(db, contexts, Name, actor, cancellationToken))
         {
             for (var i = 0; i < 6; i++)
             {
@@ -50,7 +50,7 @@ public sealed class DemoProject(Db db, ProjectStore projects, OperationsPipeline
         if (!result.Success)
             throw new InvalidOperationException($"The demo project could not be filled: {result.Operations[^1].Detail}");
 
-        await using (var session = await ProjectSession.OpenAsync(db, attributes, Name, actor, cancellationToken))
+        await using (var session = await ProjectSession.OpenAsync(db, contexts, Name, actor, cancellationToken))
         {
             foreach (var (input, output, type) in plan.Links)
                 await LinkEndpoints.InsertAsync(session, new LinkRequest { Input = input, Output = output, LinkType = type }, "", admin.Name, cancellationToken);

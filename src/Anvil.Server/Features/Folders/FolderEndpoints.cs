@@ -58,9 +58,9 @@ public static class FolderEndpoints
     /// Streamed row by row: a big project's list is megabytes of JSON, and building it whole for each
     /// of many concurrent requests was most of the server's memory.
     /// </summary>
-    static async Task ListAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, bool attrib = false)
+    static async Task ListAsync(string projectName, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts, bool attrib = false)
     {
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
         await using var command = ReadCommand(session, withAttributes: attrib);
         await using var reader = await command.ExecuteReaderAsync(http.RequestAborted);
         http.Response.ContentType = "application/json; charset=utf-8";
@@ -82,9 +82,9 @@ public static class FolderEndpoints
         json.WriteEndObject();
     }
 
-    static async Task<JsonObject> HierarchyAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, string? types = null)
+    static async Task<JsonObject> HierarchyAsync(string projectName, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts, string? types = null)
     {
-        var folders = await ReadAsync(projectName, user, http, db, attributes, withAttributes: false);
+        var folders = await ReadAsync(projectName, user, http, db, contexts, withAttributes: false);
         JsonArray hierarchy;
         if (!string.IsNullOrWhiteSpace(types))
         {
@@ -110,12 +110,12 @@ public static class FolderEndpoints
         return new JsonObject { ["detail"] = $"Hierarchy of {projectName}", ["projectName"] = projectName, ["hierarchy"] = hierarchy };
     }
 
-    static async Task<FolderSearchResponse> SearchAsync(string projectName, FolderSearchRequest request, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
+    static async Task<FolderSearchResponse> SearchAsync(string projectName, FolderSearchRequest request, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts)
     {
         // "a b, c" → (a AND b) OR c, each word matched anywhere in name, label or path.
         var groups = (request.Search ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(g => g.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(g => g.Length > 0).ToList();
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
         var conditions = new List<string>();
         await using var command = new NpgsqlCommand { Connection = session.Connection };
         foreach (var (name, value) in session.Access.Parameters)
@@ -141,9 +141,9 @@ public static class FolderEndpoints
     }
 
     /// <summary>The active folders the user may read, attributes they may not read left out.</summary>
-    static async Task<List<JsonObject>> ReadAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, bool withAttributes)
+    static async Task<List<JsonObject>> ReadAsync(string projectName, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts, bool withAttributes)
     {
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
         await using var command = ReadCommand(session, withAttributes);
         var folders = await JsonRows.ReadAsync(command, http.RequestAborted);
         folders.ForEach(f => session.Access.FilterAttributes(f));

@@ -43,6 +43,9 @@ public static class InfoEndpoints
     public static string AnvilVersion { get; } =
         typeof(InfoEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
+    /// <summary>Read once: <see cref="Process.GetCurrentProcess"/> reads /proc on every call.</summary>
+    static readonly DateTime ProcessStart = Process.GetCurrentProcess().StartTime;
+
     public static void MapInfoEndpoints(this IEndpointRouteBuilder app, RouteGroupBuilder api)
     {
         app.MapGet("/", () => Results.Content(LandingPage, "text/html")).AllowAnonymous().ExcludeFromDescription();
@@ -58,7 +61,7 @@ public static class InfoEndpoints
             Version = AyonVersion,
             ServerName = "Anvil",
             ServerVersion = AnvilVersion,
-            Uptime = Math.Round((DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds, 3),
+            Uptime = Math.Round((DateTime.Now - ProcessStart).TotalSeconds, 3),
             User = user is null ? null : UserModel.From(user.User),
             NoAdminUser = full ? !await users.AnyAdminAsync(context.RequestAborted) : null,
         };

@@ -60,21 +60,21 @@ public static class LinkEndpoints
         links.MapDelete("/{linkId}", DeleteAsync).WithName("delete_entity_link").WithSummary("Delete a link.");
     }
 
-    static async Task<LinkTypesResponse> ListTypesAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
+    static async Task<LinkTypesResponse> ListTypesAsync(string projectName, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts)
     {
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
         var rows = await session.Connection.QueryAsync<(string Name, string LinkType, string InputType, string OutputType, string Data)>(new CommandDefinition(
             "SELECT name, link_type, input_type, output_type, data::text FROM link_types ORDER BY name", cancellationToken: http.RequestAborted));
         return new LinkTypesResponse([.. rows.Select(r => new LinkTypeModel(r.Name, r.LinkType, r.InputType, r.OutputType, JsonNode.Parse(r.Data)!.AsObject()))]);
     }
 
     /// <summary>The client sends the type's data as the whole body; AYON's model wraps it in <c>{"data": ...}</c>. Both are taken.</summary>
-    static async Task<IResult> SaveTypeAsync(string projectName, string name, JsonObject body, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
+    static async Task<IResult> SaveTypeAsync(string projectName, string name, JsonObject body, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts)
     {
         user.RequireManager("change link types");
         var (linkType, inputType, outputType) = ParseTypeName(name);
         var data = body.Count == 1 && body["data"] is JsonObject wrapped ? wrapped : body;
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
         await session.Connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO link_types (name, link_type, input_type, output_type, data)
             VALUES (@name, @linkType, @inputType, @outputType, @data::jsonb)
@@ -84,10 +84,10 @@ public static class LinkEndpoints
         return Results.NoContent();
     }
 
-    static async Task<IResult> DeleteTypeAsync(string projectName, string name, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
+    static async Task<IResult> DeleteTypeAsync(string projectName, string name, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts)
     {
         user.RequireManager("change link types");
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
         var deleted = await session.Connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM link_types WHERE name = @name", new { name }, cancellationToken: http.RequestAborted));
         if (deleted == 0)
@@ -96,18 +96,18 @@ public static class LinkEndpoints
         return Results.NoContent();
     }
 
-    static async Task<EntityIdResponse> CreateAsync(string projectName, LinkRequest request, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, EventStore events)
+    static async Task<EntityIdResponse> CreateAsync(string projectName, LinkRequest request, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts, EventStore events)
     {
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
         var link = await InsertAsync(session, request, "", user.Name, http.RequestAborted);
         await events.DispatchAsync(session.Connection, LinkEvent("link.created", session, user, http, link), http.RequestAborted);
         await session.CommitAsync(http.RequestAborted);
         return new EntityIdResponse(link.Id);
     }
 
-    static async Task<BulkLinksResponse> CreateBulkAsync(string projectName, BulkLinksRequest request, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, EventStore events)
+    static async Task<BulkLinksResponse> CreateBulkAsync(string projectName, BulkLinksRequest request, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts, EventStore events)
     {
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
         var created = new List<CreatedLink>();
         for (var i = 0; i < request.Links!.Count; i++)
         {
@@ -129,10 +129,10 @@ public static class LinkEndpoints
         return new BulkLinksResponse(created);
     }
 
-    static async Task<IResult> DeleteAsync(string projectName, string linkId, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, EventStore events)
+    static async Task<IResult> DeleteAsync(string projectName, string linkId, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts, EventStore events)
     {
         var id = Guid.TryParse(linkId, out var parsed) ? parsed : throw new NotFound($"Link {linkId} not found");
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
         var row = await session.Connection.QuerySingleOrDefaultAsync<(Guid Input, Guid Output, string LinkType)?>(new CommandDefinition(
             "DELETE FROM links WHERE id = @id RETURNING input_id, output_id, link_type", new { id }, cancellationToken: http.RequestAborted));
         if (row is null || !await EndsReadableAsync(session, row.Value.LinkType, row.Value.Input, row.Value.Output, http.RequestAborted))

@@ -18,7 +18,7 @@ namespace Anvil.Server.Features.Projects;
 /// Projects: the <c>projects</c> row and the project's schema, always changed together in one
 /// transaction that also records the <c>entity.project.*</c> events.
 /// </summary>
-public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPresets presets, EventStore events)
+public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPresets presets, EventStore events, ProjectContexts contexts, AuthCache auth)
 {
     const string SelectProject = "SELECT name, code, label, library, active, config, attrib, data, created_at, updated_at FROM projects";
 
@@ -192,6 +192,9 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
                 """, new { name }, cancellationToken: cancellationToken));
         await DispatchAsync(connection, "entity.project.created", name, user, $"Project {name} created", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        await contexts.ChangedAsync();
+        if (assignUsers)
+            await auth.UsersChangedAsync();
     }
 
     async Task<JsonObject> PresetAsync(string? presetName, CancellationToken cancellationToken) =>
@@ -274,6 +277,7 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
             await DispatchAsync(connection, $"entity.project.{part}_changed", name, user, $"Project {name} {part.Replace('_', ' ')} changed", cancellationToken);
         await DispatchAsync(connection, "entity.project.changed", name, user, $"Project {name} changed", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        await contexts.ChangedAsync();
     }
 
     /// <summary>Replaces the project's anatomy (<c>POST /api/projects/{name}/anatomy</c>).</summary>
@@ -296,6 +300,7 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
         await FolderTree.RefreshProjectAsync(connection, await ProjectContext.LoadAsync(connection, project.Name, attributes, cancellationToken), cancellationToken);
         await DispatchAsync(connection, "entity.project.changed", project.Name, user, $"Project {project.Name} anatomy changed", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        await contexts.ChangedAsync();
     }
 
     /// <summary>Drops the project's schema and row and removes it from every user's access groups, at once.</summary>
@@ -313,6 +318,8 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
             """, project, cancellationToken: cancellationToken));
         await DispatchAsync(connection, "entity.project.deleted", project.Name, user, $"Project {project.Name} deleted", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        await contexts.ChangedAsync();
+        await auth.UsersChangedAsync();
     }
 
     // ---- roots ------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ namespace Anvil.Server.Features.Server;
 /// <summary>
 /// <c>POST /api/system/restart</c>. AYON reloads its worker processes; a stateless Anvil instance has
 /// only caches to refresh: this instance reloads its attribute library at once and tells the others
-/// through the attribute library's Redis announcement. The <c>server.restart_requested</c> event
+/// through the attribute library's Redis announcement, and every instance drops its credentials and
+/// project contexts (<see cref="CacheInvalidation"/>) before the request answers. The <c>server.restart_requested</c> event
 /// records the request (and reaches websocket listeners).
 /// </summary>
 public static class SystemEndpoints
@@ -21,7 +22,8 @@ public static class SystemEndpoints
             .WithSummary("Every instance reloads its caches (managers).");
     }
 
-    static async Task<IResult> RestartAsync(CurrentUser user, EventStore events, AttributeLibrary attributes, CancellationToken cancellationToken)
+    static async Task<IResult> RestartAsync(CurrentUser user, EventStore events, AttributeLibrary attributes, CacheInvalidation caches,
+        CancellationToken cancellationToken)
     {
         if (!user.IsManager)
             throw new Forbidden("Only managers may restart the server");
@@ -33,6 +35,7 @@ public static class SystemEndpoints
             Summary = new JsonObject(),
         }, cancellationToken);
         await attributes.ReloadEverywhereAsync(cancellationToken);
+        await caches.InvalidateAsync(CacheInvalidation.All);
         return Results.NoContent();
     }
 }

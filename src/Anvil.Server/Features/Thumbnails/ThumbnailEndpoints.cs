@@ -37,34 +37,34 @@ public static class ThumbnailEndpoints
         foreach (var plural in EntityPlurals)
         {
             var type = EntityRegistry.All.Single(d => d.Plural == plural).Type;
-            group.MapGet($"/{plural}/{{id}}/thumbnail", (string projectName, string id, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes, string placeholder = "empty") =>
-                    GetForEntityAsync(type, projectName, id, placeholder, user, http, db, attributes))
+            group.MapGet($"/{plural}/{{id}}/thumbnail", (string projectName, string id, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts, string placeholder = "empty") =>
+                    GetForEntityAsync(type, projectName, id, placeholder, user, http, db, contexts))
                 .WithName($"get_{type}_thumbnail").WithSummary($"The thumbnail of a {type}, with AYON's fallbacks.");
-            group.MapPost($"/{plural}/{{id}}/thumbnail", (string projectName, string id, HttpContext http, CurrentUser user, Db db, AttributeLibrary attributes, OperationsPipeline pipeline) =>
-                    CreateForEntityAsync(type, projectName, id, http, user, db, attributes, pipeline))
+            group.MapPost($"/{plural}/{{id}}/thumbnail", (string projectName, string id, HttpContext http, CurrentUser user, Db db, ProjectContexts contexts, OperationsPipeline pipeline) =>
+                    CreateForEntityAsync(type, projectName, id, http, user, db, contexts, pipeline))
                 .WithName($"create_{type}_thumbnail").WithSummary($"Store an image and make it the {type}'s thumbnail.");
         }
     }
 
-    static async Task<IResult> CreateAsync(string projectName, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
+    static async Task<IResult> CreateAsync(string projectName, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts)
     {
         var id = Guid.CreateVersion7();
-        await StoreAsync(projectName, id, user, http, db, attributes);
+        await StoreAsync(projectName, id, user, http, db, contexts);
         return Results.Json(new EntityIdResponse(id.ToString("N")), AyonJson.Options, statusCode: 201);
     }
 
-    static async Task<IResult> ReplaceAsync(string projectName, string thumbnailId, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
+    static async Task<IResult> ReplaceAsync(string projectName, string thumbnailId, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts)
     {
         var id = Guid.TryParse(thumbnailId, out var parsed) ? parsed : throw BadRequest.Field("thumbnailId", "must be a 32-character hexadecimal id");
-        await StoreAsync(projectName, id, user, http, db, attributes);
+        await StoreAsync(projectName, id, user, http, db, contexts);
         return Results.NoContent();
     }
 
     static async Task<IResult> CreateForEntityAsync(string type, string projectName, string entityId, HttpContext http, CurrentUser user, Db db,
-        AttributeLibrary attributes, OperationsPipeline pipeline)
+        ProjectContexts contexts, OperationsPipeline pipeline)
     {
         var id = Guid.CreateVersion7();
-        await StoreAsync(projectName, id, user, http, db, attributes);
+        await StoreAsync(projectName, id, user, http, db, contexts);
         var operation = new OperationRequest { Type = "update", EntityType = type, EntityId = entityId, Data = new JsonObject { ["thumbnailId"] = id.ToString("N") } };
         var result = (await pipeline.RunAsync(projectName, OperationsEndpoints.WriterOf(user, http), [operation], canFail: false, http.RequestAborted)).Operations[0];
         if (!result.Success)
@@ -72,10 +72,10 @@ public static class ThumbnailEndpoints
         return Results.Json(new EntityIdResponse(id.ToString("N")), AyonJson.Options, statusCode: 201);
     }
 
-    static async Task<IResult> GetAsync(string projectName, string thumbnailId, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
+    static async Task<IResult> GetAsync(string projectName, string thumbnailId, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts)
     {
         var id = Guid.TryParse(thumbnailId, out var parsed) ? parsed : throw new NotFound($"Thumbnail {thumbnailId} not found");
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
         if (!await MayReadAsync(session, id, http.RequestAborted))
             throw new NotFound($"Thumbnail {thumbnailId} not found");
         return await ImageAsync(session, id, http) ?? throw new NotFound($"Thumbnail {thumbnailId} not found");
@@ -102,11 +102,11 @@ public static class ThumbnailEndpoints
     }
 
     static async Task<IResult> GetForEntityAsync(string type, string projectName, string entityId, string placeholder, CurrentUser user, HttpContext http,
-        Db db, AttributeLibrary attributes)
+        Db db, ProjectContexts contexts)
     {
         var definition = EntityRegistry.Get(type);
         var id = Guid.TryParse(entityId, out var parsed) ? parsed : throw NotFound.Entity(type, entityId);
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
         if (await EntityStore.FolderPathAsync(session.Connection, definition, id, http.RequestAborted) is not { } path
             || !session.Access.Allows(FolderAction.Read, path))
             throw NotFound.Entity(type, entityId);
@@ -156,10 +156,10 @@ public static class ThumbnailEndpoints
         return Results.Bytes(image.Data, image.Mime);
     }
 
-    static async Task StoreAsync(string projectName, Guid id, CurrentUser user, HttpContext http, Db db, AttributeLibrary attributes)
+    static async Task StoreAsync(string projectName, Guid id, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts)
     {
         var bytes = await ReadBodyAsync(http);
-        await using var session = await ProjectSession.OpenAsync(db, attributes, projectName, user, http.RequestAborted);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
         if (!session.Access.Unrestricted && await session.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
                 "SELECT COALESCE(meta->>'author', '') FROM thumbnails WHERE id = @id", new { id }, cancellationToken: http.RequestAborted)) is { } author
             && author != user.Name)

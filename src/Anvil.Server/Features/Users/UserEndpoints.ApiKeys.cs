@@ -92,7 +92,7 @@ public static partial class UserEndpoints
     }
 
     static async Task<IResult> PatchApiKeyAsync(string name, string id, JsonObject body, CurrentUser user, UserStore users, Db db,
-        AyonOptions options, CancellationToken cancellationToken)
+        AuthCache cache, AyonOptions options, CancellationToken cancellationToken)
     {
         var target = await RequireUserAsync(users, name, cancellationToken);
         RequireKeyManager(user, target);
@@ -113,10 +113,12 @@ public static partial class UserEndpoints
             WHERE id = @Id
             """, changed, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
+        await cache.UsersChangedAsync();
         return Results.NoContent();
     }
 
-    static async Task<IResult> DeleteApiKeyAsync(string name, string id, CurrentUser user, UserStore users, Db db, CancellationToken cancellationToken)
+    static async Task<IResult> DeleteApiKeyAsync(string name, string id, CurrentUser user, UserStore users, Db db, AuthCache cache,
+        CancellationToken cancellationToken)
     {
         var target = await RequireUserAsync(users, name, cancellationToken);
         RequireKeyManager(user, target);
@@ -126,6 +128,7 @@ public static partial class UserEndpoints
             "DELETE FROM api_keys WHERE id = @keyId AND user_name = @name", new { keyId, name = target.Name }, cancellationToken: cancellationToken));
         if (deleted == 0)
             throw new NotFound($"API key {id} not found");
+        await cache.UsersChangedAsync();
         return Results.NoContent();
     }
 

@@ -76,7 +76,7 @@ public static partial class UserEndpoints
     }
 
     static async Task<IResult> CreateAsync(string name, JsonObject body, CurrentUser user, UserStore users, Db db, EventStore events,
-        AyonOptions options, CancellationToken cancellationToken)
+        AuthCache cache, AyonOptions options, CancellationToken cancellationToken)
     {
         user.RequireManager("do this");
         ValidateName(name, "name");
@@ -117,11 +117,12 @@ public static partial class UserEndpoints
             Summary = new JsonObject { ["entityName"] = name },
         }, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        await cache.UsersChangedAsync();
         return Results.NoContent();
     }
 
     static async Task<IResult> PatchAsync(string name, JsonObject body, CurrentUser user, UserStore users, Db db, SessionStore sessions,
-        CancellationToken cancellationToken)
+        AuthCache cache, CancellationToken cancellationToken)
     {
         var target = await RequireUserAsync(users, name, cancellationToken);
         var self = IsSelf(user, target);
@@ -176,13 +177,14 @@ public static partial class UserEndpoints
         await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE users SET attrib = @attrib, data = @data, active = @active, updated_at = now() WHERE name = @name
             """, new { name = target.Name, attrib, data, active }, cancellationToken: cancellationToken));
+        await cache.UsersChangedAsync();
         if (target.Active && !active)
             await sessions.DeleteAllAsync(target.Name);
         return Results.NoContent();
     }
 
     static async Task<IResult> SetAccessGroupsAsync(string name, JsonObject body, CurrentUser user, UserStore users, Db db,
-        CancellationToken cancellationToken)
+        AuthCache cache, CancellationToken cancellationToken)
     {
         user.RequireManager("do this");
         var target = await RequireUserAsync(users, name, cancellationToken);
@@ -206,11 +208,12 @@ public static partial class UserEndpoints
         await CleanAccessGroupsAsync(connection, data, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE users SET data = @data, updated_at = now() WHERE name = @name", new { name = target.Name, data }, cancellationToken: cancellationToken));
+        await cache.UsersChangedAsync();
         return Results.NoContent();
     }
 
     static async Task<IResult> DeleteAsync(string name, CurrentUser user, UserStore users, Db db, EventStore events, SessionStore sessions,
-        CancellationToken cancellationToken)
+        AuthCache cache, CancellationToken cancellationToken)
     {
         user.RequireManager("do this");
         var target = await RequireUserAsync(users, name, cancellationToken);
@@ -233,12 +236,13 @@ public static partial class UserEndpoints
             }, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
+        await cache.UsersChangedAsync();
         await sessions.DeleteAllAsync(target.Name);
         return Results.NoContent();
     }
 
     static async Task<IResult> RenameAsync(string name, JsonObject body, CurrentUser user, UserStore users, Db db, EventStore events,
-        SessionStore sessions, CancellationToken cancellationToken)
+        SessionStore sessions, AuthCache cache, CancellationToken cancellationToken)
     {
         user.RequireManager("do this");
         var field = body.ContainsKey("newName") ? "newName" : "name";
@@ -271,6 +275,7 @@ public static partial class UserEndpoints
             }, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
+        await cache.UsersChangedAsync();
         // Sessions name their user; they end with the old name.
         await sessions.DeleteAllAsync(target.Name);
         return Results.NoContent();

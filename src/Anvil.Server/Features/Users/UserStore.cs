@@ -6,8 +6,11 @@ using Dapper;
 
 namespace Anvil.Server.Features.Users;
 
-/// <summary>Reads and writes of the <c>users</c> and <c>api_keys</c> tables.</summary>
-public sealed class UserStore(Db db)
+/// <summary>
+/// Reads and writes of the <c>users</c> and <c>api_keys</c> tables. Reads here are fresh; authentication
+/// reads through <see cref="AuthCache"/>, which every write of a user or key must drop after its commit.
+/// </summary>
+public sealed class UserStore(Db db, AuthCache cache)
 {
     const string SelectUser = "SELECT name, attrib, data, active, password_hash, created_at, updated_at FROM users";
 
@@ -63,6 +66,7 @@ public sealed class UserStore(Db db)
                 password_hash = COALESCE(EXCLUDED.password_hash, users.password_hash),
                 updated_at = now()
             """, new { name, data, attrib, passwordHash }, cancellationToken: cancellationToken));
+        await cache.UsersChangedAsync();
     }
 
     public async Task SetPasswordHashAsync(string name, string passwordHash, CancellationToken cancellationToken = default)
@@ -71,6 +75,7 @@ public sealed class UserStore(Db db)
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE users SET password_hash = @passwordHash, updated_at = now() WHERE name = @name",
             new { name, passwordHash }, cancellationToken: cancellationToken));
+        await cache.UsersChangedAsync();
     }
 
     /// <summary>Adds an API key for the user unless a key with that hash exists already.</summary>
