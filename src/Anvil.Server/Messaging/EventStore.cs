@@ -139,27 +139,7 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             RETURNING id, created_at, updated_at
             """, new { rows = rows.ToJsonString() }, cancellationToken: cancellationToken))).ToDictionary(r => r.Id);
         var messages = ids.Select((id, i) =>
-        {
-            var e = newEvents[i];
-            var record = new EventRecord
-            {
-                Id = id,
-                Hash = id.ToString("N"),
-                Topic = e.Topic,
-                Sender = e.Sender,
-                SenderType = e.SenderType,
-                Project = e.Project,
-                User = e.User,
-                DependsOn = e.DependsOn,
-                Status = e.Status,
-                Description = e.Description ?? "",
-                Summary = e.Summary,
-                Payload = e.Payload,
-                CreatedAt = stamps[id].CreatedAt,
-                UpdatedAt = stamps[id].UpdatedAt,
-            };
-            return StoredMessage(record, e.Recipients);
-        });
+            StoredMessage(Record(newEvents[i], id, id.ToString("N"), stamps[id].CreatedAt, stamps[id].UpdatedAt), newEvents[i].Recipients));
         await AppendToStreamAsync(connection, [.. messages], cancellationToken);
     }
 
@@ -206,23 +186,7 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         if (!e.Store)
         {
             var now = DateTimeOffset.UtcNow;
-            record = new EventRecord
-            {
-                Id = id,
-                Hash = parameters.hash,
-                Topic = e.Topic,
-                Sender = e.Sender,
-                SenderType = e.SenderType,
-                Project = e.Project,
-                User = e.User,
-                DependsOn = e.DependsOn,
-                Status = e.Status,
-                Description = parameters.description,
-                Summary = e.Summary,
-                Payload = e.Payload,
-                CreatedAt = now,
-                UpdatedAt = now,
-            };
+            record = Record(e, id, parameters.hash, now, now);
         }
         else
         {
@@ -394,6 +358,25 @@ public sealed class EventStore(Db db, EventPublisher publisher)
 
     static string Timestamp(DateTimeOffset value) =>
         value.ToUniversalTime().ToString(TimestampConverter.Format, System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The event as it stands once written (or, not stored, as broadcast).</summary>
+    static EventRecord Record(NewEvent e, Guid id, string hash, DateTimeOffset createdAt, DateTimeOffset updatedAt) => new()
+    {
+        Id = id,
+        Hash = hash,
+        Topic = e.Topic,
+        Sender = e.Sender,
+        SenderType = e.SenderType,
+        Project = e.Project,
+        User = e.User,
+        DependsOn = e.DependsOn,
+        Status = e.Status,
+        Description = e.Description ?? "",
+        Summary = e.Summary,
+        Payload = e.Payload,
+        CreatedAt = createdAt,
+        UpdatedAt = updatedAt,
+    };
 
     /// <summary>The message of a newly stored event.</summary>
     static JsonObject StoredMessage(EventRecord record, IReadOnlyList<string>? recipients)
