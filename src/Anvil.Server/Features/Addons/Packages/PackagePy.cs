@@ -20,7 +20,7 @@ public static class PackagePy
         return parser.Module();
     }
 
-    enum Kind { Name, String, Number, Op, Newline, End }
+    enum Kind { Name, String, Number, Op, Indent, Newline, End }
 
     readonly record struct Token(Kind Kind, string Text, int Line, string Prefix = "");
 
@@ -42,7 +42,7 @@ public static class PackagePy
                     while (_at < source.Length && source[_at] is ' ' or '\t')
                         _at++;
                     if (_at < source.Length && source[_at] is not ('\n' or '\r' or '#'))
-                        throw Unsupported(_line, "an indented line");
+                        tokens.Add(new Token(Kind.Indent, "", _line));
                     continue;
                 }
                 lineStart = false;
@@ -105,6 +105,8 @@ public static class PackagePy
                     throw Unsupported(_line, $"the character '{c}'");
                 }
             }
+            if (_depth > 0)
+                throw new InvalidAddonPackage($"package.py line {_line}: a bracket is not closed");
             if (tokens.Count > 0 && tokens[^1].Kind != Kind.Newline)
                 tokens.Add(new Token(Kind.Newline, "", _line));
             tokens.Add(new Token(Kind.End, "", _line));
@@ -231,6 +233,8 @@ public static class PackagePy
         void Statement()
         {
             var start = Current;
+            if (start.Kind == Kind.Indent)
+                throw Unsupported(start.Line, "an indented line");
             if (start.Kind == Kind.String && tokens[_at + 1].Kind == Kind.Newline)
             {
                 _at += 2; // a docstring
