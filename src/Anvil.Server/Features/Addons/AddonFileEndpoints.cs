@@ -15,7 +15,11 @@ namespace Anvil.Server.Features.Addons;
 /// </summary>
 public static class AddonFileEndpoints
 {
-    static readonly FileExtensionContentTypeProvider ContentTypes = new();
+    static readonly FileExtensionContentTypeProvider ContentTypes = new()
+    {
+        // As Python's mimetypes (and so AYON) name them, where ASP.NET's table differs.
+        Mappings = { [".zip"] = "application/zip", [".js"] = "text/javascript", [".mjs"] = "text/javascript" },
+    };
     static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
 
     public static void MapAddonFileEndpoints(this RouteGroupBuilder root)
