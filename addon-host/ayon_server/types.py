@@ -70,9 +70,9 @@ def color_format_of(annotation: Any) -> ColorFormat | None:
     return getattr(annotation, "color_format", None) if isinstance(annotation, type) else None
 
 
+# A request/response model with camelCase JSON names that also accepts the field names
+# (no docstring: pydantic would copy it into every subclass's schema).
 class OPModel(BaseModel):
-    """A request/response model with camelCase JSON names that also accepts the field names."""
-
     class Config:
         allow_population_by_field_name = True
         alias_generator = camelize

@@ -5,12 +5,13 @@ from pydantic import BaseModel
 from ayon_server.settings.settings_field import SettingsField
 
 
-class BaseSettingsModel(BaseModel):
-    """Addon settings models subclass this.
+# Addon settings models subclass BaseSettingsModel. Underscore class attributes (`_layout`,
+# `_isGroup`, `_title`) are private attributes: they describe how the editor shows the model and
+# end up in its schema, not in its values. None of these classes has a docstring, because
+# pydantic would copy an inherited one into every model's schema as its description.
 
-    Underscore class attributes (`_layout`, `_isGroup`, `_title`) are private attributes: they
-    describe how the editor shows the model and end up in its schema, not in its values.
-    """
+
+class BaseSettingsModel(BaseModel):
 
     class Config:
         underscore_attrs_are_private = True

@@ -5,20 +5,6 @@ from typing import Any
 
 from pydantic.fields import FieldInfo, Undefined
 
-# SettingsField keyword -> the schema key the settings editor reads.
-UI_KEYWORDS = {
-    "widget": "widget",
-    "section": "section",
-    "layout": "layout",
-    "tags": "tags",
-    "placeholder": "placeholder",
-    "conditional_enum": "conditionalEnum",
-    "required_items": "requiredItems",
-    "scope": "scope",
-    "disabled": "disabled",
-    "syntax": "syntax",
-}
-
 
 class SettingsFieldInfo(FieldInfo):
     """A FieldInfo that also holds the enum resolver: code, so not part of the schema extras."""
@@ -47,21 +33,19 @@ def SettingsField(  # noqa: N802  (AYON's name)
     **pydantic_keywords: Any,
 ) -> Any:
     """Declares a settings field; pydantic keywords pass through, UI keywords become schema extras."""
-    ui_values = {
+    ui_keywords = {  # as the settings editor reads them
         "widget": widget,
         "section": section,
         "layout": layout,
         "tags": tags,
         "placeholder": placeholder,
-        "conditional_enum": conditional_enum,
-        "required_items": required_items,
+        "conditionalEnum": conditional_enum,
+        "requiredItems": required_items,
         "scope": scope,
         "disabled": disabled,
         "syntax": syntax,
     }
-    for keyword, value in ui_values.items():
-        if value is not None:
-            pydantic_keywords[UI_KEYWORDS[keyword]] = value
+    pydantic_keywords.update({key: value for key, value in ui_keywords.items() if value is not None})
     field_info = SettingsFieldInfo(default, enum_resolver=enum_resolver, **pydantic_keywords)
     field_info._validate()
     return field_info
