@@ -2,6 +2,7 @@ using Anvil.Server.Data;
 using Anvil.Server.Entities;
 using Anvil.Server.Entities.Operations;
 using Anvil.Server.Features.Access;
+using Anvil.Server.Features.Addons;
 using Anvil.Server.Features.Anatomy;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
@@ -57,6 +58,11 @@ public static class AnvilHost
         builder.Services.AddSingleton<AnatomyPresets>();
         builder.Services.AddSingleton<ProjectStore>();
         builder.Services.AddEvents();
+        builder.Services.AddSingleton<AddonStore>();
+        builder.Services.AddSingleton<AddonCatalogue>();
+        builder.Services.AddSingleton<AddonMaterializer>();
+        builder.Services.AddSingleton<AddonHost>();
+        builder.Services.AddSingleton<AddonInstaller>().AddHostedService(s => s.GetRequiredService<AddonInstaller>());
 
         builder.Services.Configure<JsonOptions>(json => AyonJson.Configure(json.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
@@ -107,6 +113,8 @@ public static class AnvilHost
         api.MapFolderEndpoints();
         api.MapEntityStats();
         api.MapEventEndpoints();
+        api.MapAddonEndpoints();
+        root.MapAddonFileEndpoints();
         app.MapEventStream();
 
         var openApi = root.MapOpenApi("/openapi.json");

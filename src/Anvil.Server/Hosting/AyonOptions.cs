@@ -106,6 +106,36 @@ public sealed class AyonOptions
     [RegularExpression("^(?i)(TRACE|DEBUG|INFO|WARNING|ERROR)$")]
     public string LogLevel { get; init; } = "INFO";
 
+    [Setting("ADDONS_DIR", "Folder where this instance unpacks the addon versions it serves or runs (Anvil: a local cache, not shared; every package lives in PostgreSQL). Unset: `anvil-addons` under the temporary folder; `./anvil up` uses `.anvil/addons`.")]
+    public string? AddonsDir { get; init; }
+
+    [Setting("ADDON_HOST_PYTHON", "Python interpreter that runs the addon host, which loads addons' server code in a separate process (Anvil).")]
+    [MinLength(1)]
+    public string AddonHostPython { get; init; } = "/usr/bin/python3";
+
+    [Setting("ADDON_EXPORT_TIMEOUT", "Seconds the addon host may take to load an addon version and export its settings; after that it is killed and the version is listed as broken (Anvil).")]
+    [Range(1, 3600)]
+    public int AddonExportTimeout { get; init; } = 60;
+
+    [Setting("ADDON_HOST_MEMORY_LIMIT", "Address space, in MiB, the addon host process may use (Anvil); an addon that needs more is listed as broken.")]
+    [Range(64, 1_048_576)]
+    public int AddonHostMemoryLimit { get; init; } = 1024;
+
+    [Setting("ADDON_MAX_PACKAGE_SIZE", "Largest addon zip, in bytes, accepted by `POST /api/addons/install` (uploaded or downloaded).")]
+    [Range(1L, long.MaxValue)]
+    public long AddonMaxPackageSize { get; init; } = 2L * 1024 * 1024 * 1024;
+
+    [Setting("ADDON_MAX_ENTRIES", "Most entries an addon zip may hold (a zip-bomb guard).")]
+    [Range(1, 100_000_000)]
+    public int AddonMaxEntries { get; init; } = 100_000;
+
+    [Setting("ADDON_MAX_UNPACKED_SIZE", "Most bytes an addon zip may unpack to (a zip-bomb guard).")]
+    [Range(1L, long.MaxValue)]
+    public long AddonMaxUnpackedSize { get; init; } = 8L * 1024 * 1024 * 1024;
+
+    /// <summary>The addon materialisation folder, <see cref="AddonsDir"/> or its default.</summary>
+    public string AddonsDirectory => string.IsNullOrEmpty(AddonsDir) ? Path.Combine(Path.GetTempPath(), "anvil-addons") : Path.GetFullPath(AddonsDir);
+
     [Setting("ADMIN_PASSWORD", "Setup: the password of the `admin` user. Unset: a password is generated and printed once, when the admin is first created.", Secret = true)]
     public string? AdminPassword { get; init; }
 
@@ -162,6 +192,10 @@ public sealed class AyonOptions
         if (target == typeof(int))
             return int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number)
                 ? number
+                : throw new ConfigurationError($"{variable}: '{raw}' is not a whole number");
+        if (target == typeof(long))
+            return long.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var large)
+                ? large
                 : throw new ConfigurationError($"{variable}: '{raw}' is not a whole number");
         if (target == typeof(bool))
             return raw.Trim().ToLowerInvariant() switch

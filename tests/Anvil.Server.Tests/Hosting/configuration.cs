@@ -26,6 +26,13 @@ public sealed class configuration
     [InlineData("AYON_REDIS_URL", "http://redis")]
     [InlineData("AYON_REDIS_URL", "redis://host/zero")]
     [InlineData("AYON_LOG_LEVEL", "LOUD")]
+    [InlineData("AYON_ADDON_EXPORT_TIMEOUT", "0")]
+    [InlineData("AYON_ADDON_HOST_MEMORY_LIMIT", "lots")]
+    [InlineData("AYON_ADDON_MAX_PACKAGE_SIZE", "-1")]
+    [InlineData("AYON_ADDON_MAX_PACKAGE_SIZE", "2GB")]
+    [InlineData("AYON_ADDON_MAX_ENTRIES", "0")]
+    [InlineData("AYON_ADDON_MAX_UNPACKED_SIZE", "0")]
+    [InlineData("AYON_ADDON_HOST_PYTHON", "")]
     public void a_bad_value_stops_the_server_naming_the_variable(string variable, string value)
     {
         var error = Assert.Throws<ConfigurationError>(() => TestEnvironment.Options((variable, value)));

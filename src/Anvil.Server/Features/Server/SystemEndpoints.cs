@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Anvil.Server.Features.Addons;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
@@ -11,7 +12,9 @@ namespace Anvil.Server.Features.Server;
 /// only caches to refresh: this instance reloads its attribute library at once and tells the others
 /// through the attribute library's Redis announcement, and every instance drops its credentials and
 /// project contexts (<see cref="CacheInvalidation"/>) before the request answers. The <c>server.restart_requested</c> event
-/// records the request (and reaches websocket listeners).
+/// records the request (and reaches websocket listeners). Addon installs queued or running on this
+/// instance are waited for first (at most a minute): a client that uploads an addon and then restarts,
+/// as AYON's clients do, expects the addon listed when the restart answers.
 /// </summary>
 public static class SystemEndpoints
 {
@@ -22,11 +25,15 @@ public static class SystemEndpoints
             .WithSummary("Every instance reloads its caches (managers).");
     }
 
+    /// <summary>The longest a restart waits for this instance's addon installs.</summary>
+    static readonly TimeSpan InstallBudget = TimeSpan.FromSeconds(60);
+
     static async Task<IResult> RestartAsync(CurrentUser user, EventStore events, AttributeLibrary attributes, CacheInvalidation caches,
-        CancellationToken cancellationToken)
+        AddonInstaller installer, CancellationToken cancellationToken)
     {
         if (!user.IsManager)
             throw new Forbidden("Only managers may restart the server");
+        await installer.WaitForIdleAsync(InstallBudget, cancellationToken);
         await events.DispatchAsync(new NewEvent
         {
             Topic = "server.restart_requested",

@@ -1,0 +1,182 @@
+"""`BaseServerAddon` as the host sees it: metadata, settings models, recorded endpoints."""
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from pydantic import BaseModel
+from pydantic.fields import SHAPE_SINGLETON, ModelField
+
+from ayon_server import hostcontext
+from ayon_server.settings.common import BaseSettingsModel
+
+
+@dataclass(frozen=True)
+class EndpointRecord:
+    """An endpoint an addon registered: the path under `/api/addons/{name}/{version}/`."""
+
+    path: str
+    method: str
+    name: str
+
+
+class BaseServerAddon:
+    """The server part of an addon version, constructed by the host from its package metadata.
+
+    Subclasses set `settings_model` / `site_settings_model`, override `initialize` to register
+    endpoints, and may override the settings and action methods below.
+    """
+
+    name: str = ""
+    version: str = ""
+    title: str | None = None
+    addon_type: str = "pipeline"
+    system: bool = False
+    app_host_name: str | None = None
+    services: dict[str, Any] = {}
+    frontend_scopes: dict[str, Any] = {}
+    frontend_modules: dict[str, Any] = {}
+    settings_model: type[BaseSettingsModel] | None = None
+    site_settings_model: type[BaseSettingsModel] | None = None
+
+    def __init__(self, addon_dir: str, metadata: dict[str, Any]):
+        self.addon_dir = addon_dir
+        self.name = metadata["name"]
+        self.version = metadata["version"]
+        self.title = metadata.get("title") or self.title or self.name
+        self.services = metadata.get("services") or self.services
+        self.app_host_name = metadata.get("app_host_name") or self.app_host_name
+        self.endpoints: list[EndpointRecord] = []
+        self.restart_requested = False
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def initialize(self) -> None:
+        """Registers endpoints and event handlers; runs once after construction."""
+
+    async def pre_setup(self) -> None:
+        """Runs after every addon is initialized, before `setup`."""
+
+    async def setup(self) -> None:
+        """Runs once the server is up."""
+
+    def request_server_restart(self) -> None:
+        self.restart_requested = True
+
+    # --- endpoints -------------------------------------------------------------------------------
+
+    def add_endpoint(
+        self,
+        path: str,
+        handler: Callable,
+        *,
+        method: str = "GET",
+        name: str | None = None,
+        description: str | None = None,
+        **route_options: Any,
+    ) -> None:
+        self.endpoints.append(
+            EndpointRecord(path.lstrip("/"), method.upper(), name or handler.__name__)
+        )
+
+    def add_router(self, router: Any) -> None:
+        for route in getattr(router, "routes", []):
+            prefix = getattr(router, "prefix", "")
+            for method in sorted(getattr(route, "methods", None) or {"GET"}):
+                self.endpoints.append(
+                    EndpointRecord((prefix + route.path).lstrip("/"), method, route.name)
+                )
+
+    # --- settings --------------------------------------------------------------------------------
+
+    def get_settings_model(self) -> type[BaseSettingsModel] | None:
+        return self.settings_model
+
+    def get_site_settings_model(self) -> type[BaseSettingsModel] | None:
+        return self.site_settings_model
+
+    async def get_default_settings(self) -> BaseSettingsModel | None:
+        model = self.get_settings_model()
+        return model() if model is not None else None
+
+    async def get_studio_settings(self, variant: str = "production") -> BaseSettingsModel | None:
+        hostcontext.require(f"the {variant} studio settings of {self.name} {self.version}")
+
+    async def get_project_settings(
+        self, project_name: str, variant: str = "production"
+    ) -> BaseSettingsModel | None:
+        hostcontext.require(f"the {variant} settings of {self.name} {self.version} in a project")
+
+    async def get_project_site_settings(
+        self, project_name: str, user_name: str, site_id: str, variant: str = "production"
+    ) -> BaseSettingsModel | None:
+        hostcontext.require(f"the project site settings of {self.name} {self.version}")
+
+    async def get_site_settings(self, user_name: str, site_id: str) -> BaseSettingsModel | None:
+        hostcontext.require(f"the site settings of {self.name} {self.version}")
+
+    async def on_settings_changed(self, *args: Any, **kwargs: Any) -> None:
+        """Called after settings of this addon were saved."""
+
+    async def convert_settings_overrides(
+        self, source_version: str, overrides: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Best effort: keeps the overrides that still fit the model, field by field."""
+        model = self.get_settings_model()
+        return _overrides_fitting(model, overrides) if model is not None else {}
+
+    # --- what the web UI and the launcher read ---------------------------------------------------
+
+    async def get_frontend_scopes(self) -> dict[str, Any]:
+        return self.frontend_scopes
+
+    async def get_frontend_modules(self) -> dict[str, Any]:
+        return self.frontend_modules
+
+    def get_app_host_names(self) -> list[str]:
+        return [self.app_host_name] if self.app_host_name else []
+
+    # --- actions ---------------------------------------------------------------------------------
+
+    async def get_simple_actions(
+        self, project_name: str | None = None, variant: str = "production"
+    ) -> list:
+        return []
+
+    async def get_dynamic_actions(self, context: Any, variant: str = "production") -> list:
+        return []
+
+    async def execute_action(self, executor: Any) -> Any:
+        hostcontext.require(f"running an action of {self.name} {self.version}")
+
+    async def get_action_config(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        hostcontext.require("the stored action configuration")
+
+    async def set_action_config(self, *args: Any, **kwargs: Any) -> None:
+        hostcontext.require("the stored action configuration")
+
+
+def _overrides_fitting(model: type[BaseModel], overrides: dict[str, Any]) -> dict[str, Any]:
+    fields_by_key: dict[str, ModelField] = {}
+    for field in model.__fields__.values():
+        fields_by_key[field.name] = field
+        fields_by_key[field.alias] = field
+    fitting: dict[str, Any] = {}
+    for key, value in overrides.items():
+        field = fields_by_key.get(key)
+        if field is None:
+            continue
+        if _is_sub_model(field) and isinstance(value, dict):
+            fitting[key] = _overrides_fitting(field.type_, value)
+            continue
+        _, errors = field.validate(value, {}, loc=key, cls=model)
+        if not errors:
+            fitting[key] = value
+    return fitting
+
+
+def _is_sub_model(field: ModelField) -> bool:
+    return (
+        field.shape == SHAPE_SINGLETON
+        and isinstance(field.type_, type)
+        and issubclass(field.type_, BaseModel)
+    )

@@ -1,0 +1,2 @@
+name = "broken_defaults"
+version = "1.0.0"

@@ -1,0 +1,2 @@
+name = "broken_hang"
+version = "1.0.0"

@@ -1,0 +1,2 @@
+name = "broken_import"
+version = "1.0.0"

@@ -1,0 +1,2 @@
+name = "greedy"
+version = "1.0.0"

@@ -1,0 +1,3 @@
+name = "minimal"
+title = "Minimal"
+version = "1.0.0"

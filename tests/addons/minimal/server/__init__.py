@@ -1,0 +1,5 @@
+from ayon_server.addons import BaseServerAddon
+
+
+class MinimalAddon(BaseServerAddon):
+    pass
