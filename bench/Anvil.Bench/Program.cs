@@ -37,7 +37,15 @@ switch (command)
             await new EventsBench(settings, http, EventsOptions.Parse(rest)).RunAsync();
             return 0;
         }
+    case "addons":
+        {
+            var settings = Settings.FromEnvironment();
+            var (packages, options) = AddonsBench.Parse(rest);
+            using var http = settings.CreateClient();
+            await new AddonsBench(settings, http, packages, options).RunAsync();
+            return 0;
+        }
     default:
-        Console.Error.WriteLine("usage: anvil bench seed|run|graphql|events [--option N ...]  (see bench/run)");
+        Console.Error.WriteLine("usage: anvil bench seed|run|graphql|events|addons [--option N ...]  (see bench/run)");
         return 2;
 }
