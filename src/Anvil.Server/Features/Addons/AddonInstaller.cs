@@ -193,11 +193,6 @@ public sealed class AddonInstaller(
                 await FailAsync(request.EventId, $"The addon package cannot be installed: {e.Message}");
                 return;
             }
-            if (!ValidName(package.Name))
-            {
-                await FailAsync(request.EventId, $"The addon package cannot be installed: the name '{package.Name}' may hold only letters, digits, '_' and '-'");
-                return;
-            }
             var what = $"{package.Name} {package.Version}";
             await events.UpdateAsync(request.EventId, new EventChanges
             {
@@ -247,10 +242,6 @@ public sealed class AddonInstaller(
                 AddonMaterializer.TryDeleteDirectory(createdFolder);
         }
     }
-
-    /// <summary>Addon names become folder names and URL segments.</summary>
-    static bool ValidName(string name) =>
-        name.Length is > 0 and <= 128 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
 
     JsonObject? ReadPyproject(string folder, AddonPackage package)
     {
@@ -339,5 +330,4 @@ public sealed class AddonInstaller(
     /// <summary>Whether <paramref name="url"/> is an http(s) URL a download can start from.</summary>
     public static bool IsDownloadable(string url, out Uri? uri) =>
         Uri.TryCreate(url, UriKind.Absolute, out uri) && uri.Scheme is "http" or "https" && !string.IsNullOrEmpty(uri.Host);
-
 }
