@@ -250,9 +250,9 @@ public sealed class AddonInstaller(
             return null;
         try
         {
-            return AyonJson.Settle(TomlReader.Parse(File.ReadAllText(Path.Combine(folder, path))));
+            return AyonJson.Settle(Pyproject.Parse(File.ReadAllText(Path.Combine(folder, path))));
         }
-        catch (Exception e) when (e is TomlError or IOException or FormatException or OverflowException or ArgumentException)
+        catch (Exception e) when (e is Tomlyn.TomlException or IOException)
         {
             logger.LogWarning("Addon {Name} {Version}: {Path} cannot be read, clientPyproject is null: {Error}", package.Name, package.Version, path, e.Message);
             return null;
