@@ -22,11 +22,11 @@ def unique_package_name(name: str, version: str) -> str:
 
 
 def find_server_dir(addon_dir: Path) -> Path:
-    """`server/` of the version folder (or of `addon/` for the manifest layout)."""
-    for candidate in (addon_dir / "server", addon_dir / "addon" / "server"):
+    """`server/` of the version folder; in AYON's oldest layout the version folder is the package itself."""
+    for candidate in (addon_dir / "server", addon_dir):
         if (candidate / "__init__.py").is_file():
             return candidate
-    raise AddonBroken("the package has no server/__init__.py")
+    raise AddonBroken("the package has no server/__init__.py (nor, in the oldest layout, an __init__.py at its root)")
 
 
 def import_server_package(server_dir: Path, package_name: str) -> types.ModuleType:

@@ -1,6 +1,9 @@
 """The helpers of the ayon_server stand-in that addons call directly."""
 
+import json
+
 import pytest
+from conftest import ADDON_HOST_DIR
 
 import ayon_server  # noqa: F401  (installs the stub finder)
 from ayon_server.exceptions import AyonException, BadRequestException
@@ -35,3 +38,16 @@ def test_postgres_refuses_with_a_clear_message():
     with pytest.raises(RuntimeError, match="Postgres.fetch is not available in Anvil's addon host: "
                                            "this needs AYON's own database"):
         Postgres.fetch
+
+
+def test_the_default_anatomy_is_the_servers_built_in_anatomy():
+    from ayon_server.settings.anatomy import Anatomy
+    from ayon_server.settings.anatomy.task_types import default_task_types
+
+    builtin = json.loads((ADDON_HOST_DIR.parent / "src" / "Anvil.Server" / "Features" / "Anatomy" / "builtin-anatomy.json").read_text())
+    anatomy = Anatomy()
+    assert [t.name for t in default_task_types] == [t["name"] for t in builtin["task_types"]]
+    assert [t.short_name for t in anatomy.task_types] == [t["shortName"] for t in builtin["task_types"]]
+    assert [s.name for s in anatomy.statuses] == [s["name"] for s in builtin["statuses"]]
+    assert [f.name for f in anatomy.folder_types] == [f["name"] for f in builtin["folder_types"]]
+    assert anatomy.roots == builtin["roots"]

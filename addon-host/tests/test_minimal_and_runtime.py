@@ -84,3 +84,31 @@ def test_the_name_and_version_anvil_passes_win_over_package_py(tmp_path):
     document = run_export(addon, "new", "2.0.0").document
     assert document["addon"]["title"] == "Renamed"
     assert document["addon"]["endpoints"] == [{"path": "new/2.0.0", "method": "POST", "name": "initialize"}]
+
+
+def test_the_oldest_layout_loads_the_version_folder_itself_as_the_server_package(tmp_path):
+    addon = write_addon(tmp_path, {
+        "__init__.py": (
+            "from ayon_server.addons import BaseServerAddon\n"
+            "from .settings import OldSettings\n"
+            "class OldAddon(BaseServerAddon):\n"
+            "    name = 'old'\n"
+            "    settings_model = OldSettings\n"
+        ),
+        "settings.py": (
+            "from ayon_server.settings import BaseSettingsModel, SettingsField\n"
+            "class OldSettings(BaseSettingsModel):\n"
+            "    enabled: bool = SettingsField(True, title='Enabled')\n"
+        ),
+    })
+    document = run_export(addon, "old", "0.1.0").document
+    assert document["isBroken"] is False, document["reason"]
+    assert document["addon"]["className"] == "OldAddon"
+    assert document["settings"]["defaults"] == {"enabled": True}
+
+
+def test_a_folder_without_server_code_is_broken_saying_what_is_missing(tmp_path):
+    addon = write_addon(tmp_path, {"package.py": "name = 'empty'\nversion = '1.0.0'\n"})
+    document = run_export(addon, "empty").document
+    assert document["isBroken"] is True
+    assert document["reason"] == "the package has no server/__init__.py (nor, in the oldest layout, an __init__.py at its root)"

@@ -1,4 +1,4 @@
-"""A permissive anatomy model with Anvil's own, minimal defaults.
+"""A permissive anatomy model whose defaults are Anvil's built-in anatomy.
 
 Addons build anatomies (kitsu, from a tracker) and read the default one (core, for the statuses
 enum). Only the collections they read are typed; everything else is accepted as given.
@@ -6,6 +6,7 @@ enum). Only the collections they read are typed; everything else is accepted as 
 
 from pydantic import Extra
 
+from ayon_server.settings.anatomy.builtin import builtin_anatomy
 from ayon_server.settings.anatomy.folder_types import FolderType
 from ayon_server.settings.anatomy.link_types import LinkType
 from ayon_server.settings.anatomy.statuses import Status
@@ -20,32 +21,23 @@ class Anatomy(BaseSettingsModel):
     class Config:
         extra = Extra.allow
 
-    roots: list[dict] = SettingsField(default_factory=list, title="Roots")
-    templates: dict = SettingsField(default_factory=dict, title="Templates")
-    attributes: dict = SettingsField(default_factory=dict, title="Attributes")
+    roots: list[dict] = SettingsField(default_factory=lambda: builtin_anatomy()["roots"], title="Roots")
+    templates: dict = SettingsField(default_factory=lambda: builtin_anatomy()["templates"], title="Templates")
+    attributes: dict = SettingsField(default_factory=lambda: builtin_anatomy()["attributes"], title="Attributes")
     folder_types: list[FolderType] = SettingsField(
-        default_factory=lambda: [FolderType(name=name) for name in ("Folder", "Asset", "Shot")],
+        default_factory=lambda: [FolderType(**item) for item in builtin_anatomy()["folder_types"]],
         title="Folder types",
     )
     task_types: list[TaskType] = SettingsField(
-        default_factory=lambda: [
-            TaskType(name="Generic", short_name="gen"),
-            TaskType(name="Modeling", short_name="mdl"),
-            TaskType(name="Animation", short_name="anim"),
-            TaskType(name="Compositing", short_name="comp"),
-        ],
+        default_factory=lambda: [TaskType(**item) for item in builtin_anatomy()["task_types"]],
         title="Task types",
     )
     link_types: list[LinkType] = SettingsField(
-        default_factory=lambda: [LinkType(link_type="reference", input_type="version", output_type="version")],
+        default_factory=lambda: [LinkType(**item) for item in builtin_anatomy()["link_types"]],
         title="Link types",
     )
     statuses: list[Status] = SettingsField(
-        default_factory=lambda: [
-            Status(name="Not ready", short_name="NRD", state="not_started"),
-            Status(name="In progress", short_name="PRG", state="in_progress"),
-            Status(name="Done", short_name="DONE", state="done"),
-        ],
+        default_factory=lambda: [Status(**item) for item in builtin_anatomy()["statuses"]],
         title="Statuses",
     )
-    tags: list[dict] = SettingsField(default_factory=list, title="Tags")
+    tags: list[dict] = SettingsField(default_factory=lambda: builtin_anatomy()["tags"], title="Tags")
