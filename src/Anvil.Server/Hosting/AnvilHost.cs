@@ -63,6 +63,7 @@ public static class AnvilHost
         builder.Services.AddSingleton<AddonMaterializer>();
         builder.Services.AddSingleton<AddonHost>();
         builder.Services.AddSingleton<AddonInstaller>().AddHostedService(s => s.GetRequiredService<AddonInstaller>());
+        builder.Services.AddSingleton<AddonReexporter>().AddHostedService(s => s.GetRequiredService<AddonReexporter>());
 
         builder.Services.Configure<JsonOptions>(json => AyonJson.Configure(json.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);

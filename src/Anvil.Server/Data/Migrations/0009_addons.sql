@@ -30,6 +30,7 @@ CREATE TABLE addon_versions (
     package_sha256 text NOT NULL REFERENCES addon_packages,
     package_size bigint NOT NULL,
     export jsonb,                          -- what the addon host exported (contract §3); null when it gave nothing
+    exported_by text,                      -- the fingerprint of the host code that made the export: another at start means export again
     is_broken boolean NOT NULL DEFAULT false,
     reason text,
     client_pyproject jsonb,                -- private/pyproject.toml as JSON, when it exists and parses

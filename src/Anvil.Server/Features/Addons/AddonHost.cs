@@ -33,9 +33,6 @@ public sealed class AddonHost(AyonOptions options, ILogger<AddonHost> logger)
     /// <summary>The largest export document read; a host that writes more is broken.</summary>
     const int MaxStdout = 256 * 1024 * 1024;
 
-    /// <summary>Where the server build puts the host's Python package (<c>addon-host/</c> next to the server's dll).</summary>
-    public static string HostPath => Path.Combine(AppContext.BaseDirectory, "addon-host");
-
     /// <summary>Loads the version in <paramref name="directory"/> in a new host process and answers its export.</summary>
     public async Task<AddonExport> ExportAsync(string directory, string name, string version, CancellationToken cancellationToken)
     {
@@ -55,7 +52,7 @@ public sealed class AddonHost(AyonOptions options, ILogger<AddonHost> logger)
         start.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
         start.Environment["HOME"] = Environment.GetEnvironmentVariable("HOME") ?? directory;
         start.Environment["LANG"] = Environment.GetEnvironmentVariable("LANG") ?? "C.UTF-8";
-        start.Environment["PYTHONPATH"] = HostPath;
+        start.Environment["PYTHONPATH"] = AddonHostCode.Directory;
         start.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
         start.Environment["ANVIL_HOST_MEMORY_LIMIT_MB"] = options.AddonHostMemoryLimit.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
@@ -122,7 +119,7 @@ public sealed class AddonHost(AyonOptions options, ILogger<AddonHost> logger)
             if (tail.Contains("MemoryError", StringComparison.Ordinal))
                 return AddonExport.Broken($"loading the addon's server code ran out of memory (limit {options.AddonHostMemoryLimit} MiB, AYON_ADDON_HOST_MEMORY_LIMIT)");
             if (tail.Contains("No module named anvil_addon_host", StringComparison.Ordinal) || tail.Contains("No module named 'anvil_addon_host'", StringComparison.Ordinal))
-                return AddonExport.Broken($"the addon host is not installed: no anvil_addon_host package in {HostPath}");
+                return AddonExport.Broken($"the addon host is not installed: no anvil_addon_host package in {AddonHostCode.Directory}");
             var status = exitCode switch
             {
                 0 => "exited without writing an export",

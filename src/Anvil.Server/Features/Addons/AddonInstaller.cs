@@ -216,7 +216,7 @@ public sealed class AddonInstaller(
             var export = await host.ExportAsync(folder, package.Name, package.Version, cancellationToken);
             try
             {
-                await store.StoreAsync(new AddonVersionToStore(package, zip!, sha, size, export, pyproject, request.User), cancellationToken);
+                await store.StoreAsync(new AddonVersionToStore(package, zip!, sha, size, export, AddonHostCode.Fingerprint, pyproject, request.User), cancellationToken);
             }
             catch (Exception e) when (e is NpgsqlException or IOException)
             {

@@ -26,9 +26,15 @@ public sealed record AddonVersionRow
 /// <summary>What serving a version's files needs: its package and the set of its files.</summary>
 public sealed record AddonVersionFiles(string Name, string Version, string PackageSha256, string Layout, IReadOnlyDictionary<string, long> Files);
 
-/// <summary>A version ready to be written: the package read from its zip and what the host exported.</summary>
+/// <summary>
+/// A version ready to be written: the package read from its zip and what the host exported, with
+/// <c>ExportedBy</c> the fingerprint of the host code that made the export (<see cref="AddonHostCode.Fingerprint"/>).
+/// </summary>
 public sealed record AddonVersionToStore(
-    AddonPackage Package, string ZipPath, string Sha256, long Size, AddonExport Export, JsonObject? ClientPyproject, string? InstalledBy);
+    AddonPackage Package, string ZipPath, string Sha256, long Size, AddonExport Export, string ExportedBy, JsonObject? ClientPyproject, string? InstalledBy);
+
+/// <summary>A version whose stored export an older addon host made.</summary>
+public sealed record StaleExport(string Name, string Version, string PackageSha256);
 
 /// <summary>
 /// Addon packages in PostgreSQL (migration 0009): zips content-addressed by SHA-256 in chunks, and a row
@@ -71,13 +77,14 @@ public sealed class AddonStore
             var files = new JsonArray([.. v.Package.Files.Select(f => (JsonNode)new JsonArray(f.Path, f.Length))]);
             await connection.ExecuteAsync(new CommandDefinition("""
                 INSERT INTO addon_versions (name, version, layout, metadata, files, unpacked_size, package_sha256, package_size,
-                    export, is_broken, reason, client_pyproject, has_client_zip, installed_by)
+                    export, exported_by, is_broken, reason, client_pyproject, has_client_zip, installed_by)
                 VALUES (@name, @version, @layout, @metadata, @files, @unpacked, @sha, @size,
-                    @export, @isBroken, @reason, @clientPyproject, @hasClientZip, @installedBy)
+                    @export, @exportedBy, @isBroken, @reason, @clientPyproject, @hasClientZip, @installedBy)
                 ON CONFLICT (name, version) DO UPDATE SET
                     layout = EXCLUDED.layout, metadata = EXCLUDED.metadata, files = EXCLUDED.files,
                     unpacked_size = EXCLUDED.unpacked_size, package_sha256 = EXCLUDED.package_sha256,
-                    package_size = EXCLUDED.package_size, export = EXCLUDED.export, is_broken = EXCLUDED.is_broken,
+                    package_size = EXCLUDED.package_size, export = EXCLUDED.export, exported_by = EXCLUDED.exported_by,
+                    is_broken = EXCLUDED.is_broken,
                     reason = EXCLUDED.reason, client_pyproject = EXCLUDED.client_pyproject,
                     has_client_zip = EXCLUDED.has_client_zip, installed_at = now(), installed_by = EXCLUDED.installed_by
                 """, new
@@ -91,6 +98,7 @@ public sealed class AddonStore
                 sha = v.Sha256,
                 size = v.Size,
                 export = v.Export.Document,
+                exportedBy = v.ExportedBy,
                 isBroken = v.Export.IsBroken,
                 reason = v.Export.Reason,
                 clientPyproject = v.ClientPyproject,
@@ -171,6 +179,42 @@ public sealed class AddonStore
                 files[item![0]!.GetValue<string>()] = item[1]!.GetValue<long>();
             return new AddonVersionFiles(state.name, state.version, found.Sha, found.Layout, files);
         });
+
+    /// <summary>The versions whose export another host code made than <paramref name="fingerprint"/>.</summary>
+    public async Task<IReadOnlyList<StaleExport>> StaleExportsAsync(string fingerprint, CancellationToken cancellationToken)
+    {
+        await using var connection = await _db.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<StaleExport>(new CommandDefinition("""
+            SELECT name, version, package_sha256 FROM addon_versions
+            WHERE exported_by IS DISTINCT FROM @fingerprint ORDER BY name, version
+            """, new { fingerprint }, cancellationToken: cancellationToken));
+        return [.. rows];
+    }
+
+    /// <summary>Replaces a version's export, unless it was reinstalled with other bytes or deleted meanwhile; answers whether it did.</summary>
+    public async Task<bool> ReplaceExportAsync(StaleExport version, AddonExport export, string fingerprint, CancellationToken cancellationToken)
+    {
+        int updated;
+        await using (var connection = await _db.OpenAsync(cancellationToken))
+        {
+            updated = await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE addon_versions SET export = @export, exported_by = @fingerprint, is_broken = @isBroken, reason = @reason
+                WHERE name = @name AND version = @version AND package_sha256 = @sha
+                """, new
+            {
+                export = export.Document,
+                fingerprint,
+                isBroken = export.IsBroken,
+                reason = export.Reason,
+                name = version.Name,
+                version = version.Version,
+                sha = version.PackageSha256,
+            }, cancellationToken: cancellationToken));
+        }
+        if (updated > 0)
+            await _invalidation.InvalidateAsync(CacheName);
+        return updated > 0;
+    }
 
     /// <summary>Deletes one version, or every version of the addon when <paramref name="version"/> is null; answers how many.</summary>
     public async Task<int> DeleteAsync(string name, string? version, CancellationToken cancellationToken)

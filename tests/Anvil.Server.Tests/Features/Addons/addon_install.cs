@@ -192,7 +192,11 @@ public sealed class addon_install(AddonsApp app) : IClassFixture<AddonsApp>
         var zip = Zip(("package.yml", $"name: {name}\nversion: 1.0.0\n"), ("public/x.txt", "x"));
         await InstallAsync(api, zip);
         var sha = await Sql.ScalarAsync<string>(app, "SELECT package_sha256 FROM addon_versions WHERE name = @name", new { name });
-        await Sql.ExecuteAsync(app, "INSERT INTO addon_versions SELECT @other, version, layout, metadata, files, unpacked_size, package_sha256, package_size, export, is_broken, reason, client_pyproject, has_client_zip, installed_at, installed_by FROM addon_versions WHERE name = @name", new { name, other = name + "_twin" });
+        await Sql.ExecuteAsync(app, """
+            INSERT INTO addon_versions (name, version, layout, metadata, files, unpacked_size, package_sha256, package_size, export, exported_by, is_broken, reason, client_pyproject, has_client_zip)
+            SELECT @other, version, layout, metadata, files, unpacked_size, package_sha256, package_size, export, exported_by, is_broken, reason, client_pyproject, has_client_zip
+            FROM addon_versions WHERE name = @name
+            """, new { name, other = name + "_twin" });
 
         await api.DeleteAsync($"/api/addons/{name}");
         Assert.Equal(1, await Sql.ScalarAsync<long>(app, "SELECT count(*) FROM addon_packages WHERE sha256 = @sha", new { sha }));

@@ -37,8 +37,8 @@ public sealed class test_addons(AddonsApp app) : IClassFixture<AddonsApp>
     }
 
     [Theory]
-    [InlineData("broken_import", "")]
-    [InlineData("broken_defaults", "")]
+    [InlineData("broken_import", "importing the server code failed: ImportError")]
+    [InlineData("broken_defaults", "get_default_settings() failed: ValueError: the studio defaults file is missing (at server/__init__.py:")]
     [InlineData("broken_hang", "did not finish within 6 s")]
     [InlineData("greedy", "memory")]
     public async Task a_broken_test_addon_is_installed_listed_broken_with_a_reason_and_the_api_keeps_answering(string tree, string reasonPart)
