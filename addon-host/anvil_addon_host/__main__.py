@@ -1,8 +1,10 @@
-"""`python3 -m anvil_addon_host export --dir D --name N --version V`
+"""`python3 -m anvil_addon_host export --dir D --name N --version V` and `python3 -m anvil_addon_host serve`
 
 The memory limit comes first, before anything of the addon is imported. File descriptor 1 then
 becomes a copy of stderr, so that whatever the addon prints lands in the log and stdout carries
-exactly one JSON document. Exit code 0 whenever that document was written, broken addon or not.
+only the host's own output: for `export`, exactly one JSON document (exit code 0 whenever it was
+written, broken addon or not); for `serve`, one JSON line per request read from stdin (see
+`serve.py`; exit code 0 when stdin closes, 3 after a MemoryError).
 """
 
 import argparse
@@ -36,7 +38,7 @@ def take_stdout() -> TextIO:
 def main() -> None:
     apply_memory_limit()
     # Given back when the addon exhausts the memory, so that the report can still be written.
-    memory_reserve = bytearray(8 * 1024 * 1024)
+    memory_reserve = [bytearray(8 * 1024 * 1024)]
     document_out = take_stdout()
 
     parser = argparse.ArgumentParser(prog="anvil_addon_host")
@@ -45,6 +47,7 @@ def main() -> None:
     export_command.add_argument("--dir", required=True, type=Path, help="the version folder")
     export_command.add_argument("--name", required=True)
     export_command.add_argument("--version", required=True)
+    commands.add_parser("serve", help="answer JSON-line requests on stdin (the live host)")
     arguments = parser.parse_args()
 
     import asyncio
@@ -55,13 +58,20 @@ def main() -> None:
     # Stand-ins for what the AYON server image provides and Debian does not; real ones win.
     sys.path.append(str(FALLBACKS_DIR))
 
+    if arguments.command == "serve":
+        from anvil_addon_host.serve import serve
+
+        status = serve(sys.stdin.buffer, document_out, memory_reserve)
+        sys.stderr.flush()
+        os._exit(status)
+
     from anvil_addon_host.export import broken_document, export
 
     addon_dir = arguments.dir.resolve()
     try:
         document = asyncio.run(export(addon_dir, arguments.name, arguments.version))
     except MemoryError:
-        del memory_reserve
+        memory_reserve.clear()
         document = broken_document("exporting the addon failed: MemoryError (the host's memory limit)")
     document_out.write(json.dumps(document, ensure_ascii=False))
     document_out.write("\n")

@@ -14,6 +14,7 @@ import logging
 import platform
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,17 @@ async def _stage(what: str, addon_dir: Path, function: Callable, *args: Any) -> 
         raise AddonBroken(reason) from None
 
 
-async def _export(addon_dir: Path, name: str, version: str) -> dict[str, Any]:
+@dataclass
+class LoadedAddon:
+    """An addon version imported, constructed, registered in the library and initialized."""
+
+    addon: BaseServerAddon
+    package_name: str
+    subscriptions: list[str]
+
+
+async def load_addon(addon_dir: Path, name: str, version: str) -> LoadedAddon:
+    """Imports the version under its unique package name and runs `initialize()`; AddonBroken if it fails."""
     metadata = read_package_metadata(addon_dir, name, version)
     package_name = unique_package_name(name, version)
     server_dir = find_server_dir(addon_dir)
@@ -95,7 +106,13 @@ async def _export(addon_dir: Path, name: str, version: str) -> dict[str, Any]:
     AddonLibrary.getinstance().register(addon)
     first_topic = len(EventStream.subscribed_topics)
     await _stage("initialize()", addon_dir, addon.initialize)
-    subscriptions = EventStream.subscribed_topics[first_topic:]
+    return LoadedAddon(addon, package_name, EventStream.subscribed_topics[first_topic:])
+
+
+async def _export(addon_dir: Path, name: str, version: str) -> dict[str, Any]:
+    loaded = await load_addon(addon_dir, name, version)
+    addon, package_name, subscriptions = loaded.addon, loaded.package_name, loaded.subscriptions
+    addon_class = type(addon)
     warnings = await _run_setup_steps(addon)
 
     origin = ResolverOrigin(package_name)

@@ -155,7 +155,7 @@ async def _apply_enum(
         return "context", name, None
     with hostcontext.recording() as accesses:
         try:
-            items = await _call(resolver)
+            items = await call_resolver(resolver)
             error = None
         except Exception as exception:  # the addon's code: anything can happen
             items, error = None, f"{type(exception).__name__}: {exception}"
@@ -181,13 +181,13 @@ def _asks_for_context(resolver: Callable) -> bool:
     return bool(CONTEXT_PARAMETERS & set(parameters))
 
 
-async def _call(resolver: Callable) -> Any:
-    result = resolver()
-    return await result if inspect.isawaitable(result) else result
+def enum_values(items: Any) -> tuple[list[Any], dict[str, str]]:
+    """A resolver's answer as (`enum`, `enumLabels`): plain values, or `{value, label}` items.
 
-
-def _bake_enum(items: Any, field_schema: dict[str, Any]) -> None:
-    """Writes `enum` (or `items.enum` + `uniqueItems` for a list) and `enumLabels`."""
+    Raises TypeError or KeyError when the answer is not a list of either.
+    """
+    if isinstance(items, (str, bytes, dict)) or not hasattr(items, "__iter__"):
+        raise TypeError(f"{type(items).__name__} is not a list")
     values: list[Any] = []
     labels: dict[str, str] = {}
     for item in items:
@@ -197,6 +197,44 @@ def _bake_enum(items: Any, field_schema: dict[str, Any]) -> None:
             value, label = item, item
         values.append(value)
         labels[str(value)] = str(label)
+    return values, labels
+
+
+def enum_resolvers(model_classes: list[type[BaseModel]], origin: ResolverOrigin) -> dict[str, Any]:
+    """Every addon-defined resolver of the models' fields, by the id the export gives it."""
+    resolvers: dict[str, Any] = {}
+    for model_class in model_classes:
+        for model in get_flat_models_from_model(model_class):
+            if not (isinstance(model, type) and issubclass(model, BaseModel)):
+                continue
+            for field in model.__fields__.values():
+                resolver = getattr(field.field_info, "enum_resolver", None)
+                if resolver is None:
+                    resolver = field.field_info.extra.get("enum_resolver")
+                if callable(resolver) and server_enum_name(resolver) is None:
+                    resolvers.setdefault(origin.name_of(resolver), resolver)
+    return resolvers
+
+
+def resolver_arguments(resolver: Callable, available: dict[str, Any]) -> dict[str, Any]:
+    """The values of `available` whose names the resolver's signature asks for (all, for `**kwargs`)."""
+    try:
+        parameters = inspect.signature(resolver).parameters
+    except (TypeError, ValueError):
+        return {}
+    if any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters.values()):
+        return dict(available)
+    return {name: value for name, value in available.items() if name in parameters}
+
+
+async def call_resolver(resolver: Callable, arguments: dict[str, Any] | None = None) -> Any:
+    result = resolver(**(arguments or {}))
+    return await result if inspect.isawaitable(result) else result
+
+
+def _bake_enum(items: Any, field_schema: dict[str, Any]) -> None:
+    """Writes `enum` (or `items.enum` + `uniqueItems` for a list) and `enumLabels`."""
+    values, labels = enum_values(items)
     if field_schema.get("type") == "array" and isinstance(field_schema.get("items"), dict):
         field_schema["items"]["enum"] = values
         field_schema["uniqueItems"] = True

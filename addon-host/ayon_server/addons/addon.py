@@ -99,12 +99,36 @@ class BaseServerAddon:
         return model() if model is not None else None
 
     async def get_studio_settings(self, variant: str = "production") -> BaseSettingsModel | None:
+        context = hostcontext.current()
+        if (
+            context is not None
+            and context.is_for(self)
+            and context.studio_settings is not None
+            and context.variant_matches(variant)
+        ):
+            return self._settings_from(context.studio_settings)
         hostcontext.require(f"the {variant} studio settings of {self.name} {self.version}")
 
     async def get_project_settings(
         self, project_name: str, variant: str = "production"
     ) -> BaseSettingsModel | None:
-        hostcontext.require(f"the {variant} settings of {self.name} {self.version} in a project")
+        context = hostcontext.current()
+        if (
+            context is not None
+            and context.is_for(self)
+            and context.project_settings is not None
+            and context.project_name == project_name
+            and context.variant_matches(variant)
+        ):
+            return self._settings_from(context.project_settings)
+        hostcontext.require(
+            f"the {variant} settings of {self.name} {self.version} in project {project_name}"
+        )
+
+    def _settings_from(self, effective: dict[str, Any]) -> BaseSettingsModel | None:
+        """The settings model filled with effective settings Anvil sent (validated as AYON does)."""
+        model = self.get_settings_model()
+        return model.parse_obj(effective) if model is not None else None
 
     async def get_project_site_settings(
         self, project_name: str, user_name: str, site_id: str, variant: str = "production"

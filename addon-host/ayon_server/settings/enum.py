@@ -3,7 +3,8 @@
 These read the studio's anatomy or secrets, which Anvil owns. An export never calls them: the
 schema post-processing recognises them by `server_enum_name` and tags the field, and Anvil fills
 in the values when it serves the schema. Called anyway (by an addon's own resolver, say), they
-ask the host context, which an export does not have.
+ask the host context: an export has none; the live host answers from the anatomy and secret names
+of the request, when it carries them.
 """
 
 import functools
@@ -36,13 +37,27 @@ def server_enum_name(resolver: Any) -> str | None:
     return getattr(resolver, _SERVER_ENUM_ATTRIBUTE, None)
 
 
+def _anatomy(project_name: str | None) -> dict[str, Any] | None:
+    from ayon_server.helpers.anatomy import anatomy_json  # the helpers import the settings package
+
+    return anatomy_json(project_name)
+
+
+def _names(items: Any) -> list[str]:
+    return [item["name"] for item in items or [] if isinstance(item, dict) and "name" in item]
+
+
 @_server_enum("task_types")
 async def task_types_enum(project_name: str | None = None) -> list[str]:
+    if (anatomy := _anatomy(project_name)) is not None:
+        return _names(anatomy.get("task_types"))
     hostcontext.require("the task types of the anatomy")
 
 
 @_server_enum("folder_types")
 async def folder_types_enum(project_name: str | None = None) -> list[str]:
+    if (anatomy := _anatomy(project_name)) is not None:
+        return _names(anatomy.get("folder_types"))
     hostcontext.require("the folder types of the anatomy")
 
 
@@ -53,6 +68,9 @@ async def link_types_enum(project_name: str | None = None) -> list[str]:
 
 @_server_enum("secrets")
 async def secrets_enum(project_name: str | None = None) -> list[str]:
+    context = hostcontext.current()
+    if context is not None and context.secret_names is not None:
+        return list(context.secret_names)
     hostcontext.require("the names of the secrets")
 
 
@@ -65,6 +83,8 @@ async def anatomy_presets_enum() -> list[str]:
 async def _anatomy_template_items(
     project_name: str | None = None, category: str | None = None
 ) -> list[str]:
+    if (anatomy := _anatomy(project_name)) is not None:
+        return _names((anatomy.get("templates") or {}).get(category))
     hostcontext.require(f"the anatomy templates of category {category}")
 
 
@@ -76,4 +96,8 @@ def anatomy_template_items_enum(
 
 
 async def get_primary_anatomy_preset():
+    if (anatomy := _anatomy(None)) is not None:
+        from ayon_server.settings.anatomy import Anatomy
+
+        return Anatomy.parse_obj(anatomy)
     hostcontext.require("the primary anatomy preset")

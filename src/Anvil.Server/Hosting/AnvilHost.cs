@@ -62,6 +62,7 @@ public static class AnvilHost
         builder.Services.AddSingleton<AddonCatalogue>();
         builder.Services.AddSingleton<AddonMaterializer>();
         builder.Services.AddSingleton<AddonHost>();
+        builder.Services.AddSingleton<AddonLiveHost>();
         builder.Services.AddSingleton<AddonInstaller>().AddHostedService(s => s.GetRequiredService<AddonInstaller>());
         builder.Services.AddSingleton<AddonReexporter>().AddHostedService(s => s.GetRequiredService<AddonReexporter>());
 

@@ -36,6 +36,9 @@ public sealed class AyonErrorHandler(ILogger<AyonErrorHandler> logger) : IExcept
         PostgresException postgres => PostgresErrors.Translate(postgres),
         NpgsqlException or StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException =>
             new ServiceUnavailable("A backing service (PostgreSQL or Redis) is unavailable; retry shortly"),
+        Features.Addons.AddonHostUnavailable host => new ServiceUnavailable(host.Message),
+        Features.Addons.AddonCallFailed { ErrorType: "AddonNotInstalled" } missing => new NotFound(missing.Message),
+        Features.Addons.AddonCallFailed failed => new AyonError(502, failed.Message),
         OperationCanceledException when context.RequestAborted.IsCancellationRequested => new AyonError(499, "Client closed the request"),
         _ => new AyonError(500, "Internal server error"),
     };

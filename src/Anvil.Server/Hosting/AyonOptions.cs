@@ -117,6 +117,10 @@ public sealed class AyonOptions
     [Range(1, 3600)]
     public int AddonExportTimeout { get; init; } = 60;
 
+    [Setting("ADDON_HOST_CALL_TIMEOUT", "Seconds one call to the live addon host may take (resolving a context-dependent enum, ...); after that the host process is killed, the call fails and the next call starts a fresh process (Anvil).")]
+    [Range(1, 3600)]
+    public int AddonHostCallTimeout { get; init; } = 10;
+
     [Setting("ADDON_HOST_MEMORY_LIMIT", "Address space, in MiB, the addon host process may use (Anvil); an addon that needs more is listed as broken.")]
     [Range(64, 1_048_576)]
     public int AddonHostMemoryLimit { get; init; } = 1024;

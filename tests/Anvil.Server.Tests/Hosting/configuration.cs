@@ -27,6 +27,8 @@ public sealed class configuration
     [InlineData("AYON_REDIS_URL", "redis://host/zero")]
     [InlineData("AYON_LOG_LEVEL", "LOUD")]
     [InlineData("AYON_ADDON_EXPORT_TIMEOUT", "0")]
+    [InlineData("AYON_ADDON_HOST_CALL_TIMEOUT", "0")]
+    [InlineData("AYON_ADDON_HOST_CALL_TIMEOUT", "ten")]
     [InlineData("AYON_ADDON_HOST_MEMORY_LIMIT", "lots")]
     [InlineData("AYON_ADDON_MAX_PACKAGE_SIZE", "-1")]
     [InlineData("AYON_ADDON_MAX_PACKAGE_SIZE", "2GB")]

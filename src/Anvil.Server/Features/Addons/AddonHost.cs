@@ -33,28 +33,48 @@ public sealed class AddonHost(AyonOptions options, ILogger<AddonHost> logger)
     /// <summary>The largest export document read; a host that writes more is broken.</summary>
     const int MaxStdout = 256 * 1024 * 1024;
 
-    /// <summary>Loads the version in <paramref name="directory"/> in a new host process and answers its export.</summary>
-    public async Task<AddonExport> ExportAsync(string directory, string name, string version, CancellationToken cancellationToken)
+    /// <summary>
+    /// How every addon host process is started (the one-shot export and the live host): the interpreter
+    /// of <c>AYON_ADDON_HOST_PYTHON</c> running <c>-m anvil_addon_host &lt;arguments&gt;</c> in
+    /// <paramref name="workingDirectory"/>, all three standard streams redirected, and a clean
+    /// environment — <c>PATH</c>, <c>HOME</c>, <c>LANG</c>, <c>PYTHONPATH</c> (the host package),
+    /// <c>PYTHONDONTWRITEBYTECODE</c> and the memory limit, nothing else: no database or Redis URL, no secret.
+    /// </summary>
+    internal static ProcessStartInfo StartInfo(AyonOptions options, string workingDirectory, params string[] arguments)
     {
         var start = new ProcessStartInfo(options.AddonHostPython)
         {
-            WorkingDirectory = directory,
+            WorkingDirectory = workingDirectory,
             UseShellExecute = false,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            StandardInputEncoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        foreach (var argument in (string[])["-m", "anvil_addon_host", "export", "--dir", directory, "--name", name, "--version", version])
+        start.ArgumentList.Add("-m");
+        start.ArgumentList.Add("anvil_addon_host");
+        foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
         start.Environment.Clear();
         start.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
-        start.Environment["HOME"] = Environment.GetEnvironmentVariable("HOME") ?? directory;
+        start.Environment["HOME"] = Environment.GetEnvironmentVariable("HOME") ?? workingDirectory;
         start.Environment["LANG"] = Environment.GetEnvironmentVariable("LANG") ?? "C.UTF-8";
         start.Environment["PYTHONPATH"] = AddonHostCode.Directory;
         start.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
         start.Environment["ANVIL_HOST_MEMORY_LIMIT_MB"] = options.AddonHostMemoryLimit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return start;
+    }
+
+    /// <summary>The reason given when the interpreter cannot be started.</summary>
+    internal static string CannotStart(AyonOptions options, Win32Exception e) =>
+        $"the addon host could not start: {options.AddonHostPython} ({e.Message}); set AYON_ADDON_HOST_PYTHON to a Python 3 interpreter";
+
+    /// <summary>Loads the version in <paramref name="directory"/> in a new host process and answers its export.</summary>
+    public async Task<AddonExport> ExportAsync(string directory, string name, string version, CancellationToken cancellationToken)
+    {
+        var start = StartInfo(options, directory, "export", "--dir", directory, "--name", name, "--version", version);
 
         using var process = new Process { StartInfo = start };
         try
@@ -64,10 +84,10 @@ public sealed class AddonHost(AyonOptions options, ILogger<AddonHost> logger)
         catch (Win32Exception e)
         {
             logger.LogError("Cannot start the addon host {Python}: {Error}", options.AddonHostPython, e.Message);
-            return AddonExport.Broken($"the addon host could not start: {options.AddonHostPython} ({e.Message}); set AYON_ADDON_HOST_PYTHON to a Python 3 interpreter");
+            return AddonExport.Broken(CannotStart(options, e));
         }
         process.StandardInput.Close();
-        var stderr = new Tail(StderrTail);
+        var stderr = new OutputTail(StderrTail);
         var stderrDone = PumpAsync(process.StandardError, stderr);
         var stdoutTask = ReadBoundedAsync(process.StandardOutput);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -135,13 +155,13 @@ public sealed class AddonHost(AyonOptions options, ILogger<AddonHost> logger)
         return new AddonExport(AyonJson.Settle(document), isBroken, isBroken ? reason : null);
     }
 
-    static string LastLines(string text, int count)
+    internal static string LastLines(string text, int count)
     {
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return string.Join("\n", lines.Skip(Math.Max(0, lines.Length - count)));
     }
 
-    static void Kill(Process process)
+    internal static void Kill(Process process)
     {
         try
         {
@@ -153,7 +173,7 @@ public sealed class AddonHost(AyonOptions options, ILogger<AddonHost> logger)
         }
     }
 
-    static async Task PumpAsync(StreamReader reader, Tail tail)
+    static async Task PumpAsync(StreamReader reader, OutputTail tail)
     {
         var buffer = new char[4096];
         int read;
@@ -179,30 +199,30 @@ public sealed class AddonHost(AyonOptions options, ILogger<AddonHost> logger)
         }
         return overflow ? null : text.ToString();
     }
+}
 
-    /// <summary>The last characters written to a stream.</summary>
-    sealed class Tail(int capacity)
+/// <summary>The last characters written to a stream.</summary>
+internal sealed class OutputTail(int capacity)
+{
+    readonly StringBuilder _text = new();
+    readonly Lock _sync = new();
+
+    public void Append(ReadOnlySpan<char> chunk)
     {
-        readonly StringBuilder _text = new();
-        readonly Lock _sync = new();
+        lock (_sync)
+        {
+            _text.Append(chunk);
+            if (_text.Length > capacity * 2)
+                _text.Remove(0, _text.Length - capacity);
+        }
+    }
 
-        public void Append(ReadOnlySpan<char> chunk)
+    public string Text
+    {
+        get
         {
             lock (_sync)
-            {
-                _text.Append(chunk);
-                if (_text.Length > capacity * 2)
-                    _text.Remove(0, _text.Length - capacity);
-            }
-        }
-
-        public string Text
-        {
-            get
-            {
-                lock (_sync)
-                    return _text.Length > capacity ? _text.ToString(_text.Length - capacity, capacity) : _text.ToString();
-            }
+                return _text.Length > capacity ? _text.ToString(_text.Length - capacity, capacity) : _text.ToString();
         }
     }
 }

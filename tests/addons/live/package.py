@@ -1,0 +1,3 @@
+name = "live"
+title = "Live"
+version = "1.0.0"
