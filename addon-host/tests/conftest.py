@@ -27,9 +27,9 @@ class ExportRun:
         return json.loads(self.stdout)
 
 
-def run_export(addon_dir: Path, name: str, version: str = "1.0.0", *, memory_limit_mb: int = 512,
-               timeout: float = 60) -> ExportRun:
-    environment = {
+def host_environment(memory_limit_mb: int) -> dict[str, str]:
+    """The clean environment Anvil gives the host: no database, no secrets."""
+    return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/tmp"),
         "LANG": "C.UTF-8",
@@ -37,6 +37,11 @@ def run_export(addon_dir: Path, name: str, version: str = "1.0.0", *, memory_lim
         "PYTHONDONTWRITEBYTECODE": "1",
         "ANVIL_HOST_MEMORY_LIMIT_MB": str(memory_limit_mb),
     }
+
+
+def run_export(addon_dir: Path, name: str, version: str = "1.0.0", *, memory_limit_mb: int = 512,
+               timeout: float = 60) -> ExportRun:
+    environment = host_environment(memory_limit_mb)
     completed = subprocess.run(
         [sys.executable, "-m", "anvil_addon_host", "export", "--dir", str(addon_dir),
          "--name", name, "--version", version],

@@ -1,7 +1,6 @@
 """The live host: `python3 -m anvil_addon_host serve`, run as Anvil runs it, fed JSON lines."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,23 +8,15 @@ from typing import Any
 
 import pytest
 
-from conftest import ADDON_HOST_DIR, TEST_ADDONS_DIR, write_addon
+from conftest import ADDON_HOST_DIR, TEST_ADDONS_DIR, host_environment, write_addon
 
 BUILTIN_ANATOMY = ADDON_HOST_DIR.parent / "src" / "Anvil.Server" / "Features" / "Anatomy" / "builtin-anatomy.json"
 
 
 class LiveProcess:
     def __init__(self, memory_limit_mb: int = 400):
-        environment = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": os.environ.get("HOME", "/tmp"),
-            "LANG": "C.UTF-8",
-            "PYTHONPATH": str(ADDON_HOST_DIR),
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "ANVIL_HOST_MEMORY_LIMIT_MB": str(memory_limit_mb),
-        }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "anvil_addon_host", "serve"], env=environment, cwd=TEST_ADDONS_DIR,
+            [sys.executable, "-m", "anvil_addon_host", "serve"], env=host_environment(memory_limit_mb), cwd=TEST_ADDONS_DIR,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         self.next_id = 0
