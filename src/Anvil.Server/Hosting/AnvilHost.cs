@@ -63,6 +63,10 @@ public static class AnvilHost
         builder.Services.AddSingleton<AddonMaterializer>();
         builder.Services.AddSingleton<AddonHost>();
         builder.Services.AddSingleton<AddonLiveHost>();
+        builder.Services.AddSingleton<Anvil.Server.Features.Bundles.BundleStore>();
+        builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsStore>();
+        builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsSchema>();
+        builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsAggregate>();
         builder.Services.AddSingleton<AddonInstaller>().AddHostedService(s => s.GetRequiredService<AddonInstaller>());
         builder.Services.AddSingleton<AddonReexporter>().AddHostedService(s => s.GetRequiredService<AddonReexporter>());
 
@@ -116,6 +120,7 @@ public static class AnvilHost
         api.MapEntityStats();
         api.MapEventEndpoints();
         api.MapAddonEndpoints();
+        Anvil.Server.Features.Settings.SettingsEndpoints.MapSettingsEndpoints(api);
         root.MapAddonFileEndpoints();
         app.MapEventStream();
 
