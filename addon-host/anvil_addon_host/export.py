@@ -124,7 +124,7 @@ async def _export(addon_dir: Path, name: str, version: str) -> dict[str, Any]:
         schema, settings_enums = await _stage(
             "building the settings schema", addon_dir, build_schema, settings_model, "settings", origin
         )
-        settings = {"schema": schema, "defaults": _as_json(defaults)}
+        settings = {"schema": schema, "defaults": as_json(defaults)}
         enums += settings_enums
     site_settings = None
     site_model = addon.get_site_settings_model()
@@ -133,7 +133,7 @@ async def _export(addon_dir: Path, name: str, version: str) -> dict[str, Any]:
         site_schema, site_enums = await _stage(
             "building the site settings schema", addon_dir, build_schema, site_model, "siteSettings", origin
         )
-        site_settings = {"schema": site_schema, "defaults": _as_json(site_defaults)}
+        site_settings = {"schema": site_schema, "defaults": as_json(site_defaults)}
         enums += site_enums
 
     scopes = top_level_scopes(settings["schema"]) if settings else set()
@@ -190,7 +190,8 @@ async def _optional(coroutine: Any, fallback: Any, what: str, warnings: list[str
         return fallback
 
 
-def _as_json(settings: Any) -> Any:
+def as_json(settings: Any) -> Any:
+    """Settings (a model or plain data) as JSON-ready data, as pydantic writes them."""
     if isinstance(settings, BaseModel):
         return json.loads(settings.json())
     return json.loads(json.dumps(settings, default=pydantic.json.pydantic_encoder))

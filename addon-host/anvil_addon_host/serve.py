@@ -8,7 +8,10 @@ Protocol: one JSON object per line on stdin, one JSON object per line on stdout 
     {"id": 7, "result": {"enum": ["default"], "enumLabels": {"default": "default"}}}
     {"id": 8, "error": {"type": "ContextUnavailable", "message": "…"}}
 
-Methods: `ping`, `loaded` (the addon versions this process has loaded) and `resolveEnum`. An addon
+Methods: `ping`, `loaded` (the addon versions this process has loaded), `resolveEnum`,
+`validateSettings` (a whole settings object through the addon's own model: normalised, or
+`ValidationError` with pydantic's `errors`) and `convertOverrides` (the addon's own
+`convert_settings_overrides`, for overrides made for another version). An addon
 version is loaded on the first request that names it and then kept; only the versions asked for are
 ever loaded. The host has no database: a resolver reads what the request's `context` carries (see
 `ayon_server.hostcontext.RequestContext`), and anything else is refused with a clear error. stdout
@@ -17,6 +20,7 @@ is answered, then the process exits: Anvil starts a fresh one on the next call.
 """
 
 import asyncio
+import copy
 import json
 import logging
 import os
@@ -27,8 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+import pydantic
+
 from anvil_addon_host import HOST_VERSION
-from anvil_addon_host.export import load_addon
+from anvil_addon_host.export import as_json, load_addon
 from anvil_addon_host.loading import AddonBroken, failure_reason
 from anvil_addon_host.schema import (
     ResolverOrigin,
@@ -39,6 +45,7 @@ from anvil_addon_host.schema import (
 )
 from ayon_server import hostcontext
 from ayon_server.addons import AddonLibrary, BaseServerAddon
+from ayon_server.exceptions import AyonException
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +53,12 @@ EXIT_OUT_OF_MEMORY = 3
 
 
 class RequestError(Exception):
-    """A request the host refuses; `type` is the error type Anvil receives."""
+    """A request the host refuses; `type` is the error type Anvil receives, `errors` any details."""
 
-    def __init__(self, error_type: str, message: str):
+    def __init__(self, error_type: str, message: str, errors: list[dict[str, Any]] | None = None):
         super().__init__(message)
         self.type = error_type
+        self.errors = errors
 
 
 @dataclass
@@ -94,7 +102,59 @@ class LiveHost:
             }
         if method == "resolveEnum":
             return await self.resolve_enum(request)
-        raise RequestError("UnknownMethod", f"unknown method {method!r}; known: ping, loaded, resolveEnum")
+        if method == "validateSettings":
+            return await self.validate_settings(request)
+        if method == "convertOverrides":
+            return await self.convert_overrides(request)
+        raise RequestError(
+            "UnknownMethod",
+            f"unknown method {method!r}; known: ping, loaded, resolveEnum, validateSettings, convertOverrides",
+        )
+
+    async def validate_settings(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The settings as the addon's model makes them (its validators run), or why they are refused."""
+        live = await self.addon(request.get("addon"))
+        which = request.get("model")
+        if which not in ("settings", "siteSettings"):
+            raise RequestError("BadRequest", "`model` must be \"settings\" or \"siteSettings\"")
+        model = live.addon.get_settings_model() if which == "settings" else live.addon.get_site_settings_model()
+        if model is None:
+            raise RequestError("NoSettingsModel", f"{live.name} {live.version} has no {which} model")
+        settings = request.get("settings")
+        if not isinstance(settings, dict):
+            raise RequestError("BadRequest", "`settings` must be an object")
+        try:
+            validated = model(**settings)
+        except pydantic.ValidationError as error:
+            issues = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+            raise RequestError("ValidationError", _summary(issues), issues) from None
+        except AyonException as error:
+            # Validators raise the server's own exceptions too (ensure_unique_names, addon checks).
+            issues = [{"loc": [], "msg": str(error) or error.detail, "type": "value_error"}]
+            raise RequestError("ValidationError", issues[0]["msg"], issues) from None
+        return {"settings": as_json(validated)}
+
+    async def convert_overrides(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Overrides made for `sourceVersion`, as the addon's own converter makes them fit this version."""
+        live = await self.addon(request.get("addon"))
+        source_version = request.get("sourceVersion")
+        overrides = request.get("overrides")
+        if not isinstance(source_version, str) or not source_version:
+            raise RequestError("BadRequest", "`sourceVersion` must be the version the overrides were made for")
+        if not isinstance(overrides, dict):
+            raise RequestError("BadRequest", "`overrides` must be an object")
+        try:
+            converted = await live.addon.convert_settings_overrides(source_version, copy.deepcopy(overrides))
+        except MemoryError:
+            raise
+        except (Exception, SystemExit) as exception:
+            reason = failure_reason("convert_settings_overrides()", exception, live.dir)
+            log.warning("%s\n%s", reason, "".join(traceback.format_exception(exception)))
+            traceback.clear_frames(exception.__traceback__)
+            raise RequestError(type(exception).__name__, reason) from None
+        if not isinstance(converted, dict):
+            raise RequestError("BadResult", f"convert_settings_overrides() returned {type(converted).__name__}, not an object")
+        return {"overrides": as_json(converted)}
 
     async def resolve_enum(self, request: dict[str, Any]) -> dict[str, Any]:
         live = await self.addon(request.get("addon"))
@@ -201,8 +261,18 @@ def request_context(live: LiveAddon, raw: Any) -> hostcontext.RequestContext:
     )
 
 
-def _error(request_id: Any, error_type: str, message: str) -> dict[str, Any]:
-    return {"id": request_id, "error": {"type": error_type, "message": message}}
+def _summary(issues: list[dict[str, Any]]) -> str:
+    first = issues[0]
+    where = ".".join(str(part) for part in first["loc"]) or "settings"
+    more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+    return f"{where}: {first['msg']}{more}"
+
+
+def _error(request_id: Any, error_type: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"type": error_type, "message": message}
+    if errors is not None:
+        error["errors"] = errors
+    return {"id": request_id, "error": error}
 
 
 def serve(requests: BinaryIO, responses: TextIO, memory_reserve: list[bytearray]) -> int:
@@ -231,7 +301,7 @@ def serve(requests: BinaryIO, responses: TextIO, memory_reserve: list[bytearray]
             request_id = request.get("id")
             response = {"id": request_id, "result": loop.run_until_complete(host.handle(request))}
         except RequestError as error:
-            response = _error(request_id, error.type, str(error))
+            response = _error(request_id, error.type, str(error), error.errors)
         except ValueError as error:  # not JSON
             response = _error(request_id, "BadRequest", f"the request is not JSON: {error}")
         except MemoryError:

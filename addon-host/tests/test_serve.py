@@ -161,3 +161,60 @@ def test_a_resolver_that_exits_takes_only_the_host_down(host):
     host.process.stdin.flush()
     assert host.process.stdout.readline() == ""
     assert host.process.wait(timeout=10) == 7
+
+
+def example_spec() -> dict[str, str]:
+    return {"name": "example", "version": "1.0.0", "dir": str(TEST_ADDONS_DIR / "example")}
+
+
+def test_valid_settings_come_back_normalised_by_the_addons_own_validators(host):
+    settings = {"profiles": [{"name": "a"}], "environment": "  ", "colors": {"outline": [1, 2, 3, 0.5]}}
+    result = host.call("validateSettings", addon=example_spec(), model="settings", settings=settings)["result"]
+    assert result["settings"]["environment"] == "{}"
+    assert result["settings"]["profiles"] == [{"name": "a", "task_types": [], "template_name": ""}]
+    assert result["settings"]["enabled"] is True
+    assert result["settings"]["colors"]["outline"] == [1, 2, 3, 0.5]
+
+
+def test_settings_of_the_wrong_type_are_refused_naming_the_field(host):
+    error = host.call("validateSettings", addon=example_spec(), model="settings",
+                      settings={"enabled": "not a boolean", "profiles": [{"name": 5, "task_types": "x"}]})["error"]
+    assert error["type"] == "ValidationError"
+    locations = [issue["loc"] for issue in error["errors"]]
+    assert ["enabled"] in locations
+    assert ["profiles", 0, "task_types"] in locations
+    assert error["message"].startswith("enabled: ")
+
+
+def test_a_validator_raising_the_servers_exception_refuses_the_settings_with_its_message(host):
+    error = host.call("validateSettings", addon=example_spec(), model="settings",
+                      settings={"profiles": [{"name": "a"}, {"name": "a"}]})["error"]
+    assert error["type"] == "ValidationError"
+    assert "Duplicate name 'a'" in error["message"]
+    assert error["errors"][0]["msg"] == error["message"]
+
+
+def test_site_settings_are_validated_by_the_site_model(host):
+    result = host.call("validateSettings", addon=example_spec(), model="siteSettings", settings={"cache_dir": "/tmp/x"})["result"]
+    assert result["settings"]["cache_dir"] == "/tmp/x"
+    error = host.call("validateSettings", addon=example_spec(), model="other", settings={})["error"]
+    assert error["type"] == "BadRequest"
+
+
+def test_overrides_of_another_version_are_converted_by_the_addon_keeping_what_still_fits(host):
+    overrides = {"enabled": False, "removed_in_this_version": 1, "colors": {"outline": [9, 9, 9, 1.0], "gone": True}}
+    result = host.call("convertOverrides", addon=example_spec(), sourceVersion="0.9.0", overrides=overrides)["result"]
+    assert result["overrides"] == {"enabled": False, "colors": {"outline": [9, 9, 9, 1.0]}}
+
+
+def test_a_converter_that_raises_is_reported_with_where(host, tmp_path):
+    addon = write_addon(tmp_path, {"server/__init__.py": (
+        "from ayon_server.addons import BaseServerAddon\n"
+        "class Converting(BaseServerAddon):\n"
+        "    async def convert_settings_overrides(self, source_version, overrides):\n"
+        "        raise KeyError(source_version)\n"
+    )})
+    spec = {"name": "converting", "version": "2.0.0", "dir": str(addon)}
+    error = host.call("convertOverrides", addon=spec, sourceVersion="1.0.0", overrides={})["error"]
+    assert error["type"] == "KeyError"
+    assert error["message"].startswith("convert_settings_overrides() failed: KeyError: '1.0.0' (at server/__init__.py:4)")

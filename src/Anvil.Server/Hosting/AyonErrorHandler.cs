@@ -37,11 +37,20 @@ public sealed class AyonErrorHandler(ILogger<AyonErrorHandler> logger) : IExcept
         NpgsqlException or StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException =>
             new ServiceUnavailable("A backing service (PostgreSQL or Redis) is unavailable; retry shortly"),
         Features.Addons.AddonHostUnavailable host => new ServiceUnavailable(host.Message),
+        Features.Addons.SettingsInvalid invalid => SettingsError(invalid),
         Features.Addons.AddonCallFailed { ErrorType: "AddonNotInstalled" } missing => new NotFound(missing.Message),
         Features.Addons.AddonCallFailed failed => new AyonError(502, failed.Message),
         OperationCanceledException when context.RequestAborted.IsCancellationRequested => new AyonError(499, "Client closed the request"),
         _ => new AyonError(500, "Internal server error"),
     };
+
+    /// <summary>The addon's model refused settings: AYON's validation error, each field under <c>body</c>.</summary>
+    static BadRequest SettingsError(Features.Addons.SettingsInvalid invalid)
+    {
+        var error = new BadRequest(invalid.Message, "validation-error");
+        error.Extra["errors"] = invalid.Errors.Select(issue => issue with { Loc = ["body", .. issue.Loc] }).ToArray();
+        return error;
+    }
 
     static BadRequest FromJson(JsonException json)
     {

@@ -28,6 +28,15 @@ public sealed class AddonCallFailed(string errorType, string message) : AddonHos
 }
 
 /// <summary>
+/// The addon's own settings model refused the settings: <see cref="Errors"/> are pydantic's, each with
+/// the path of the field (<c>loc</c>, without AYON's leading <c>body</c>) and the message.
+/// </summary>
+public sealed class SettingsInvalid(string message, IReadOnlyList<ValidationIssue> errors) : AddonHostException(message)
+{
+    public IReadOnlyList<ValidationIssue> Errors { get; } = errors;
+}
+
+/// <summary>
 /// The live addon host: one long-running <c>python -m anvil_addon_host serve</c> process per instance,
 /// started on the first call with the same clean environment and memory limit as the export
 /// (<see cref="AddonHost.StartInfo"/>), spoken to in JSON lines, one call at a time. It loads only the
@@ -60,6 +69,29 @@ public sealed class AddonLiveHost(AyonOptions options, AddonStore store, AddonMa
     /// </summary>
     public Task<JsonObject> ResolveEnumAsync(string addonName, string addonVersion, string resolver, JsonObject context, CancellationToken cancellationToken) =>
         CallAddonAsync(addonName, addonVersion, "resolveEnum", new JsonObject { ["resolver"] = resolver, ["context"] = context.DeepClone() }, cancellationToken);
+
+    /// <summary>
+    /// Validates a whole settings object with the version's own model (<paramref name="model"/>:
+    /// <c>settings</c> or <c>siteSettings</c>), its validators included: answers the settings as the
+    /// model makes them (normalised), or throws <see cref="SettingsInvalid"/> naming the fields.
+    /// </summary>
+    public async Task<JsonObject> ValidateSettingsAsync(string addonName, string addonVersion, string model, JsonObject settings, CancellationToken cancellationToken)
+    {
+        var result = await CallAddonAsync(addonName, addonVersion, "validateSettings",
+            new JsonObject { ["model"] = model, ["settings"] = settings.DeepClone() }, cancellationToken);
+        return result["settings"] as JsonObject ?? throw new AddonHostUnavailable("the addon host answered validateSettings without settings");
+    }
+
+    /// <summary>
+    /// The version's own <c>convert_settings_overrides</c>: overrides made for <paramref name="sourceVersion"/>,
+    /// as they fit <paramref name="addonVersion"/>.
+    /// </summary>
+    public async Task<JsonObject> ConvertOverridesAsync(string addonName, string addonVersion, string sourceVersion, JsonObject overrides, CancellationToken cancellationToken)
+    {
+        var result = await CallAddonAsync(addonName, addonVersion, "convertOverrides",
+            new JsonObject { ["sourceVersion"] = sourceVersion, ["overrides"] = overrides.DeepClone() }, cancellationToken);
+        return result["overrides"] as JsonObject ?? throw new AddonHostUnavailable("the addon host answered convertOverrides without overrides");
+    }
 
     /// <summary>Calls <paramref name="method"/> about an installed version, unpacking it on this instance first if needed.</summary>
     public async Task<JsonObject> CallAddonAsync(string addonName, string addonVersion, string method, JsonObject fields, CancellationToken cancellationToken)
@@ -172,12 +204,22 @@ public sealed class AddonLiveHost(AyonOptions options, AddonStore store, AddonMa
                 Stop(host);
                 throw new AddonHostUnavailable(OutOfMemory);
             }
+            if (type == "ValidationError")
+                throw new SettingsInvalid(message, Issues(error["errors"]));
             throw new AddonCallFailed(type, message);
         }
         var result = response["result"];
         response.Remove("result");
         return result as JsonObject ?? new JsonObject { ["value"] = result };
     }
+
+    static List<ValidationIssue> Issues(JsonNode? errors) =>
+        errors is JsonArray list
+            ? [.. list.OfType<JsonObject>().Select(issue => new ValidationIssue(
+                issue["loc"] is JsonArray loc ? [.. loc.Select(part => part is JsonValue v && v.TryGetValue<string>(out var text) ? text : part?.ToJsonString() ?? "")] : [],
+                issue["msg"]?.GetValue<string>() ?? "invalid",
+                issue["type"]?.GetValue<string>() ?? "value_error"))]
+            : [];
 
     string OutOfMemory =>
         $"the addon host ran out of memory (limit {options.AddonHostMemoryLimit} MiB, AYON_ADDON_HOST_MEMORY_LIMIT); the next call starts a fresh one";

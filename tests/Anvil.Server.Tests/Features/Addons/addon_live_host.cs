@@ -185,4 +185,35 @@ public sealed class addon_live_host(LiveHostApp app) : IClassFixture<LiveHostApp
             return false;
         }
     }
+
+    [Fact]
+    public async Task settings_are_validated_by_the_addons_own_model_and_refused_naming_the_fields()
+    {
+        var name = Unique.Name("example");
+        await InstallAsync(app.Service(), FromSourceTree("example", name, "1.2.0"));
+
+        var valid = await Host.ValidateSettingsAsync(name, "1.2.0", "settings", new JsonObject { ["environment"] = " " }, CancellationToken.None);
+        var invalid = await Assert.ThrowsAsync<SettingsInvalid>(() =>
+            Host.ValidateSettingsAsync(name, "1.2.0", "settings", new JsonObject { ["enabled"] = "maybe" }, CancellationToken.None));
+        var duplicate = await Assert.ThrowsAsync<SettingsInvalid>(() => Host.ValidateSettingsAsync(name, "1.2.0", "settings",
+            new JsonObject { ["profiles"] = new JsonArray(new JsonObject { ["name"] = "a" }, new JsonObject { ["name"] = "a" }) }, CancellationToken.None));
+
+        Assert.Equal("{}", valid["environment"]!.GetValue<string>());
+        Assert.True(valid["enabled"]!.GetValue<bool>());
+        Assert.Equal(["enabled"], invalid.Errors.Single().Loc);
+        Assert.StartsWith("enabled: ", invalid.Message, StringComparison.Ordinal);
+        Assert.Contains("Duplicate name 'a'", duplicate.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task overrides_of_another_version_are_converted_by_the_addon()
+    {
+        var name = Unique.Name("example");
+        await InstallAsync(app.Service(), FromSourceTree("example", name, "1.2.0"));
+        var overrides = new JsonObject { ["enabled"] = false, ["dropped_since"] = 1 };
+
+        var converted = await Host.ConvertOverridesAsync(name, "1.2.0", "1.1.0", overrides, CancellationToken.None);
+
+        Assert.Equal("""{"enabled":false}""", converted.ToJsonString());
+    }
 }
