@@ -122,21 +122,13 @@ public static class SettingsEndpoints
 
     /// <summary>
     /// Validates a whole settings object with the addon's own model in the host: 400 naming the field on
-    /// bad input, 503 when the host is unavailable, 502 when the addon's code fails otherwise.
+    /// bad input (<see cref="SettingsInvalid"/>, answered by the error handler), 503 when the host is unavailable, 502 when the addon's code fails otherwise.
     /// </summary>
     static async Task<JsonObject> ValidateAsync(Ctx c, SettingsScope scope, JsonObject settings)
     {
         try
         {
             return await c.Host.ValidateSettingsAsync(c.AddonName, c.AddonVersion, scope.Level == SettingsLevel.Site ? "siteSettings" : "settings", settings, c.Ct);
-        }
-        catch (SettingsInvalid e)
-        {
-            var first = e.Errors.FirstOrDefault();
-            var detail = first is null ? e.Message : $"{string.Join('.', first.Loc)}: {first.Msg}";
-            var error = new BadRequest(detail, "validation-error");
-            error.Extra["errors"] = e.Errors;
-            throw error;
         }
         catch (AddonHostUnavailable e)
         {

@@ -1,0 +1,35 @@
+using System.Text.Json.Nodes;
+using Anvil.Server.Tests.Features.Addons;
+using Anvil.Server.Tests.Infrastructure;
+using static Anvil.Server.Tests.Features.Addons.AddonPackages;
+
+namespace Anvil.Server.Tests.Features.Settings;
+
+/// <summary>Helpers for the settings tests: the <c>example</c> test addon installed under a unique name, bundles as rows.</summary>
+public static class SettingsFixture
+{
+    public const string Version = "1.0.0";
+
+    /// <summary>Installs <c>tests/addons/example</c> under a new name (so each test has its own overrides); answers the name.</summary>
+    public static async Task<string> ExampleAsync(AnvilApp app, string version = Version)
+    {
+        var name = Unique.Name("ex");
+        await InstallAsync(app.Service(), FromSourceTree("example", name, version));
+        return name;
+    }
+
+    /// <summary>A bundle row (the bundles routes live on their own branch); answers its name.</summary>
+    public static async Task<string> BundleAsync(AnvilApp app, JsonObject addons, bool dev = false, bool project = false, string? name = null)
+    {
+        name ??= Unique.Name("bundle");
+        await Sql.ExecuteAsync(app, "INSERT INTO bundles (name, data, is_dev, is_project) VALUES (@name, @data::jsonb, @dev, @project)",
+            new { name, data = new JsonObject { ["addons"] = addons }.ToJsonString(), dev, project });
+        return name;
+    }
+
+    public static string Path(string addon, string route, string? project = null, string query = "") =>
+        $"/api/addons/{addon}/{Version}/{route}{(project is null ? "" : "/" + project)}{query}";
+
+    /// <summary>A client of a new manager.</summary>
+    public static async Task<Api> ManagerAsync(AnvilApp app) => await app.ArtistAsync(new JsonObject { ["isManager"] = true });
+}
