@@ -8,10 +8,10 @@ namespace Anvil.Server.Tests.Features.Settings;
 /// <summary>Helpers for the settings tests: the <c>example</c> test addon installed under a unique name, bundles as rows.</summary>
 public static class SettingsFixture
 {
-    public const string Version = "1.0.0";
+    public const string AddonVersion = "1.0.0";
 
     /// <summary>Installs <c>tests/addons/example</c> under a new name (so each test has its own overrides); answers the name.</summary>
-    public static async Task<string> ExampleAsync(AnvilApp app, string version = Version)
+    public static async Task<string> ExampleAsync(AnvilApp app, string version = AddonVersion)
     {
         var name = Unique.Name("ex");
         await InstallAsync(app.Service(), FromSourceTree("example", name, version));
@@ -28,7 +28,7 @@ public static class SettingsFixture
     }
 
     public static string Path(string addon, string route, string? project = null, string query = "") =>
-        $"/api/addons/{addon}/{Version}/{route}{(project is null ? "" : "/" + project)}{query}";
+        $"/api/addons/{addon}/{AddonVersion}/{route}{(project is null ? "" : "/" + project)}{query}";
 
     /// <summary>A client of a new manager.</summary>
     public static async Task<Api> ManagerAsync(AnvilApp app) => await app.ArtistAsync(new JsonObject { ["isManager"] = true });
