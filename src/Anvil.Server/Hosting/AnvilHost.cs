@@ -67,6 +67,7 @@ public static class AnvilHost
         builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsStore>();
         builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsSchema>();
         builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsAggregate>();
+        builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsMigration>();
         builder.Services.AddSingleton<AddonInstaller>().AddHostedService(s => s.GetRequiredService<AddonInstaller>());
         builder.Services.AddSingleton<AddonReexporter>().AddHostedService(s => s.GetRequiredService<AddonReexporter>());
 

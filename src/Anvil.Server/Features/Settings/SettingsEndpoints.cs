@@ -38,6 +38,8 @@ public static class SettingsEndpoints
         g.MapPut("/siteSettings", ([AsParameters] Ctx c, JsonObject body) => SetSiteSettingsAsync(c, body)).WithName("set_addon_site_settings");
         g.MapGet("/siteSettings/schema", ([AsParameters] Ctx c) => GetSiteSchemaAsync(c)).WithName("get_addon_site_settings_schema");
 
+        api.MapPost("/migrateSettingsByBundle", SettingsMigration.PostAsync).WithTags("Addon settings").WithName("migrate_settings_by_bundle")
+            .WithSummary("Copy (same version) or convert (the addon's own converter) overrides from one bundle and variant to another (admins).");
         api.MapGet("/settings", SettingsAggregate.GetAsync).WithTags("Addon settings").WithName("get_all_settings")
             .WithSummary("Every addon of a bundle with its effective settings (AYON's shape; ayon-core and the launcher read it).");
     }

@@ -120,9 +120,44 @@ public sealed class SettingsStore
     };
 
     /// <summary>Stores (or, when empty, deletes) the overrides of one scope, then drops the settings caches on every instance.</summary>
-    public async Task SaveAsync(SettingsScope s, JsonObject? data, CancellationToken cancellationToken)
+    public Task SaveAsync(SettingsScope s, JsonObject? data, CancellationToken cancellationToken) => SaveAsync([(s, data)], cancellationToken);
+
+    /// <summary>Stores several scopes in one transaction, then drops the settings caches on every instance once.</summary>
+    public async Task SaveAsync(IReadOnlyList<(SettingsScope Scope, JsonObject? Data)> changes, CancellationToken cancellationToken)
     {
         await using (var connection = await _db.OpenAsync(cancellationToken))
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        {
+            foreach (var (s, data) in changes)
+                await SaveOneAsync(connection, s, data, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        await ChangedAsync();
+    }
+
+    /// <summary>The project settings rows of one addon version and variant: project name → overrides.</summary>
+    public async Task<IReadOnlyList<(string Project, JsonObject Data)>> ProjectRowsAsync(string addon, string version, string variant, CancellationToken cancellationToken)
+    {
+        await using var connection = await _db.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string, JsonObject)>(new CommandDefinition(
+            "SELECT project_name, data FROM project_settings WHERE addon_name = @addon AND addon_version = @version AND variant = @variant",
+            new { addon, version, variant }, cancellationToken: cancellationToken));
+        return [.. rows];
+    }
+
+    /// <summary>The project-site rows of one addon version: (project, site, user, overrides).</summary>
+    public async Task<IReadOnlyList<(string Project, string Site, string User, JsonObject Data)>> ProjectSiteRowsAsync(string addon, string version,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await _db.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string, string, string, JsonObject)>(new CommandDefinition(
+            "SELECT project_name, site_id, user_name, data FROM project_site_settings WHERE addon_name = @addon AND addon_version = @version",
+            new { addon, version }, cancellationToken: cancellationToken));
+        return [.. rows];
+    }
+
+    static async Task SaveOneAsync(Npgsql.NpgsqlConnection connection, SettingsScope s, JsonObject? data, CancellationToken cancellationToken)
+    {
         {
             string sql;
             if (data is null || data.Count == 0)
@@ -163,7 +198,6 @@ public sealed class SettingsStore
                 }, cancellationToken: cancellationToken));
             }
         }
-        await ChangedAsync();
     }
 
     /// <summary>Drops every settings cache on every instance; call after any committed change of overrides.</summary>
