@@ -3,6 +3,7 @@ using Anvil.Server.Entities;
 using Anvil.Server.Entities.Operations;
 using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Addons;
+using Anvil.Server.Features.Bundles;
 using Anvil.Server.Features.Anatomy;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
@@ -60,6 +61,7 @@ public static class AnvilHost
         builder.Services.AddEvents();
         builder.Services.AddSingleton<AddonStore>();
         builder.Services.AddSingleton<AddonCatalogue>();
+        builder.Services.AddSingleton<BundleStore>();
         builder.Services.AddSingleton<AddonMaterializer>();
         builder.Services.AddSingleton<AddonHost>();
         builder.Services.AddSingleton<AddonLiveHost>();
@@ -116,6 +118,7 @@ public static class AnvilHost
         api.MapEntityStats();
         api.MapEventEndpoints();
         api.MapAddonEndpoints();
+        api.MapBundleEndpoints();
         root.MapAddonFileEndpoints();
         app.MapEventStream();
 
