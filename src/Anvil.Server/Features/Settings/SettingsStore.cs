@@ -54,6 +54,8 @@ public sealed class SettingsStore
         _addons = new SharedCache<AddonSettingsInfo>(invalidation, AddonStore.CacheName, ttl);
         _overrides = new SharedCache<Stored>(invalidation, CacheName, ttl);
         invalidation.Register("projects", _overrides.Clear);
+        // Bundle writes copy (promote) and delete (dev bundles) override rows in their own transaction.
+        invalidation.Register(BundleStore.CacheName, _overrides.Clear);
         _projects = new SharedCache<Stored>(invalidation, "projects", ttl);
     }
 
@@ -128,8 +130,7 @@ public sealed class SettingsStore
         await using (var connection = await _db.OpenAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
-            foreach (var (s, data) in changes)
-                await SaveOneAsync(connection, s, data, cancellationToken);
+            await WriteAsync(connection, changes, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         await ChangedAsync();
@@ -154,6 +155,13 @@ public sealed class SettingsStore
             "SELECT project_name, site_id, user_name, data FROM project_site_settings WHERE addon_name = @addon AND addon_version = @version",
             new { addon, version }, cancellationToken: cancellationToken));
         return [.. rows];
+    }
+
+    /// <summary>Writes several scopes through <paramref name="connection"/> (the caller's transaction); the caller drops the caches after its commit.</summary>
+    public static async Task WriteAsync(Npgsql.NpgsqlConnection connection, IReadOnlyList<(SettingsScope Scope, JsonObject? Data)> changes, CancellationToken cancellationToken)
+    {
+        foreach (var (s, data) in changes)
+            await SaveOneAsync(connection, s, data, cancellationToken);
     }
 
     static async Task SaveOneAsync(Npgsql.NpgsqlConnection connection, SettingsScope s, JsonObject? data, CancellationToken cancellationToken)

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using Anvil.Server.Features.Bundles;
 using Anvil.Server.Tests.Features.Addons;
+using Microsoft.Extensions.DependencyInjection;
 using Anvil.Server.Tests.Infrastructure;
 using static Anvil.Server.Tests.Features.Addons.AddonPackages;
 
@@ -18,12 +20,26 @@ public static class SettingsFixture
         return name;
     }
 
-    /// <summary>A bundle row (the bundles routes live on their own branch); answers its name.</summary>
+    /// <summary>A bundle made through <c>POST /api/bundles?force=true</c> (dev: no active user; project: a project bundle); answers its name.</summary>
     public static async Task<string> BundleAsync(AnvilApp app, JsonObject addons, bool dev = false, bool project = false, string? name = null)
     {
         name ??= Unique.Name("bundle");
-        await Sql.ExecuteAsync(app, "INSERT INTO bundles (name, data, is_dev, is_project) VALUES (@name, @data::jsonb, @dev, @project)",
-            new { name, data = new JsonObject { ["addons"] = addons }.ToJsonString(), dev, project });
+        var body = new JsonObject { ["name"] = name, ["installerVersion"] = "1.0.0", ["addons"] = addons };
+        if (dev)
+            body["isDev"] = true;
+        if (project)
+            body["isProject"] = true;
+        await app.Service().PostAsync("/api/bundles?force=true", body, expect: 201);
+        return name;
+    }
+
+    /// <summary>A bundle written as a row, for what the routes refuse (addons that are not installed); the bundle caches are dropped.</summary>
+    public static async Task<string> BundleRowAsync(AnvilApp app, JsonObject addons, bool project = false)
+    {
+        var name = Unique.Name("bundle");
+        await Sql.ExecuteAsync(app, "INSERT INTO bundles (name, data, is_project) VALUES (@name, @data::jsonb, @project)",
+            new { name, data = new JsonObject { ["addons"] = addons }.ToJsonString(), project });
+        await app.Services.GetRequiredService<BundleStore>().ChangedAsync();
         return name;
     }
 

@@ -14,7 +14,7 @@ public sealed class all_settings(AddonsApp app) : IClassFixture<AddonsApp>
     public async Task ayon_cores_studio_read_gives_every_addon_of_the_bundle_with_its_full_settings()
     {
         var addon = await ExampleAsync(app);
-        var bundle = await BundleAsync(app, new JsonObject { [addon] = AddonVersion, ["absent"] = null, ["not_installed"] = "9.9.9" });
+        var bundle = await BundleRowAsync(app, new JsonObject { [addon] = AddonVersion, ["absent"] = null, ["not_installed"] = "9.9.9" });
         var api = app.Service();
         await api.PostAsync(Path(addon, "settings"), new { render_target = "local" }, expect: 204);
 
@@ -99,7 +99,7 @@ public sealed class all_settings(AddonsApp app) : IClassFixture<AddonsApp>
         var addon = await ExampleAsync(app);
         await ExampleAsync(app); // the cache drop of an install covers the metadata change above
         var studio = await BundleAsync(app, new JsonObject { [addon] = AddonVersion, [pinnable] = "1.0.0" });
-        var projectBundle = await BundleAsync(app, new JsonObject { [addon] = "7.0.0", [pinnable] = "2.0.0" }, project: true);
+        var projectBundle = await BundleRowAsync(app, new JsonObject { [addon] = "7.0.0", [pinnable] = "2.0.0" }, project: true);
 
         var answer = await app.Service().GetAsync($"/api/settings?bundle_name={studio}&project_bundle_name={projectBundle}&summary=true");
 

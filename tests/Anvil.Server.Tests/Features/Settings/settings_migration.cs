@@ -72,4 +72,21 @@ public sealed class settings_migration(AddonsApp app) : IClassFixture<AddonsApp>
 
         Assert.Equal("local", (await api.GetAsync(Path(addon, "settings")))["render_target"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task moving_a_dev_bundle_to_another_version_migrates_its_overrides_with_the_converter()
+    {
+        var name = Unique.Name("conv");
+        var api = app.Service();
+        await InstallAsync(api, Package(name, "1.0.0", "old_name", false));
+        await InstallAsync(api, Package(name, "2.0.0", "new_name", true));
+        var dev = await BundleAsync(app, new JsonObject { [name] = "1.0.0" }, dev: true);
+        await api.PostAsync($"/api/addons/{name}/1.0.0/settings?variant={dev}", new { old_name = "mine" }, expect: 204);
+
+        await api.PatchAsync($"/api/bundles/{dev}?force=true", new JsonObject { ["addons"] = new JsonObject { [name] = "2.0.0" } }, expect: 204);
+
+        Assert.Equal("MINE", (await api.GetAsync($"/api/addons/{name}/2.0.0/settings?variant={dev}"))["new_name"]!.GetValue<string>());
+        var answer = await api.GetAsync($"/api/settings?variant={dev}");
+        Assert.Equal("MINE", answer["addons"]![0]!["settings"]!["new_name"]!.GetValue<string>());
+    }
 }
