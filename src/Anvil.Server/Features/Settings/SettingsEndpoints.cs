@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Anvil.Server.Data;
+using Anvil.Server.Entities;
 using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Addons;
 using Anvil.Server.Features.Auth;
@@ -46,7 +48,7 @@ public static class SettingsEndpoints
 
     /// <summary>What every per-addon route binds: the addon, the query (<c>variant</c>, <c>site</c>, <c>as</c>) and the services.</summary>
     public sealed record Ctx(string AddonName, string AddonVersion, CurrentUser User, SettingsStore Store, AddonLiveHost Host,
-        SettingsSchema Schema, EventStore Events, HttpContext Http)
+        SettingsSchema Schema, EventStore Events, Db Db, ProjectContexts Contexts, HttpContext Http)
     {
         public string Variant => Http.Request.Query["variant"].ToString() is { Length: > 0 } v ? v : "production";
         public string? Site => Http.Request.Query["site"].ToString() is { Length: > 0 } s ? s : null;
@@ -86,7 +88,35 @@ public static class SettingsEndpoints
         var project = await c.Store.ProjectAsync(name, c.Ct) ?? throw new NotFound($"Project {name} not found", "project-not-found");
         if (!ProjectAccess.MayEnter(c.User, project.Name))
             throw new Forbidden("No access group assigned on this project");
+        if (!c.User.IsManager)
+        {
+            var (read, write) = await AddonRightsAsync(c, project.Name);
+            if (read is not null && !read.Contains(c.AddonName))
+                throw new Forbidden($"Your access groups on {project.Name} do not let you read the settings of {c.AddonName}");
+            c.Http.Items[MayWriteProjectKey] = write?.Contains(c.AddonName) == true;
+        }
         return project.Name;
+    }
+
+    const string MayWriteProjectKey = "anvil.settings.mayWriteProject";
+
+    /// <summary>
+    /// Beyond AYON: the access groups' <c>addon_settings</c> block <c>{enabled, read: [addon], write: [addon]}</c>.
+    /// When enabled (on every group the user holds there), the user reads the project settings of the listed
+    /// addons only (<c>read</c> ∪ <c>write</c>) and may write those of <c>write</c>, manager or not. Null: no restriction.
+    /// </summary>
+    static async Task<(HashSet<string>? Read, HashSet<string>? Write)> AddonRightsAsync(Ctx c, string project)
+    {
+        await using var connection = await c.Db.OpenAsync(c.Ct);
+        await using var transaction = await connection.BeginTransactionAsync(c.Ct);
+        await ProjectSchema.UseAsync(connection, project, c.Ct);
+        var access = await ProjectAccess.LoadAsync(connection, c.User, await c.Contexts.GetAsync(connection, project, c.Ct), c.Ct);
+        var block = access.Permissions?["addon_settings"];
+        if (access.Unrestricted || !Permissions.IsEnabled(block))
+            return (null, null);
+        HashSet<string> Names(string key) => [.. (block![key] as JsonArray ?? []).Select(n => n?.ToString()).OfType<string>()];
+        var write = Names("write");
+        return ([.. Names("read"), .. write], write);
     }
 
     /// <summary>The override level a route addresses: studio, project, or project-site with <c>?site=</c>.</summary>
@@ -107,7 +137,7 @@ public static class SettingsEndpoints
         {
             case SettingsLevel.Studio when !c.User.IsAdmin:
                 throw new Forbidden("Only admins may change studio settings");
-            case SettingsLevel.Project when !c.User.IsManager:
+            case SettingsLevel.Project when !c.User.IsManager && c.Http.Items[MayWriteProjectKey] is not true:
                 throw new Forbidden("Only managers may change project settings");
             case SettingsLevel.Site or SettingsLevel.ProjectSite when scope.User != c.User.Name && !c.User.IsAdmin:
                 throw new Forbidden("A user may change only their own site settings");

@@ -202,7 +202,13 @@ public sealed class SettingsStore
                 };
                 await connection.ExecuteAsync(new CommandDefinition(sql, new
                 {
-                    s.Addon, s.Version, s.Variant, s.Project, s.Site, s.User, Data = data.ToJsonString(),
+                    s.Addon,
+                    s.Version,
+                    s.Variant,
+                    s.Project,
+                    s.Site,
+                    s.User,
+                    Data = data.ToJsonString(),
                 }, cancellationToken: cancellationToken));
             }
         }

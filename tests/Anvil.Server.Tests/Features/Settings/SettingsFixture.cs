@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Features.Bundles;
 using Anvil.Server.Tests.Features.Addons;
-using Microsoft.Extensions.DependencyInjection;
 using Anvil.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using static Anvil.Server.Tests.Features.Addons.AddonPackages;
 
 namespace Anvil.Server.Tests.Features.Settings;

@@ -48,7 +48,11 @@ public sealed class settings_migration(AddonsApp app) : IClassFixture<AddonsApp>
 
         await api.PostAsync("/api/migrateSettingsByBundle", new
         {
-            sourceBundle = source, targetBundle = target, sourceVariant = "staging", targetVariant = "production", withProjects = true,
+            sourceBundle = source,
+            targetBundle = target,
+            sourceVariant = "staging",
+            targetVariant = "production",
+            withProjects = true,
         }, expect: 204);
 
         var studio = await api.GetAsync($"/api/addons/{name}/2.0.0/settings");

@@ -1,6 +1,6 @@
+using System.Text.Json.Nodes;
 using Anvil.Server.Tests.Features.Addons;
 using Anvil.Server.Tests.Infrastructure;
-using System.Text.Json.Nodes;
 using static Anvil.Server.Tests.Features.Settings.SettingsFixture;
 
 namespace Anvil.Server.Tests.Features.Settings;
