@@ -64,6 +64,12 @@ public sealed class BundleStore
 {
     public const string CacheName = "bundles";
 
+    /// <summary>
+    /// The cache of settings overrides (the settings part's <c>SettingsStore.CacheName</c>): dropped when a
+    /// bundle write rewrites override rows (a promote, a dev bundle's delete).
+    /// </summary>
+    public const string OverridesCacheName = "settings";
+
     const string SelectBundle = """
         SELECT name, data, is_production, is_staging, is_dev, is_project, is_archived, active_user, created_at, updated_at
         FROM bundles
@@ -129,6 +135,7 @@ public sealed class BundleStore
     public async Task<T> WriteAsync<T>(Func<BundleWrite, Task<T>> change, CancellationToken cancellationToken)
     {
         T result;
+        bool overridesChanged;
         await using (var connection = await _db.OpenAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
@@ -177,8 +184,11 @@ public sealed class BundleStore
             foreach (var e in write.Events)
                 await _events.DispatchAsync(connection, e, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            overridesChanged = write.OverridesChanged;
         }
         await ChangedAsync();
+        if (overridesChanged)
+            await _invalidation.InvalidateAsync(OverridesCacheName);
         return result;
     }
 
@@ -222,6 +232,9 @@ public sealed class BundleWrite(NpgsqlConnection connection, IReadOnlyList<Bundl
     public List<BundleRecord> Saved { get; } = [];
     public List<string> Deleted { get; } = [];
     public List<NewEvent> Events { get; } = [];
+
+    /// <summary>Set when the write changed settings override rows, so their cache is dropped too.</summary>
+    public bool OverridesChanged { get; set; }
 
     public BundleRecord? Find(string name) => Current.FirstOrDefault(b => b.Name == name);
 }
