@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Features.Addons;
+using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
 using Dapper;
@@ -90,6 +91,8 @@ public sealed class BundleStore
         _events = events;
         _observers = observers;
         _cache = new SharedCache<BundleSet>(invalidation, CacheName, TimeSpan.FromSeconds(options.CacheTtl));
+        // A user renamed or deleted changes a dev bundle's activeUser (ON UPDATE CASCADE / ON DELETE SET NULL).
+        invalidation.Register(AuthCache.UsersName, _cache.Clear);
     }
 
     // ---- reading (cached) -------------------------------------------------------------------------
