@@ -124,6 +124,7 @@ public static class BundleEndpoints
             write.Deleted.Add(bundleName);
             if (bundle.IsDev)
             {
+                write.OverridesChanged = true;
                 // A dev bundle's settings overrides are stored under its name as the variant: they go with it.
                 foreach (var table in new[] { "studio_settings", "project_settings" })
                     await write.Connection.ExecuteAsync(new CommandDefinition(
@@ -148,6 +149,7 @@ public static class BundleEndpoints
                 throw BadRequest.Field("action", $"only the staging bundle can be promoted; {bundleName} is not staging");
             await SaveAsync(write, bundle, bundle with { IsProduction = true }, http.RequestAborted);
             await CopyStagingOverridesAsync(write.Connection, bundle, http.RequestAborted);
+            write.OverridesChanged = true;
             var e = Event("bundle.updated", bundleName, user, $"Bundle {bundleName} promoted to production");
             e.Payload["action"] = "promote";
             write.Events.Add(e);
@@ -236,6 +238,8 @@ public static class BundleEndpoints
         var installed = await addons.ListAsync(http.RequestAborted);
         foreach (var variant in new[] { "production", "staging" })
         {
+            if (!body.ContainsKey(variant))
+                continue;
             var value = body[variant];
             if (value is null)
             {
@@ -259,7 +263,12 @@ public static class BundleEndpoints
         await using (var transaction = await connection.BeginTransactionAsync(http.RequestAborted))
         {
             var (name, data) = await RequireProjectAsync(connection, projectName, user, true, http.RequestAborted);
-            data["bundle"] = chosen;
+            var current = data["bundle"] as JsonObject;
+            data["bundle"] = new JsonObject
+            {
+                ["production"] = (chosen.ContainsKey("production") ? chosen["production"] : current?["production"])?.DeepClone(),
+                ["staging"] = (chosen.ContainsKey("staging") ? chosen["staging"] : current?["staging"])?.DeepClone(),
+            };
             await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE projects SET data = @data, updated_at = now() WHERE name = @name", new { name, data }, cancellationToken: http.RequestAborted));
             await events.DispatchAsync(connection, new NewEvent

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Features.Addons;
+using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
 using Dapper;
@@ -64,6 +65,12 @@ public sealed class BundleStore
 {
     public const string CacheName = "bundles";
 
+    /// <summary>
+    /// The cache of settings overrides (the settings part's <c>SettingsStore.CacheName</c>): dropped when a
+    /// bundle write rewrites override rows (a promote, a dev bundle's delete).
+    /// </summary>
+    public const string OverridesCacheName = "settings";
+
     const string SelectBundle = """
         SELECT name, data, is_production, is_staging, is_dev, is_project, is_archived, active_user, created_at, updated_at
         FROM bundles
@@ -84,6 +91,8 @@ public sealed class BundleStore
         _events = events;
         _observers = observers;
         _cache = new SharedCache<BundleSet>(invalidation, CacheName, TimeSpan.FromSeconds(options.CacheTtl));
+        // A user renamed or deleted changes a dev bundle's activeUser (ON UPDATE CASCADE / ON DELETE SET NULL).
+        invalidation.Register(AuthCache.UsersName, _cache.Clear);
     }
 
     // ---- reading (cached) -------------------------------------------------------------------------
@@ -129,6 +138,7 @@ public sealed class BundleStore
     public async Task<T> WriteAsync<T>(Func<BundleWrite, Task<T>> change, CancellationToken cancellationToken)
     {
         T result;
+        bool overridesChanged;
         await using (var connection = await _db.OpenAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
@@ -177,8 +187,11 @@ public sealed class BundleStore
             foreach (var e in write.Events)
                 await _events.DispatchAsync(connection, e, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            overridesChanged = write.OverridesChanged;
         }
         await ChangedAsync();
+        if (overridesChanged)
+            await _invalidation.InvalidateAsync(OverridesCacheName);
         return result;
     }
 
@@ -222,6 +235,9 @@ public sealed class BundleWrite(NpgsqlConnection connection, IReadOnlyList<Bundl
     public List<BundleRecord> Saved { get; } = [];
     public List<string> Deleted { get; } = [];
     public List<NewEvent> Events { get; } = [];
+
+    /// <summary>Set when the write changed settings override rows, so their cache is dropped too.</summary>
+    public bool OverridesChanged { get; set; }
 
     public BundleRecord? Find(string name) => Current.FirstOrDefault(b => b.Name == name);
 }

@@ -107,6 +107,26 @@ public sealed class launcher_bundle_pick(AddonsApp app) : IClassFixture<AddonsAp
     }
 
     [Fact]
+    public async Task a_dev_bundle_follows_its_active_user_when_renamed_or_deleted()
+    {
+        var api = app.Service();
+        var (me, _) = await TestUsers.CreateAsync(app);
+        var name = Unique.Name("dev");
+        var body = CreateBody(name, []);
+        body["isDev"] = true;
+        body["activeUser"] = me;
+        await api.PostAsync("/api/bundles", body, expect: 201);
+        Assert.Equal(me, (await BundleAsync(api, name))["activeUser"]!.GetValue<string>());
+
+        var renamed = TestUsers.Unique("renamed");
+        await api.PatchAsync($"/api/users/{me}/rename", new { newName = renamed }, expect: 204);
+        Assert.Equal(renamed, (await BundleAsync(api, name))["activeUser"]!.GetValue<string>());
+
+        await api.DeleteAsync($"/api/users/{renamed}");
+        Assert.Null((await BundleAsync(api, name))["activeUser"]);
+    }
+
+    [Fact]
     public async Task a_project_bundle_is_never_the_studio_bundle_but_is_found_through_the_projects_data()
     {
         var api = app.Service();

@@ -32,6 +32,9 @@ public sealed class project_bundles(AddonsApp app) : IClassFixture<AddonsApp>
         Assert.Equal($$"""{"production":"{{bundle}}","staging":"{{bundle}}"}""", (await api.GetAsync($"/api/projects/{project}/bundle")).ToJsonString());
         var data = (await api.GetAsync($"/api/projects/{project}"))["data"]!;
         Assert.Equal(bundle, data["bundle"]!["staging"]!.GetValue<string>());
+
+        await api.PostAsync($"/api/projects/{project}/bundle", new JsonObject { ["staging"] = null }, expect: 204);
+        Assert.Equal($$"""{"production":"{{bundle}}","staging":null}""", (await api.GetAsync($"/api/projects/{project}/bundle")).ToJsonString());
     }
 
     [Fact]
