@@ -6,6 +6,7 @@ using Anvil.Server.Features.Addons;
 using Anvil.Server.Features.Anatomy;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
+using Anvil.Server.Features.Bundles;
 using Anvil.Server.Features.Events;
 using Anvil.Server.Features.Folders;
 using Anvil.Server.Features.Info;
@@ -60,9 +61,15 @@ public static class AnvilHost
         builder.Services.AddEvents();
         builder.Services.AddSingleton<AddonStore>();
         builder.Services.AddSingleton<AddonCatalogue>();
+        builder.Services.AddSingleton<BundleStore>();
         builder.Services.AddSingleton<AddonMaterializer>();
         builder.Services.AddSingleton<AddonHost>();
         builder.Services.AddSingleton<AddonLiveHost>();
+        builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsStore>();
+        builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsSchema>();
+        builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsAggregate>();
+        builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsMigration>();
+        builder.Services.AddSingleton<IBundleObserver>(s => s.GetRequiredService<Anvil.Server.Features.Settings.SettingsMigration>());
         builder.Services.AddSingleton<AddonInstaller>().AddHostedService(s => s.GetRequiredService<AddonInstaller>());
         builder.Services.AddSingleton<AddonReexporter>().AddHostedService(s => s.GetRequiredService<AddonReexporter>());
 
@@ -116,6 +123,8 @@ public static class AnvilHost
         api.MapEntityStats();
         api.MapEventEndpoints();
         api.MapAddonEndpoints();
+        api.MapBundleEndpoints();
+        Anvil.Server.Features.Settings.SettingsEndpoints.MapSettingsEndpoints(api);
         root.MapAddonFileEndpoints();
         app.MapEventStream();
 

@@ -87,6 +87,9 @@ public static class AccessGroupEndpoints
         properties["actions"] = Restriction("actions", Strings());
         properties["links"] = Restriction("link_types", Strings());
         properties["endpoints"] = Restriction("endpoints", Strings());
+        // Anvil: which addons' project settings the group may read and write (docs/settings.md#access).
+        properties["addon_settings"] = Restriction("read", Strings());
+        properties["addon_settings"]!["properties"]!["write"] = Strings();
         properties["advanced"] = new JsonObject
         {
             ["type"] = "object",

@@ -37,6 +37,7 @@ public static class Permissions
         ["actions"] = PermissionBlockKind.Restriction,
         ["links"] = PermissionBlockKind.Restriction,
         ["endpoints"] = PermissionBlockKind.Restriction,
+        ["addon_settings"] = PermissionBlockKind.Restriction,
         ["advanced"] = PermissionBlockKind.Values,
     };
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Anvil.Server.Features.Bundles;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
 
@@ -13,11 +14,13 @@ namespace Anvil.Server.Features.Addons;
 public sealed class AddonCatalogue
 {
     readonly AddonStore _store;
+    readonly BundleStore _bundles;
     readonly SharedCache<byte[]> _cache;
 
-    public AddonCatalogue(AddonStore store, CacheInvalidation invalidation, AyonOptions options)
+    public AddonCatalogue(AddonStore store, BundleStore bundles, CacheInvalidation invalidation, AyonOptions options)
     {
         _store = store;
+        _bundles = bundles;
         _cache = new SharedCache<byte[]>(invalidation, AddonStore.CacheName, TimeSpan.FromSeconds(options.CacheTtl));
     }
 
@@ -35,12 +38,15 @@ public sealed class AddonCatalogue
             return cached;
         var generation = _cache.Generation;
         var rows = await _store.ListAsync(cancellationToken);
-        var bytes = System.Text.Encoding.UTF8.GetBytes(Build(rows, details, admin).ToJsonString());
+        var production = await _bundles.ForVariantAsync("production", cancellationToken);
+        var staging = await _bundles.ForVariantAsync("staging", cancellationToken);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(Build(rows, details, admin, production, staging).ToJsonString());
         _cache.Store(key, bytes, generation);
         return bytes;
     }
 
-    public static JsonObject Build(IReadOnlyList<AddonVersionRow> rows, bool details, bool admin)
+    /// <summary>The catalogue; productionVersion and stagingVersion are the versions in the production and staging bundles.</summary>
+    public static JsonObject Build(IReadOnlyList<AddonVersionRow> rows, bool details, bool admin, BundleRecord? production = null, BundleRecord? staging = null)
     {
         var addons = new JsonArray();
         foreach (var group in rows.GroupBy(r => r.Name, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -59,8 +65,8 @@ public sealed class AddonCatalogue
                 ["name"] = group.Key,
                 ["title"] = Text(latestAddon?["title"]) ?? Text(latest.Metadata["title"]) ?? group.Key,
                 ["description"] = Text(latestAddon?["description"]) ?? Text(latest.Metadata["description"]) ?? "",
-                ["productionVersion"] = null,
-                ["stagingVersion"] = null,
+                ["productionVersion"] = production?.Addons[group.Key]?.DeepClone(),
+                ["stagingVersion"] = staging?.Addons[group.Key]?.DeepClone(),
                 ["addonType"] = Text(latestAddon?["addonType"]) ?? Text(latest.Metadata["addon_type"]) ?? "server",
                 ["system"] = system,
                 ["projectCanOverrideAddonVersion"] = CanOverride(latest),
@@ -91,7 +97,8 @@ public sealed class AddonCatalogue
         return item;
     }
 
-    static bool CanOverride(AddonVersionRow v) =>
+    /// <summary>Whether a project bundle may set this version (package.py or the addon class says so).</summary>
+    public static bool CanOverride(AddonVersionRow v) =>
         Bool(v.Metadata["project_can_override_addon_version"]) || Bool(v.Export?["addon"]?["projectCanOverrideAddonVersion"]);
 
     static bool Bool(JsonNode? node) => node is JsonValue value && value.TryGetValue<bool>(out var b) && b;

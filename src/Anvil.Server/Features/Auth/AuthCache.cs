@@ -19,7 +19,8 @@ public sealed record ApiKeyMatch(UserRecord User, ApiKeyRecord Key);
 /// </summary>
 public sealed class AuthCache
 {
-    const string UsersName = "users";
+    /// <summary>The name under which user changes (renames, deletes, rights) drop caches.</summary>
+    public const string UsersName = "users";
     const string SessionsName = "sessions";
 
     readonly CacheInvalidation _invalidation;
