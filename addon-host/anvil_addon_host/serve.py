@@ -129,9 +129,11 @@ class LiveHost:
             issues = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
             raise RequestError("ValidationError", _summary(issues), issues) from None
         except AyonException as error:
-            # Validators raise the server's own exceptions too (ensure_unique_names, addon checks).
-            issues = [{"loc": [], "msg": str(error) or error.detail, "type": "value_error"}]
-            raise RequestError("ValidationError", issues[0]["msg"], issues) from None
+            # Validators raise the server's own exceptions too (ensure_unique_names, addon checks),
+            # which pydantic lets through without saying where.
+            issues = [{"loc": _field_of(error), "msg": str(error) or error.detail, "type": "value_error"}]
+            traceback.clear_frames(error.__traceback__)
+            raise RequestError("ValidationError", _summary(issues), issues) from None
         return {"settings": as_json(validated)}
 
     async def convert_overrides(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -259,6 +261,25 @@ def request_context(live: LiveAddon, raw: Any) -> hostcontext.RequestContext:
         anatomy=obj("anatomy"),
         secret_names=secret_names,
     )
+
+
+def _field_of(error: BaseException) -> list[Any]:
+    """The path of the field whose validator raised `error`, read from pydantic's frames.
+
+    Each model being validated starts a level (`validate_model`); within a level, the innermost
+    `loc` pydantic's field code holds (`"profiles"`, then `("profiles", 0)`) is that level's part.
+    """
+    path: list[Any] = []
+    level: list[Any] = []
+    for frame, _ in traceback.walk_tb(error.__traceback__):
+        filename = frame.f_code.co_filename.replace("\\", "/")
+        if filename.endswith("pydantic/main.py") and frame.f_code.co_name == "validate_model":
+            path += level
+            level = []
+        elif filename.endswith("pydantic/fields.py") and "loc" in frame.f_locals:
+            loc = frame.f_locals["loc"]
+            level = list(loc) if isinstance(loc, tuple) else [loc]
+    return path + level
 
 
 def _summary(issues: list[dict[str, Any]]) -> str:

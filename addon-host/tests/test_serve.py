@@ -190,8 +190,9 @@ def test_a_validator_raising_the_servers_exception_refuses_the_settings_with_its
     error = host.call("validateSettings", addon=example_spec(), model="settings",
                       settings={"profiles": [{"name": "a"}, {"name": "a"}]})["error"]
     assert error["type"] == "ValidationError"
-    assert "Duplicate name 'a'" in error["message"]
-    assert error["errors"][0]["msg"] == error["message"]
+    assert error["errors"][0]["loc"] == ["profiles"]
+    assert "Duplicate name 'a'" in error["errors"][0]["msg"]
+    assert error["message"] == "profiles: " + error["errors"][0]["msg"]
 
 
 def test_site_settings_are_validated_by_the_site_model(host):
@@ -218,3 +219,27 @@ def test_a_converter_that_raises_is_reported_with_where(host, tmp_path):
     error = host.call("convertOverrides", addon=spec, sourceVersion="1.0.0", overrides={})["error"]
     assert error["type"] == "KeyError"
     assert error["message"].startswith("convert_settings_overrides() failed: KeyError: '1.0.0' (at server/__init__.py:4)")
+
+
+def test_a_nested_validator_raising_the_servers_exception_names_the_nested_field(host, tmp_path):
+    addon = write_addon(tmp_path, {"server/__init__.py": (
+        "from pydantic import validator\n"
+        "from ayon_server.addons import BaseServerAddon\n"
+        "from ayon_server.exceptions import BadRequestException\n"
+        "from ayon_server.settings import BaseSettingsModel, SettingsField\n"
+        "class Item(BaseSettingsModel):\n"
+        "    name: str = SettingsField('', title='Name')\n"
+        "    @validator('name')\n"
+        "    def not_bad(cls, value):\n"
+        "        if value == 'bad':\n"
+        "            raise BadRequestException('bad is not a name')\n"
+        "        return value\n"
+        "class Settings(BaseSettingsModel):\n"
+        "    items: list[Item] = SettingsField(default_factory=list, title='Items')\n"
+        "class Nested(BaseServerAddon):\n"
+        "    settings_model = Settings\n"
+    )})
+    spec = {"name": "nested", "version": "1.0.0", "dir": str(addon)}
+    error = host.call("validateSettings", addon=spec, model="settings",
+                      settings={"items": [{"name": "good"}, {"name": "bad"}]})["error"]
+    assert error["errors"] == [{"loc": ["items", 1, "name"], "msg": "bad is not a name", "type": "value_error"}]
