@@ -11,10 +11,16 @@ namespace Anvil.Bench;
 /// finished <c>addon.install</c> event, export by the addon host included), then how fast the
 /// catalogue <c>GET /api/addons?details=1</c> answers with them installed: median latency of
 /// sequential requests, and requests per second at 8 and 64 connections next to <c>/api/info</c>'s.
+/// Then the same for <c>GET /api/settings</c> of the production bundle with a project (the first
+/// project, or <c>ANVIL_BENCH_SETTINGS_PROJECT</c>), when a production bundle exists. Every request
+/// sends <c>Accept-Encoding: gzip, deflate</c>, as the official client and the launcher do.
 /// </summary>
 public sealed class AddonsBench(Settings settings, HttpClient http, IReadOnlyList<string> packages, Dictionary<string, int> options)
 {
     const string Catalogue = "/api/addons?details=1";
+
+    /// <summary>What the official client (python-requests) sends with every request.</summary>
+    const string AcceptEncoding = "Accept-Encoding: gzip, deflate";
 
     public async Task RunAsync()
     {
@@ -22,28 +28,48 @@ public sealed class AddonsBench(Settings settings, HttpClient http, IReadOnlyLis
         foreach (var package in packages)
             await InstallAsync(package);
 
+        var catalogue = await http.GetFromJsonAsync<JsonObject>(Catalogue);
+        var addons = catalogue!["addons"]!.AsArray();
+        var broken = addons.SelectMany(a => a!["versions"]!.AsObject().Where(v => v.Value!["isBroken"]?.GetValue<bool>() == true).Select(v => $"{a["name"]} {v.Key}")).ToList();
+        Console.WriteLine($"catalogue: {addons.Count} addons, {addons.Sum(a => a!["versions"]!.AsObject().Count)} versions, broken: {(broken.Count == 0 ? "none" : string.Join(", ", broken))}");
+        await MeasureAsync(Catalogue);
+
+        var bundles = await http.GetFromJsonAsync<JsonObject>("/api/bundles");
+        if (bundles!["productionBundle"]?.GetValue<string>() is not { } production)
+        {
+            Console.WriteLine("no production bundle: GET /api/settings not measured");
+            return;
+        }
+        var project = Environment.GetEnvironmentVariable("ANVIL_BENCH_SETTINGS_PROJECT")
+            ?? (await http.GetFromJsonAsync<JsonObject>("/api/projects"))!["projects"]!.AsArray().FirstOrDefault()?["name"]?.GetValue<string>();
+        var settingsPath = project is null ? "/api/settings" : $"/api/settings?project_name={Uri.EscapeDataString(project)}";
+        var answer = await http.GetFromJsonAsync<JsonObject>(settingsPath);
+        Console.WriteLine($"settings: bundle {production}, project {project ?? "(none)"}, {answer!["addons"]!.AsArray().Count} addons");
+        await MeasureAsync(settingsPath);
+    }
+
+    /// <summary>The median of sequential requests, then wrk at 8 and 64 connections next to /api/info.</summary>
+    async Task MeasureAsync(string path)
+    {
         var latencies = new List<double>();
         for (var i = 0; i < options["runs"]; i++)
         {
             var clock = Stopwatch.StartNew();
-            using var response = await http.GetAsync(Catalogue);
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.TryAddWithoutValidation("Accept-Encoding", "gzip, deflate");
+            using var response = await http.SendAsync(request);
             response.EnsureSuccessStatusCode();
             await response.Content.ReadAsByteArrayAsync();
             latencies.Add(clock.Elapsed.TotalMilliseconds);
         }
         var latency = Percentiles.Of(latencies);
-        var catalogue = await http.GetFromJsonAsync<JsonObject>(Catalogue);
-        var addons = catalogue!["addons"]!.AsArray();
-        var broken = addons.SelectMany(a => a!["versions"]!.AsObject().Where(v => v.Value!["isBroken"]?.GetValue<bool>() == true).Select(v => $"{a["name"]} {v.Key}")).ToList();
-        Console.WriteLine($"catalogue: {addons.Count} addons, {addons.Sum(a => a!["versions"]!.AsObject().Count)} versions, broken: {(broken.Count == 0 ? "none" : string.Join(", ", broken))}");
-        Console.WriteLine($"GET {Catalogue}, sequential: median {latency.Median:0.00} ms, p95 {latency.P95:0.00} ms, p99 {latency.P99:0.00} ms ({latency.Count} requests)");
-
+        Console.WriteLine($"GET {path}, sequential: median {latency.Median:0.00} ms, p95 {latency.P95:0.00} ms, p99 {latency.P99:0.00} ms ({latency.Count} requests)");
         foreach (var connections in new[] { 8, 64 })
         {
-            var addonsRate = await Wrk.RunAsync(new Uri(settings.ServerUrl, Catalogue), connections, options["seconds"], settings.ApiKey);
-            var infoRate = await Wrk.RunAsync(new Uri(settings.ServerUrl, "/api/info"), connections, options["seconds"], settings.ApiKey);
+            var rate = await Wrk.RunAsync(new Uri(settings.ServerUrl, path), connections, options["seconds"], settings.ApiKey, [AcceptEncoding]);
+            var infoRate = await Wrk.RunAsync(new Uri(settings.ServerUrl, "/api/info"), connections, options["seconds"], settings.ApiKey, [AcceptEncoding]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{connections} connections: {Catalogue} {addonsRate.RequestsPerSecond:N0} req/s (p99 {addonsRate.P99Ms:0.0} ms); /api/info {infoRate.RequestsPerSecond:N0} req/s; ratio {addonsRate.RequestsPerSecond / infoRate.RequestsPerSecond:P0}"));
+                $"{connections} connections: {path} {rate.RequestsPerSecond:N0} req/s (p99 {rate.P99Ms:0.0} ms); /api/info {infoRate.RequestsPerSecond:N0} req/s; ratio {rate.RequestsPerSecond / infoRate.RequestsPerSecond:P0}"));
         }
     }
 

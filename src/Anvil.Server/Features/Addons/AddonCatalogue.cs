@@ -15,17 +15,17 @@ public sealed class AddonCatalogue
 {
     readonly AddonStore _store;
     readonly BundleStore _bundles;
-    readonly SharedCache<byte[]> _cache;
+    readonly SharedCache<PreparedJson> _cache;
 
     public AddonCatalogue(AddonStore store, BundleStore bundles, CacheInvalidation invalidation, AyonOptions options)
     {
         _store = store;
         _bundles = bundles;
-        _cache = new SharedCache<byte[]>(invalidation, AddonStore.CacheName, TimeSpan.FromSeconds(options.CacheTtl));
+        _cache = new SharedCache<PreparedJson>(invalidation, AddonStore.CacheName, TimeSpan.FromSeconds(options.CacheTtl));
     }
 
-    /// <summary>The catalogue as UTF-8 JSON bytes.</summary>
-    public async ValueTask<byte[]> GetAsync(bool details, bool admin, CancellationToken cancellationToken)
+    /// <summary>The catalogue, serialized.</summary>
+    public async ValueTask<PreparedJson> GetAsync(bool details, bool admin, CancellationToken cancellationToken)
     {
         var key = (details, admin) switch
         {
@@ -40,9 +40,9 @@ public sealed class AddonCatalogue
         var rows = await _store.ListAsync(cancellationToken);
         var production = await _bundles.ForVariantAsync("production", cancellationToken);
         var staging = await _bundles.ForVariantAsync("staging", cancellationToken);
-        var bytes = System.Text.Encoding.UTF8.GetBytes(Build(rows, details, admin, production, staging).ToJsonString());
-        _cache.Store(key, bytes, generation);
-        return bytes;
+        var prepared = new PreparedJson(Build(rows, details, admin, production, staging));
+        _cache.Store(key, prepared, generation);
+        return prepared;
     }
 
     /// <summary>The catalogue; productionVersion and stagingVersion are the versions in the production and staging bundles.</summary>

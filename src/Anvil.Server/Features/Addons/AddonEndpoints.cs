@@ -33,8 +33,8 @@ public static class AddonEndpoints
 
     static async Task<IResult> ListAsync(CurrentUser user, AddonCatalogue catalogue, HttpContext http, string? details = null)
     {
-        var bytes = await catalogue.GetAsync(IsTrue(details), user.IsAdmin, http.RequestAborted);
-        return Results.Bytes(bytes, "application/json");
+        var answer = await catalogue.GetAsync(IsTrue(details), user.IsAdmin, http.RequestAborted);
+        return answer.ToResult(http);
     }
 
     static bool IsTrue(string? value) => value?.Trim().ToLowerInvariant() is "1" or "true" or "yes" or "on";

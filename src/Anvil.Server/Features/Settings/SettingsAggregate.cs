@@ -20,13 +20,13 @@ public sealed class SettingsAggregate
 {
     readonly SettingsStore _store;
     readonly BundleStore _bundles;
-    readonly SharedCache<byte[]> _cache;
+    readonly SharedCache<PreparedJson> _cache;
 
     public SettingsAggregate(SettingsStore store, BundleStore bundles, CacheInvalidation invalidation, AyonOptions options)
     {
         _store = store;
         _bundles = bundles;
-        _cache = new SharedCache<byte[]>(invalidation, SettingsStore.CacheName, TimeSpan.FromSeconds(options.CacheTtl));
+        _cache = new SharedCache<PreparedJson>(invalidation, SettingsStore.CacheName, TimeSpan.FromSeconds(options.CacheTtl));
         invalidation.Register(AddonStore.CacheName, _cache.Clear);
         invalidation.Register(BundleStore.CacheName, _cache.Clear);
         invalidation.Register("projects", _cache.Clear);
@@ -49,9 +49,9 @@ public sealed class SettingsAggregate
         }
         var site = string.IsNullOrEmpty(site_id) ? null : site_id;
         var key = string.Join('\n', bundle_name, project?.ToLowerInvariant(), project_bundle_name, v, site, isSummary, site is null ? "" : user.Name);
-        var bytes = await aggregate._cache.GetOrLoadAsync(key, 0, async _ =>
-            JsonSerializer.SerializeToUtf8Bytes(await aggregate.BuildAsync(bundle_name, project, project_bundle_name, v, site, isSummary, user.Name, ct)));
-        return Results.Bytes(bytes!, "application/json");
+        var answer = await aggregate._cache.GetOrLoadAsync(key, 0, async _ =>
+            new PreparedJson(await aggregate.BuildAsync(bundle_name, project, project_bundle_name, v, site, isSummary, user.Name, ct)));
+        return answer!.ToResult(http);
     }
 
     async Task<JsonObject> BuildAsync(string? bundleName, string? project, string? projectBundleName, string variant, string? site, bool summary,

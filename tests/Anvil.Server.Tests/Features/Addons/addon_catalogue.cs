@@ -138,4 +138,24 @@ public sealed class addon_catalogue(AddonsApp app) : IClassFixture<AddonsApp>
         await user.GetAsync("/api/addons");
         await app.Anonymous().GetAsync("/api/addons", expect: 401);
     }
+
+    [Fact]
+    public async Task a_client_that_accepts_gzip_gets_the_same_catalogue_compressed()
+    {
+        var api = app.Service();
+        for (var i = 0; i < 5; i++)
+            await InstallAsync(api, Zip(("package.py", PackagePy(Unique.Name("addon"), "1.0.0")), ("server/__init__.py", SettingsServer)));
+        var plain = await api.Http.GetStringAsync("/api/addons?details=1");
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/addons?details=1");
+        request.Headers.AcceptEncoding.ParseAdd("gzip, deflate");
+        using var response = await api.Http.SendAsync(request);
+        await using var gzip = new System.IO.Compression.GZipStream(await response.Content.ReadAsStreamAsync(), System.IO.Compression.CompressionMode.Decompress);
+        var unpacked = await new StreamReader(gzip).ReadToEndAsync();
+
+        Assert.Equal(["gzip"], response.Content.Headers.ContentEncoding);
+        Assert.Contains("Accept-Encoding", response.Headers.Vary);
+        Assert.True(response.Content.Headers.ContentLength < plain.Length / 2, $"{response.Content.Headers.ContentLength} bytes compressed, {plain.Length} plain");
+        Assert.Equal(plain, unpacked);
+    }
 }
