@@ -87,4 +87,15 @@ public sealed class configuration
             Assert.Contains($"`{setting.Variable}`", table);
         Assert.DoesNotContain("supersecretpasswordpepper", table);
     }
+
+    [Fact]
+    public void the_readmes_configuration_table_is_the_generated_one()
+    {
+        var readme = File.ReadAllLines(Path.Combine(Repository.Root, "README.md"));
+        var start = Array.FindIndex(readme, line => line.StartsWith("| variable | default | description |", StringComparison.Ordinal));
+        Assert.True(start >= 0, "README.md has no configuration table");
+        var table = readme.Skip(start).TakeWhile(line => line.StartsWith('|'));
+
+        Assert.Equal(ConfigurationTable.Markdown().TrimEnd('\n').Split('\n'), table);
+    }
 }

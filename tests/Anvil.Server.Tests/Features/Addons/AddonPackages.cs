@@ -136,22 +136,13 @@ public static class AddonPackages
         (await api.GetAsync(details ? "/api/addons?details=1" : "/api/addons"))["addons"]!.AsArray()
             .FirstOrDefault(a => a!["name"]!.GetValue<string>() == name);
 
-    /// <summary>The repository root (the folder holding Anvil.slnx).</summary>
-    public static string RepositoryRoot()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "Anvil.slnx")))
-            folder = folder.Parent;
-        return folder?.FullName ?? throw new InvalidOperationException("Anvil.slnx not found above " + AppContext.BaseDirectory);
-    }
-
     /// <summary>
     /// Zips a test addon source tree of <c>tests/addons/</c> under a unique name (the database is shared
     /// by every test class): the <c>name = ...</c> and <c>version = ...</c> lines of package.py are rewritten.
     /// </summary>
     public static byte[] FromSourceTree(string tree, string name, string version = "1.0.0")
     {
-        var root = Path.Combine(RepositoryRoot(), "tests", "addons", tree);
+        var root = Path.Combine(Repository.Root, "tests", "addons", tree);
         using var memory = new MemoryStream();
         using (var zip = new ZipArchive(memory, ZipArchiveMode.Create, leaveOpen: true))
         {
