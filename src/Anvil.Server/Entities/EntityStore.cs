@@ -138,10 +138,8 @@ public static class EntityStore
 
     public static async Task DeleteAsync(NpgsqlConnection connection, EntityDefinition definition, Guid id, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"""
-            DELETE FROM {definition.Table} WHERE id = @id;
-            DELETE FROM links WHERE input_id = @id OR output_id = @id;
-            """, connection);
+        // Its descendants go by ON DELETE CASCADE, and every deleted row's links by the tables' triggers (project.sql).
+        await using var command = new NpgsqlCommand($"DELETE FROM {definition.Table} WHERE id = @id", connection);
         command.Parameters.AddWithValue("id", id);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

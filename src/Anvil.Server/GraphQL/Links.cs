@@ -108,6 +108,7 @@ public static class Links
             foreach (var (name, value) in session.Access.Parameters)
                 parameters.Add(name, value);
         }
+        // Each side names its columns: either may stand alone (direction in or out) and be the UNION's first.
         var sides = new List<string>();
         if (direction is null or "in")
             sides.Add("""
@@ -118,9 +119,9 @@ public static class Links
                 """);
         if (direction is null or "out")
             sides.Add("""
-                SELECT l.input_id, 'out', l.output_id, split_part(l.link_type, '|', 3),
-                       l.id, l.name, split_part(l.link_type, '|', 1), l.author, l.data, l.data->>'description',
-                       l.creation_order
+                SELECT l.input_id AS "_parent", 'out' AS direction, l.output_id AS "entityId", split_part(l.link_type, '|', 3) AS "entityType",
+                       l.id, l.name, split_part(l.link_type, '|', 1) AS "linkType", l.author, l.data, l.data->>'description' AS description,
+                       l.creation_order AS "_order"
                 FROM links l WHERE l.input_id = ANY(@keys)
                 """);
         if (sides.Count == 0)

@@ -120,6 +120,7 @@ public static class AnvilHost
         api.MapThumbnailEndpoints();
         api.MapLinkEndpoints();
         api.MapFolderEndpoints();
+        Anvil.Server.Features.Representations.RepresentationEndpoints.MapRepresentationEndpoints(api);
         api.MapEntityStats();
         api.MapEventEndpoints();
         api.MapAddonEndpoints();

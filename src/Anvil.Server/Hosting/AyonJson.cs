@@ -40,8 +40,8 @@ public static class AyonJson
         options.DictionaryKeyPolicy = null;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         options.PropertyNameCaseInsensitive = true;
-        options.NumberHandling = JsonNumberHandling.Strict;
         options.AllowTrailingCommas = false;
+        ScalarCoercion.Configure(options);
         options.Converters.Add(new HexGuidConverter());
         options.Converters.Add(new TimestampConverter());
         return options;

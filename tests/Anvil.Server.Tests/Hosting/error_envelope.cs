@@ -70,7 +70,7 @@ public sealed class error_envelope(AnvilApp app) : IClassFixture<AnvilApp>
     [Fact]
     public async Task a_field_of_the_wrong_type_answers_400_naming_it()
     {
-        var error = await app.Anonymous().PostRawAsync("/api/auth/login", """{"name": 42, "password": "x"}""", expect: 400);
+        var error = await app.Anonymous().PostRawAsync("/api/auth/login", """{"name": ["admin"], "password": "x"}""", expect: 400);
 
         Assert.StartsWith("name:", error["detail"]!.GetValue<string>());
     }

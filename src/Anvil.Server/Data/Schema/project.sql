@@ -164,7 +164,7 @@ CREATE TABLE workfiles (
     creation_order bigserial UNIQUE
 );
 
--- Links between any two entities; ids are not references (cleaned when an entity is deleted).
+-- Links between any two entities; ids are not references (the triggers below clean them when an entity is deleted).
 CREATE TABLE links (
     id             uuid PRIMARY KEY,
     name           text,
@@ -178,6 +178,20 @@ CREATE TABLE links (
 );
 CREATE INDEX links_input_id ON links (input_id);
 CREATE INDEX links_output_id ON links (output_id);
+
+-- A deleted entity's links go with it, cascaded deletes included (public.delete_entity_links, migration 0011).
+CREATE TRIGGER folders_links AFTER DELETE ON folders REFERENCING OLD TABLE AS deleted_entities
+    FOR EACH STATEMENT EXECUTE FUNCTION public.delete_entity_links();
+CREATE TRIGGER tasks_links AFTER DELETE ON tasks REFERENCING OLD TABLE AS deleted_entities
+    FOR EACH STATEMENT EXECUTE FUNCTION public.delete_entity_links();
+CREATE TRIGGER products_links AFTER DELETE ON products REFERENCING OLD TABLE AS deleted_entities
+    FOR EACH STATEMENT EXECUTE FUNCTION public.delete_entity_links();
+CREATE TRIGGER versions_links AFTER DELETE ON versions REFERENCING OLD TABLE AS deleted_entities
+    FOR EACH STATEMENT EXECUTE FUNCTION public.delete_entity_links();
+CREATE TRIGGER representations_links AFTER DELETE ON representations REFERENCING OLD TABLE AS deleted_entities
+    FOR EACH STATEMENT EXECUTE FUNCTION public.delete_entity_links();
+CREATE TRIGGER workfiles_links AFTER DELETE ON workfiles REFERENCING OLD TABLE AS deleted_entities
+    FOR EACH STATEMENT EXECUTE FUNCTION public.delete_entity_links();
 
 -- Per-user, per-site overrides of the project roots: data = {rootName: path}.
 CREATE TABLE custom_roots (

@@ -110,7 +110,7 @@ public static class AccessGroupEndpoints
         if (projectName == Studio)
             return [.. (await connection.QueryAsync<string>(new CommandDefinition("SELECT name FROM access_groups ORDER BY name", cancellationToken: cancellationToken)))
                 .Select(n => new AccessGroupListItem(n, false))];
-        await RequireProjectAsync(connection, projectName, cancellationToken);
+        await RequireProjectAsync(connection, projectName, user, cancellationToken);
         var rows = await connection.QueryAsync<ListRow>(new CommandDefinition("""
             SELECT name, false AS is_project_level FROM access_groups
             WHERE name NOT IN (SELECT name FROM project_access_groups WHERE project_name = @projectName)
@@ -133,7 +133,7 @@ public static class AccessGroupEndpoints
         JsonObject? data = null;
         if (projectName != Studio)
         {
-            await RequireProjectAsync(connection, projectName, cancellationToken);
+            await RequireProjectAsync(connection, projectName, user, cancellationToken);
             data = await connection.QuerySingleOrDefaultAsync<JsonObject>(new CommandDefinition(
                 "SELECT data FROM project_access_groups WHERE project_name = @projectName AND name = @name",
                 new { projectName, name }, cancellationToken: cancellationToken));
@@ -263,10 +263,21 @@ public static class AccessGroupEndpoints
         }
     }
 
+    /// <summary>
+    /// 404 when the project does not exist, 403 when the user may not open it (as every project
+    /// route answers): a project's overrides show its folder paths.
+    /// </summary>
+    static async Task RequireProjectAsync(Npgsql.NpgsqlConnection connection, string projectName, CurrentUser user, CancellationToken cancellationToken)
+    {
+        await RequireProjectAsync(connection, projectName, cancellationToken);
+        if (!ProjectAccess.MayEnter(user, projectName))
+            throw new Forbidden("No access group assigned on this project");
+    }
+
     static async Task RequireProjectAsync(Npgsql.NpgsqlConnection connection, string projectName, CancellationToken cancellationToken)
     {
         if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
                 "SELECT EXISTS (SELECT 1 FROM projects WHERE name = @projectName)", new { projectName }, cancellationToken: cancellationToken)))
-            throw new NotFound($"Project {projectName} not found");
+            throw new NotFound($"Project {projectName} not found", "project-not-found");
     }
 }

@@ -131,6 +131,17 @@ public sealed class ProjectAccess
             || (action == FolderAction.Read && g.Path.StartsWith(folderPath + "/", StringComparison.Ordinal)));
     }
 
+    /// <summary>
+    /// 403 unless the user may update or publish in some folder of the project: a stored thumbnail is
+    /// a write, so a member who may change nothing may not upload one.
+    /// </summary>
+    public void RequireSomeWrite(string what)
+    {
+        if (new[] { FolderAction.Update, FolderAction.Publish }.Any(a => _folders.GetValueOrDefault(a) is not { Count: 0 }))
+            return;
+        throw new Forbidden($"You may not {what} in this project");
+    }
+
     /// <summary>403 naming what is refused unless <paramref name="action"/> is allowed on the folder (path without leading slash).</summary>
     public void Require(FolderAction action, string folderPath, string what)
     {

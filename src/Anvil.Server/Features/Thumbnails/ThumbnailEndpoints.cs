@@ -68,7 +68,13 @@ public static class ThumbnailEndpoints
         var operation = new OperationRequest { Type = "update", EntityType = type, EntityId = entityId, Data = new JsonObject { ["thumbnailId"] = id.ToString("N") } };
         var result = (await pipeline.RunAsync(projectName, OperationsEndpoints.WriterOf(user, http), [operation], canFail: false, http.RequestAborted)).Operations[0];
         if (!result.Success)
+        {
+            // The image was stored for an entity the user may not change: it goes with the refusal.
+            await using var cleanup = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
+            await cleanup.Connection.ExecuteAsync(new CommandDefinition("DELETE FROM thumbnails WHERE id = @id", new { id }, cleanup.Transaction, cancellationToken: http.RequestAborted));
+            await cleanup.CommitAsync(http.RequestAborted);
             throw new AyonError(result.Status, result.Detail ?? "Could not assign the thumbnail", result.ErrorCode);
+        }
         return Results.Json(new EntityIdResponse(id.ToString("N")), AyonJson.Options, statusCode: 201);
     }
 
@@ -160,6 +166,7 @@ public static class ThumbnailEndpoints
     {
         var bytes = await ReadBodyAsync(http);
         await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
+        session.Access.RequireSomeWrite("upload a thumbnail");
         if (!session.Access.Unrestricted && await session.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
                 "SELECT COALESCE(meta->>'author', '') FROM thumbnails WHERE id = @id", new { id }, cancellationToken: http.RequestAborted)) is { } author
             && author != user.Name)
