@@ -29,6 +29,7 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
 
     public async Task InvokeAsync(HttpContext context)
     {
+        CheckUrl(context.Request);
         if (!HasJsonBody(context.Request) || context.GetEndpoint()?.Metadata.GetMetadata<RawBody>() is not null)
         {
             await next(context);
@@ -40,6 +41,45 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
         context.Request.Body = new MemoryStream(body, writable: false);
         context.Request.ContentLength = body.Length;
         await next(context);
+    }
+
+    /// <summary>Route and query values: a NUL (<c>%00</c>) or an unpaired surrogate is a 400 naming the parameter (loc <c>path</c> or <c>query</c>).</summary>
+    static void CheckUrl(HttpRequest request)
+    {
+        foreach (var (name, value) in request.RouteValues)
+            if (value is string text && BadText(text) is { } problem)
+                throw Parameter("path", name, problem);
+        foreach (var (name, values) in request.Query)
+        {
+            if (BadText(name) is { } keyProblem)
+                throw Parameter("query", name, keyProblem);
+            foreach (var value in values)
+                if (value is not null && BadText(value) is { } problem)
+                    throw Parameter("query", name, problem);
+        }
+    }
+
+    static BadRequest Parameter(string where, string name, string message)
+    {
+        name = LogText.Sanitize(name);
+        var error = new BadRequest($"{name}: {message}", "validation-error");
+        error.Extra["errors"] = new[] { new ValidationIssue([where, name], message, "value_error") };
+        return error;
+    }
+
+    static string? BadText(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\0')
+                return "contains a NUL character";
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+                i++;
+            else if (char.IsSurrogate(c))
+                return "contains an unpaired surrogate";
+        }
+        return null;
     }
 
     static bool HasJsonBody(HttpRequest request)

@@ -226,6 +226,20 @@ public sealed class input_gate(AnvilApp app) : IClassFixture<AnvilApp>
             await api.GetAsync($"/api/users/{user}/apikeys");
     }
 
+    // --- the URL -----------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task a_nul_in_a_query_value_answers_400_naming_it_and_the_next_request_succeeds()
+    {
+        var build = await ProjectAsync();
+
+        var error = await app.Service().GetAsync($"/api/projects/{build.Project}/folders?name=a%00b", expect: 400);
+        await app.Service().GetAsync($"/api/projects/{build.Project}/folders?attrib=true");
+
+        var loc = error["errors"]![0]!["loc"]!.AsArray().Select(n => n!.GetValue<string>());
+        Assert.Equal(["query", "name"], loc);
+    }
+
     // --- nulls where a list or object is required --------------------------------------------------
 
     [Fact]
