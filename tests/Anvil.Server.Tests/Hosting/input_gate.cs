@@ -153,6 +153,14 @@ public sealed class input_gate(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.Equal(400, error["code"]!.GetValue<int>());
     }
 
+    [Fact]
+    public async Task a_nul_in_graphql_variables_answers_400_naming_the_variable()
+    {
+        var error = await app.Service().PostAsync("/graphql", new { query = "query($n: String!) { user(name: $n) { name } }", variables = new { n = "ad\0min" } }, expect: 400);
+
+        AssertNamesField(error, "variables", "n");
+    }
+
     // --- login -------------------------------------------------------------------------------------
 
     [Fact]
