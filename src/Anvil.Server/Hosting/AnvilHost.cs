@@ -100,6 +100,8 @@ public static class AnvilHost
         app.UseAuthentication();
         app.UseApiKeyPolicy();
         app.UseAuthorization();
+        // After authentication, so an anonymous caller learns nothing but 401; before every handler.
+        app.UseMiddleware<InputGate>();
 
         // Every endpoint hangs off this group and so needs a login unless it says AllowAnonymous. (Not a
         // fallback policy: that would also answer 401 instead of 405/415 for the router's own errors.)

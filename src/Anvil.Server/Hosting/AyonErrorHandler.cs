@@ -15,7 +15,7 @@ public sealed class AyonErrorHandler(ILogger<AyonErrorHandler> logger) : IExcept
     {
         var error = Translate(exception, context);
         if (error.Status >= 500)
-            logger.LogError(exception, "Unhandled error in {Method} {Path}", context.Request.Method, context.Request.Path);
+            logger.LogError(exception, "Unhandled error in {Method} {Path}", LogText.Sanitize(context.Request.Method), LogText.Sanitize(context.Request.Path.Value));
 
         if (context.Response.HasStarted)
             return true;

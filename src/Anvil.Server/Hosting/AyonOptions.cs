@@ -102,6 +102,22 @@ public sealed class AyonOptions
     [Range(10, 1_000_000_000)]
     public int GraphQLMaxComplexity { get; init; } = 2_000_000;
 
+    [Setting("MAX_JSON_BODY_SIZE", "Largest JSON request body, in bytes, the server reads (Anvil); larger ones answer 413 before any handler runs.")]
+    [Range(1024L, 1L << 31)]
+    public long MaxJsonBodySize { get; init; } = 32L * 1024 * 1024;
+
+    [Setting("MAX_NAME_LENGTH", "Longest string, in characters, accepted in a JSON body under a name key (`name`, `*Name`, `productType`, `folderType`, `status`, ...) (Anvil); longer ones answer 400 naming the field.")]
+    [Range(1, 1_000_000)]
+    public int MaxNameLength { get; init; } = 255;
+
+    [Setting("MAX_LABEL_LENGTH", "Longest string, in characters, accepted in a JSON body under a `label` key (Anvil); longer ones answer 400 naming the field.")]
+    [Range(1, 10_000_000)]
+    public int MaxLabelLength { get; init; } = 1024;
+
+    [Setting("MAX_TEXT_LENGTH", "Longest string, in characters, accepted anywhere else in a JSON body: descriptions, attributes, data, queries (Anvil); longer ones answer 400 naming the field.")]
+    [Range(1, 1_000_000_000)]
+    public int MaxTextLength { get; init; } = 65_536;
+
     [Setting("LOG_LEVEL", "Least severe log level written: TRACE, DEBUG, INFO, WARNING or ERROR.")]
     [RegularExpression("^(?i)(TRACE|DEBUG|INFO|WARNING|ERROR)$")]
     public string LogLevel { get; init; } = "INFO";

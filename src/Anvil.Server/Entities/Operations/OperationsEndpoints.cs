@@ -54,7 +54,7 @@ public static class OperationsEndpoints
                 Id = first?.Id, Type = first?.Type ?? "", EntityType = first?.EntityType ?? "",
                 Success = false, Status = error.Status, ErrorCode = error.ErrorCode, Detail = error.Message,
             }]);
-            logger.LogInformation("Background batch {TaskId} refused: {Detail}", taskId, error.Message);
+            logger.LogInformation("Background batch {TaskId} refused: {Detail}", taskId, LogText.Sanitize(error.Message));
         }
         var task = new BackgroundOperationsResponse(taskId, "completed", 100.0, result);
         await redis.Database.StringSetAsync(redis.Key("operations", $"{user.Name}:{taskId}"), JsonSerializer.Serialize(task, AyonJson.Options), ResultLifetime);

@@ -387,7 +387,7 @@ public sealed class OperationsPipeline(Db db, ProjectContexts contexts, EventSto
     OperationResult Failure(OperationRequest operation, AyonError error)
     {
         if (error.Status >= 500)
-            logger.LogError(error, "Operation {Type} {EntityType} failed", operation.Type, operation.EntityType);
+            logger.LogError(error, "Operation {Type} {EntityType} failed", LogText.Sanitize(operation.Type), LogText.Sanitize(operation.EntityType));
         return new OperationResult
         {
             Id = operation.Id,

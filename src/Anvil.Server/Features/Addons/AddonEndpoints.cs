@@ -19,7 +19,7 @@ public static class AddonEndpoints
         var addons = api.MapGroup("/addons").WithTags("Addons");
         addons.MapGet("", ListAsync).WithName("list_addons")
             .WithSummary("Installed addons and their versions (system addons only for admins); details=1 adds client code sources.");
-        addons.MapPost("/install", InstallAsync).WithName("upload_addon_zip_file")
+        addons.MapPost("/install", InstallAsync).WithName("upload_addon_zip_file").AcceptsRawBody()
             .WithSummary("Install an addon from a zip body or ?url= (admins); answers the addon.install event's id at once.");
         addons.MapGet("/install", ListInstallsAsync).WithName("get_installed_addons_list")
             .WithSummary("Recent addon installs, newest first (admins).");

@@ -45,7 +45,7 @@ public static class AuthEndpoints
         if (user?.PasswordHash is null || !valid)
         {
             await throttle.RecordFailureAsync(name, address);
-            logger.LogInformation("Failed login for {User} from {Address}", name, address);
+            logger.LogInformation("Failed login for {User} from {Address}", LogText.Sanitize(name), address);
             throw new Forbidden("Invalid login or password");
         }
         if (user.IsService)

@@ -27,7 +27,7 @@ public static class ThumbnailEndpoints
 
     public static void MapThumbnailEndpoints(this RouteGroupBuilder api)
     {
-        var group = api.MapGroup("/projects/{projectName}").WithTags("Thumbnails");
+        var group = api.MapGroup("/projects/{projectName}").WithTags("Thumbnails").AcceptsRawBody();
         group.MapPost("/thumbnails", CreateAsync).WithName("create_thumbnail")
             .WithSummary("Store a PNG or JPEG image; answers its id.");
         group.MapPut("/thumbnails/{thumbnailId}", ReplaceAsync).WithName("update_thumbnail")

@@ -1,0 +1,252 @@
+using System.Text.Json;
+using System.Text.Unicode;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Anvil.Server.Hosting;
+
+/// <summary>
+/// The one check of every JSON request body, before any handler reads it: the body is read whole (up
+/// to <see cref="AyonOptions.MaxJsonBodySize"/>), walked once, and refused with a 400 naming the field
+/// when it is not valid JSON or UTF-8, repeats a key in one object, holds a string with a NUL or an
+/// unpaired surrogate (<c>\ud800</c>), or a string longer than its limit (names, labels, free text).
+/// Handlers then bind from the checked copy, so nothing malformed reaches them, PostgreSQL or the log.
+/// </summary>
+/// <remarks>
+/// Duplicate keys: AYON's parser keeps the last value; Anvil refuses the body, naming the key. No
+/// client that builds its body from a dictionary can send one, and a body that says two things about
+/// one field is more likely a bug than an intent.
+/// </remarks>
+public sealed class InputGate(RequestDelegate next, AyonOptions options)
+{
+    const int MaxDepth = 64;
+
+    /// <summary>Keys whose strings are names or type names (AYON_MAX_NAME_LENGTH), besides every key ending in "name".</summary>
+    static readonly HashSet<string> NameKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "productType", "productBaseType", "folderType", "taskType", "linkType", "linkTypeName", "inputType", "outputType",
+        "entityType", "status", "author", "code", "sender", "senderType", "topic",
+    };
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        CheckUrl(context.Request);
+        if (!HasJsonBody(context.Request) || context.GetEndpoint()?.Metadata.GetMetadata<RawBody>() is not null)
+        {
+            await next(context);
+            return;
+        }
+        var body = await ReadBodyAsync(context);
+        if (body.Length > 0)
+            Check(body, options);
+        context.Request.Body = new MemoryStream(body, writable: false);
+        context.Request.ContentLength = body.Length;
+        await next(context);
+    }
+
+    /// <summary>Route and query values: a NUL (<c>%00</c>) or an unpaired surrogate is a 400 naming the parameter (loc <c>path</c> or <c>query</c>).</summary>
+    static void CheckUrl(HttpRequest request)
+    {
+        foreach (var (name, value) in request.RouteValues)
+            if (value is string text && BadText(text) is { } problem)
+                throw Parameter("path", name, problem);
+        foreach (var (name, values) in request.Query)
+        {
+            if (BadText(name) is { } keyProblem)
+                throw Parameter("query", name, keyProblem);
+            foreach (var value in values)
+                if (value is not null && BadText(value) is { } problem)
+                    throw Parameter("query", name, problem);
+        }
+    }
+
+    static BadRequest Parameter(string where, string name, string message)
+    {
+        name = LogText.Sanitize(name);
+        var error = new BadRequest($"{name}: {message}", "validation-error");
+        error.Extra["errors"] = new[] { new ValidationIssue([where, name], message, "value_error") };
+        return error;
+    }
+
+    static string? BadText(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\0')
+                return "contains a NUL character";
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+                i++;
+            else if (char.IsSurrogate(c))
+                return "contains an unpaired surrogate";
+        }
+        return null;
+    }
+
+    static bool HasJsonBody(HttpRequest request)
+    {
+        if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method))
+            return false;
+        if (request.ContentLength == 0 || string.IsNullOrEmpty(request.ContentType))
+            return false;
+        var mediaType = request.ContentType.Split(';', 2)[0].Trim();
+        return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) ||
+               mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+    }
+
+    async Task<byte[]> ReadBodyAsync(HttpContext context)
+    {
+        var cap = options.MaxJsonBodySize;
+        if (context.Request.ContentLength > cap)
+            throw TooLarge(cap);
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = cap + 1;
+        using var buffer = new MemoryStream(context.Request.ContentLength is { } length ? (int)length : 4096);
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > cap)
+                throw TooLarge(cap);
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    static AyonError TooLarge(long cap) => new(413, $"Request body is larger than {cap} bytes (AYON_MAX_JSON_BODY_SIZE)", "request-too-large");
+
+    /// <summary>Walks the body once; throws the 400 for its first problem.</summary>
+    public static void Check(ReadOnlySpan<byte> body, AyonOptions options)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow });
+        var path = new List<Frame>();
+        try
+        {
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject:
+                    case JsonTokenType.StartArray:
+                        Advance(path);
+                        path.Add(new Frame(reader.TokenType == JsonTokenType.StartObject));
+                        break;
+                    case JsonTokenType.EndObject:
+                    case JsonTokenType.EndArray:
+                        path.RemoveAt(path.Count - 1);
+                        break;
+                    case JsonTokenType.PropertyName:
+                        var key = Text(ref reader, path, isKey: true);
+                        var frame = path[^1];
+                        if (!frame.Keys!.Add(key))
+                            throw BadRequest.Field(Field(path, key), "this key appears more than once in the object", "value_error.duplicate_key");
+                        frame.Key = key;
+                        break;
+                    case JsonTokenType.String:
+                        Advance(path);
+                        var value = Text(ref reader, path, isKey: false);
+                        var (limit, setting) = LimitOf(path, options);
+                        if (value.Length > limit)
+                            throw BadRequest.Field(Field(path), $"ensure this value has at most {limit} characters ({setting})", "value_error.any_str.max_length");
+                        break;
+                    default:
+                        Advance(path);
+                        break;
+                }
+            }
+        }
+        catch (JsonException e)
+        {
+            throw Field(path) is { Length: > 0 } field
+                ? BadRequest.Field(field, "invalid JSON here", "value_error.jsondecode")
+                : new BadRequest($"Request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})", "validation-error");
+        }
+    }
+
+    /// <summary>A value inside an array takes the next index.</summary>
+    static void Advance(List<Frame> path)
+    {
+        if (path.Count > 0 && !path[^1].IsObject)
+            path[^1].Index++;
+    }
+
+    /// <summary>The string of the current token, refused when it is not valid UTF-8, holds a NUL or an unpaired surrogate.</summary>
+    static string Text(ref Utf8JsonReader reader, List<Frame> path, bool isKey)
+    {
+        string FieldName(string? key = null) => isKey ? Field(path, key ?? "(key)") : Field(path);
+        if (!Utf8.IsValid(reader.ValueSpan))
+            throw BadRequest.Field(FieldName(), "not valid UTF-8", "value_error.unicode");
+        string text;
+        try
+        {
+            text = reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw BadRequest.Field(FieldName(), "contains an unpaired surrogate escape (e.g. \\ud800)", "value_error.unicode");
+        }
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\0')
+                throw BadRequest.Field(FieldName(LogText.Sanitize(text)), "contains a NUL character", "value_error.nul");
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+                i++;
+            else if (char.IsSurrogate(c))
+                throw BadRequest.Field(FieldName(LogText.Sanitize(text)), "contains an unpaired surrogate escape (e.g. \\ud800)", "value_error.unicode");
+        }
+        return text;
+    }
+
+    static (int Limit, string Setting) LimitOf(List<Frame> path, AyonOptions options)
+    {
+        var key = path.Count > 0 && path[^1].IsObject ? path[^1].Key : null;
+        if (key is null)
+            return (options.MaxTextLength, "AYON_MAX_TEXT_LENGTH");
+        if (key.Equals("label", StringComparison.OrdinalIgnoreCase) || key.EndsWith("Label", StringComparison.Ordinal))
+            return (options.MaxLabelLength, "AYON_MAX_LABEL_LENGTH");
+        if (NameKeys.Contains(key) || key.EndsWith("name", StringComparison.OrdinalIgnoreCase))
+            return (options.MaxNameLength, "AYON_MAX_NAME_LENGTH");
+        return (options.MaxTextLength, "AYON_MAX_TEXT_LENGTH");
+    }
+
+    /// <summary>The dotted field of the current position (<c>operations.0.data.label</c>), plus a key being read.</summary>
+    static string Field(List<Frame> path, string? key = null)
+    {
+        var parts = new List<string>();
+        for (var i = 0; i < path.Count; i++)
+        {
+            var frame = path[i];
+            if (frame.IsObject && i == path.Count - 1 && key is not null)
+                parts.Add(key);
+            else if (frame.IsObject && frame.Key is not null)
+                parts.Add(frame.Key);
+            else if (!frame.IsObject && frame.Index >= 0)
+                parts.Add(frame.Index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return string.Join('.', parts.Select(p => LogText.Sanitize(p, 200)));
+    }
+
+    sealed class Frame(bool isObject)
+    {
+        public bool IsObject { get; } = isObject;
+        public HashSet<string>? Keys { get; } = isObject ? new(StringComparer.Ordinal) : null;
+        public string? Key { get; set; }
+        public int Index { get; set; } = -1;
+    }
+}
+
+/// <summary>
+/// Endpoint metadata: the body is bytes the handler streams itself (an addon zip, a thumbnail), whatever
+/// content type the client sends with it (the official client sends zips as <c>application/json</c>).
+/// </summary>
+public sealed class RawBody
+{
+    public static readonly RawBody Instance = new();
+}
+
+public static class RawBodyExtensions
+{
+    /// <summary>Exempts the endpoints from <see cref="InputGate"/>: they read their body as bytes.</summary>
+    public static TBuilder AcceptsRawBody<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(RawBody.Instance);
+}
