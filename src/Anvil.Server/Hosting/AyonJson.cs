@@ -57,6 +57,9 @@ public static class AyonJson
     /// </summary>
     public static JsonElement? Number(JsonNode? node) =>
         node?.GetValueKind() == JsonValueKind.Number ? JsonSerializer.SerializeToElement(node) : null;
+
+    /// <summary>The node's string, or null when it is absent or not a string.</summary>
+    public static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 }
 
 /// <summary>Ids travel as 32 lower-case hex characters; dashed input is accepted and normalised.</summary>

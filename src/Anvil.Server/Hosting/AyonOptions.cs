@@ -218,12 +218,7 @@ public sealed class AyonOptions
                 ? large
                 : throw new ConfigurationError($"{variable}: '{raw}' is not a whole number");
         if (target == typeof(bool))
-            return raw.Trim().ToLowerInvariant() switch
-            {
-                "1" or "true" or "yes" or "on" => true,
-                "0" or "false" or "no" or "off" => false,
-                _ => throw new ConfigurationError($"{variable}: '{raw}' is not a boolean (true or false)"),
-            };
+            return Flags.Parse(raw) ?? throw new ConfigurationError($"{variable}: '{raw}' is not a boolean (true or false)");
         throw new InvalidOperationException($"Setting type {type} is not supported");
     }
 

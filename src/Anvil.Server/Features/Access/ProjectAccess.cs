@@ -90,7 +90,7 @@ public sealed class ProjectAccess
         var permissions = Access.Permissions.Combine(held);
 
         IReadOnlyList<string> assigned = [];
-        if (Enum.GetValues<FolderAction>().Any(a => AccessList(permissions[a.ToString().ToLowerInvariant()]).Any(e => Text(e, "access_type") == "assigned")))
+        if (Enum.GetValues<FolderAction>().Any(a => AccessList(permissions[a.ToString().ToLowerInvariant()]).Any(e => AyonJson.Text(e["access_type"]) == "assigned")))
             assigned = [.. await connection.QueryAsync<string>(new CommandDefinition("""
                 SELECT DISTINCT f.path FROM tasks t JOIN folders f ON f.id = t.folder_id WHERE @userName = ANY(t.assignees)
                 """, new { userName = user.Name }, cancellationToken: cancellationToken))];
@@ -245,8 +245,8 @@ public sealed class ProjectAccess
         var grants = new List<FolderGrant>();
         foreach (var entry in AccessList(block))
         {
-            var path = (Text(entry, "path") ?? "").Trim('/');
-            switch (Text(entry, "access_type"))
+            var path = (AyonJson.Text(entry["path"]) ?? "").Trim('/');
+            switch (AyonJson.Text(entry["access_type"]))
             {
                 case "assigned":
                     grants.AddRange(assignedFolders.Select(f => new FolderGrant(f, true, true)));
@@ -269,7 +269,6 @@ public sealed class ProjectAccess
             ? [.. (block![key] as JsonArray ?? []).Select(n => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : null).OfType<string>()]
             : null;
 
-    static string? Text(JsonObject entry, string key) => entry[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
     static string SnakeCase(string name) => string.Concat(name.Select(c => char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : c.ToString()));
 }

@@ -63,11 +63,11 @@ public sealed class AddonCatalogue
             addons.Add(new JsonObject
             {
                 ["name"] = group.Key,
-                ["title"] = Text(latestAddon?["title"]) ?? Text(latest.Metadata["title"]) ?? group.Key,
-                ["description"] = Text(latestAddon?["description"]) ?? Text(latest.Metadata["description"]) ?? "",
+                ["title"] = AyonJson.Text(latestAddon?["title"]) ?? AyonJson.Text(latest.Metadata["title"]) ?? group.Key,
+                ["description"] = AyonJson.Text(latestAddon?["description"]) ?? AyonJson.Text(latest.Metadata["description"]) ?? "",
                 ["productionVersion"] = production?.Addons[group.Key]?.DeepClone(),
                 ["stagingVersion"] = staging?.Addons[group.Key]?.DeepClone(),
-                ["addonType"] = Text(latestAddon?["addonType"]) ?? Text(latest.Metadata["addon_type"]) ?? "server",
+                ["addonType"] = AyonJson.Text(latestAddon?["addonType"]) ?? AyonJson.Text(latest.Metadata["addon_type"]) ?? "server",
                 ["system"] = system,
                 ["projectCanOverrideAddonVersion"] = CanOverride(latest),
                 ["versions"] = versionMap,
@@ -103,7 +103,6 @@ public sealed class AddonCatalogue
 
     static bool Bool(JsonNode? node) => node is JsonValue value && value.TryGetValue<bool>(out var b) && b;
 
-    static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var s) ? s : null;
 }
 
 /// <summary>Orders versions by semantic versioning (<c>1.10.0</c> after <c>1.9.0</c>; a pre-release before its release); text that is not semver sorts by ordinal text.</summary>

@@ -33,11 +33,9 @@ public static class AddonEndpoints
 
     static async Task<IResult> ListAsync(CurrentUser user, AddonCatalogue catalogue, HttpContext http, string? details = null)
     {
-        var answer = await catalogue.GetAsync(IsTrue(details), user.IsAdmin, http.RequestAborted);
+        var answer = await catalogue.GetAsync(Flags.IsSet(details), user.IsAdmin, http.RequestAborted);
         return answer.ToResult(http);
     }
-
-    static bool IsTrue(string? value) => value?.Trim().ToLowerInvariant() is "1" or "true" or "yes" or "on";
 
     static async Task<IResult> InstallAsync(CurrentUser user, AddonInstaller installer, AyonOptions options, HttpContext http,
         string? url = null, string? addonName = null, string? addonVersion = null)

@@ -43,7 +43,7 @@ public static class BundleEndpoints
     static async Task<IResult> ListAsync(CurrentUser user, BundleStore store, HttpContext http, string? archived = null)
     {
         var all = await store.ListAsync(http.RequestAborted);
-        var showArchived = archived?.Trim().ToLowerInvariant() is "1" or "true" or "yes" or "on";
+        var showArchived = Flags.IsSet(archived);
         return Results.Json(new JsonObject
         {
             ["bundles"] = new JsonArray([.. all.Where(b => showArchived || !b.IsArchived).Select(b => (JsonNode)b.ToJson())]),
@@ -59,7 +59,7 @@ public static class BundleEndpoints
         var bundle = BundleRules.Parse(body);
         var installed = await addons.ListAsync(http.RequestAborted);
         BundleRules.CheckInstalled(bundle, installed);
-        if (!IsTrue(force))
+        if (!Flags.IsSet(force))
             BundleRules.ThrowIfAny(BundleRules.Check(bundle, installed));
         await store.WriteAsync(async write =>
         {
@@ -101,7 +101,7 @@ public static class BundleEndpoints
             var after = BundleRules.Apply(before, body, creating: false);
             if (body.ContainsKey("addons") || body.ContainsKey("addonDevelopment"))
                 BundleRules.CheckInstalled(after, installed);
-            if (!IsTrue(force) && (body.ContainsKey("addons") || body.ContainsKey("installerVersion")))
+            if (!Flags.IsSet(force) && (body.ContainsKey("addons") || body.ContainsKey("installerVersion")))
                 BundleRules.ThrowIfAny(BundleRules.Check(after, installed));
             await SaveAsync(write, before, after, http.RequestAborted);
             var changed = body.Select(p => p.Key).Where(k => k != "name").ToList();
@@ -225,8 +225,8 @@ public static class BundleEndpoints
         var bundle = data["bundle"] as JsonObject;
         return Results.Json(new JsonObject
         {
-            ["production"] = Text(bundle?["production"]),
-            ["staging"] = Text(bundle?["staging"]),
+            ["production"] = AyonJson.Text(bundle?["production"]),
+            ["staging"] = AyonJson.Text(bundle?["staging"]),
         });
     }
 
@@ -246,7 +246,7 @@ public static class BundleEndpoints
                 chosen[variant] = null;
                 continue;
             }
-            var bundleName = Text(value) ?? throw BadRequest.Field(variant, "must be a bundle name or null");
+            var bundleName = AyonJson.Text(value) ?? throw BadRequest.Field(variant, "must be a bundle name or null");
             var bundle = await store.GetAsync(bundleName, http.RequestAborted) ?? throw BadRequest.Field(variant, $"bundle {bundleName} does not exist");
             if (!bundle.IsProject)
                 throw BadRequest.Field(variant, $"bundle {bundleName} is not a project bundle");
@@ -323,7 +323,5 @@ public static class BundleEndpoints
         Summary = new JsonObject { ["name"] = name },
     };
 
-    static bool IsTrue(string? value) => value?.Trim().ToLowerInvariant() is "1" or "true" or "yes" or "on";
 
-    static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 }

@@ -27,7 +27,7 @@ public static partial class BundleRules
     /// <summary>A bundle from a <c>POST /api/bundles</c> body (flags and everything), shape-checked.</summary>
     public static BundleRecord Parse(JsonObject body)
     {
-        var name = Text(body, "name") ?? throw BadRequest.Field("name", "a bundle name is required");
+        var name = AyonJson.Text(body["name"]) ?? throw BadRequest.Field("name", "a bundle name is required");
         if (name.Length > MaxNameLength || !Names.IsEntityName(name))
             throw BadRequest.Field("name", $"must match {Names.Entity} and be at most {MaxNameLength} characters");
         var empty = new BundleRecord(name, [], null, [], [], false, false, false, false, false, null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
@@ -38,7 +38,7 @@ public static partial class BundleRules
     public static BundleRecord Apply(BundleRecord bundle, JsonObject body, bool creating)
     {
         // Fields other than these are ignored, as AYON's models do (the web UI sends whole bundles back).
-        if (!creating && Text(body, "name") is { } renamed && renamed != bundle.Name)
+        if (!creating && AyonJson.Text(body["name"]) is { } renamed && renamed != bundle.Name)
             throw BadRequest.Field("name", "a bundle cannot be renamed");
         var addons = bundle.Addons;
         if (body.ContainsKey("addons"))
@@ -191,9 +191,9 @@ public static partial class BundleRules
                 foreach (var (other, spec) in compatible)
                     if (versions.TryGetValue(other, out var otherVersion) && !Matches(otherVersion, spec))
                         issues.Add(new BundleIssue("error", addon, $"{addon} {version} is compatible with {other} {spec}, the bundle has {otherVersion}"));
-            if (Text(row.Metadata, "ayon_server_version") is { } server && !Matches(InfoEndpoints.AyonVersion, server))
+            if (AyonJson.Text(row.Metadata["ayon_server_version"]) is { } server && !Matches(InfoEndpoints.AyonVersion, server))
                 issues.Add(new BundleIssue("error", addon, $"{addon} {version} requires server {server}, this server is {InfoEndpoints.AyonVersion}"));
-            if (Text(row.Metadata, "ayon_launcher_version") is { } launcher && bundle.InstallerVersion is { } installer && !Matches(installer, launcher))
+            if (AyonJson.Text(row.Metadata["ayon_launcher_version"]) is { } launcher && bundle.InstallerVersion is { } installer && !Matches(installer, launcher))
                 issues.Add(new BundleIssue("error", addon, $"{addon} {version} requires launcher {launcher}, the bundle's installerVersion is {installer}"));
         }
         return issues;
@@ -263,7 +263,6 @@ public static partial class BundleRules
 
     static string Normalize(string version) => version.Trim().TrimStart('v');
 
-    static string? Text(JsonObject body, string key) => body[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
     static bool? Flag(JsonObject body, string key) => body[key] switch
     {

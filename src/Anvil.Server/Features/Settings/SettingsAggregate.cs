@@ -38,7 +38,7 @@ public sealed class SettingsAggregate
     {
         var ct = http.RequestAborted;
         var v = string.IsNullOrEmpty(variant) ? "production" : variant;
-        var isSummary = summary?.Trim().ToLowerInvariant() is "1" or "true" or "yes" or "on";
+        var isSummary = Flags.IsSet(summary);
         string? project = null;
         if (!string.IsNullOrEmpty(project_name))
         {
