@@ -9,11 +9,13 @@ using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Bundles;
 using Anvil.Server.Features.Events;
 using Anvil.Server.Features.Folders;
+using Anvil.Server.Features.Frontend;
 using Anvil.Server.Features.Info;
 using Anvil.Server.Features.Links;
 using Anvil.Server.Features.Projects;
 using Anvil.Server.Features.Server;
 using Anvil.Server.Features.Thumbnails;
+using Anvil.Server.Features.Views;
 using Anvil.Server.Features.Users;
 using Anvil.Server.GraphQL;
 using Anvil.Server.Messaging;
@@ -129,7 +131,12 @@ public static class AnvilHost
         api.MapBundleEndpoints();
         Anvil.Server.Features.Settings.SettingsEndpoints.MapSettingsEndpoints(api);
         root.MapAddonFileEndpoints();
+        api.MapViewEndpoints();
+        api.MapAppShellEndpoints();
+        api.MapProjectDashboardEndpoints();
         app.MapEventStream();
+        // Last: the web UI answers what no route above does.
+        app.MapFrontendEndpoints(options);
 
         var openApi = root.MapOpenApi("/openapi.json");
         var docs = root.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi.json").WithTitle("Anvil API"));

@@ -153,6 +153,12 @@ public sealed class AyonOptions
     [Range(1L, long.MaxValue)]
     public long AddonMaxUnpackedSize { get; init; } = 8L * 1024 * 1024 * 1024;
 
+    [Setting("FRONTEND_DIR", "Folder holding a build of the AYON web UI (its `index.html` and assets), served at `/` after every API route, as AYON does. A studio builds it from the web UI's own source; Anvil ships none. A missing folder: Anvil's own landing page at `/`.")]
+    public string FrontendDir { get; init; } = "/frontend";
+
+    [Setting("STATIC_DIR", "Folder served at `/static` (the web UI's customisation files, e.g. `customization/` login background and logo). Unset or missing: `/static` answers 404 (Anvil).")]
+    public string? StaticDir { get; init; }
+
     /// <summary>The addon materialisation folder, <see cref="AddonsDir"/> or its default.</summary>
     public string AddonsDirectory => string.IsNullOrEmpty(AddonsDir) ? Path.Combine(Path.GetTempPath(), "anvil-addons") : Path.GetFullPath(AddonsDir);
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Users;
 
@@ -27,6 +28,9 @@ public sealed record InfoResponse
     /// <summary>The authenticated user, when the request carried valid credentials.</summary>
     public UserModel? User { get; init; }
 
+    /// <summary>The attribute library, for a logged-in user (the web UI builds its forms and columns from it).</summary>
+    public IReadOnlyList<AttributeModel>? Attributes { get; init; }
+
     /// <summary>True when no active admin exists yet.</summary>
     public bool? NoAdminUser { get; init; }
 
@@ -48,12 +52,11 @@ public static class InfoEndpoints
 
     public static void MapInfoEndpoints(this IEndpointRouteBuilder app, RouteGroupBuilder api)
     {
-        app.MapGet("/", () => Results.Content(LandingPage, "text/html")).AllowAnonymous().ExcludeFromDescription();
         api.MapGet("/info", GetInfoAsync).WithName("get_site_info").WithTags("System").AllowAnonymous()
             .WithSummary("Server version and, for a logged-in user, who they are. Answers 200 with or without credentials.");
     }
 
-    static async Task<InfoResponse> GetInfoAsync(HttpContext context, UserStore users, bool full = false)
+    static async Task<InfoResponse> GetInfoAsync(HttpContext context, UserStore users, AttributeLibrary attributes, bool full = false)
     {
         var user = CurrentUser.Of(context);
         return new InfoResponse
@@ -63,17 +66,8 @@ public static class InfoEndpoints
             ServerVersion = AnvilVersion,
             Uptime = Math.Round((DateTime.Now - ProcessStart).TotalSeconds, 3),
             User = user is null ? null : UserModel.From(user.User),
+            Attributes = user is null ? null : [.. (await attributes.AllAsync(context.RequestAborted)).Select(AttributeModel.From)],
             NoAdminUser = full ? !await users.AnyAdminAsync(context.RequestAborted) : null,
         };
     }
-
-    const string LandingPage = """
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><title>Anvil</title></head>
-        <body style="font-family: sans-serif; max-width: 40em; margin: 4em auto">
-        <h1>Anvil</h1>
-        <p>A production-pipeline server speaking the AYON API.</p>
-        <ul><li><a href="/api/info">/api/info</a></li><li><a href="/docs">API documentation</a></li></ul>
-        </body></html>
-        """;
 }

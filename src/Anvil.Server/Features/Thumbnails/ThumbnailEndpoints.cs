@@ -34,6 +34,10 @@ public static class ThumbnailEndpoints
             .WithSummary("Store an image under the given id, replacing what was there.");
         group.MapGet("/thumbnails/{thumbnailId}", GetAsync).WithName("get_thumbnail")
             .WithSummary("A stored image, byte for byte.");
+        group.MapGet("/thumbnail", GetForProjectAsync).WithName("get_project_thumbnail")
+            .WithSummary("The project's own image (the web UI's project cards), or the placeholder (203).");
+        group.MapPost("/thumbnail", CreateForProjectAsync).WithName("create_project_thumbnail")
+            .WithSummary("Store a PNG or JPEG image as the project's image (managers).");
         foreach (var plural in EntityPlurals)
         {
             var type = EntityRegistry.All.Single(d => d.Plural == plural).Type;
@@ -75,6 +79,35 @@ public static class ThumbnailEndpoints
             await cleanup.CommitAsync(http.RequestAborted);
             throw new AyonError(result.Status, result.Detail ?? "Could not assign the thumbnail", result.ErrorCode);
         }
+        return Results.Json(new EntityIdResponse(id.ToString("N")), AyonJson.Options, statusCode: 201);
+    }
+
+    static async Task<IResult> GetForProjectAsync(string projectName, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts,
+        string placeholder = "empty")
+    {
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
+        var thumbnailId = await session.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT data->>'thumbnailId' FROM public.projects WHERE name = @name", new { name = session.Project.Name }, cancellationToken: http.RequestAborted));
+        if (Guid.TryParse(thumbnailId, out var id) && await ImageAsync(session, id, http) is { } image)
+            return image;
+        if (placeholder == "none")
+            throw new NotFound("The project has no thumbnail");
+        http.Response.Headers.CacheControl = "no-cache";
+        http.Response.StatusCode = 203;
+        return Results.Bytes(Placeholder, "image/png");
+    }
+
+    static async Task<IResult> CreateForProjectAsync(string projectName, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts)
+    {
+        user.RequireManager("change a project's image");
+        var bytes = await ReadBodyAsync(http);
+        var id = Guid.CreateVersion7();
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
+        await SaveAsync(session, id, bytes, user.Name, http.RequestAborted);
+        await session.Connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE public.projects SET data = jsonb_set(data, '{thumbnailId}', to_jsonb(@thumbnailId::text)), updated_at = now() WHERE name = @name
+            """, new { name = session.Project.Name, thumbnailId = id.ToString("N") }, cancellationToken: http.RequestAborted));
+        await session.CommitAsync(http.RequestAborted);
         return Results.Json(new EntityIdResponse(id.ToString("N")), AyonJson.Options, statusCode: 201);
     }
 

@@ -53,6 +53,7 @@ public static partial class UserEndpoints
             .WithSummary("The user's live sessions, by opaque id (self or managers).");
         users.MapDelete("/{name}/sessions/{id}", DeleteSessionAsync).WithName("delete_user_session");
         MapApiKeyEndpoints(users);
+        MapWebUiEndpoints(users);
     }
 
     static UserModel GetCurrentUser(CurrentUser user) => UserModel.From(user.User);

@@ -6,6 +6,9 @@ namespace Anvil.Server.Features.Users;
 public sealed record UserModel
 {
     public required string Name { get; init; }
+
+    /// <summary>How much of the web UI the user sees (AYON: admin 900, manager 700, user 500, guest 100), at most <c>data.uiExposureLevel</c>.</summary>
+    public required int UiExposureLevel { get; init; }
     public required bool Active { get; init; }
     public required JsonObject Attrib { get; init; }
     public required JsonObject Data { get; init; }
@@ -29,6 +32,7 @@ public sealed record UserModel
         return new UserModel
         {
             Name = user.Name,
+            UiExposureLevel = ExposureLevel(user),
             Active = user.Active,
             Attrib = (JsonObject)user.Attrib.DeepClone(),
             Data = data,
@@ -36,5 +40,11 @@ public sealed record UserModel
             CreatedAt = user.CreatedAt,
             UpdatedAt = user.UpdatedAt,
         };
+    }
+
+    static int ExposureLevel(UserRecord user)
+    {
+        var level = user.IsAdmin ? 900 : user.IsManager ? 700 : user.IsGuest ? 100 : 500;
+        return user.Data["uiExposureLevel"] is JsonValue cap && cap.TryGetValue<int>(out var limit) ? Math.Min(level, limit) : level;
     }
 }
