@@ -15,6 +15,9 @@ public sealed class AyonSchema : Schema
         var entities = new EntityTypes(attributes);
         Query = new QueryType(ProjectTypes.ProjectNode(entities, attributes));
         RegisterType(new HasLinksFilterType());
+        foreach (var type in ActivityTypes.Types().Concat(WebUiTypes.Types()))
+            RegisterType(type);
+        RegisterType(GraphTypes.AttribType("user", attributes) ?? new ObjectGraphType { Name = UserNodeType.AttribTypeName });
     }
 }
 

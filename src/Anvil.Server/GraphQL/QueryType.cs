@@ -52,9 +52,12 @@ public sealed class QueryType : ObjectGraphType
             .Argument<ListGraphType<NonNullGraphType<StringGraphType>>>("emails", "E-mail addresses (case-insensitive).")
             .Argument<StringGraphType>("projectName", "Only users who may open this project.")
             .Argument<ListGraphType<NonNullGraphType<StringGraphType>>>("projects", "Only users who may open one of these projects.")
+            .Argument<BooleanGraphType>("isSupport", "Only (true) or no (false) Ynput support users; Anvil has none.")
             .PagingArguments()
             .ResolveAsync(async context =>
             {
+                if (context.GetArgument<bool?>("isSupport") == true)
+                    return new Connection<UserRecord>([], new PageInfo(false, false, null, null));
                 var projects = context.GetArgument<List<string>?>("projects") ?? [];
                 if (context.GetArgument<string?>("projectName") is { } projectName)
                     projects.Add(projectName);
@@ -64,6 +67,8 @@ public sealed class QueryType : ObjectGraphType
                     context.Paging(), context.CancellationToken);
             });
         this.AddEventsField();
+        this.AddInboxField();
+        this.AddKanbanField();
     }
 
     /// <summary>Whom the user list is narrowed for: nobody for managers, who see every user.</summary>

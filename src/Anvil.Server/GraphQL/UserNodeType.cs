@@ -29,15 +29,32 @@ public sealed class UserNodeType : ObjectGraphType<UserRecord>
         // AYON shows a service user's legacy key preview here; Anvil's keys are listed by /api/users/{name}/apikeys.
         // The official client selects the field for every user, so it exists and is null.
         Field<StringGraphType>("apiKeyPreview").Resolve(_ => null);
+        Field<NonNullGraphType<BooleanGraphType>>("isStagingAllowed").Description("May use the staging bundle: admins, developers and users flagged so.")
+            .Resolve(c => c.Source.IsAdmin || Flag(c.Source, "isDeveloper") || Flag(c.Source, "isStagingAllowed"));
+        Field<NonNullGraphType<BooleanGraphType>>("disablePasswordLogin").Resolve(c => Flag(c.Source, "disablePasswordLogin"));
+        Field<NonNullGraphType<BooleanGraphType>>("deleted").Description("Deleted users are gone here, so always false.").Resolve(_ => false);
+        // Licence pools and e-mail invitations are AYON cloud features: never set here.
+        Field<StringGraphType>("userPool").Resolve(_ => null);
+        AddField(GraphTypes.Field("inviteSentAt", GraphTypes.DateTimeType, _ => null));
+        AddField(GraphTypes.Field("inviteAcceptedAt", GraphTypes.DateTimeType, _ => null));
+        AddField(GraphTypes.Field("attrib", new NonNullGraphType(new GraphQLTypeReference(AttribTypeName)),
+            c => Discloses(c) ? ((UserRecord)c.Source!).Attrib : new JsonObject(((UserRecord)c.Source!).Attrib.Where(a => PublicAttributes.Contains(a.Key))
+                .Select(a => KeyValuePair.Create(a.Key, a.Value?.DeepClone()))),
+            "The user's attributes (those of user scope): all of them for managers and the user, else only how to show them."));
         Field<NonNullGraphType<StringGraphType>>("allAttrib")
             .Resolve(c => (Discloses(c) ? c.Source.Attrib : new JsonObject(c.Source.Attrib.Where(a => PublicAttributes.Contains(a.Key))
                 .Select(a => KeyValuePair.Create(a.Key, a.Value?.DeepClone())))).ToJsonString());
     }
 
+    /// <summary>The type of <c>attrib</c>, built from the attribute library with the schema (<see cref="AyonSchema"/>).</summary>
+    public const string AttribTypeName = "UserAttribType";
+
+    static bool Flag(UserRecord user, string key) => user.Data[key]?.GetValueKind() == System.Text.Json.JsonValueKind.True;
+
     /// <summary>What anyone who may see a user may read of them: how to show them, not how to reach or what they may do.</summary>
     static readonly HashSet<string> PublicAttributes = ["fullName", "avatarUrl"];
 
     /// <summary>Managers see everything of every user; others everything of themselves only.</summary>
-    static bool Discloses(IResolveFieldContext<UserRecord> context) =>
-        context.CurrentUser() is var viewer && (viewer.IsManager || viewer.Name == context.Source.Name);
+    static bool Discloses(IResolveFieldContext context) =>
+        context.CurrentUser() is var viewer && (viewer.IsManager || viewer.Name == ((UserRecord)context.Source!).Name);
 }
