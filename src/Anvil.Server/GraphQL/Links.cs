@@ -77,7 +77,7 @@ public static class Links
         }
         if (context.GetArgument<string?>("nameEx") is { } pattern)
         {
-            parameters.Add("linkNameEx", EntityQueries.Regex("nameEx", pattern));
+            parameters.Add("linkNameEx", EntityFilter.Regex("nameEx", pattern));
             conditions.Add("q.name ~ @linkNameEx");
         }
         return (conditions, parameters);
