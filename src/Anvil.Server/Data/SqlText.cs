@@ -9,6 +9,9 @@ public static class SqlText
     public static string EscapeLike(string text) =>
         text.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
 
+    /// <summary>A topic pattern (<c>entity.folder.*</c>) as a LIKE pattern: <c>*</c> matches anything, everything else itself.</summary>
+    public static string WildcardPattern(string pattern) => EscapeLike(pattern).Replace("*", "%", StringComparison.Ordinal);
+
     /// <summary>A LIKE pattern matching any text that contains <paramref name="text"/>.</summary>
     public static string ContainsPattern(string text) => "%" + EscapeLike(text) + "%";
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Anvil.Server.Data;
 using Anvil.Server.Entities;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Users;
@@ -224,19 +225,17 @@ public sealed class ProjectAccess
         var patterns = new HashSet<string>();
         foreach (var grant in grants)
         {
-            var escaped = EscapeLike(grant.Path);
+            var escaped = SqlText.EscapeLike(grant.Path);
             patterns.Add(escaped + "/%");
             if (grant.IncludesSelf)
                 patterns.Add(escaped);
             var segments = grant.Path.Split('/');
             for (var i = 1; i < segments.Length; i++)
-                patterns.Add(EscapeLike(string.Join('/', segments[..i])));
+                patterns.Add(SqlText.EscapeLike(string.Join('/', segments[..i])));
         }
         return [.. patterns];
     }
 
-    static string EscapeLike(string path) =>
-        path.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
 
     static IReadOnlyList<FolderGrant>? Grants(JsonNode? block, IReadOnlyList<string> assignedFolders)
     {
