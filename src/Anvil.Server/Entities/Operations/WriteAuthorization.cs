@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Anvil.Server.Features.Access;
+using Anvil.Server.Entities;
 using Anvil.Server.Hosting;
 
 namespace Anvil.Server.Entities.Operations;

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Entities;
-using Anvil.Server.Features.Access;
 using Anvil.Server.Hosting;
 using Dapper;
 

@@ -1,5 +1,4 @@
 using Anvil.Server.Entities;
-using Anvil.Server.Features.Access;
 
 namespace Anvil.Server.Features.Workfiles;
 

@@ -2,12 +2,11 @@ using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
 using Anvil.Server.Features.Auth;
-using Anvil.Server.Features.Users;
 using Anvil.Server.Hosting;
 using Dapper;
 using Npgsql;
 
-namespace Anvil.Server.Features.Access;
+namespace Anvil.Server.Entities;
 
 /// <summary>What a user does to a folder's content, each checked against its own block of the permission model.</summary>
 public enum FolderAction
@@ -88,7 +87,7 @@ public sealed class ProjectAccess
         var held = groupNames.Where(definitions.ContainsKey).Select(n => definitions[n]).ToList();
         if (held.Count == 0)
             throw new Forbidden("No access group assigned on this project");
-        var permissions = Access.Permissions.Combine(held);
+        var permissions = Entities.Permissions.Combine(held);
 
         IReadOnlyList<string> assigned = [];
         if (Enum.GetValues<FolderAction>().Any(a => AccessList(permissions[a.ToString().ToLowerInvariant()]).Any(e => AyonJson.Text(e["access_type"]) == "assigned")))
@@ -239,7 +238,7 @@ public sealed class ProjectAccess
 
     static IReadOnlyList<FolderGrant>? Grants(JsonNode? block, IReadOnlyList<string> assignedFolders)
     {
-        if (!Access.Permissions.IsEnabled(block))
+        if (!Entities.Permissions.IsEnabled(block))
             return null;
         var grants = new List<FolderGrant>();
         foreach (var entry in AccessList(block))
@@ -264,7 +263,7 @@ public sealed class ProjectAccess
     static IEnumerable<JsonObject> AccessList(JsonNode? block) => (block?["access_list"] as JsonArray ?? []).OfType<JsonObject>();
 
     static HashSet<string>? Whitelist(JsonNode? block, string key) =>
-        Access.Permissions.IsEnabled(block)
+        Entities.Permissions.IsEnabled(block)
             ? [.. (block![key] as JsonArray ?? []).Select(n => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : null).OfType<string>()]
             : null;
 
