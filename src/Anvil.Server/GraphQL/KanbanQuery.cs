@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
-using Anvil.Server.Features.Access;
 using Dapper;
 using GraphQL;
 using GraphQL.Types;

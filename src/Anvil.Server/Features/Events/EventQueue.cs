@@ -112,7 +112,7 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis)
         {
             var topic = query.SourceTopics[0];
             sourceCondition = topic.Contains('*') ? "s.topic LIKE @sourcePattern" : "s.topic = @sourcePattern";
-            parameters.Add("sourcePattern", topic.Contains('*') ? topic.Replace("_", "\\_", StringComparison.Ordinal).Replace("*", "%", StringComparison.Ordinal) : topic);
+            parameters.Add("sourcePattern", topic.Contains('*') ? SqlText.WildcardPattern(topic) : topic);
         }
         else
         {

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
-using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Anatomy;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
@@ -100,10 +99,10 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
             {SelectProject}
             WHERE (@library::boolean IS NULL OR library = @library)
               AND (@active::boolean IS NULL OR active = @active)
-              AND (@name::text IS NULL OR name ILIKE '%' || replace(replace(@name, '%', '\%'), '_', '\_') || '%')
+              AND (@name::text IS NULL OR name ILIKE @namePattern)
               AND (@visible::text[] IS NULL OR lower(name) = ANY(@visible))
             ORDER BY {order}
-            """, new { query.Library, query.Active, query.Name, visible }, cancellationToken: cancellationToken))).ToList();
+            """, new { query.Library, query.Active, query.Name, namePattern = query.Name is null ? null : SqlText.ContainsPattern(query.Name), visible }, cancellationToken: cancellationToken))).ToList();
         var page = query.Length is { } length ? rows.Skip((query.Page - 1) * length).Take(length) : rows;
         var items = page.Select(p => new ProjectListItem
         {
@@ -455,19 +454,7 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
     }
 
 
-    /// <summary>One level deep: a null value deletes the key, anything else replaces it.</summary>
-    static JsonObject Merge(JsonObject current, JsonObject patch)
-    {
-        var merged = (JsonObject)current.DeepClone();
-        foreach (var (key, value) in patch)
-        {
-            if (value is null)
-                merged.Remove(key);
-            else
-                merged[key] = value.DeepClone();
-        }
-        return merged;
-    }
+    static JsonObject Merge(JsonObject current, JsonObject patch) => AyonJson.MergeOneLevel(current, patch);
 
     static JsonNode? Get(JsonObject body, string camel, string? snake) => AnatomyItems.Get(body, camel, snake);
 

@@ -147,24 +147,19 @@ public static partial class UserEndpoints
         var data = (JsonObject)target.Data.DeepClone();
         if (body.ContainsKey("data") && body["data"] is not null)
         {
-            if (body["data"] is not JsonObject)
+            if (body["data"] is not JsonObject patch)
                 throw BadRequest.Field("data", "an object is expected");
-            foreach (var (key, value) in (JsonObject)body["data"]!)
+            foreach (var (key, value) in patch)
             {
-                if (ProtectedDataKeys.Contains(key))
-                    continue;
-                if (RoleFlags.Contains(key) && IsTrue(value) != IsTrue(target.Data[key]))
+                if (!ProtectedDataKeys.Contains(key) && RoleFlags.Contains(key) && IsTrue(value) != IsTrue(target.Data[key]))
                 {
                     if (!user.IsAdmin)
                         throw new Forbidden($"Only admins may change {key}");
                     if (self)
                         throw new Forbidden("You cannot change your own role");
                 }
-                if (value is null)
-                    data.Remove(key);
-                else
-                    data[key] = value.DeepClone();
             }
+            data = AyonJson.MergeOneLevel(target.Data, patch, ProtectedDataKeys.Contains);
         }
         var active = ReadBool(body["active"], "active") ?? target.Active;
         if (self && !active)

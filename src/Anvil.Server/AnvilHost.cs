@@ -1,10 +1,11 @@
 using Anvil.Server.Data;
+using Anvil.Server.Hosting;
 using Anvil.Server.Entities;
 using Anvil.Server.Entities.Operations;
-using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Addons;
 using Anvil.Server.Features.Anatomy;
 using Anvil.Server.Features.Attributes;
+using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Bundles;
 using Anvil.Server.Features.Events;
@@ -22,7 +23,7 @@ using Anvil.Server.Messaging;
 using Microsoft.AspNetCore.Http.Json;
 using Scalar.AspNetCore;
 
-namespace Anvil.Server.Hosting;
+namespace Anvil.Server;
 
 /// <summary>The composition root: which services exist, and the order of the request pipeline.</summary>
 public static class AnvilHost
@@ -57,7 +58,7 @@ public static class AnvilHost
         builder.Services.AddSingleton<Anvil.Server.Features.Demo.DemoProject>();
         builder.Services.AddSingleton<AyonSchemaHolder>();
         builder.Services.AddSingleton<global::GraphQL.IDocumentExecuter, global::GraphQL.DocumentExecuter>();
-        builder.Services.AddSingleton<AttributeLibrary>().AddHostedService(s => s.GetRequiredService<AttributeLibrary>());
+        builder.Services.AddSingleton<AttributeLibrary>();
         builder.Services.AddSingleton<AnatomyPresets>();
         builder.Services.AddSingleton<ProjectStore>();
         builder.Services.AddEvents();
@@ -129,6 +130,7 @@ public static class AnvilHost
         api.MapEventEndpoints();
         api.MapAddonEndpoints();
         api.MapBundleEndpoints();
+        api.MapAddonCatalogue();
         Anvil.Server.Features.Settings.SettingsEndpoints.MapSettingsEndpoints(api);
         root.MapAddonFileEndpoints();
         api.MapViewEndpoints();
