@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
 using Anvil.Server.Features.Auth;
-using Anvil.Server.Features.Users;
 using Anvil.Server.Hosting;
 using Dapper;
 
