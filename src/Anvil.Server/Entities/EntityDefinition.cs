@@ -141,7 +141,7 @@ public sealed class EntityDefinition
 
     /// <summary>Every filter argument of the type's connections, in the order GraphQL declares them.</summary>
     public IReadOnlyList<EntityFilter> AllFilters => _allFilters ??=
-        [.. EntityFilter.Common, EntityFilter.Advanced(this), EntityFilter.Search(SearchColumns), .. Filters];
+        [.. EntityFilter.Common, EntityFilter.Advanced(this), EntityFilter.Search(SearchColumns), EntityFilter.Attributes(this), .. Filters];
 
     IReadOnlyDictionary<string, FilterColumn>? _filterColumns;
 

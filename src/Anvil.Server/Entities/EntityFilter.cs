@@ -14,6 +14,10 @@ public enum FilterArgument
     IntegerList,
     Boolean,
     LinkDirection,
+    /// <summary>A list of AYON's <c>AttributeFilterInput</c> (<c>{name, values}</c>).</summary>
+    AttributeFilters,
+    /// <summary>A list of AYON's <c>MetricTargetInput</c>: which column statistics to compute, not a filter.</summary>
+    MetricTargets,
 }
 
 /// <summary>
@@ -29,7 +33,52 @@ public sealed record EntityFilter(string Argument, FilterArgument Kind, Func<obj
         TextList("statuses", "e.status"),
         new("tags", FilterArgument.TextList, (v, p, ps) => Bind(ps, p, Strings(v).ToArray(), "e.tags @> @{0}")),
         new("hasLinks", FilterArgument.LinkDirection, (v, _, _) => HasLinks(v.ToString()!)),
+        // With folderIds (parentIds for folders): the whole subtrees of those folders; see Subtree.
+        new(IncludeFolderChildren, FilterArgument.Boolean, (_, _, _) => null),
+        // Statistics of the matching rows are asked here; the connection's fieldStats answers them.
+        new("calculateStatistics", FilterArgument.Boolean, (_, _, _) => null),
+        new("calculateSpecificStatistics", FilterArgument.MetricTargets, (_, _, _) => null),
     ];
+
+    public const string IncludeFolderChildren = "includeFolderChildren";
+
+    /// <summary>
+    /// What <c>folderIds</c> becomes with <c>includeFolderChildren</c>: rows whose folder is one of the
+    /// folders or under one of them (one semi-join on the folder paths, the spgist index serving <c>^@</c>).
+    /// </summary>
+    public static string Subtree(EntityDefinition definition, object folderIds, string parameter, DynamicParameters parameters) =>
+        Bind(parameters, parameter, Strings(folderIds).Select(s => Guid.TryParse(s, out var id) ? id : (Guid?)null).OfType<Guid>().ToArray(),
+            $"{definition.FolderPath} IN (SELECT d.path FROM folders top JOIN folders d ON d.id = top.id OR d.path ^@ (top.path || '/') WHERE top.id = ANY(@{{0}}))");
+
+    /// <summary>
+    /// AYON's filter language applied to a related entity type (<c>folderFilter</c> of tasks, <c>taskFilter</c>
+    /// of versions...): <paramref name="condition"/> receives the subquery selecting <paramref name="select"/>
+    /// of the rows of <paramref name="type"/> that match, e.g. <c>e.folder_id IN ({0})</c>.
+    /// </summary>
+    public static EntityFilter Related(string argument, string type, string select, string condition) =>
+        new(argument, FilterArgument.Text, (v, p, ps) =>
+        {
+            var related = EntityRegistry.Get(type);
+            var where = SqlFilter.Build(QueryFilter.ParseText(v.ToString()!, argument), related.FilterColumns, ps, prefix: p + "_");
+            return string.Format(CultureInfo.InvariantCulture, condition, $"SELECT {select}\n{related.From}\nWHERE {where}");
+        });
+
+    /// <summary><c>attributes: [{name, values}]</c>: rows whose effective attribute <c>name</c> is one of <c>values</c>, for every item.</summary>
+    public static EntityFilter Attributes(EntityDefinition definition) =>
+        new("attributes", FilterArgument.AttributeFilters, (v, p, ps) =>
+        {
+            var parts = new List<string>();
+            var index = 0;
+            foreach (var item in v as IEnumerable<object?> ?? [])
+            {
+                if (item is not IDictionary<string, object?> filter || !filter.TryGetValue("name", out var named) || named?.ToString() is not { } name
+                    || !Names.IsAttributeName(name))
+                    throw new BadRequest("attributes: every item needs an attribute name");
+                var values = Strings(filter.TryGetValue("values", out var given) && given is not null ? given : Array.Empty<object>()).ToArray();
+                parts.Add(Bind(ps, $"{p}_{index++}", values, $"({definition.AttribExpression} ->> '{name}') = ANY(@{{0}})"));
+            }
+            return parts.Count == 0 ? null : string.Join(" AND ", parts);
+        });
 
     /// <summary>AYON's advanced filter (<c>{"conditions": [...], "operator": "and"}</c>, JSON text) over the type's filter columns.</summary>
     public static EntityFilter Advanced(EntityDefinition definition) =>

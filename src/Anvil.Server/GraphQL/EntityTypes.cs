@@ -47,6 +47,7 @@ public sealed class EntityTypes
                 Node(definition).AddField(ChildConnection(child.Field, EntityRegistry.Get(child.Type), child.ParentColumn));
         }
         Node(ProductEntity.Definition).AddField(LatestVersionField());
+        Node(ProductEntity.Definition).AddField(FeaturedVersionField());
     }
 
     public ObjectGraphType Node(EntityDefinition graph) => _nodes[graph.Type];
@@ -84,6 +85,9 @@ public sealed class EntityTypes
         var connection = new ObjectGraphType { Name = plural + "Connection" };
         connection.AddField(Field("edges", new NonNullGraphType(new ListGraphType(new NonNullGraphType(edge))), c => ((Connection<EntityNode>)c.Source!).Edges));
         connection.AddField(Field("pageInfo", typeof(NonNullGraphType<PageInfoType>), c => ((Connection<EntityNode>)c.Source!).PageInfo));
+        // Column statistics (calculateSpecificStatistics) are not computed yet: the web UI shows none.
+        connection.AddField(Field("fieldStats", new NonNullGraphType(new ListGraphType(new NonNullGraphType(new GraphQLTypeReference("ColumnStats")))),
+            _ => Array.Empty<object>(), "Statistics of the columns asked with calculateSpecificStatistics (none are computed yet)."));
         return connection;
     }
 
@@ -135,6 +139,17 @@ public sealed class EntityTypes
             var kind = field.Kind;
             Add(Field(field.Name, ScalarType(kind), c => ValueOf(Of(c).Row[key], kind)), key);
         }
+        // The activity feed and comments are not kept yet: empty, so the web UI's panels and columns show nothing.
+        node.AddField(Reads(ActivityTypes.EntityActivities()));
+        Add(Field("latestComments", new ListGraphType(new NonNullGraphType(new GraphQLTypeReference("EntityComment"))), _ => Array.Empty<object>(),
+            "The newest comments on the entity (none are kept yet)."));
+        if (graph.Field("thumbnailId") is not null)
+            Add(Field("thumbnail", new GraphQLTypeReference("ThumbnailInfo"), c => Of(c).Row["thumbnailId"]?.GetValue<string>() is { } id
+                ? new JsonObject { ["id"] = id, ["relation"] = "self", ["sourceEntityId"] = Of(c).Row["id"]!.GetValue<string>(), ["sourceEntityType"] = graph.Type }
+                : null, "The entity's own thumbnail, when it has one."), "thumbnailId", "id");
+        if (graph.Type == "task")
+            Add(Field("subtasks", new NonNullGraphType(new ListGraphType(new NonNullGraphType(new GraphQLTypeReference("SubTaskNode")))),
+                c => (Of(c).Json("data")?["subtasks"] as JsonArray ?? []).OfType<JsonObject>().ToList(), "The task's to-do items (data.subtasks)."), "data");
         if (graph == RepresentationEntity.Definition)
             AddRepresentationFields(node);
         if (graph == ProductEntity.Definition)
@@ -209,6 +224,27 @@ public sealed class EntityTypes
         }, null));
         return loader.Load(node.Id);
     }, "The highest non-hero version of the product."));
+
+    /// <summary><c>featuredVersion(order)</c>: the first of hero, latestDone and latest (in the given order) the product has.</summary>
+    FieldType FeaturedVersionField()
+    {
+        var field = Field("featuredVersion", Node(VersionEntity.Definition), context =>
+        {
+            var node = (EntityNode)context.Source!;
+            var order = context.GetArgument<List<string>?>("order") ?? ["hero", "latestDone", "latest"];
+            var condition = $"e.id = {VersionEntity.FeaturedVersion(order, "e.product_id")}";
+            var scope = context.Scope();
+            var loader = scope.Loader(("featuredVersion", node.Project, condition), () => new BatchLoader<Guid, EntityNode?>(async (keys, cancellationToken) =>
+            {
+                var rows = await scope.RunAsync(node.Project, session => EntityQueries.ByKeyAsync(session, VersionEntity.Definition, "e.product_id", keys,
+                    condition, cancellationToken), cancellationToken);
+                return rows.ToDictionary(r => r.Key, r => (EntityNode?)r.Value[0]);
+            }, null));
+            return loader.Load(node.Id);
+        }, "The version the web UI features for the product: the first of `order` (hero, latestDone, latest) it has.");
+        field.Arguments = new QueryArguments(new QueryArgument<ListGraphType<NonNullGraphType<StringGraphType>>> { Name = "order" });
+        return Reads(field);
+    }
 
     static BatchLoader<Guid, EntityNode?> ById(IResolveFieldContext context, EntityDefinition graph, string project)
     {

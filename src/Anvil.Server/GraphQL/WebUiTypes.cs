@@ -24,21 +24,6 @@ public static class WebUiTypes
         stats.AddField(GraphTypes.Field("distribution", new GraphQLTypeReference("JSON"), c => Stat(c.Source, "distribution")));
         yield return stats;
 
-        var operation = new EnumerationGraphType { Name = "StatsOperation" };
-        foreach (var value in StatsOperations)
-            operation.Add(value, value);
-        yield return operation;
-
-        var target = new InputObjectGraphType { Name = "MetricTargetInput", Description = "A column and the statistics wanted of it." };
-        target.AddField(new FieldType { Name = "field", ResolvedType = new NonNullGraphType(new StringGraphType()) });
-        target.AddField(new FieldType { Name = "aggregations", ResolvedType = new NonNullGraphType(new ListGraphType(new NonNullGraphType(new GraphQLTypeReference("StatsOperation")))) });
-        yield return target;
-
-        var attributeFilter = new InputObjectGraphType { Name = "AttributeFilterInput", Description = "Rows whose attribute `name` has one of `values`." };
-        attributeFilter.AddField(new FieldType { Name = "name", ResolvedType = new NonNullGraphType(new StringGraphType()) });
-        attributeFilter.AddField(new FieldType { Name = "values", ResolvedType = new NonNullGraphType(new ListGraphType(new NonNullGraphType(new StringGraphType()))) });
-        yield return attributeFilter;
-
         var subtask = new ObjectGraphType { Name = "SubTaskNode", Description = "A to-do item of a task (kept in the task's data.subtasks)." };
         foreach (var name in new[] { "id", "name", "label" })
             subtask.AddField(GraphTypes.Field(name, new NonNullGraphType(new StringGraphType()), c => Text(c.Source, name) ?? (name == "label" ? Text(c.Source, "name") : "")));
@@ -70,4 +55,37 @@ public static class WebUiTypes
 
     static string? Text(object? source, string key) =>
         (source as JsonObject)?[key] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+}
+
+/// <summary>AYON's statistics of a column.</summary>
+public sealed class StatsOperationType : EnumerationGraphType
+{
+    public StatsOperationType()
+    {
+        Name = "StatsOperation";
+        foreach (var value in WebUiTypes.StatsOperations)
+            Add(value, value);
+    }
+}
+
+/// <summary>A column and the statistics wanted of it (<c>calculateSpecificStatistics</c>).</summary>
+public sealed class MetricTargetInputType : InputObjectGraphType
+{
+    public MetricTargetInputType()
+    {
+        Name = "MetricTargetInput";
+        Field<NonNullGraphType<StringGraphType>>("field");
+        Field<NonNullGraphType<ListGraphType<NonNullGraphType<StatsOperationType>>>>("aggregations");
+    }
+}
+
+/// <summary>Rows whose attribute <c>name</c> has one of <c>values</c>.</summary>
+public sealed class AttributeFilterInputType : InputObjectGraphType
+{
+    public AttributeFilterInputType()
+    {
+        Name = "AttributeFilterInput";
+        Field<NonNullGraphType<StringGraphType>>("name");
+        Field<NonNullGraphType<ListGraphType<NonNullGraphType<StringGraphType>>>>("values");
+    }
 }

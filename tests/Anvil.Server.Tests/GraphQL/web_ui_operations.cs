@@ -15,12 +15,6 @@ public sealed class web_ui_operations(web_ui_operations.SeededProject seeded) : 
     /// <summary>Operations known to fail validation on Anvil today, with the gap that fails them.</summary>
     static readonly Dictionary<string, string> NotYetAnswered = new()
     {
-        ["GetActivities"] = "Cannot query field activities on type ProjectNode; Unknown type ActivityNode",
-        ["GetActivitiesById"] = "Cannot query field activities on type ProjectNode; Unknown type ActivityNode",
-        ["GetDetailsPanelTask"] = "Cannot query field subtasks on type TaskNode; Unknown type SubTaskNode",
-        ["GetEntitiesChecklists"] = "Cannot query field activities on type ProjectNode",
-        ["GetFolderColumnStats"] = "Variable targets cannot be non-input type MetricTargetInput; Unknown type MetricTargetInput; Unknown argument calculateSpecificStatistics on field folders of type ProjectNode!; …",
-        ["GetFolderDeleteInfo"] = "Cannot query field totalFolderCount on type FolderNode; Cannot query field totalTaskCount on type FolderNode; Cannot query field totalProductCount on type FolderNode; …",
         ["GetFolderLinkData"] = "Unknown type BaseNode",
         ["GetFoldersLinks"] = "Cannot query field node on type LinkEdge; Unknown type BaseNode",
         ["GetListItems"] = "Cannot query field entityLists on type ProjectNode; Fields folderId conflicts because they return conflicting types String and String!. Use different aliases on the fields to fetch both if this was intentional; Fields folderId conflicts because they return conflicting types String! and String. Use different aliases on the fields to fetch both if this was intentional; …",
@@ -29,7 +23,6 @@ public sealed class web_ui_operations(web_ui_operations.SeededProject seeded) : 
         ["GetListsItemsForReviewSession"] = "Cannot query field entityLists on type ProjectNode",
         ["GetProductLinkData"] = "Unknown type BaseNode",
         ["GetProducts"] = "Unknown argument versionFilter on field products of type ProjectNode!; Unknown argument taskFilter on field products of type ProjectNode!; Unknown argument includeFolderChildren on field products of type ProjectNode!; …",
-        ["GetProductsColumnStats"] = "Variable targets cannot be non-input type MetricTargetInput; Unknown type MetricTargetInput; Unknown argument calculateSpecificStatistics on field products of type ProjectNode!; …",
         ["GetProductsLinks"] = "Cannot query field node on type LinkEdge; Unknown type BaseNode",
         ["GetRepresentationLinkData"] = "Unknown type BaseNode",
         ["GetRepresentationsLinks"] = "Cannot query field node on type LinkEdge; Unknown type BaseNode",
@@ -39,16 +32,11 @@ public sealed class web_ui_operations(web_ui_operations.SeededProject seeded) : 
         ["GetSearchedTasks"] = "Fields subType conflicts because folderType and taskType are different fields. Use different aliases on the fields to fetch both if this was intentional; Unknown type BaseNode",
         ["GetSearchedVersions"] = "Unknown type BaseNode",
         ["GetSearchedWorkfiles"] = "Unknown type BaseNode",
-        ["GetTaskColumnStats"] = "Variable targets cannot be non-input type MetricTargetInput; Unknown type MetricTargetInput; Unknown argument calculateSpecificStatistics on field tasks of type ProjectNode!; …",
         ["GetTaskLinkData"] = "Unknown type BaseNode",
-        ["GetTasksByParent"] = "Unknown argument folderFilter on field tasks of type ProjectNode!; Cannot query field subtasks on type TaskNode; Unknown type SubTaskNode; …",
         ["GetTasksLinks"] = "Cannot query field node on type LinkEdge; Unknown type BaseNode",
-        ["GetTasksList"] = "Unknown argument folderFilter on field tasks of type ProjectNode!; Unknown argument includeFolderChildren on field tasks of type ProjectNode!; Cannot query field subtasks on type TaskNode; …",
-        ["GetTasksProgress"] = "Variable attributes cannot be non-input type AttributeFilterInput; Unknown type AttributeFilterInput; Unknown argument includeFolderChildren on field tasks of type ProjectNode!; …",
         ["GetVersionLinkData"] = "Unknown type BaseNode",
         ["GetVersions"] = "Unknown argument productFilter on field versions of type ProjectNode!; Unknown argument taskFilter on field versions of type ProjectNode!; Unknown argument featuredOnly on field versions of type ProjectNode!; …",
         ["GetVersionsByProductId"] = "Unknown argument taskFilter on field versions of type ProjectNode!; Unknown argument featuredOnly on field versions of type ProjectNode!; Unknown argument hasReviewables on field versions of type ProjectNode!; …",
-        ["GetVersionsColumnStats"] = "Variable targets cannot be non-input type MetricTargetInput; Unknown type MetricTargetInput; Unknown argument calculateSpecificStatistics on field versions of type ProjectNode!; …",
         ["GetVersionsLinks"] = "Cannot query field node on type LinkEdge; Unknown type BaseNode",
         ["GetWorkfileLinkData"] = "Unknown type BaseNode",
         ["GetWorkfilesLinks"] = "Cannot query field node on type LinkEdge; Unknown type BaseNode",
@@ -134,6 +122,8 @@ public sealed class web_ui_operations(web_ui_operations.SeededProject seeded) : 
             text.Append(' ').Append(key);
             if (node?["args"] is JsonObject args)
                 text.Append('(').AppendJoin(", ", args.Select(a => $"{a.Key}: {a.Value!.GetValue<string>()}")).Append(')');
+            if (node?["directives"] is JsonArray directives)
+                text.Append(' ').AppendJoin(" ", directives.Select(d => d!.GetValue<string>()));
             if (node?["select"] is JsonObject inner)
                 AppendSelection(text, inner);
         }

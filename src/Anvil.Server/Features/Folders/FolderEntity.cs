@@ -60,6 +60,10 @@ public static class FolderEntity
             """,
         GraphColumns =
         [
+            new("totalFolderCount", "(SELECT count(*) FROM folders c WHERE c.path ^@ (e.path || '/'))::int"),
+            new("totalTaskCount", "(SELECT count(*) FROM tasks t JOIN folders c ON c.id = t.folder_id WHERE c.id = e.id OR c.path ^@ (e.path || '/'))::int"),
+            new("totalProductCount", "(SELECT count(*) FROM products t JOIN folders c ON c.id = t.folder_id WHERE c.id = e.id OR c.path ^@ (e.path || '/'))::int"),
+            new("totalVersionCount", "(SELECT count(*) FROM versions v JOIN products t ON t.id = v.product_id JOIN folders c ON c.id = t.folder_id WHERE c.id = e.id OR c.path ^@ (e.path || '/'))::int"),
             new("childCount", "(SELECT count(*) FROM folders c WHERE c.parent_id = e.id)::int"),
             new("taskCount", "(SELECT count(*) FROM tasks t WHERE t.folder_id = e.id)::int"),
             new("productCount", "(SELECT count(*) FROM products pr WHERE pr.folder_id = e.id)::int"),
@@ -70,6 +74,8 @@ public static class FolderEntity
             new("label", NodeFieldKind.Text), new("folderType", NodeFieldKind.Text), new("type", NodeFieldKind.Text, "folderType"),
             new("parentId", NodeFieldKind.Text), new("thumbnailId", NodeFieldKind.Text),
             new("hasChildren", NodeFieldKind.Boolean), new("hasTasks", NodeFieldKind.Boolean), new("hasProducts", NodeFieldKind.Boolean),
+            new("totalFolderCount", NodeFieldKind.Integer), new("totalTaskCount", NodeFieldKind.Integer),
+            new("totalProductCount", NodeFieldKind.Integer), new("totalVersionCount", NodeFieldKind.Integer),
             new("hasVersions", NodeFieldKind.Boolean), new("childCount", NodeFieldKind.Integer), new("taskCount", NodeFieldKind.Integer),
             new("productCount", NodeFieldKind.Integer),
         ],
@@ -84,6 +90,7 @@ public static class FolderEntity
             EntityFilter.TextList("folderTypes", "e.folder_type"),
             EntityFilter.ParentIds("parentId", FilterArgument.Text),
             EntityFilter.ParentIds("parentIds", FilterArgument.TextList),
+            EntityFilter.Related("taskFilter", "task", "e.folder_id", "e.id IN ({0})"),
             EntityFilter.TextArray("paths", "e.path = ANY(@{0})", s => s.Trim('/')),
             EntityFilter.Pattern("pathEx", "('/' || e.path)"),
             EntityFilter.Flag("hasChildren", "EXISTS (SELECT FROM folders c WHERE c.parent_id = e.id)"),

@@ -62,6 +62,8 @@ public static class ProductEntity
             EntityFilter.TextList("names", "e.name"),
             EntityFilter.TextArray("namesCi", "lower(e.name) = ANY(@{0})", s => s.ToLowerInvariant()),
             EntityFilter.IdList("folderIds", "e.folder_id"),
+            EntityFilter.Related("versionFilter", "version", "e.product_id", "e.id IN ({0})"),
+            EntityFilter.Related("taskFilter", "task", "e.id", "e.id IN (SELECT tv.product_id FROM versions tv WHERE tv.task_id IN ({0}))"),
             EntityFilter.TextList("productTypes", "e.product_type"),
             EntityFilter.TextList("productBaseTypes", "e.product_base_type"),
             EntityFilter.Pattern("nameEx", "e.name"),

@@ -74,6 +74,7 @@ public static class TaskEntity
             }),
             EntityFilter.TextArray("assigneesAny", "e.assignees && @{0}"),
             EntityFilter.TextArray("tagsAny", "e.tags && @{0}"),
+            EntityFilter.Related("folderFilter", "folder", "e.id", "e.folder_id IN ({0})"),
         ],
         Sorts = new Dictionary<string, string>
         {

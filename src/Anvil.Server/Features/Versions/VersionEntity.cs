@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Entities;
+using Anvil.Server.Hosting;
 
 namespace Anvil.Server.Features.Versions;
 
@@ -8,6 +9,26 @@ public static class VersionEntity
 {
     /// <summary>True for the highest non-hero version of its product.</summary>
     public const string IsLatestCondition = "e.version >= 0 AND e.version = (SELECT max(l.version) FROM versions l WHERE l.product_id = e.product_id AND l.version >= 0)";
+
+    /// <summary>
+    /// The id of a product's featured version: the first of <paramref name="order"/> it has (<c>hero</c>,
+    /// <c>latestDone</c>: the newest in a status whose state is done, <c>latest</c>), as AYON picks the
+    /// version the web UI shows for a product. <paramref name="productId"/> is the product's id expression.
+    /// </summary>
+    public static string FeaturedVersion(IEnumerable<string> order, string productId)
+    {
+        var candidates = order.Select(kind => kind switch
+        {
+            "hero" => $"(SELECT c.id FROM versions c WHERE c.product_id = {productId} AND c.version < 0 ORDER BY c.creation_order LIMIT 1)",
+            "latestDone" => $"""
+                (SELECT c.id FROM versions c JOIN statuses s ON s.name = c.status
+                 WHERE c.product_id = {productId} AND c.version >= 0 AND s.data->>'state' = 'done' ORDER BY c.version DESC LIMIT 1)
+                """,
+            "latest" => $"(SELECT c.id FROM versions c WHERE c.product_id = {productId} AND c.version >= 0 ORDER BY c.version DESC LIMIT 1)",
+            _ => throw new BadRequest($"featuredOnly: '{kind}' is not one of hero, latestDone, latest"),
+        }).ToList();
+        return candidates.Count == 0 ? "NULL" : $"COALESCE({string.Join(", ", candidates)})";
+    }
 
     public static EntityDefinition Definition { get; } = new()
     {
@@ -63,6 +84,11 @@ public static class VersionEntity
             EntityFilter.IdList("productIds", "e.product_id"),
             EntityFilter.IdList("taskIds", "e.task_id"),
             EntityFilter.IdList("folderIds", "p.folder_id"),
+            EntityFilter.Related("productFilter", "product", "e.id", "e.product_id IN ({0})"),
+            EntityFilter.Related("taskFilter", "task", "e.id", "e.task_id IN ({0})"),
+            new("featuredOnly", FilterArgument.TextList, (v, _, _) => $"e.id = {FeaturedVersion(EntityFilter.Strings(v), "e.product_id")}"),
+            // Reviewables (playable files attached through activities) are not kept yet: none has any.
+            new("hasReviewables", FilterArgument.Boolean, (v, _, _) => (bool)v ? "false" : null),
             EntityFilter.TextList("authors", "e.author"),
             EntityFilter.Integer("version", "e.version = @{0}"),
             EntityFilter.IntegerList("versions", "e.version = ANY(@{0})"),
