@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
+using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Products;
 using Anvil.Server.Features.Representations;
 using Anvil.Server.Features.Versions;
-using Anvil.Server.Features.Attributes;
 using Dapper;
 using GraphQL;
 using GraphQL.Types;
@@ -147,6 +147,9 @@ public sealed class EntityTypes
             Add(Field("thumbnail", new GraphQLTypeReference("ThumbnailInfo"), c => Of(c).Row["thumbnailId"]?.GetValue<string>() is { } id
                 ? new JsonObject { ["id"] = id, ["relation"] = "self", ["sourceEntityId"] = Of(c).Row["id"]!.GetValue<string>(), ["sourceEntityType"] = graph.Type }
                 : null, "The entity's own thumbnail, when it has one."), "thumbnailId", "id");
+        if (graph == VersionEntity.Definition)
+            Add(Field("featuredVersionType", new StringGraphType(), c => Of(c).Row["version"]?.GetValue<int>() < 0 ? "hero"
+                : Of(c).Row["isLatest"]?.GetValue<bool>() == true ? "latest" : null, "What makes the version featured: hero, latest, or null."), "version", "isLatest");
         if (graph.Type == "task")
             Add(Field("subtasks", new NonNullGraphType(new ListGraphType(new NonNullGraphType(new GraphQLTypeReference("SubTaskNode")))),
                 c => (Of(c).Json("data")?["subtasks"] as JsonArray ?? []).OfType<JsonObject>().ToList(), "The task's to-do items (data.subtasks)."), "data");
