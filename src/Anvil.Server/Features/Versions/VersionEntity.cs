@@ -103,6 +103,8 @@ public static class VersionEntity
             ["author"] = "COALESCE(e.author, '')",
             ["productName"] = "p.name",
             ["folderName"] = "f.name",
+            // The web UI's products page sorts versions by their product's path, then number.
+            ["path"] = "f.path || '/' || p.name || '/' || " + EntitySort.Number("e.version"),
         },
     };
 }
