@@ -58,6 +58,8 @@ public sealed record EntityFilter(string Argument, FilterArgument Kind, Func<obj
     public static EntityFilter Related(string argument, string type, string select, string condition) =>
         new(argument, FilterArgument.Text, (v, p, ps) =>
         {
+            if (string.IsNullOrWhiteSpace(v.ToString()))
+                return null;
             var related = EntityRegistry.Get(type);
             var where = SqlFilter.Build(QueryFilter.ParseText(v.ToString()!, argument), related.FilterColumns, ps, prefix: p + "_");
             return string.Format(CultureInfo.InvariantCulture, condition, $"SELECT {select}\n{related.From}\nWHERE {where}");
@@ -82,7 +84,9 @@ public sealed record EntityFilter(string Argument, FilterArgument Kind, Func<obj
 
     /// <summary>AYON's advanced filter (<c>{"conditions": [...], "operator": "and"}</c>, JSON text) over the type's filter columns.</summary>
     public static EntityFilter Advanced(EntityDefinition definition) =>
-        new("filter", FilterArgument.Text, (v, p, ps) => SqlFilter.Build(QueryFilter.ParseText(v.ToString()!), definition.FilterColumns, ps, prefix: p + "_"));
+        new("filter", FilterArgument.Text, (v, p, ps) => string.IsNullOrWhiteSpace(v.ToString())
+            ? null // the web UI sends "" for "no filter"
+            : SqlFilter.Build(QueryFilter.ParseText(v.ToString()!), definition.FilterColumns, ps, prefix: p + "_"));
 
     /// <summary>
     /// AYON's search: groups separated by commas are alternatives, the words of a group must all
