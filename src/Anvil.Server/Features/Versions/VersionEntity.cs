@@ -30,6 +30,29 @@ public static class VersionEntity
         return candidates.Count == 0 ? "NULL" : $"COALESCE({string.Join(", ", candidates)})";
     }
 
+    /// <summary>
+    /// The featured version of every product in one pass (see <see cref="FeaturedVersion"/>): each version
+    /// ranks by the first kind of <paramref name="order"/> it qualifies for, the newest first within a kind.
+    /// </summary>
+    public static string FeaturedVersions(List<string> order)
+    {
+        string Rank(string kind) => order.IndexOf(kind) is var i and >= 0 ? i.ToString(System.Globalization.CultureInfo.InvariantCulture) : "NULL";
+        foreach (var kind in order)
+            if (kind is not ("hero" or "latestDone" or "latest"))
+                throw new BadRequest($"featuredOnly: '{kind}' is not one of hero, latestDone, latest");
+        return $"""
+            SELECT DISTINCT ON (c.product_id) c.id FROM versions c LEFT JOIN statuses s ON s.name = c.status
+            WHERE least(CASE WHEN c.version < 0 THEN {Rank("hero")} END,
+                        CASE WHEN c.version >= 0 AND s.data->>'state' = 'done' THEN {Rank("latestDone")} END,
+                        CASE WHEN c.version >= 0 THEN {Rank("latest")} END) IS NOT NULL
+            ORDER BY c.product_id,
+                     least(CASE WHEN c.version < 0 THEN {Rank("hero")} END,
+                           CASE WHEN c.version >= 0 AND s.data->>'state' = 'done' THEN {Rank("latestDone")} END,
+                           CASE WHEN c.version >= 0 THEN {Rank("latest")} END),
+                     c.version DESC
+            """;
+    }
+
     public static EntityDefinition Definition { get; } = new()
     {
         Type = "version",
@@ -86,7 +109,7 @@ public static class VersionEntity
             EntityFilter.IdList("folderIds", "p.folder_id"),
             EntityFilter.Related("productFilter", "product", "e.id", "e.product_id IN ({0})"),
             EntityFilter.Related("taskFilter", "task", "e.id", "e.task_id IN ({0})"),
-            new("featuredOnly", FilterArgument.TextList, (v, _, _) => $"e.id = {FeaturedVersion(EntityFilter.Strings(v), "e.product_id")}"),
+            new("featuredOnly", FilterArgument.TextList, (v, _, _) => $"e.id IN ({FeaturedVersions(EntityFilter.Strings(v))})"),
             // Reviewables (playable files attached through activities) are not kept yet: none has any.
             new("hasReviewables", FilterArgument.Boolean, (v, _, _) => (bool)v ? "false" : null),
             EntityFilter.TextList("authors", "e.author"),
