@@ -72,6 +72,8 @@ public static class AnvilHost
         builder.Services.AddSingleton<IBundleObserver>(s => s.GetRequiredService<Anvil.Server.Features.Settings.SettingsMigration>());
         builder.Services.AddSingleton<AddonInstaller>().AddHostedService(s => s.GetRequiredService<AddonInstaller>());
         builder.Services.AddSingleton<AddonReexporter>().AddHostedService(s => s.GetRequiredService<AddonReexporter>());
+        builder.Services.AddSingleton<Anvil.Server.Features.Desktop.DesktopStore>();
+        builder.Services.AddSingleton<Anvil.Server.Features.Sites.SiteRegistry>();
 
         builder.Services.Configure<JsonOptions>(json => AyonJson.Configure(json.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
@@ -128,6 +130,7 @@ public static class AnvilHost
         api.MapAddonEndpoints();
         api.MapBundleEndpoints();
         Anvil.Server.Features.Settings.SettingsEndpoints.MapSettingsEndpoints(api);
+        Anvil.Server.Features.Desktop.DesktopEndpoints.MapDesktopEndpoints(api);
         root.MapAddonFileEndpoints();
         app.MapEventStream();
 
