@@ -131,6 +131,7 @@ public static class AnvilHost
         api.MapBundleEndpoints();
         Anvil.Server.Features.Settings.SettingsEndpoints.MapSettingsEndpoints(api);
         Anvil.Server.Features.Desktop.DesktopEndpoints.MapDesktopEndpoints(api);
+        Anvil.Server.Features.Sites.SiteEndpoints.MapSiteEndpoints(api);
         root.MapAddonFileEndpoints();
         app.MapEventStream();
 

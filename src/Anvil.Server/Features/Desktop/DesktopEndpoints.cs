@@ -30,16 +30,17 @@ public static class DesktopEndpoints
             .WithName($"create_{singular}").WithSummary($"Register a {singular.Replace('_', ' ')} manifest (admins); upload its file with PUT.");
         group.MapMethods("/{filename}", [HttpMethods.Get, HttpMethods.Head], (string filename, DesktopStore store, CurrentUser user, HttpContext http) =>
                 DownloadAsync(kind, filename, store, http))
-            .WithName($"download_{singular}_file").WithSummary("The uploaded file; Range, If-Range and HEAD are supported.");
+            .WithName(kind == DesktopKind.Installer ? "download_installer_file" : "download_dependency_package").WithSummary("The uploaded file; Range, If-Range and HEAD are supported.");
         group.MapPut("/{filename}", (string filename, DesktopStore store, CurrentUser user, HttpContext http) => UploadAsync(kind, filename, store, user, http))
             .AcceptsRawBody()
-            .WithName($"upload_{singular}_file").WithSummary("Upload the file of a registered manifest (admins); its size and checksum must match.");
+            .WithName(kind == DesktopKind.Installer ? "upload_installer_file" : "upload_dependency_package").WithSummary("Upload the file of a registered manifest (admins); its size and checksum must match.");
         group.MapPatch("/{filename}", (string filename, JsonObject body, DesktopStore store, CurrentUser user, HttpContext http) =>
                 PatchAsync(kind, filename, body, store, user, http.RequestAborted))
-            .WithName($"update_{singular}").WithSummary("Replace the manifest's sources (admins).");
+            .WithName(kind == DesktopKind.Installer ? "patch_installer" : "update_dependency_package").WithSummary("Replace the manifest's sources (admins).");
         group.MapDelete("/{filename}", (string filename, DesktopStore store, CurrentUser user, HttpContext http) =>
                 DeleteAsync(kind, filename, store, user, http.RequestAborted))
-            .WithName($"delete_{singular}").WithSummary("Delete the manifest and its file (admins).");
+            .WithName(kind == DesktopKind.Installer ? "delete_installer_file" : "delete_dependency_package")
+            .WithSummary("Delete the manifest and its file (admins).");
     }
 
     static async Task<JsonObject> ListAsync(DesktopKind kind, DesktopStore store, string? platform, string? version, CancellationToken cancellationToken)

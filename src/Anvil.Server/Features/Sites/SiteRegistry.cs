@@ -100,25 +100,47 @@ public sealed partial class SiteRegistry
         await _byUser.GetOrLoadAsync(userName, (userName, cancellationToken), async state =>
         {
             await using var connection = await _db.OpenAsync(state.cancellationToken);
-            var rows = await connection.QueryAsync<SiteRow>(new CommandDefinition("""
-                SELECT s.id, s.platform, s.hostname, s.version,
-                    (SELECT array_agg(u.user_name ORDER BY u.user_name) FROM site_users u WHERE u.site_id = s.id) AS users
-                FROM sites s
+            var rows = await connection.QueryAsync<SiteRow>(new CommandDefinition($"""
+                {SelectSites}
                 WHERE EXISTS (SELECT FROM site_users m WHERE m.site_id = s.id AND m.user_name = @user)
                 ORDER BY s.created_at, s.id
                 """, new { user = state.userName }, cancellationToken: state.cancellationToken));
             return (IReadOnlyList<SiteInfo>)[.. rows.Select(r => r.ToInfo())];
         }) ?? [];
 
+    /// <summary>Every registered site (not cached: an admin listing).</summary>
+    public async Task<IReadOnlyList<SiteInfo>> AllAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _db.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<SiteRow>(new CommandDefinition($"{SelectSites} ORDER BY s.created_at, s.id", cancellationToken: cancellationToken));
+        return [.. rows.Select(r => r.ToInfo())];
+    }
+
+    /// <summary>Forgets a site and who used it; false when it was not registered. Site settings stay (keyed by id) for when it returns.</summary>
+    public async Task<bool> DeleteAsync(string siteId, CancellationToken cancellationToken)
+    {
+        int deleted;
+        await using (var connection = await _db.OpenAsync(cancellationToken))
+            deleted = await connection.ExecuteAsync(new CommandDefinition("DELETE FROM sites WHERE id = @siteId", new { siteId }, cancellationToken: cancellationToken));
+        if (deleted > 0)
+            await _invalidation.InvalidateAsync(CacheName);
+        return deleted > 0;
+    }
+
+    const string SelectSites = """
+        SELECT s.id, s.platform, s.hostname, s.version,
+            (SELECT array_agg(u.user_name ORDER BY u.user_name) FROM site_users u WHERE u.site_id = s.id) AS users
+        FROM sites s
+        """;
+
     /// <summary>A registered site, or null.</summary>
     public ValueTask<SiteInfo?> GetAsync(string siteId, CancellationToken cancellationToken) =>
         _byId.GetOrLoadAsync(siteId, (siteId, cancellationToken), async state =>
         {
             await using var connection = await _db.OpenAsync(state.cancellationToken);
-            var row = await connection.QuerySingleOrDefaultAsync<SiteRow>(new CommandDefinition("""
-                SELECT s.id, s.platform, s.hostname, s.version,
-                    (SELECT array_agg(u.user_name ORDER BY u.user_name) FROM site_users u WHERE u.site_id = s.id) AS users
-                FROM sites s WHERE s.id = @id
+            var row = await connection.QuerySingleOrDefaultAsync<SiteRow>(new CommandDefinition($"""
+                {SelectSites}
+                WHERE s.id = @id
                 """, new { id = state.siteId }, cancellationToken: state.cancellationToken));
             return row?.ToInfo();
         });

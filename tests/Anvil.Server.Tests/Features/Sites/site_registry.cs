@@ -135,4 +135,30 @@ public sealed class site_registry(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.Equal("D:/local/work", fromLinux["work"]!.GetValue<string>());
         Assert.Equal("D:/local/work", overrides[site]!["work"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task system_sites_lists_every_site_to_managers_and_their_own_to_others_and_admins_delete_them()
+    {
+        var artist = await app.ArtistAsync();
+        var mine = NewSiteId();
+        var theirs = NewSiteId();
+        await RegisterAsync(artist, mine, "linux", "anim-3");
+        await RegisterAsync(await app.ArtistAsync(), theirs, "windows");
+
+        var own = (await artist.GetAsync("/api/system/sites")).AsArray().Select(s => s!["id"]!.GetValue<string>()).ToList();
+        var admin = app.Service();
+        var all = (await admin.GetAsync("/api/system/sites?platform=windows")).AsArray().Select(s => s!["id"]!.GetValue<string>()).ToList();
+        await artist.DeleteAsync($"/api/system/sites/{mine}", expect: 403);
+        await admin.DeleteAsync($"/api/system/sites/{mine}");
+        await admin.DeleteAsync($"/api/system/sites/{mine}", expect: 404);
+        var afterDelete = (await admin.GetAsync("/api/system/sites")).AsArray().Select(s => s!["id"]!.GetValue<string>()).ToList();
+        var again = await RegisterAsync(artist, mine, "linux", "anim-3");
+
+        Assert.Contains(mine, own);
+        Assert.DoesNotContain(theirs, own);
+        Assert.Contains(theirs, all);
+        Assert.DoesNotContain(mine, all);
+        Assert.DoesNotContain(mine, afterDelete);
+        Assert.Contains(Sites(again), s => s["id"]!.GetValue<string>() == mine);
+    }
 }
