@@ -11,12 +11,14 @@ using Anvil.Server.Features.Events;
 using Anvil.Server.Features.Folders;
 using Anvil.Server.Features.Info;
 using Anvil.Server.Features.Links;
+using Anvil.Server.Features.Monitoring;
 using Anvil.Server.Features.Projects;
 using Anvil.Server.Features.Server;
 using Anvil.Server.Features.Thumbnails;
 using Anvil.Server.Features.Users;
 using Anvil.Server.GraphQL;
 using Anvil.Server.Messaging;
+using Anvil.Server.Observability;
 using Microsoft.AspNetCore.Http.Json;
 using Scalar.AspNetCore;
 
@@ -72,6 +74,9 @@ public static class AnvilHost
         builder.Services.AddSingleton<IBundleObserver>(s => s.GetRequiredService<Anvil.Server.Features.Settings.SettingsMigration>());
         builder.Services.AddSingleton<AddonInstaller>().AddHostedService(s => s.GetRequiredService<AddonInstaller>());
         builder.Services.AddSingleton<AddonReexporter>().AddHostedService(s => s.GetRequiredService<AddonReexporter>());
+        builder.Services.AddSingleton<Readiness>();
+        builder.Services.AddSingleton<MetricsScrape>();
+        builder.AddTracing();
 
         builder.Services.Configure<JsonOptions>(json => AyonJson.Configure(json.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
@@ -94,6 +99,8 @@ public static class AnvilHost
     public static WebApplication UseAnvil(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<AyonOptions>();
+        if (options.MetricsAccess != MetricsAccess.Off)
+            app.UseMiddleware<HttpMetrics>();
         app.UseRequestId();
         app.UseExceptionHandler();
         app.UseStatusCodePages(context => ErrorResponse.WriteAsync(context.HttpContext, StatusError(context.HttpContext)));
@@ -130,6 +137,8 @@ public static class AnvilHost
         Anvil.Server.Features.Settings.SettingsEndpoints.MapSettingsEndpoints(api);
         root.MapAddonFileEndpoints();
         app.MapEventStream();
+        root.MapHealthEndpoints();
+        root.MapMetricsEndpoints(options);
 
         var openApi = root.MapOpenApi("/openapi.json");
         var docs = root.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi.json").WithTitle("Anvil API"));
