@@ -11,6 +11,7 @@ namespace Anvil.Server.Features.Monitoring;
 /// <param name="Redis"><c>ok</c> or <c>unreachable</c>.</param>
 public sealed record ReadinessReport(string Status, string Postgres, string Migrations, string Redis)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool Ready => Status != "unavailable";
 }
 

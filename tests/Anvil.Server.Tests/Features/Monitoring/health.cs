@@ -37,6 +37,7 @@ public sealed class health(AnvilApp app, InstanceWithoutRedis withoutRedis) : IC
         Assert.Equal("ok", answer["postgres"]!.GetValue<string>());
         Assert.Equal("applied", answer["migrations"]!.GetValue<string>());
         Assert.Equal("ok", answer["redis"]!.GetValue<string>());
+        Assert.Equal(["status", "postgres", "migrations", "redis"], answer.AsObject().Select(p => p.Key));
     }
 
     [Fact]
