@@ -3,8 +3,9 @@ using Anvil.Server.Features.Demo;
 using Anvil.Server.Features.Users;
 using Anvil.Server.Hosting;
 
-// anvil [serve | setup [--demo] | config]: serve is what deployments run; setup prepares the database,
-// the users and (with --demo) the demo project.
+// anvil [serve [--setup] | setup [--demo] | config]: serve is what deployments run (it applies the
+// migrations first; with --setup it also ensures the users, as AYON's container does at every start);
+// setup prepares the database, the users and (with --demo) the demo project, and exits (a one-shot job).
 var command = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "serve";
 if (command == "config")
 {
@@ -25,15 +26,17 @@ catch (ConfigurationError error)
     return 2;
 }
 
+await app.Services.GetRequiredService<Db>().WaitUntilReachableAsync(TimeSpan.FromSeconds(60), app.Logger);
 await app.Services.GetRequiredService<MigrationRunner>().RunAsync();
-if (command == "setup")
+if (command == "setup" || args.Contains("--setup"))
 {
     var generated = await app.Services.GetRequiredService<UserSetup>().EnsureAsync();
     if (generated is not null)
         Console.WriteLine($"Created user 'admin' with password: {generated}\n(shown once; set AYON_ADMIN_PASSWORD to choose it instead)");
     if (args.Contains("--demo") && await app.Services.GetRequiredService<DemoProject>().EnsureAsync())
         Console.WriteLine($"Created the demo project {DemoProject.Name}");
-    return 0;
+    if (command == "setup")
+        return 0;
 }
 if (command != "serve")
 {

@@ -11,12 +11,14 @@ using Anvil.Server.Features.Events;
 using Anvil.Server.Features.Folders;
 using Anvil.Server.Features.Info;
 using Anvil.Server.Features.Links;
+using Anvil.Server.Features.Monitoring;
 using Anvil.Server.Features.Projects;
 using Anvil.Server.Features.Server;
 using Anvil.Server.Features.Thumbnails;
 using Anvil.Server.Features.Users;
 using Anvil.Server.GraphQL;
 using Anvil.Server.Messaging;
+using Anvil.Server.Observability;
 using Microsoft.AspNetCore.Http.Json;
 using Scalar.AspNetCore;
 
@@ -74,6 +76,9 @@ public static class AnvilHost
         builder.Services.AddSingleton<AddonReexporter>().AddHostedService(s => s.GetRequiredService<AddonReexporter>());
         builder.Services.AddSingleton<Anvil.Server.Features.Desktop.DesktopStore>();
         builder.Services.AddSingleton<Anvil.Server.Features.Sites.SiteRegistry>();
+        builder.Services.AddSingleton<Readiness>();
+        builder.Services.AddSingleton<MetricsScrape>();
+        builder.AddTracing();
 
         builder.Services.Configure<JsonOptions>(json => AyonJson.Configure(json.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
@@ -96,6 +101,8 @@ public static class AnvilHost
     public static WebApplication UseAnvil(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<AyonOptions>();
+        if (options.MetricsAccess != MetricsAccess.Off)
+            app.UseMiddleware<HttpMetrics>();
         app.UseRequestId();
         app.UseExceptionHandler();
         app.UseStatusCodePages(context => ErrorResponse.WriteAsync(context.HttpContext, StatusError(context.HttpContext)));
@@ -134,6 +141,8 @@ public static class AnvilHost
         Anvil.Server.Features.Sites.SiteEndpoints.MapSiteEndpoints(api);
         root.MapAddonFileEndpoints();
         app.MapEventStream();
+        root.MapHealthEndpoints();
+        root.MapMetricsEndpoints(options);
 
         var openApi = root.MapOpenApi("/openapi.json");
         var docs = root.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi.json").WithTitle("Anvil API"));

@@ -17,6 +17,9 @@ public sealed class SettingAttribute(string name, string description) : Attribut
     public bool Secret { get; init; }
 }
 
+/// <summary>Who may read the metrics (<see cref="AyonOptions.Metrics"/>).</summary>
+public enum MetricsAccess { Off, Protected, Public }
+
 /// <summary>A configuration value that cannot be used; the message names the variable.</summary>
 public sealed class ConfigurationError(string message) : Exception(message);
 
@@ -152,6 +155,20 @@ public sealed class AyonOptions
     [Setting("ADDON_MAX_UNPACKED_SIZE", "Most bytes an addon zip may unpack to (a zip-bomb guard).")]
     [Range(1L, long.MaxValue)]
     public long AddonMaxUnpackedSize { get; init; } = 8L * 1024 * 1024 * 1024;
+
+    [Setting("METRICS", "Who may read the Prometheus metrics at `/metrics` and `/api/metrics/system` (Anvil): `off` (no such routes), `protected` (a logged-in admin, or `AYON_METRICS_API_KEY`) or `public`.")]
+    [RegularExpression("^(?i)(off|protected|public)$")]
+    public string Metrics { get; init; } = "protected";
+
+    [Setting("METRICS_API_KEY", "Key that reads the metrics when `AYON_METRICS=protected`, sent as `Authorization: Bearer <key>`, `Authorization: ApiKey <key>` or `X-Api-Key` (for Prometheus' scraper).", Secret = true)]
+    public string? MetricsApiKey { get; init; }
+
+    public MetricsAccess MetricsAccess => Metrics.ToLowerInvariant() switch
+    {
+        "off" => MetricsAccess.Off,
+        "public" => MetricsAccess.Public,
+        _ => MetricsAccess.Protected,
+    };
 
     /// <summary>The addon materialisation folder, <see cref="AddonsDir"/> or its default.</summary>
     public string AddonsDirectory => string.IsNullOrEmpty(AddonsDir) ? Path.Combine(Path.GetTempPath(), "anvil-addons") : Path.GetFullPath(AddonsDir);

@@ -165,6 +165,7 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
         // One connection keeps the order; the batch is pipelined, then confirmed before the watermark moves.
         var sends = rows.Select(row => subscriber.PublishAsync(channel, WithSequence(row.Message, row.Seq))).ToArray();
         await Task.WhenAll(sends);
+        Observability.AnvilMetrics.EventsPublished.Inc(rows.Count);
         // Losing this write in a crash only means publishing the batch again, and receivers drop
         // repeats by seq: it need not wait for the disk.
         await connection.ExecuteAsync(new CommandDefinition("""

@@ -62,6 +62,7 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis)
         try
         {
             var job = await FindJobAsync(query, user, cancellationToken);
+            Observability.AnvilMetrics.EnrollRequests.WithLabels(job is null ? "none" : "job").Inc();
             await redis.Database.StringSetAsync(redis.Key("enroll-result", $"{requestKey}:{runId}"), job?.Id.ToString("N") ?? "", TimeSpan.FromSeconds(30));
             return job is null ? null : new EnrollResponse(job.Id, job.DependsOn, job.Hash, job.Status);
         }
