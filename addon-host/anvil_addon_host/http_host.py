@@ -37,7 +37,7 @@ from ayon_server import runtime
 from ayon_server._stubs import NotAvailableInAddonHost
 from ayon_server.actions import ActionContext, ActionExecutor, ExecuteResponseModel
 from ayon_server.entities.user import UserEntity
-from ayon_server.exceptions import AyonException
+from ayon_server.exceptions import AyonException, ForbiddenException, NotFoundException
 from ayon_server.hostcontext import ContextUnavailable
 
 log = logging.getLogger(__name__)
@@ -133,13 +133,21 @@ class HttpHost:
         if operation == "list":
             actions: list[dict[str, Any]] = []
             for spec in body.get("addons") or []:
-                live = await self.addon(spec["name"], spec["version"], spec["dir"])
-                actions += await list_actions(live, context, variant, body.get("mode") or "simple", user)
+                # One addon that cannot load or list must not hide the others' actions.
+                try:
+                    live = await self.addon(spec["name"], spec["version"], spec["dir"])
+                    actions += await list_actions(live, context, variant, body.get("mode") or "simple", user)
+                except MemoryError:
+                    raise
+                except (Exception, SystemExit) as error:
+                    log.warning("%s", failure_reason(f"listing the actions of {spec.get('name')} {spec.get('version')}",
+                                                     error, Path(spec.get("dir") or "/nonexistent")))
             return {"actions": actions}
         spec = body.get("addon") or {}
         live = await self.addon(spec.get("name"), spec.get("version"), spec.get("dir"))
         identifier = body.get("identifier") or ""
         if operation == "execute":
+            await check_action_allowed(live, identifier, context, variant, user)
             executor = ActionExecutor(identifier, context, user=user, variant=variant, addon_name=live.name,
                                       addon_version=live.version, server_url=body.get("serverUrl"))
             result = await live.addon.execute_action(executor)
@@ -178,6 +186,21 @@ async def list_actions(live: LiveAddon, context: ActionContext, variant: str, mo
         data.update({"addonName": live.name, "addonVersion": live.version, "variant": variant, "mode": kind})
         listed.append(data)
     return listed
+
+
+async def check_action_allowed(live: LiveAddon, identifier: str, context: ActionContext, variant: str,
+                               user: UserEntity) -> None:
+    """The action exists for this addon (simple, or dynamic in this context) and the user may run it."""
+    manifests = list(await live.addon.get_simple_actions(context.project_name, variant) or [])
+    if not any(getattr(m, "identifier", None) == identifier for m in manifests):
+        manifests += list(await live.addon.get_dynamic_actions(context, variant) or [])
+    manifest = next((m for m in manifests if getattr(m, "identifier", None) == identifier), None)
+    if manifest is None:
+        raise NotFoundException(f"{live.name} {live.version} has no action {identifier}")
+    if getattr(manifest, "admin_only", False) and not user.is_admin:
+        raise ForbiddenException(f"Only admins may run {identifier}")
+    if getattr(manifest, "manager_only", False) and not user.is_manager:
+        raise ForbiddenException(f"Only managers may run {identifier}")
 
 
 def simple_action_fits(manifest: Any, context: ActionContext) -> bool:

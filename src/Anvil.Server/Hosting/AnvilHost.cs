@@ -65,6 +65,8 @@ public static class AnvilHost
         builder.Services.AddSingleton<AddonMaterializer>();
         builder.Services.AddSingleton<AddonHost>();
         builder.Services.AddSingleton<AddonLiveHost>();
+        builder.Services.AddSingleton<AddonHostKey>();
+        builder.Services.AddSingleton<AddonEndpointHost>();
         builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsStore>();
         builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsSchema>();
         builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsAggregate>();
@@ -129,6 +131,8 @@ public static class AnvilHost
         api.MapBundleEndpoints();
         Anvil.Server.Features.Settings.SettingsEndpoints.MapSettingsEndpoints(api);
         root.MapAddonFileEndpoints();
+        api.MapAddonProxy();
+        Anvil.Server.Features.Actions.ActionEndpoints.MapActionEndpoints(api);
         app.MapEventStream();
 
         var openApi = root.MapOpenApi("/openapi.json");

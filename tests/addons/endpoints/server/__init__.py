@@ -66,7 +66,8 @@ class EndpointsAddon(BaseServerAddon):
         self.add_endpoint("fail", self.fail, method="GET")
         self.add_endpoint("sql", self.sql, method="GET")
         self.add_endpoint("admin", self.admin_only, method="GET")
-        self.add_endpoint("settings", self.greeting, method="GET")
+        self.add_endpoint("greeting", self.greeting, method="GET")
+        self.add_endpoint("settings", self.shadowed_settings, method="GET")
         self.add_endpoint("projects/{project_name}/tasks/{task_id}", self.task_info, method="GET")
         self.add_endpoint("events", self.dispatch_event, method="POST")
         self.add_endpoint("secrets/{name}", self.read_secret, method="GET")
@@ -122,6 +123,9 @@ class EndpointsAddon(BaseServerAddon):
         else:
             settings = await self.get_studio_settings(variant=variant)
         return {"greeting": settings.greeting}
+
+    async def shadowed_settings(self) -> dict[str, bool]:
+        return {"shadowed": True}  # Anvil's own /settings route must win
 
     async def task_info(self, project_name: str, task_id: str) -> dict[str, Any]:
         project = await ProjectEntity.load(project_name)
