@@ -14,8 +14,9 @@ async def get_action_config(config_hash: str, *args: Any, **kwargs: Any) -> dict
 
 async def set_action_config(config_hash: str, value: dict[str, Any], **details: Any) -> None:
     if hostcontext.current() is None and (serving := runtime.current()) is not None:
-        body = {"value": value, **{key: details.get(key) for key in
-                                  ("addon_name", "addon_version", "identifier", "project_name", "user_name")}}
+        body = {"value": value, "addonName": details.get("addon_name"), "addonVersion": details.get("addon_version"),
+                "identifier": details.get("identifier"), "projectName": details.get("project_name"),
+                "userName": details.get("user_name")}
         await serving.as_host("PUT", f"/api/actions/storedConfig/{runtime.segment(config_hash)}", body=body)
         return
     hostcontext.require("the stored action configuration")

@@ -224,7 +224,7 @@ public static partial class ActionEndpoints
     {
         RequireHost(user);
         if (string.IsNullOrEmpty(body.AddonName) || string.IsNullOrEmpty(body.Identifier))
-            throw BadRequest.Field(string.IsNullOrEmpty(body.AddonName) ? "addon_name" : "identifier", "is required");
+            throw BadRequest.Field(string.IsNullOrEmpty(body.AddonName) ? "addonName" : "identifier", "is required");
         await using var connection = await db.OpenAsync(http.RequestAborted);
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO action_config (hash, addon_name, addon_version, identifier, project_name, user_name, data)
