@@ -9,7 +9,9 @@ alias, `EmptyResponse` as 204, a `Response` as it is). Input that does not fit a
 FastAPI's `detail: [{loc, msg, type}]`.
 """
 
+import dataclasses
 import enum
+import os
 import inspect
 import json
 import re
@@ -272,6 +274,8 @@ def to_jsonable(value: Any) -> Any:
     """An endpoint's return value as JSON data (pydantic models by alias, as FastAPI sends them)."""
     if isinstance(value, BaseModel):
         return json.loads(value.json(by_alias=True))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
@@ -280,7 +284,13 @@ def to_jsonable(value: Any) -> Any:
         return value.value
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return value
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if hasattr(value, "__dict__"):
+        return {k: to_jsonable(v) for k, v in vars(value).items() if not k.startswith("_")}
+    return str(value)
 
 
 def as_response(result: Any) -> Response:
