@@ -101,7 +101,10 @@ public static partial class ActionEndpoints
             return new JsonObject { ["actions"] = new JsonArray() };
         var answer = await CallHostAsync(host, "list", new JsonObject
         {
-            ["addons"] = addons, ["context"] = ContextJson(context), ["variant"] = variant, ["mode"] = mode,
+            ["addons"] = addons,
+            ["context"] = ContextJson(context),
+            ["variant"] = variant,
+            ["mode"] = mode,
         }, user, http);
         return new JsonObject { ["actions"] = answer["actions"]?.DeepClone() ?? new JsonArray() };
     }
@@ -119,7 +122,10 @@ public static partial class ActionEndpoints
         var result = await CallHostAsync(host, "execute", new JsonObject
         {
             ["addon"] = new JsonObject { ["name"] = name, ["version"] = version, ["dir"] = folder },
-            ["identifier"] = action, ["context"] = ContextJson(context), ["variant"] = variant, ["serverUrl"] = serverUrl,
+            ["identifier"] = action,
+            ["context"] = ContextJson(context),
+            ["variant"] = variant,
+            ["serverUrl"] = serverUrl,
         }, user, http);
         if (AyonJson.Text(result["type"]) == "launcher" && result["payload"] is JsonObject payload && payload[LauncherArgsKey] is JsonArray args)
         {
@@ -133,7 +139,10 @@ public static partial class ActionEndpoints
                 Description = $"Launching {action} of {name} {version}",
                 Summary = new JsonObject
                 {
-                    ["addon_name"] = name, ["addon_version"] = version, ["variant"] = variant, ["action_identifier"] = action,
+                    ["addon_name"] = name,
+                    ["addon_version"] = version,
+                    ["variant"] = variant,
+                    ["action_identifier"] = action,
                 },
                 Payload = new JsonObject { ["args"] = args.DeepClone(), ["context"] = ContextJson(context) },
                 Status = "pending",
@@ -203,8 +212,10 @@ public static partial class ActionEndpoints
         var answer = await CallHostAsync(host, "config", new JsonObject
         {
             ["addon"] = new JsonObject { ["name"] = name, ["version"] = version, ["dir"] = folder },
-            ["identifier"] = action, ["context"] = ContextJson(context),
-            ["variant"] = string.IsNullOrEmpty(variant) ? "production" : variant, ["value"] = context.Value?.DeepClone(),
+            ["identifier"] = action,
+            ["context"] = ContextJson(context),
+            ["variant"] = string.IsNullOrEmpty(variant) ? "production" : variant,
+            ["value"] = context.Value?.DeepClone(),
         }, user, http);
         var response = ContextJson(context);
         response["value"] = answer["value"]?.DeepClone() ?? new JsonObject();
@@ -232,8 +243,13 @@ public static partial class ActionEndpoints
             ON CONFLICT (hash) DO UPDATE SET data = EXCLUDED.data, addon_version = EXCLUDED.addon_version, updated_at = now()
             """, new
         {
-            hash, addonName = body.AddonName, addonVersion = body.AddonVersion, identifier = body.Identifier,
-            projectName = body.ProjectName, userName = body.UserName, data = body.Value,
+            hash,
+            addonName = body.AddonName,
+            addonVersion = body.AddonVersion,
+            identifier = body.Identifier,
+            projectName = body.ProjectName,
+            userName = body.UserName,
+            data = body.Value,
         }, cancellationToken: http.RequestAborted));
         return Results.NoContent();
     }

@@ -20,7 +20,10 @@ public sealed class web_actions(EndpointsApp app) : IClassFixture<EndpointsApp>
         var bundle = Unique.Name("bundle");
         await app.Service().PostAsync("/api/bundles?force=true", new JsonObject
         {
-            ["name"] = bundle, ["installerVersion"] = "1.0.0", ["isDev"] = true, ["addons"] = new JsonObject { [addon] = "1.0.0" },
+            ["name"] = bundle,
+            ["installerVersion"] = "1.0.0",
+            ["isDev"] = true,
+            ["addons"] = new JsonObject { [addon] = "1.0.0" },
         }, expect: 201);
         var project = await TestProjects.CreateAsync(app);
         var entities = new EntityBuilder(admin, project);
@@ -151,7 +154,10 @@ public sealed class web_actions(EndpointsApp app) : IClassFixture<EndpointsApp>
         var before = await s.Admin.PostAsync(config, TaskContext(s));
         var set = await s.Admin.PostAsync(config, new
         {
-            projectName = s.Project, entityType = "task", entityIds = new[] { s.TaskId }, entitySubtypes = new[] { "Compositing" },
+            projectName = s.Project,
+            entityType = "task",
+            entityIds = new[] { s.TaskId },
+            entitySubtypes = new[] { "Compositing" },
             value = new { skip_last_workfile = true },
         });
         var executed = await s.Admin.PostAsync(Execute(s, "endpoints.launch"), TaskContext(s, subtypes: false));
