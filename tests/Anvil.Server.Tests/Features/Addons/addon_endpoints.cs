@@ -10,11 +10,12 @@ namespace Anvil.Server.Tests.Features.Addons;
 
 /// <summary>
 /// An instance on a real loopback port (the addon host calls Anvil's API back there) whose addon
-/// endpoints may take 3 s.
+/// endpoints may take 3 s, three at a time per user.
 /// </summary>
 public sealed class EndpointsApp : AddonsApp
 {
-    protected override IEnumerable<(string Variable, string Value)> ExtraSettings => [("AYON_ADDON_ENDPOINT_TIMEOUT", "3")];
+    protected override IEnumerable<(string Variable, string Value)> ExtraSettings =>
+        [("AYON_ADDON_ENDPOINT_TIMEOUT", "3"), ("AYON_ADDON_ENDPOINT_CONCURRENCY", "3")];
 
     public override async Task InitializeAsync()
     {
@@ -183,6 +184,25 @@ public sealed class addon_endpoints(EndpointsApp app) : IClassFixture<EndpointsA
         Assert.Equal("world", meanwhile["hello"]!.GetValue<string>());
         Assert.Contains("did not answer within 3 s (AYON_ADDON_ENDPOINT_TIMEOUT)", timedOut["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(pid, await HostPidAsync());
+    }
+
+    [Fact]
+    public async Task a_user_with_too_many_addon_requests_running_gets_429_and_others_do_not()
+    {
+        var artist = await app.ArtistAsync();
+        var admin = await app.LoginAsync();
+        var url = await BaseAsync();
+
+        var hung = Enumerable.Range(0, 3).Select(_ => artist.GetAsync($"{url}/hang", expect: 504)).ToList();
+        await Task.Delay(500);
+        var refused = await artist.GetAsync($"{url}/hello", expect: 429);
+        var other = await admin.GetAsync($"{url}/hello");
+        await Task.WhenAll(hung);
+        var afterwards = await artist.GetAsync($"{url}/hello");
+
+        Assert.Contains("AYON_ADDON_ENDPOINT_CONCURRENCY", refused["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("world", other["hello"]!.GetValue<string>());
+        Assert.Equal("world", afterwards["hello"]!.GetValue<string>());
     }
 
     [Fact]
