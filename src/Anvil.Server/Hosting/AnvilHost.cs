@@ -67,6 +67,8 @@ public static class AnvilHost
         builder.Services.AddSingleton<AddonMaterializer>();
         builder.Services.AddSingleton<AddonHost>();
         builder.Services.AddSingleton<AddonLiveHost>();
+        builder.Services.AddSingleton<AddonHostKey>();
+        builder.Services.AddSingleton<AddonEndpointHost>();
         builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsStore>();
         builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsSchema>();
         builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsAggregate>();
@@ -140,6 +142,8 @@ public static class AnvilHost
         Anvil.Server.Features.Desktop.DesktopEndpoints.MapDesktopEndpoints(api);
         Anvil.Server.Features.Sites.SiteEndpoints.MapSiteEndpoints(api);
         root.MapAddonFileEndpoints();
+        api.MapAddonProxy();
+        Anvil.Server.Features.Actions.ActionEndpoints.MapActionEndpoints(api);
         app.MapEventStream();
         root.MapHealthEndpoints();
         root.MapMetricsEndpoints(options);

@@ -140,6 +140,17 @@ public sealed class AyonOptions
     [Range(1, 3600)]
     public int AddonHostCallTimeout { get; init; } = 10;
 
+    [Setting("ADDON_ENDPOINT_TIMEOUT", "Seconds an addon endpoint or web action may take to start answering before Anvil answers 504; a host that then no longer answers is replaced (Anvil).")]
+    [Range(1, 3600)]
+    public int AddonEndpointTimeout { get; init; } = 30;
+
+    [Setting("ADDON_ENDPOINT_CONCURRENCY", "Addon endpoint requests one user may have running at once on an instance; more answer 429 (Anvil).")]
+    [Range(1, 10_000)]
+    public int AddonEndpointConcurrency { get; init; } = 32;
+
+    [Setting("ADDON_HOST_API_URL", "Address the addon HTTP host calls Anvil's API at (Anvil). Unset: this instance's own listening address on loopback.")]
+    public string? AddonHostApiUrl { get; init; }
+
     [Setting("ADDON_HOST_MEMORY_LIMIT", "Address space, in MiB, the addon host process may use (Anvil); an addon that needs more is listed as broken.")]
     [Range(64, 1_048_576)]
     public int AddonHostMemoryLimit { get; init; } = 1024;
