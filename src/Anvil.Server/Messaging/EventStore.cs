@@ -140,7 +140,7 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             """, new { rows = rows.ToJsonString() }, cancellationToken: cancellationToken))).ToDictionary(r => r.Id);
         var messages = ids.Select((id, i) =>
             StoredMessage(Record(newEvents[i], id, id.ToString("N"), stamps[id].CreatedAt, stamps[id].UpdatedAt), newEvents[i].Recipients));
-        await AppendToStreamAsync(connection, [.. messages], cancellationToken);
+        await AppendToStreamAsync(connection, [.. messages], notifyOnCommit: true, cancellationToken);
     }
 
     /// <summary>Dispatches an event on its own (its own transaction).</summary>
@@ -148,7 +148,8 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var record = await DispatchRecordAsync(connection, newEvent, cancellationToken);
+        var record = await TryDispatchRecordAsync(connection, newEvent, cancellationToken, notifyOnCommit: false)
+            ?? throw new Conflict("Event with the same hash already exists", "event-hash-exists");
         await transaction.CommitAsync(cancellationToken);
         publisher.Wake();
         return record.Id;
@@ -161,8 +162,10 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     /// <summary>
     /// Dispatches inside the caller's transaction; null (and nothing written) when an event with the
     /// same hash exists and <see cref="NewEvent.Reuse"/> is false. The transaction stays usable.
+    /// <paramref name="notifyOnCommit"/> false: the caller calls <see cref="Committed"/> after its commit.
     /// </summary>
-    public async Task<EventRecord?> TryDispatchRecordAsync(NpgsqlConnection connection, NewEvent e, CancellationToken cancellationToken = default)
+    public async Task<EventRecord?> TryDispatchRecordAsync(NpgsqlConnection connection, NewEvent e, CancellationToken cancellationToken = default,
+        bool notifyOnCommit = true)
     {
         if (!Statuses.Contains(e.Status))
             throw BadRequest.Field("status", $"'{e.Status}' is not an event status");
@@ -209,7 +212,7 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         }
         var message = Message(record, progress: record.Status == "finished" ? 100 : 0, recipients: e.Recipients);
         message["store"] = e.Store;
-        await AppendToStreamAsync(connection, [message], cancellationToken);
+        await AppendToStreamAsync(connection, [message], notifyOnCommit, cancellationToken);
         return record;
     }
 
@@ -225,14 +228,18 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var record = await UpdateAsync(connection, id, changes, cancellationToken);
+        var record = await UpdateAsync(connection, id, changes, cancellationToken, notifyOnCommit: false);
         await transaction.CommitAsync(cancellationToken);
         publisher.Wake();
         return record;
     }
 
-    /// <summary>Applies the changes inside the caller's transaction; the broadcast follows its commit.</summary>
-    public async Task<EventRecord?> UpdateAsync(NpgsqlConnection connection, Guid id, EventChanges changes, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Applies the changes inside the caller's transaction; the broadcast follows its commit.
+    /// <paramref name="notifyOnCommit"/> false: the caller calls <see cref="Committed"/> after its commit.
+    /// </summary>
+    public async Task<EventRecord?> UpdateAsync(NpgsqlConnection connection, Guid id, EventChanges changes, CancellationToken cancellationToken = default,
+        bool notifyOnCommit = true)
     {
         if (changes.Status is not null && !Statuses.Contains(changes.Status))
             throw BadRequest.Field("status", $"'{changes.Status}' is not an event status");
@@ -270,14 +277,14 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         }, cancellationToken: cancellationToken));
         if (record is null)
             return null;
-        await AppendToStreamAsync(connection, [Message(record, changes.Progress, recipients: null)], cancellationToken);
+        await AppendToStreamAsync(connection, [Message(record, changes.Progress, recipients: null)], notifyOnCommit, cancellationToken);
         return record;
     }
 
     /// <summary>
     /// Hands a failed or restarted job to <paramref name="sender"/> again: back to <c>pending</c>
     /// (one more retry if it had failed). Null when it is no longer failed or restarted (another
-    /// worker took it first).
+    /// worker took it first). The caller calls <see cref="Committed"/> after its commit.
     /// </summary>
     public async Task<EventRecord?> RestartJobAsync(NpgsqlConnection connection, Guid id, string? sender, string? senderType, string user,
         CancellationToken cancellationToken = default)
@@ -292,7 +299,7 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             RETURNING {Columns}
             """, new { id, sender, senderType, user }, cancellationToken: cancellationToken));
         if (record is not null)
-            await AppendToStreamAsync(connection, [Message(record, progress: 0, recipients: null)], cancellationToken);
+            await AppendToStreamAsync(connection, [Message(record, progress: 0, recipients: null)], notifyOnCommit: false, cancellationToken);
         return record;
     }
 
@@ -386,13 +393,20 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         return message;
     }
 
-    static Task AppendToStreamAsync(NpgsqlConnection connection, IReadOnlyList<JsonObject> messages, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the messages to the outbox. With <paramref name="notifyOnCommit"/>, a NOTIFY wakes every
+    /// instance's publisher when the caller's transaction commits: what a caller that does not call
+    /// <see cref="Committed"/> itself needs. The others leave it out, because PostgreSQL serialises every
+    /// commit that sends a NOTIFY, flush to disk included, which caps those at one per disk flush (a few
+    /// hundred per second) for the whole cluster.
+    /// </summary>
+    static Task AppendToStreamAsync(NpgsqlConnection connection, IReadOnlyList<JsonObject> messages, bool notifyOnCommit, CancellationToken cancellationToken)
     {
         var batch = new JsonArray([.. messages]);
-        // The NOTIFY is delivered at commit, to every instance's publisher (and never on rollback).
-        return connection.ExecuteAsync(new CommandDefinition("""
+        var notify = notifyOnCommit ? "SELECT pg_notify('anvil_event_stream', '');" : "";
+        return connection.ExecuteAsync(new CommandDefinition($"""
             INSERT INTO event_stream (messages, message_count) VALUES (@messages::jsonb, @count);
-            SELECT pg_notify('anvil_event_stream', '');
+            {notify}
             """, new { messages = batch.ToJsonString(), count = messages.Count }, cancellationToken: cancellationToken));
     }
 }

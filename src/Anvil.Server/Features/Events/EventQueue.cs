@@ -209,6 +209,6 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis)
             SenderType = query.SenderType,
             Status = "pending",
             Description = query.Description ?? $"Convert from {string.Join(", ", query.SourceTopics)} to {query.TargetTopic}",
-        }, cancellationToken);
+        }, cancellationToken, notifyOnCommit: false);
     }
 }
