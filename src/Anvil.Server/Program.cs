@@ -3,8 +3,9 @@ using Anvil.Server.Features.Demo;
 using Anvil.Server.Features.Users;
 using Anvil.Server.Hosting;
 
-// anvil [serve | setup [--demo] | config]: serve is what deployments run; setup prepares the database,
-// the users and (with --demo) the demo project.
+// anvil [serve | setup [--demo] | config | rotate-secrets]: serve is what deployments run; setup prepares
+// the database, the users and (with --demo) the demo project; rotate-secrets re-seals every secret with
+// AYON_SECRETS_KEY (docs/services.md).
 var command = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "serve";
 if (command == "config")
 {
@@ -35,9 +36,15 @@ if (command == "setup")
         Console.WriteLine($"Created the demo project {DemoProject.Name}");
     return 0;
 }
+if (command == "rotate-secrets")
+{
+    var resealed = await app.Services.GetRequiredService<Anvil.Server.Features.Services.SecretStore>().RotateAsync(CancellationToken.None);
+    Console.WriteLine($"Re-sealed {resealed} secret(s) with the current AYON_SECRETS_KEY; the previous keys are no longer needed.");
+    return 0;
+}
 if (command != "serve")
 {
-    Console.Error.WriteLine($"anvil: unknown command '{command}' (serve, setup or config)");
+    Console.Error.WriteLine($"anvil: unknown command '{command}' (serve, setup, config or rotate-secrets)");
     return 2;
 }
 
