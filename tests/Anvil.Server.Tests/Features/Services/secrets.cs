@@ -135,8 +135,13 @@ public sealed class secrets(LogCapturingApp app) : IClassFixture<LogCapturingApp
         await app.Service().GetAsync($"/api/secrets/{name}");
 
         var answers = new List<string>(refused);
-        foreach (var path in new[] { "/api/users/me", "/api/services", "/api/hosts", "/api/addons?details=1", "/api/settings", "/api/info", "/api/bundles" })
-            answers.Add((await admin.Http.GetStringAsync(path)));
+        foreach (var path in new[] { "/api/users/me", "/api/services", "/api/hosts", "/api/addons?details=1", "/api/info", "/api/bundles" })
+        {
+            using var response = await admin.Http.GetAsync(path);
+            Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode}");
+            answers.Add(await response.Content.ReadAsStringAsync());
+        }
+        answers.Add((await admin.GetAsync($"/api/secrets/{name}x", expect: 404)).ToJsonString());
         answers.Add((await admin.PostAsync("/graphql", new { query = "{ events(last: 200) { edges { node { topic description summary payload } } } }" })).ToJsonString());
         await using var connection = await app.Services.GetRequiredService<Db>().OpenAsync();
         var inEvents = await connection.ExecuteScalarAsync<long>("""

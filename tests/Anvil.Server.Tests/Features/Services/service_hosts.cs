@@ -34,7 +34,7 @@ public sealed class service_hosts(Addons.AddonsApp app) : IClassFixture<Addons.A
         var host = TestUsers.Unique("host-");
         var (leecher, processor, stopped, elsewhere) = (TestUsers.Unique("leech"), TestUsers.Unique("proc"), TestUsers.Unique("stop"), TestUsers.Unique("other"));
         var admin = await app.LoginAsync();
-        await admin.PutAsync($"/api/services/{leecher}", Spawn(addon, "leecher", host, new { env = new { FTRACK_SERVER = "https://ftrack.example" }, memLimit = "1g" }), expect: 204);
+        await admin.PutAsync($"/api/services/{leecher}", Spawn(addon, "leecher", host, new JsonObject { ["env"] = new JsonObject { ["FTRACK_SERVER"] = "https://ftrack.example" }, ["memLimit"] = "1g" }), expect: 204);
         await admin.PutAsync($"/api/services/{processor}", Spawn(addon, "processor", host), expect: 204);
         await admin.PutAsync($"/api/services/{stopped}", Spawn(addon, "processor", host), expect: 204);
         await admin.PatchAsync($"/api/services/{stopped}", new { shouldRun = false }, expect: 204);

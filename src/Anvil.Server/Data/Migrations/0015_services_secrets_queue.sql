@@ -36,3 +36,22 @@ CREATE TABLE secrets (
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Where each enroll queue stands (docs/events.md, "Keeping up"): a consumer is one kind of enroll
+-- request (target topic, source topics, filter, ignored sender types, maxRetries, ignoreOlderThan);
+-- every source event of it before `position` is done or can never be a job's source, so enroll starts
+-- there instead of walking every done source from the oldest. Whatever can make such a source
+-- eligible again (a job failed or restarted after it was done, a source updated, events deleted)
+-- lowers the position in the same transaction and bumps `generation`, which makes a concurrent
+-- advance computed before it a no-op.
+CREATE TABLE enroll_cursors (
+    consumer       text PRIMARY KEY,
+    target_topic   text NOT NULL,
+    source_topics  text[] NOT NULL DEFAULT '{}',   -- exact topics
+    source_pattern text,                           -- or one LIKE pattern
+    position_at    timestamptz NOT NULL DEFAULT '-infinity',
+    position_order bigint NOT NULL DEFAULT 0,
+    generation     bigint NOT NULL DEFAULT 0,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    used_at        timestamptz NOT NULL DEFAULT now()
+);
