@@ -83,6 +83,32 @@ public sealed class EventStore(Db db, EventPublisher publisher)
 
     internal static string Columns { get; } = ColumnsOf("");
 
+    // Enroll cursors (EventQueue) may have passed a source whose job was done, or a source that was
+    // not eligible. These lower them, in the transaction of the change that may make it eligible again.
+
+    /// <summary>Lowers the cursors of job <c>@id</c>'s topic to its source: the job may be to do again.</summary>
+    const string LowerCursorsForJob = """
+        UPDATE enroll_cursors c
+        SET position_at = s.created_at, position_order = s.creation_order, generation = c.generation + 1
+        FROM events j
+        JOIN events s ON s.id = j.depends_on
+        WHERE j.id = @id AND c.target_topic = j.topic
+          AND (c.position_at, c.position_order) > (s.created_at, s.creation_order)
+        """;
+
+    /// <summary>Lowers the cursors whose sources include event <c>@id</c> to it: it may have become eligible.</summary>
+    const string LowerCursorsForSource = """
+        UPDATE enroll_cursors c
+        SET position_at = e.created_at, position_order = e.creation_order, generation = c.generation + 1
+        FROM events e
+        WHERE e.id = @id
+          AND (c.position_at, c.position_order) > (e.created_at, e.creation_order)
+          AND (e.topic = ANY(c.source_topics) OR e.topic LIKE c.source_pattern)
+        """;
+
+    /// <summary>After events are deleted (jobs among them, perhaps), every cursor starts over.</summary>
+    const string ResetCursors = "DELETE FROM enroll_cursors;";
+
     /// <summary>The select list of an <see cref="EventRecord"/>, from the events table aliased <paramref name="alias"/> (e.g. <c>"t."</c>).</summary>
     internal static string ColumnsOf(string alias) => $"""
         {alias}id, {alias}hash, {alias}topic, {alias}sender, {alias}sender_type, {alias}project_name AS project,
@@ -208,6 +234,10 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             var stored = await connection.QuerySingleOrDefaultAsync<EventRecord>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
             if (stored is null)
                 return null;
+            // An overwritten event may have been a job that was done.
+            if (e.Reuse)
+                await connection.ExecuteAsync(new CommandDefinition("DELETE FROM enroll_cursors WHERE target_topic = @topic",
+                    new { topic = e.Topic }, cancellationToken: cancellationToken));
             record = stored;
         }
         var message = Message(record, progress: record.Status == "finished" ? 100 : 0, recipients: e.Recipients);
@@ -258,6 +288,14 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         Add(changes.Summary, "summary", "summary");
         Add(changes.Payload, "payload", "payload");
         Add(changes.Retries, "retries", "retries");
+        var old = await connection.QuerySingleOrDefaultAsync<OldState>(new CommandDefinition(
+            "SELECT status, retries FROM events WHERE id = @id FOR UPDATE", new { id }, cancellationToken: cancellationToken));
+        if (old is null)
+            return null;
+        // A job that was over (finished, or failed too often for some consumer) and is not any more.
+        if (old.Status is "finished" or "failed"
+            && ((changes.Status is not null && changes.Status != old.Status) || (changes.Retries is not null && changes.Retries != old.Retries)))
+            await connection.ExecuteAsync(new CommandDefinition(LowerCursorsForJob, new { id }, cancellationToken: cancellationToken));
         var record = await connection.QuerySingleOrDefaultAsync<EventRecord>(new CommandDefinition($"""
             UPDATE events SET {string.Join(", ", set)}
             WHERE id = @id
@@ -277,8 +315,15 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         }, cancellationToken: cancellationToken));
         if (record is null)
             return null;
+        await connection.ExecuteAsync(new CommandDefinition(LowerCursorsForSource, new { id }, cancellationToken: cancellationToken));
         await AppendToStreamAsync(connection, [Message(record, changes.Progress, recipients: null)], notifyOnCommit, cancellationToken);
         return record;
+    }
+
+    sealed record OldState
+    {
+        public string Status { get; init; } = "";
+        public int Retries { get; init; }
     }
 
     /// <summary>
@@ -299,7 +344,11 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             RETURNING {Columns}
             """, new { id, sender, senderType, user }, cancellationToken: cancellationToken));
         if (record is not null)
+        {
+            // Failed more often than another consumer of the same topic retries: over for that one until now.
+            await connection.ExecuteAsync(new CommandDefinition(LowerCursorsForJob, new { id }, cancellationToken: cancellationToken));
             await AppendToStreamAsync(connection, [Message(record, progress: 0, recipients: null)], notifyOnCommit: false, cancellationToken);
+        }
         return record;
     }
 
@@ -307,7 +356,11 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     public async Task<bool> DeleteAsync(Guid id, CancellationToken cancellationToken = default)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition("DELETE FROM events WHERE id = @id", new { id }, cancellationToken: cancellationToken)) > 0;
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var deleted = await connection.ExecuteAsync(new CommandDefinition("DELETE FROM events WHERE id = @id", new { id }, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(ResetCursors, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return deleted > 0;
     }
 
     /// <summary>Events matching the filter, newest first.</summary>
@@ -333,7 +386,11 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         var parameters = new DynamicParameters();
         var where = SqlFilter.Build(filter, SqlFilter.EventColumns, parameters);
         await using var connection = await db.OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM events WHERE {where}", parameters, cancellationToken: cancellationToken));
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var deleted = await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM events WHERE {where}", parameters, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(ResetCursors, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return deleted;
     }
 
     /// <summary>Tells the local publisher that a transaction that wrote events has committed.</summary>
