@@ -238,7 +238,13 @@ public sealed record EventsOptions(int Workers, int Jobs, int Subscribers, int E
     {
         var values = Arguments.Parse(args, new()
         {
-            ["workers"] = 8, ["jobs"] = 2000, ["subscribers"] = 1000, ["events"] = 200, ["interval-ms"] = 10, ["history"] = 0, ["filler"] = 0,
+            ["workers"] = 8,
+            ["jobs"] = 2000,
+            ["subscribers"] = 1000,
+            ["events"] = 200,
+            ["interval-ms"] = 10,
+            ["history"] = 0,
+            ["filler"] = 0,
         });
         return new EventsOptions(values["workers"], values["jobs"], values["subscribers"], values["events"], values["interval-ms"], values["history"], values["filler"]);
     }
