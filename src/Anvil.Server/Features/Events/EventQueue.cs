@@ -292,7 +292,7 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
             // source after that snapshot, so nothing from its start on may be passed.
             var safe = await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("""
                 SELECT coalesce(min(xact_start), now()) FROM pg_stat_activity
-                WHERE datname = current_database() AND xact_start IS NOT NULL
+                WHERE datname = current_database() AND xact_start IS NOT NULL AND backend_type = 'client backend'
                 """, cancellationToken: cancellationToken));
             if (current.CreatedAt >= safe)
                 return;
