@@ -41,9 +41,14 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
             {
                 // Another instance is publishing: its round may have begun before the commit that woke
                 // this one, so try again shortly rather than at the next poll (commits of this instance
-                // send no NOTIFY to wake that one).
-                while (await PumpAsync(stoppingToken) == PumpResult.LockBusy)
-                    await Task.Delay(LockBusyRetry, stoppingToken);
+                // send no NOTIFY to wake that one). A few times, backing off: a holder busy for longer
+                // is woken again by the next commit anyway.
+                var retry = LockBusyRetry;
+                for (var attempt = 0; await PumpAsync(stoppingToken) == PumpResult.LockBusy && attempt < 5; attempt++)
+                {
+                    await Task.Delay(retry, stoppingToken);
+                    retry *= 2;
+                }
                 failures = 0;
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
