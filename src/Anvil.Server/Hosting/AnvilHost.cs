@@ -61,6 +61,7 @@ public static class AnvilHost
         builder.Services.AddSingleton<AnatomyPresets>();
         builder.Services.AddSingleton<ProjectStore>();
         builder.Services.AddEvents();
+        Anvil.Server.Features.Services.ServiceRegistration.AddServicesAndSecrets(builder.Services);
         builder.Services.AddSingleton<AddonStore>();
         builder.Services.AddSingleton<AddonCatalogue>();
         builder.Services.AddSingleton<BundleStore>();
@@ -136,6 +137,8 @@ public static class AnvilHost
         Anvil.Server.Features.Representations.RepresentationEndpoints.MapRepresentationEndpoints(api);
         api.MapEntityStats();
         api.MapEventEndpoints();
+        Anvil.Server.Features.Services.ServiceEndpoints.MapServiceEndpoints(api);
+        Anvil.Server.Features.Services.SecretEndpoints.MapSecretEndpoints(api);
         api.MapAddonEndpoints();
         api.MapBundleEndpoints();
         Anvil.Server.Features.Settings.SettingsEndpoints.MapSettingsEndpoints(api);

@@ -67,6 +67,12 @@ public sealed class AyonOptions
     [MinLength(1)]
     public string AuthPassPepper { get; init; } = "supersecretpasswordpepper";
 
+    [Setting("SECRETS_KEY", "Key that encrypts the secrets at rest (Anvil): 32 random bytes in base64 (`openssl rand -base64 32`), the same on every instance. Unset: secrets cannot be written or read. `./anvil up` makes one in `.anvil/secrets.env`. See docs/services.md for rotating it.", Secret = true)]
+    public string? SecretsKey { get; init; }
+
+    [Setting("SECRETS_PREVIOUS_KEYS", "Keys secrets may still be sealed with while they are rotated to `AYON_SECRETS_KEY` (Anvil): base64 keys separated by commas; read, never written with.", Secret = true)]
+    public string? SecretsPreviousKeys { get; init; }
+
     [Setting("PASSWORD_HASH_ITERATIONS", "PBKDF2-SHA256 iterations for new password hashes (Anvil). Stored with each hash, so raising it later keeps old passwords valid.")]
     [Range(1_000, 100_000_000)]
     public int PasswordHashIterations { get; init; } = 600_000;
@@ -221,6 +227,30 @@ public sealed class AyonOptions
         }
         Check("AYON_POSTGRES_URL", () => PostgresConnectionString());
         Check("AYON_REDIS_URL", () => RedisConfiguration());
+        Check("AYON_SECRETS_KEY", () => SecretKeyBytes(SecretsKey));
+        foreach (var key in PreviousSecretKeys())
+            Check("AYON_SECRETS_PREVIOUS_KEYS", () => SecretKeyBytes(key));
+    }
+
+    /// <summary>The previous secrets keys, as written (base64).</summary>
+    public IReadOnlyList<string> PreviousSecretKeys() =>
+        (SecretsPreviousKeys ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>A secrets key as its 32 bytes; null for none. The message never quotes the key.</summary>
+    public static byte[]? SecretKeyBytes(string? key)
+    {
+        if (string.IsNullOrWhiteSpace(key))
+            return null;
+        byte[] bytes;
+        try
+        {
+            bytes = Convert.FromBase64String(key.Trim());
+        }
+        catch (FormatException)
+        {
+            throw new FormatException("a secrets key must be base64 (openssl rand -base64 32)");
+        }
+        return bytes.Length == 32 ? bytes : throw new FormatException($"a secrets key must be 32 bytes, this one is {bytes.Length}");
     }
 
     static void Check(string variable, Action parse)
