@@ -118,6 +118,10 @@ public sealed class AyonOptions
     [Range(1, 1_000_000_000)]
     public int MaxTextLength { get; init; } = 65_536;
 
+    [Setting("WS_BUFFER_SIZE", "Recent event-stream messages each instance keeps in memory for its websocket clients (Anvil); a client further behind reads the stored stream from PostgreSQL until it catches up, it is never dropped for a burst.")]
+    [Range(16, 10_000_000)]
+    public int WebSocketBufferSize { get; init; } = 50_000;
+
     [Setting("LOG_LEVEL", "Least severe log level written: TRACE, DEBUG, INFO, WARNING or ERROR.")]
     [RegularExpression("^(?i)(TRACE|DEBUG|INFO|WARNING|ERROR)$")]
     public string LogLevel { get; init; } = "INFO";

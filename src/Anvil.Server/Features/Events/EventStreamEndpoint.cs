@@ -35,9 +35,9 @@ public static class EventStreamEndpoint
         if (!context.WebSockets.IsWebSocketRequest)
             throw new BadRequest("This endpoint speaks the websocket protocol only");
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        var client = new StreamClient(socket, hub.ClientBufferSize);
+        var client = hub.NewClient(socket);
         hub.Add(client);
-        var sender = client.RunSenderAsync((after, token) => hub.ReadStoredAsync(after, token));
+        var sender = client.RunSenderAsync();
         _ = Task.Delay(AuthTimeout, client.Dropped).ContinueWith(_ =>
         {
             if (client.Subscription is null)
