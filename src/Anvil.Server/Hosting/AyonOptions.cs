@@ -37,6 +37,10 @@ public sealed class AyonOptions
     [Setting("REDIS_URL", "Redis connection URL, `redis://[:password@]host:port[/db]` (`rediss://` for TLS).", Secret = true)]
     public string RedisUrl { get; init; } = "redis://localhost:6379/";
 
+    [Setting("REDIS_TIMEOUT", "Seconds a Redis command or connection attempt may take before the request answers 503 (Anvil). While Redis is known to be down, requests that need it answer 503 at once.")]
+    [Range(1, 60)]
+    public int RedisTimeout { get; init; } = 2;
+
     [Setting("REDIS_CHANNEL", "Redis pub/sub channel that carries events between server instances.")]
     [MinLength(1)]
     public string RedisChannel { get; init; } = "pype:c";
@@ -272,6 +276,12 @@ public sealed class AyonOptions
             Ssl = uri.Scheme == "rediss",
             AbortOnConnectFail = false,
             ClientName = "anvil",
+            // While Redis is known to be down a command fails at once (a 503), instead of waiting in a
+            // backlog for the command timeout; the connection comes back by itself.
+            BacklogPolicy = BacklogPolicy.FailFast,
+            ConnectTimeout = RedisTimeout * 1000,
+            AsyncTimeout = RedisTimeout * 1000,
+            SyncTimeout = RedisTimeout * 1000,
         };
         options.EndPoints.Add(uri.Host, uri.IsDefaultPort || uri.Port <= 0 ? 6379 : uri.Port);
         var userInfo = uri.UserInfo.Split(':', 2);
