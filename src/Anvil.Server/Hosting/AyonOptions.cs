@@ -106,6 +106,10 @@ public sealed class AyonOptions
     [Range(10, 1_000_000_000)]
     public int GraphQLMaxComplexity { get; init; } = 2_000_000;
 
+    [Setting("GRAPHQL_MAX_FIELDS", "Most field selections (aliases included, each fragment counted once) one GraphQL query document may hold (Anvil); more answer 400 before the query is validated or run.")]
+    [Range(10, 10_000_000)]
+    public int GraphQLMaxFields { get; init; } = 1000;
+
     [Setting("MAX_JSON_BODY_SIZE", "Largest JSON request body, in bytes, the server reads (Anvil); larger ones answer 413 before any handler runs.")]
     [Range(1024L, 1L << 31)]
     public long MaxJsonBodySize { get; init; } = 32L * 1024 * 1024;
