@@ -50,6 +50,7 @@ public static class AnvilHost
         builder.Services.AddSingleton<UserStore>();
         builder.Services.AddSingleton<UserSetup>();
         builder.Services.AddSingleton<SessionStore>();
+        builder.Services.AddSingleton<CredentialResolver>();
         builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton<ApiKeyRateLimiter>();
         builder.Services.AddSingleton<OperationsPipeline>();

@@ -40,6 +40,10 @@ public sealed class AyonOptions
     [Setting("REDIS_URL", "Redis connection URL, `redis://[:password@]host:port[/db]` (`rediss://` for TLS).", Secret = true)]
     public string RedisUrl { get; init; } = "redis://localhost:6379/";
 
+    [Setting("REDIS_TIMEOUT", "Seconds a Redis command or connection attempt may take before the request answers 503 (Anvil). While Redis is known to be down, requests that need it answer 503 at once.")]
+    [Range(1, 60)]
+    public int RedisTimeout { get; init; } = 2;
+
     [Setting("REDIS_CHANNEL", "Redis pub/sub channel that carries events between server instances.")]
     [MinLength(1)]
     public string RedisChannel { get; init; } = "pype:c";
@@ -111,6 +115,10 @@ public sealed class AyonOptions
     [Range(10, 1_000_000_000)]
     public int GraphQLMaxComplexity { get; init; } = 2_000_000;
 
+    [Setting("GRAPHQL_MAX_FIELDS", "Most field selections (aliases included, each fragment counted once) one GraphQL query document may hold (Anvil); more answer 400 before the query is validated or run.")]
+    [Range(10, 10_000_000)]
+    public int GraphQLMaxFields { get; init; } = 1000;
+
     [Setting("MAX_JSON_BODY_SIZE", "Largest JSON request body, in bytes, the server reads (Anvil); larger ones answer 413 before any handler runs.")]
     [Range(1024L, 1L << 31)]
     public long MaxJsonBodySize { get; init; } = 32L * 1024 * 1024;
@@ -126,6 +134,10 @@ public sealed class AyonOptions
     [Setting("MAX_TEXT_LENGTH", "Longest string, in characters, accepted anywhere else in a JSON body: descriptions, attributes, data, queries (Anvil); longer ones answer 400 naming the field.")]
     [Range(1, 1_000_000_000)]
     public int MaxTextLength { get; init; } = 65_536;
+
+    [Setting("WS_BUFFER_SIZE", "Recent event-stream messages each instance keeps in memory for its websocket clients (Anvil); a client further behind reads the stored stream from PostgreSQL until it catches up, it is never dropped for a burst.")]
+    [Range(16, 10_000_000)]
+    public int WebSocketBufferSize { get; init; } = 50_000;
 
     [Setting("LOG_LEVEL", "Least severe log level written: TRACE, DEBUG, INFO, WARNING or ERROR.")]
     [RegularExpression("^(?i)(TRACE|DEBUG|INFO|WARNING|ERROR)$")]
@@ -326,6 +338,12 @@ public sealed class AyonOptions
             Ssl = uri.Scheme == "rediss",
             AbortOnConnectFail = false,
             ClientName = "anvil",
+            // While Redis is known to be down a command fails at once (a 503), instead of waiting in a
+            // backlog for the command timeout; the connection comes back by itself.
+            BacklogPolicy = BacklogPolicy.FailFast,
+            ConnectTimeout = RedisTimeout * 1000,
+            AsyncTimeout = RedisTimeout * 1000,
+            SyncTimeout = RedisTimeout * 1000,
         };
         options.EndPoints.Add(uri.Host, uri.IsDefaultPort || uri.Port <= 0 ? 6379 : uri.Port);
         var userInfo = uri.UserInfo.Split(':', 2);
