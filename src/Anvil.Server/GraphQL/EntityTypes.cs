@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
+using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Products;
 using Anvil.Server.Features.Representations;
 using Anvil.Server.Features.Versions;
-using Anvil.Server.Features.Attributes;
 using Dapper;
 using GraphQL;
 using GraphQL.Types;
