@@ -175,7 +175,9 @@ public sealed partial class UserStore
 
     static async Task ReplaceAssigneeAsync(NpgsqlConnection connection, string oldName, string? newName, CancellationToken cancellationToken)
     {
-        var projects = await connection.QueryAsync<string>(new CommandDefinition("SELECT name FROM projects", cancellationToken: cancellationToken));
+        // FOR SHARE: a project deleted meanwhile waits for this transaction, or is already gone from the list.
+        var projects = await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT name FROM projects ORDER BY name FOR SHARE", cancellationToken: cancellationToken));
         foreach (var project in projects)
         {
             var change = newName is null ? "array_remove(assignees, @oldName)" : "array_replace(assignees, @oldName, @newName)";
