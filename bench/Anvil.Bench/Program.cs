@@ -45,7 +45,15 @@ switch (command)
             await new AddonsBench(settings, http, packages, options).RunAsync();
             return 0;
         }
+    case "endpoints":
+        {
+            var settings = Settings.FromEnvironment();
+            var (folder, options) = EndpointsBench.Parse(rest, Environment.GetEnvironmentVariable("ANVIL_BENCH_ENDPOINTS_ADDON") ?? "tests/addons/endpoints");
+            using var http = settings.CreateClient();
+            await new EndpointsBench(settings, http, folder, options).RunAsync();
+            return 0;
+        }
     default:
-        Console.Error.WriteLine("usage: anvil bench seed|run|graphql|events|addons [--option N ...]  (see bench/run)");
+        Console.Error.WriteLine("usage: anvil bench seed|run|graphql|events|addons|endpoints [--option N ...]  (see bench/run)");
         return 2;
 }

@@ -11,6 +11,7 @@ using Anvil.Server.Features.Events;
 using Anvil.Server.Features.Folders;
 using Anvil.Server.Features.Info;
 using Anvil.Server.Features.Links;
+using Anvil.Server.Features.Monitoring;
 using Anvil.Server.Features.Projects;
 using Anvil.Server.Features.Server;
 using Anvil.Server.Features.Thumbnails;
@@ -18,6 +19,7 @@ using Anvil.Server.Features.Users;
 using Anvil.Server.GraphQL;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
+using Anvil.Server.Observability;
 using Microsoft.AspNetCore.Http.Json;
 using Scalar.AspNetCore;
 
@@ -60,12 +62,15 @@ public static class AnvilHost
         builder.Services.AddSingleton<AnatomyPresets>();
         builder.Services.AddSingleton<ProjectStore>();
         builder.Services.AddEvents();
+        Anvil.Server.Features.Services.ServiceRegistration.AddServicesAndSecrets(builder.Services);
         builder.Services.AddSingleton<AddonStore>();
         builder.Services.AddSingleton<AddonCatalogue>();
         builder.Services.AddSingleton<BundleStore>();
         builder.Services.AddSingleton<AddonMaterializer>();
         builder.Services.AddSingleton<AddonHost>();
         builder.Services.AddSingleton<AddonLiveHost>();
+        builder.Services.AddSingleton<AddonHostKey>();
+        builder.Services.AddSingleton<AddonEndpointHost>();
         builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsStore>();
         builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsSchema>();
         builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsAggregate>();
@@ -73,6 +78,11 @@ public static class AnvilHost
         builder.Services.AddSingleton<IBundleObserver>(s => s.GetRequiredService<Anvil.Server.Features.Settings.SettingsMigration>());
         builder.Services.AddSingleton<AddonInstaller>().AddHostedService(s => s.GetRequiredService<AddonInstaller>());
         builder.Services.AddSingleton<AddonReexporter>().AddHostedService(s => s.GetRequiredService<AddonReexporter>());
+        builder.Services.AddSingleton<Anvil.Server.Features.Desktop.DesktopStore>();
+        builder.Services.AddSingleton<Anvil.Server.Features.Sites.SiteRegistry>();
+        builder.Services.AddSingleton<Readiness>();
+        builder.Services.AddSingleton<MetricsScrape>();
+        builder.AddTracing();
 
         builder.Services.Configure<JsonOptions>(json => AyonJson.Configure(json.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
@@ -95,6 +105,8 @@ public static class AnvilHost
     public static WebApplication UseAnvil(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<AyonOptions>();
+        if (options.MetricsAccess != MetricsAccess.Off)
+            app.UseMiddleware<HttpMetrics>();
         app.UseRequestId();
         app.UseExceptionHandler();
         app.UseStatusCodePages(context => ErrorResponse.WriteAsync(context.HttpContext, StatusError(context.HttpContext)));
@@ -126,12 +138,20 @@ public static class AnvilHost
         Anvil.Server.Features.Representations.RepresentationEndpoints.MapRepresentationEndpoints(api);
         api.MapEntityStats();
         api.MapEventEndpoints();
+        Anvil.Server.Features.Services.ServiceEndpoints.MapServiceEndpoints(api);
+        Anvil.Server.Features.Services.SecretEndpoints.MapSecretEndpoints(api);
         api.MapAddonEndpoints();
         api.MapBundleEndpoints();
         api.MapAddonCatalogue();
         Anvil.Server.Features.Settings.SettingsEndpoints.MapSettingsEndpoints(api);
+        Anvil.Server.Features.Desktop.DesktopEndpoints.MapDesktopEndpoints(api);
+        Anvil.Server.Features.Sites.SiteEndpoints.MapSiteEndpoints(api);
         root.MapAddonFileEndpoints();
+        api.MapAddonProxy();
+        Anvil.Server.Features.Actions.ActionEndpoints.MapActionEndpoints(api);
         app.MapEventStream();
+        root.MapHealthEndpoints();
+        root.MapMetricsEndpoints(options);
 
         var openApi = root.MapOpenApi("/openapi.json");
         var docs = root.MapScalarApiReference("/docs", scalar => scalar.WithOpenApiRoutePattern("/openapi.json").WithTitle("Anvil API"));

@@ -17,6 +17,9 @@ public sealed class SettingAttribute(string name, string description) : Attribut
     public bool Secret { get; init; }
 }
 
+/// <summary>Who may read the metrics (<see cref="AyonOptions.Metrics"/>).</summary>
+public enum MetricsAccess { Off, Protected, Public }
+
 /// <summary>A configuration value that cannot be used; the message names the variable.</summary>
 public sealed class ConfigurationError(string message) : Exception(message);
 
@@ -63,6 +66,12 @@ public sealed class AyonOptions
     [Setting("AUTH_PASS_PEPPER", "Server-wide secret mixed into API-key hashes (and AYON's legacy password hashes). Keep it equal to the AYON server's when migrating its database.", Secret = true)]
     [MinLength(1)]
     public string AuthPassPepper { get; init; } = "supersecretpasswordpepper";
+
+    [Setting("SECRETS_KEY", "Key that encrypts the secrets at rest (Anvil): 32 random bytes in base64 (`openssl rand -base64 32`), the same on every instance. Unset: secrets cannot be written or read. `./anvil up` makes one in `.anvil/secrets.env`. See docs/services.md for rotating it.", Secret = true)]
+    public string? SecretsKey { get; init; }
+
+    [Setting("SECRETS_PREVIOUS_KEYS", "Keys secrets may still be sealed with while they are rotated to `AYON_SECRETS_KEY` (Anvil): base64 keys separated by commas; read, never written with.", Secret = true)]
+    public string? SecretsPreviousKeys { get; init; }
 
     [Setting("PASSWORD_HASH_ITERATIONS", "PBKDF2-SHA256 iterations for new password hashes (Anvil). Stored with each hash, so raising it later keeps old passwords valid.")]
     [Range(1_000, 100_000_000)]
@@ -137,6 +146,17 @@ public sealed class AyonOptions
     [Range(1, 3600)]
     public int AddonHostCallTimeout { get; init; } = 10;
 
+    [Setting("ADDON_ENDPOINT_TIMEOUT", "Seconds an addon endpoint or web action may take to start answering before Anvil answers 504; a host that then no longer answers is replaced (Anvil).")]
+    [Range(1, 3600)]
+    public int AddonEndpointTimeout { get; init; } = 30;
+
+    [Setting("ADDON_ENDPOINT_CONCURRENCY", "Addon endpoint requests one user may have running at once on an instance; more answer 429 (Anvil).")]
+    [Range(1, 10_000)]
+    public int AddonEndpointConcurrency { get; init; } = 32;
+
+    [Setting("ADDON_HOST_API_URL", "Address the addon HTTP host calls Anvil's API at (Anvil). Unset: this instance's own listening address on loopback.")]
+    public string? AddonHostApiUrl { get; init; }
+
     [Setting("ADDON_HOST_MEMORY_LIMIT", "Address space, in MiB, the addon host process may use (Anvil); an addon that needs more is listed as broken.")]
     [Range(64, 1_048_576)]
     public int AddonHostMemoryLimit { get; init; } = 1024;
@@ -152,6 +172,20 @@ public sealed class AyonOptions
     [Setting("ADDON_MAX_UNPACKED_SIZE", "Most bytes an addon zip may unpack to (a zip-bomb guard).")]
     [Range(1L, long.MaxValue)]
     public long AddonMaxUnpackedSize { get; init; } = 8L * 1024 * 1024 * 1024;
+
+    [Setting("METRICS", "Who may read the Prometheus metrics at `/metrics` and `/api/metrics/system` (Anvil): `off` (no such routes), `protected` (a logged-in admin, or `AYON_METRICS_API_KEY`) or `public`.")]
+    [RegularExpression("^(?i)(off|protected|public)$")]
+    public string Metrics { get; init; } = "protected";
+
+    [Setting("METRICS_API_KEY", "Key that reads the metrics when `AYON_METRICS=protected`, sent as `Authorization: Bearer <key>`, `Authorization: ApiKey <key>` or `X-Api-Key` (for Prometheus' scraper).", Secret = true)]
+    public string? MetricsApiKey { get; init; }
+
+    public MetricsAccess MetricsAccess => Metrics.ToLowerInvariant() switch
+    {
+        "off" => MetricsAccess.Off,
+        "public" => MetricsAccess.Public,
+        _ => MetricsAccess.Protected,
+    };
 
     /// <summary>The addon materialisation folder, <see cref="AddonsDir"/> or its default.</summary>
     public string AddonsDirectory => string.IsNullOrEmpty(AddonsDir) ? Path.Combine(Path.GetTempPath(), "anvil-addons") : Path.GetFullPath(AddonsDir);
@@ -193,6 +227,30 @@ public sealed class AyonOptions
         }
         Check("AYON_POSTGRES_URL", () => PostgresConnectionString());
         Check("AYON_REDIS_URL", () => RedisConfiguration());
+        Check("AYON_SECRETS_KEY", () => SecretKeyBytes(SecretsKey));
+        foreach (var key in PreviousSecretKeys())
+            Check("AYON_SECRETS_PREVIOUS_KEYS", () => SecretKeyBytes(key));
+    }
+
+    /// <summary>The previous secrets keys, as written (base64).</summary>
+    public IReadOnlyList<string> PreviousSecretKeys() =>
+        (SecretsPreviousKeys ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>A secrets key as its 32 bytes; null for none. The message never quotes the key.</summary>
+    public static byte[]? SecretKeyBytes(string? key)
+    {
+        if (string.IsNullOrWhiteSpace(key))
+            return null;
+        byte[] bytes;
+        try
+        {
+            bytes = Convert.FromBase64String(key.Trim());
+        }
+        catch (FormatException)
+        {
+            throw new FormatException("a secrets key must be base64 (openssl rand -base64 32)");
+        }
+        return bytes.Length == 32 ? bytes : throw new FormatException($"a secrets key must be 32 bytes, this one is {bytes.Length}");
     }
 
     static void Check(string variable, Action parse)

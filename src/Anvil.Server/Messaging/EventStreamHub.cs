@@ -27,6 +27,9 @@ public sealed class EventStreamHub(Db db, Redis redis, AyonOptions options, ILog
 
     public int ClientCount => _clients.Count;
 
+    /// <summary>Messages queued for this instance's clients and not yet sent, all clients together.</summary>
+    public long QueuedMessages => _clients.Keys.Sum(client => (long)client.Queued);
+
     public void Add(StreamClient client) => _clients.TryAdd(client, 0);
 
     public void Remove(StreamClient client) => _clients.TryRemove(client, out _);

@@ -59,6 +59,9 @@ public sealed class StreamClient(WebSocket socket, int bufferSize)
 
     public CancellationToken Dropped => _dropped.Token;
 
+    /// <summary>Messages waiting to be sent to this client.</summary>
+    public int Queued => _queue.Reader.Count;
+
     /// <summary>Called by the hub for every message; never blocks.</summary>
     public void Offer(StreamMessage message)
     {

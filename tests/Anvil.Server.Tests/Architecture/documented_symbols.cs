@@ -17,8 +17,8 @@ public sealed partial class documented_symbols
         "MemoryError", "KeyError", "OPModel", "BaseSettingsModel", "SettingsField",
         // Linux /proc fields.
         "VmRSS", "VmHWM",
-        // .NET.
-        "Utf8JsonWriter", "ActivitySource", "IExceptionHandler",
+        // .NET and NuGet.
+        "Yarp", "Utf8JsonWriter", "ActivitySource", "IExceptionHandler",
         // GraphQL type names built from the attribute scope ("{Scope}AttribType").
         "FolderAttribType", "TaskAttribType", "ProductAttribType", "VersionAttribType", "RepresentationAttribType",
         "WorkfileAttribType", "ProjectAttribType", "UserAttribType",
@@ -88,7 +88,7 @@ public sealed partial class documented_symbols
             path = path[..path.LastIndexOf('/', Math.Max(cut - 1, 0))];
         if (Found(root, path, null, sources))
             return true;
-        return Regex.Match(path, @"^(.*/[A-Z]\w*)\.([A-Z]\w*)$") is { Success: true } withMember
+        return Regex.Match(path, @"^(.*/\w+)\.(\w+)$") is { Success: true } withMember
             && Found(root, withMember.Groups[1].Value + ".cs", withMember.Groups[2].Value, sources);
     }
 

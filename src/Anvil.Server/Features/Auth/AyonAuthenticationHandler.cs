@@ -22,6 +22,7 @@ public sealed class AyonAuthenticationHandler(
     UserStore users,
     SessionStore sessions,
     AuthCache cache,
+    AddonHostKey hostKey,
     AyonOptions options,
     TimeProvider clock) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
 {
@@ -33,6 +34,8 @@ public sealed class AyonAuthenticationHandler(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
+        if (Request.Headers[AddonHostKey.Header].ToString() is { Length: > 0 } presentedHostKey)
+            return await AddonHostAsync(presentedHostKey);
         var (credential, kind) = ReadCredential(Request);
         if (credential is null)
             return AuthenticateResult.NoResult();
@@ -72,6 +75,25 @@ public sealed class AyonAuthenticationHandler(
         }
         current.AttachTo(Context);
 
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, current.Name)], SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    /// <summary>The addon host calling back: as the forwarded user (X-As-User), or as its own service identity.</summary>
+    async Task<AuthenticateResult> AddonHostAsync(string presentedKey)
+    {
+        if (!hostKey.Matches(presentedKey))
+            return Failure("Invalid addon host key");
+        var current = new CurrentUser(AddonHostKey.ServiceUser, CredentialKind.ApiKey, null);
+        var asUser = Request.Headers["X-As-User"].ToString();
+        if (asUser.Length > 0)
+        {
+            var target = await UserAsync(asUser);
+            if (target is null || !target.Active)
+                throw new Forbidden($"X-As-User: there is no active user '{asUser}'");
+            current = current with { User = target, ServiceUser = AddonHostKey.ServiceUserName };
+        }
+        current.AttachTo(Context);
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, current.Name)], SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
