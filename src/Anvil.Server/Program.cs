@@ -1,4 +1,6 @@
+using Anvil.Server;
 using Anvil.Server.Data;
+using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Demo;
 using Anvil.Server.Features.Users;
 using Anvil.Server.Hosting;

@@ -14,6 +14,21 @@ public abstract record FilterNode;
 /// <summary><c>{"operator": "and|or", "conditions": [...]}</c></summary>
 public sealed record QueryFilter(string Operator, IReadOnlyList<FilterNode> Conditions) : FilterNode
 {
+    /// <summary>Reads a filter from JSON text (GraphQL's <c>filter</c> argument); text that is not a JSON object is a 400 naming the field.</summary>
+    public static QueryFilter? ParseText(string text, string field = "filter")
+    {
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(text);
+        }
+        catch (JsonException)
+        {
+            throw BadRequest.Field(field, "not a JSON object");
+        }
+        return Parse(node, field);
+    }
+
     /// <summary>
     /// Reads a filter from JSON (the request's <paramref name="field"/>, named in errors). Null or
     /// JSON null is no filter.
@@ -81,7 +96,7 @@ public sealed record FilterColumn(string Sql, FilterColumnKind Kind);
 
 /// <summary>
 /// AYON's filter language (§4.7 of the behaviour notes) as a SQL condition: written once, used by
-/// <c>/api/query</c>, <c>/api/eventops</c>, enroll, and (later) GraphQL filters. Column names come
+/// <c>/api/query</c>, <c>/api/eventops</c>, enroll and the <c>filter</c> argument of GraphQL's entity connections. Column names come
 /// from a per-context whitelist and JSON path elements from a strict identifier regex; every value
 /// is a parameter.
 /// </summary>
@@ -155,7 +170,13 @@ public static partial class SqlFilter
             var name = ToSnakeCase(path[0]);
             if (!columns.TryGetValue(name, out var column))
                 throw BadRequest.Field($"{field}.key", $"'{path[0]}' cannot be filtered on");
-            var op = condition.Operator.Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal).ToLowerInvariant();
+            var op = condition.Operator.Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal).ToLowerInvariant() switch
+            {
+                // The web UI's names: "contains" a value or all of a list, "any" of a list.
+                "contains" => condition.Value is JsonArray ? "includesall" : "includes",
+                "any" => "includesany",
+                var other => other,
+            };
             if (!Operators.Contains(op))
                 throw BadRequest.Field($"{field}.operator", $"unknown operator '{condition.Operator}'");
             var sql = alias + column.Sql;

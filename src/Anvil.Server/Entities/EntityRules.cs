@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Anvil.Server.Features.Access;
+using Anvil.Server.Entities;
 using Npgsql;
 
 namespace Anvil.Server.Entities;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Anvil.Server.Features.Access;
+using Anvil.Server.Entities;
 using Npgsql;
 
 namespace Anvil.Server.Entities;

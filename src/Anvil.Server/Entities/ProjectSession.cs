@@ -1,5 +1,5 @@
 using Anvil.Server.Data;
-using Anvil.Server.Features.Access;
+using Anvil.Server.Entities;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
 using Npgsql;

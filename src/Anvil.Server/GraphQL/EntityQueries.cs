@@ -113,8 +113,8 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
 
 /// <summary>
 /// The SQL of every entity connection and lookup, generic over the entity definitions: the
-/// definition's SELECT (aliases = API names) plus the creation order, an optional grouping key and
-/// the GraphQL-only columns; filters and paging run in SQL.
+/// definition's columns a query's fields read (aliases = API names) plus the creation order and an
+/// optional grouping key; filters and paging run in SQL.
 /// </summary>
 public static class EntityQueries
 {
@@ -122,7 +122,7 @@ public static class EntityQueries
     static string[] SortKeys(string? sort) => sort is null ? ["e.creation_order"] : [sort, "e.creation_order"];
 
     /// <summary>One page of a root connection; <paramref name="sort"/> is the sortBy expression (text), or null.</summary>
-    public static async Task<Connection<EntityNode>> PageAsync(ProjectSession session, EntityGraph graph, IReadOnlyList<string> conditions,
+    public static async Task<Connection<EntityNode>> PageAsync(ProjectSession session, EntityDefinition graph, IReadOnlyList<string> conditions,
         DynamicParameters parameters, Paging paging, string? sort, IReadOnlySet<string>? columns, CancellationToken cancellationToken)
     {
         var sql = paging.Apply($"{SelectOf(graph, null, sort, columns)}\nWHERE {Where(Readable(session, graph, conditions))}", SortKeys(sort), parameters);
@@ -131,7 +131,7 @@ public static class EntityQueries
     }
 
     /// <summary>One page per parent, for every parent at once: the rows are ranked per parent in SQL.</summary>
-    public static async Task<IReadOnlyDictionary<Guid, Connection<EntityNode>>> PagesByParentAsync(ProjectSession session, EntityGraph graph,
+    public static async Task<IReadOnlyDictionary<Guid, Connection<EntityNode>>> PagesByParentAsync(ProjectSession session, EntityDefinition graph,
         string parentColumn, IReadOnlyList<Guid> parentIds, IReadOnlyList<string> conditions, DynamicParameters parameters, Paging paging,
         string? sort, IReadOnlySet<string>? columns, CancellationToken cancellationToken)
     {
@@ -159,7 +159,7 @@ public static class EntityQueries
     }
 
     /// <summary>Rows whose <paramref name="keyColumn"/> is one of the keys (ids, parents), grouped by key.</summary>
-    public static async Task<IReadOnlyDictionary<Guid, List<EntityNode>>> ByKeyAsync(ProjectSession session, EntityGraph graph,
+    public static async Task<IReadOnlyDictionary<Guid, List<EntityNode>>> ByKeyAsync(ProjectSession session, EntityDefinition graph,
         string keyColumn, IReadOnlyList<Guid> keys, string? condition, CancellationToken cancellationToken)
     {
         var parameters = new DynamicParameters();
@@ -171,8 +171,8 @@ public static class EntityQueries
     }
 
     /// <summary>The conditions, plus the one keeping only what the user may read: restrictions are applied in SQL, before paging.</summary>
-    static IReadOnlyList<string> Readable(ProjectSession session, EntityGraph graph, IReadOnlyList<string> conditions) =>
-        session.Access.ReadCondition(graph.Definition) is { } readable ? [.. conditions, readable] : conditions;
+    static IReadOnlyList<string> Readable(ProjectSession session, EntityDefinition graph, IReadOnlyList<string> conditions) =>
+        session.Access.ReadCondition(graph) is { } readable ? [.. conditions, readable] : conditions;
 
     static string Where(IReadOnlyList<string> conditions) => conditions.Count == 0 ? "true" : string.Join("\n  AND ", conditions);
 
@@ -180,11 +180,11 @@ public static class EntityQueries
     /// The type's SELECT with the columns named in <paramref name="columns"/> (every column for null):
     /// a query reads only what its fields show, so the costly ones (counts, <c>hasVersions</c>) run only when asked.
     /// </summary>
-    static string SelectOf(EntityGraph graph, string? groupColumn, string? sort = null, IReadOnlySet<string>? columns = null)
+    static string SelectOf(EntityDefinition graph, string? groupColumn, string? sort = null, IReadOnlySet<string>? columns = null)
     {
         var group = groupColumn is null ? "" : $"{groupColumn} AS \"_parent\", ";
         var sortColumn = sort is null ? "" : $"{sort} AS \"_sort\", ";
-        return $"SELECT e.creation_order AS \"_order\", {sortColumn}{group}{graph.SelectList(columns)}\n{graph.Definition.From}";
+        return $"SELECT e.creation_order AS \"_order\", {sortColumn}{group}{graph.SelectList(columns)}\n{graph.From}";
     }
 
     static async Task<List<EntityNode>> ReadAsync(ProjectSession session, string sql, DynamicParameters parameters, CancellationToken cancellationToken)
@@ -228,19 +228,5 @@ public static class EntityQueries
     {
         node.Row.Remove("_parent");
         return node;
-    }
-
-    /// <summary>A regular expression checked before it reaches PostgreSQL, so a bad one is a 400.</summary>
-    public static string Regex(string argument, string pattern)
-    {
-        try
-        {
-            _ = new System.Text.RegularExpressions.Regex(pattern);
-            return pattern;
-        }
-        catch (ArgumentException)
-        {
-            throw new BadRequest($"{argument}: not a valid regular expression");
-        }
     }
 }

@@ -1,6 +1,10 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
+using Anvil.Server.Entities;
 using Anvil.Server.Features.Attributes;
+using Anvil.Server.Features.Products;
+using Anvil.Server.Features.Representations;
+using Anvil.Server.Features.Versions;
 using Dapper;
 using GraphQL;
 using GraphQL.Types;
@@ -9,7 +13,7 @@ using static Anvil.Server.GraphQL.GraphTypes;
 namespace Anvil.Server.GraphQL;
 
 /// <summary>
-/// The node and connection types of the six project entity types, built from <see cref="EntityGraph"/>
+/// The node and connection types of the six project entity types, built from the <see cref="EntityDefinition"/>s
 /// and the attribute library of the moment (the typed <c>attrib</c>). Nested connections and parent
 /// accessors go through per-request batch loaders: one SQL query per connection level.
 /// </summary>
@@ -24,54 +28,43 @@ public sealed class EntityTypes
     public EntityTypes(IReadOnlyList<AttributeDefinition> attributes)
     {
         _attributes = attributes;
-        foreach (var graph in EntityGraph.All)
+        foreach (var definition in EntityRegistry.All)
         {
-            _nodes[graph.Type] = new ObjectGraphType { Name = graph.NodeName };
-            _connections[graph.Type] = ConnectionType(graph, _nodes[graph.Type]);
+            _nodes[definition.Type] = new ObjectGraphType { Name = definition.NodeName };
+            _connections[definition.Type] = ConnectionType(definition, _nodes[definition.Type]);
         }
         var links = Links.ConnectionType();
-        foreach (var graph in EntityGraph.All)
+        foreach (var definition in EntityRegistry.All)
         {
-            AddNodeFields(graph, _nodes[graph.Type]);
-            _nodes[graph.Type].AddField(Reads(Links.NodeField(links)));
+            AddNodeFields(definition, _nodes[definition.Type]);
+            _nodes[definition.Type].AddField(Reads(Links.NodeField(links)));
         }
-
-        var folder = EntityGraph.Folder;
-        var task = EntityGraph.Task;
-        var product = EntityGraph.Product;
-        var version = EntityGraph.Version;
-        Node(folder).AddField(ParentField("parent", folder, "parentId"));
-        Node(folder).AddField(ChildConnection("tasks", task, "e.folder_id"));
-        Node(folder).AddField(ChildConnection("products", product, "e.folder_id"));
-        Node(task).AddField(ParentField("folder", folder, "folderId"));
-        Node(task).AddField(ChildConnection("versions", version, "e.task_id"));
-        Node(task).AddField(ChildConnection("workfiles", EntityGraph.Workfile, "e.task_id"));
-        Node(product).AddField(ParentField("folder", folder, "folderId"));
-        Node(product).AddField(ChildConnection("versions", version, "e.product_id"));
-        Node(product).AddField(LatestVersionField());
-        Node(version).AddField(ParentField("product", product, "productId"));
-        Node(version).AddField(ParentField("task", task, "taskId"));
-        Node(version).AddField(ChildConnection("representations", EntityGraph.Representation, "e.version_id"));
-        Node(EntityGraph.Representation).AddField(ParentField("version", version, "versionId"));
-        Node(EntityGraph.Workfile).AddField(ParentField("task", task, "taskId"));
+        foreach (var definition in EntityRegistry.All)
+        {
+            foreach (var parent in definition.Parents)
+                Node(definition).AddField(ParentField(parent.Field, EntityRegistry.Get(parent.Type), parent.IdField));
+            foreach (var child in definition.Children)
+                Node(definition).AddField(ChildConnection(child.Field, EntityRegistry.Get(child.Type), child.ParentColumn));
+        }
+        Node(ProductEntity.Definition).AddField(LatestVersionField());
     }
 
-    public ObjectGraphType Node(EntityGraph graph) => _nodes[graph.Type];
+    public ObjectGraphType Node(EntityDefinition graph) => _nodes[graph.Type];
 
     /// <summary>A root connection of the project: <c>folders(filters..., paging)</c>.</summary>
-    public FieldType ProjectConnection(string name, EntityGraph graph) => WithArguments(AsyncField(name, new NonNullGraphType(_connections[graph.Type]), async context =>
+    public FieldType ProjectConnection(string name, EntityDefinition graph) => WithArguments(AsyncField(name, new NonNullGraphType(_connections[graph.Type]), async context =>
     {
         var project = ((ProjectSource)context.Source!).Name;
-        var (conditions, parameters) = graph.Conditions(context);
+        var (conditions, parameters) = EntityArguments.Conditions(graph, context);
         var paging = context.Paging();
         var sort = graph.SortExpression(context.GetArgument<string?>("sortBy"));
         var columns = RequestedColumns(context, Node(graph));
         return await context.Scope().RunAsync(project, session =>
             EntityQueries.PageAsync(session, graph, conditions, parameters, paging, sort, columns, context.CancellationToken), context.CancellationToken);
-    }, $"The project's {graph.Definition.Plural}, in creation order."), graph);
+    }, $"The project's {graph.Plural}, in creation order."), graph);
 
     /// <summary>One entity by id: <c>folder(id)</c>; null when there is none.</summary>
-    public FieldType ProjectAccessor(string name, EntityGraph graph)
+    public FieldType ProjectAccessor(string name, EntityDefinition graph)
     {
         var field = Field(name, Node(graph), context =>
         {
@@ -82,9 +75,9 @@ public sealed class EntityTypes
         return field;
     }
 
-    static ObjectGraphType ConnectionType(EntityGraph graph, ObjectGraphType node)
+    static ObjectGraphType ConnectionType(EntityDefinition graph, ObjectGraphType node)
     {
-        var plural = char.ToUpperInvariant(graph.Definition.Plural[0]) + graph.Definition.Plural[1..];
+        var plural = char.ToUpperInvariant(graph.Plural[0]) + graph.Plural[1..];
         var edge = new ObjectGraphType { Name = plural[..^1] + "Edge" };
         edge.AddField(Field("node", new NonNullGraphType(node), c => ((Edge<EntityNode>)c.Source!).Node));
         edge.AddField(Field("cursor", new NonNullGraphType(new StringGraphType()), c => ((Edge<EntityNode>)c.Source!).Cursor));
@@ -94,9 +87,9 @@ public sealed class EntityTypes
         return connection;
     }
 
-    static FieldType WithArguments(FieldType field, EntityGraph graph)
+    static FieldType WithArguments(FieldType field, EntityDefinition graph)
     {
-        var arguments = graph.Filters.Select(f => new QueryArgument(f.GraphType) { Name = f.Argument }).ToList();
+        var arguments = graph.AllFilters.Select(f => new QueryArgument(EntityArguments.GraphType(f.Kind)) { Name = f.Argument }).ToList();
         arguments.Add(new QueryArgument<StringGraphType> { Name = "sortBy", Description = "Sort key (name, createdAt, status, attrib.<name>, ...); creation order without one." });
         arguments.Add(new QueryArgument<IntGraphType> { Name = "first", Description = "Page size, ascending order." });
         arguments.Add(new QueryArgument<StringGraphType> { Name = "after", Description = "Cursor to continue after." });
@@ -106,7 +99,7 @@ public sealed class EntityTypes
         return field;
     }
 
-    void AddNodeFields(EntityGraph graph, ObjectGraphType node)
+    void AddNodeFields(EntityDefinition graph, ObjectGraphType node)
     {
         var scopeNames = _attributes.Where(a => a.InScope(graph.Type)).Select(a => a.Name).ToHashSet();
         static EntityNode Of(IResolveFieldContext c) => (EntityNode)c.Source!;
@@ -131,20 +124,20 @@ public sealed class EntityTypes
         Add(Field("ownAttrib", new NonNullGraphType(StringList),
             c => Of(c).NamesIn("ownAttrib", scopeNames), "Names of the attributes set on the entity itself."), "ownAttrib");
         Add(Field("hasReviewables", new NonNullGraphType(new BooleanGraphType()), _ => false));
-        if (graph.Definition.Field("thumbnailId") is not null)
+        if (graph.Field("thumbnailId") is not null)
             // AYON's cache-buster for thumbnail URLs. Every new thumbnail has a new id, so the id is the hash.
             Add(Field("thumbnailHash", new StringGraphType(), c => Of(c).Row["thumbnailId"]?.GetValue<string>()), "thumbnailId");
         if (AttribType(graph.Type, _attributes) is { } attrib)
             Add(Field("attrib", new NonNullGraphType(attrib), c => Of(c).Json("attrib") as JsonObject ?? []), "attrib");
-        foreach (var field in graph.Fields)
+        foreach (var field in graph.NodeFields)
         {
             var key = field.Key ?? field.Name;
             var kind = field.Kind;
             Add(Field(field.Name, ScalarType(kind), c => ValueOf(Of(c).Row[key], kind)), key);
         }
-        if (graph == EntityGraph.Representation)
+        if (graph == RepresentationEntity.Definition)
             AddRepresentationFields(node);
-        if (graph == EntityGraph.Product)
+        if (graph == ProductEntity.Definition)
         {
             var item = JsonObjectType("VersionListItem", ("id", NodeFieldKind.Text, "id"), ("version", NodeFieldKind.Integer, "version"), ("name", NodeFieldKind.Text, "name"));
             Add(Field("versionList", new NonNullGraphType(new ListGraphType(new NonNullGraphType(item))),
@@ -198,26 +191,26 @@ public sealed class EntityTypes
         return copy;
     })];
 
-    FieldType ParentField(string name, EntityGraph parent, string idField) => Reads(Field(name, Node(parent), context =>
+    FieldType ParentField(string name, EntityDefinition parent, string idField) => Reads(Field(name, Node(parent), context =>
     {
         var node = (EntityNode)context.Source!;
         return node.IdOf(idField) is { } id ? ById(context, parent, node.Project).Load(id) : null;
     }, $"The {parent.Type} named by {idField}."), idField);
 
-    FieldType LatestVersionField() => Reads(Field("latestVersion", Node(EntityGraph.Version), context =>
+    FieldType LatestVersionField() => Reads(Field("latestVersion", Node(VersionEntity.Definition), context =>
     {
         var node = (EntityNode)context.Source!;
         var scope = context.Scope();
         var loader = scope.Loader(("latestVersion", node.Project), () => new BatchLoader<Guid, EntityNode?>(async (keys, cancellationToken) =>
         {
-            var rows = await scope.RunAsync(node.Project, session => EntityQueries.ByKeyAsync(session, EntityGraph.Version, "e.product_id", keys,
-                EntityGraph.IsLatestCondition, cancellationToken), cancellationToken);
+            var rows = await scope.RunAsync(node.Project, session => EntityQueries.ByKeyAsync(session, VersionEntity.Definition, "e.product_id", keys,
+                VersionEntity.IsLatestCondition, cancellationToken), cancellationToken);
             return rows.ToDictionary(r => r.Key, r => (EntityNode?)r.Value[0]);
         }, null));
         return loader.Load(node.Id);
     }, "The highest non-hero version of the product."));
 
-    static BatchLoader<Guid, EntityNode?> ById(IResolveFieldContext context, EntityGraph graph, string project)
+    static BatchLoader<Guid, EntityNode?> ById(IResolveFieldContext context, EntityDefinition graph, string project)
     {
         var scope = context.Scope();
         return scope.Loader(("byId", graph.Type, project), () => new BatchLoader<Guid, EntityNode?>(async (keys, cancellationToken) =>
@@ -231,14 +224,14 @@ public sealed class EntityTypes
     /// A connection under a node (<c>folder.tasks</c>): every parent of the level asks the same loader
     /// (one per field of the query and project), which pages all of them in one query.
     /// </summary>
-    FieldType ChildConnection(string name, EntityGraph graph, string parentColumn) => Reads(WithArguments(Field(name, new NonNullGraphType(_connections[graph.Type]), context =>
+    FieldType ChildConnection(string name, EntityDefinition graph, string parentColumn) => Reads(WithArguments(Field(name, new NonNullGraphType(_connections[graph.Type]), context =>
     {
         var node = (EntityNode)context.Source!;
         var scope = context.Scope();
         var loader = scope.Loader(("connection", context.FieldAst, node.Project), () =>
         {
             // Arguments are read now: the context object is reused once the resolver returns.
-            var (conditions, parameters) = graph.Conditions(context);
+            var (conditions, parameters) = EntityArguments.Conditions(graph, context);
             var paging = context.Paging();
             var sort = graph.SortExpression(context.GetArgument<string?>("sortBy"));
             var columns = RequestedColumns(context, Node(graph));
@@ -251,7 +244,7 @@ public sealed class EntityTypes
             }, Empty);
         });
         return loader.Load(node.Id);
-    }, $"The {graph.Definition.Plural} of this entity."), graph));
+    }, $"The {graph.Plural} of this entity."), graph));
 }
 
 /// <summary>The project a <c>ProjectNode</c> stands for: its stored name, and its REST model read on first use.</summary>

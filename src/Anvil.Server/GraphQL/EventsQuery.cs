@@ -1,6 +1,6 @@
 using System.Globalization;
 using Anvil.Server.Data;
-using Anvil.Server.Features.Access;
+using Anvil.Server.Entities;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
@@ -91,7 +91,7 @@ public static class EventsQuery
         }
         if (filter.Topics is not null)
         {
-            parameters.Add("topics", filter.Topics.Select(t => t.Replace("%", "\\%", StringComparison.Ordinal).Replace('*', '%')).ToArray());
+            parameters.Add("topics", filter.Topics.Select(SqlText.WildcardPattern).ToArray());
             sql += "\n  AND e.topic LIKE ANY(@topics)";
         }
         if (!filter.IncludeLogs)
@@ -114,7 +114,7 @@ public static class EventsQuery
         var words = (filter.Search ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(w => w.Length >= 3).ToList();
         for (var i = 0; i < words.Count; i++)
         {
-            parameters.Add($"word{i}", "%" + words[i].Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%");
+            parameters.Add($"word{i}", SqlText.ContainsPattern(words[i]));
             sql += $"\n  AND (e.topic ILIKE @word{i} OR e.project_name ILIKE @word{i} OR e.user_name ILIKE @word{i} OR e.description ILIKE @word{i})";
         }
         sql = paging.Apply(sql, ["e.creation_order"], parameters);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Anvil.Server.Entities;
 using Anvil.Server.Features.Attributes;
 using GraphQL;
 using GraphQL.Resolvers;

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
-using Anvil.Server.Features.Access;
 using Dapper;
 using GraphQL;
 using GraphQL.Types;
@@ -77,7 +76,7 @@ public static class Links
         }
         if (context.GetArgument<string?>("nameEx") is { } pattern)
         {
-            parameters.Add("linkNameEx", EntityQueries.Regex("nameEx", pattern));
+            parameters.Add("linkNameEx", EntityFilter.Regex("nameEx", pattern));
             conditions.Add("q.name ~ @linkNameEx");
         }
         return (conditions, parameters);

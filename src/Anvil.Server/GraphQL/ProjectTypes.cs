@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
-using Anvil.Server.Features.Access;
+using Anvil.Server.Entities;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Projects;
 using Dapper;
@@ -70,27 +70,22 @@ public static class ProjectTypes
                 transaction: session.Transaction, cancellationToken: c.CancellationToken))).Select(n => new JsonObject { ["name"] = n }).ToList(),
                 c.CancellationToken), "The product base types used in the project."));
         node.AddField(AsyncField("usedTags", new NonNullGraphType(StringList), async c =>
-            await c.Scope().RunAsync(NameOf(c), async session => (object?)(await session.Connection.QueryAsync<string>(new CommandDefinition("""
-                SELECT DISTINCT tag FROM (
-                    SELECT unnest(tags) AS tag FROM folders UNION ALL SELECT unnest(tags) FROM tasks
-                    UNION ALL SELECT unnest(tags) FROM products UNION ALL SELECT unnest(tags) FROM versions
-                    UNION ALL SELECT unnest(tags) FROM representations UNION ALL SELECT unnest(tags) FROM workfiles) t
-                ORDER BY 1
-                """, transaction: session.Transaction, cancellationToken: c.CancellationToken))).ToList(), c.CancellationToken),
+            await c.Scope().RunAsync(NameOf(c), async session => (object?)(await session.Connection.QueryAsync<string>(new CommandDefinition(UsedTagsSql, transaction: session.Transaction, cancellationToken: c.CancellationToken))).ToList(), c.CancellationToken),
             "Tags used by the project's entities."));
 
-        foreach (var (single, plural, graph) in new[]
+        foreach (var definition in EntityRegistry.All)
         {
-            ("folder", "folders", EntityGraph.Folder), ("task", "tasks", EntityGraph.Task), ("product", "products", EntityGraph.Product),
-            ("version", "versions", EntityGraph.Version), ("representation", "representations", EntityGraph.Representation),
-            ("workfile", "workfiles", EntityGraph.Workfile),
-        })
-        {
-            node.AddField(entities.ProjectAccessor(single, graph));
-            node.AddField(entities.ProjectConnection(plural, graph));
+            node.AddField(entities.ProjectAccessor(definition.Type, definition));
+            node.AddField(entities.ProjectConnection(definition.Plural, definition));
         }
         return node;
     }
+
+    static readonly string UsedTagsSql = $"""
+        SELECT DISTINCT tag FROM (
+            {string.Join("\n    UNION ALL ", EntityRegistry.All.Select(d => $"SELECT unnest(tags) AS tag FROM {d.Table}"))}) t
+        ORDER BY 1
+        """;
 
     /// <summary>A product type: <c>{name icon color}</c> (the studio list and the project's).</summary>
     public static ObjectGraphType ProductType() => JsonObjectType("ProductType",

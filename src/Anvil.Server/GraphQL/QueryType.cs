@@ -1,6 +1,6 @@
 using Anvil.Server.Data;
+using Anvil.Server.Entities;
 using Anvil.Server.Features.Auth;
-using Anvil.Server.Features.Users;
 using Dapper;
 using GraphQL;
 using GraphQL.Types;
@@ -67,5 +67,6 @@ public sealed class QueryType : ObjectGraphType
     }
 
     /// <summary>Whom the user list is narrowed for: nobody for managers, who see every user.</summary>
-    static CurrentUser? Viewer(IResolveFieldContext context) => context.CurrentUser() is { IsManager: false } user ? user : null;
+    static UserVisibility? Viewer(IResolveFieldContext context) =>
+        context.CurrentUser() is { IsManager: false } user && ProjectAccess.VisibleProjects(user) is { } projects ? new(user.Name, [.. projects]) : null;
 }

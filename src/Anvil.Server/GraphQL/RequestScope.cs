@@ -1,6 +1,5 @@
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
-using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Anvil.Server.Features.Users;
+using Anvil.Server.Features.Auth;
 using GraphQL;
 using GraphQL.Types;
 

@@ -58,6 +58,26 @@ public static class AyonJson
     public static JsonElement? Number(JsonNode? node) =>
         node?.GetValueKind() == JsonValueKind.Number ? JsonSerializer.SerializeToElement(node) : null;
 
+    /// <summary>
+    /// AYON's merge of a patch into a stored object (<c>data</c>, project <c>attrib</c>/<c>config</c>):
+    /// one level deep, a null value deletes the key, anything else replaces it. Keys <paramref name="skip"/>
+    /// says yes to are left as they are. The stored object is not changed.
+    /// </summary>
+    public static JsonObject MergeOneLevel(JsonObject current, JsonObject patch, Func<string, bool>? skip = null)
+    {
+        var merged = (JsonObject)current.DeepClone();
+        foreach (var (key, value) in patch)
+        {
+            if (skip?.Invoke(key) == true)
+                continue;
+            if (value is null)
+                merged.Remove(key);
+            else
+                merged[key] = value.DeepClone();
+        }
+        return merged;
+    }
+
     /// <summary>The node's string, or null when it is absent or not a string.</summary>
     public static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 }

@@ -1,3 +1,4 @@
+using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Users;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Features.Auth;
-using Anvil.Server.Features.Users;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Anvil.Server.Tests.Infrastructure;

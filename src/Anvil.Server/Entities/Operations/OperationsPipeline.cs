@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
-using Anvil.Server.Features.Access;
+using Anvil.Server.Entities;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
@@ -313,15 +313,7 @@ public sealed class OperationsPipeline(Db db, ProjectContexts contexts, EventSto
             return [];
         if (patch is not JsonObject changes)
             throw BadRequest.Field("data", "must be an object");
-        var merged = (JsonObject)current.DeepClone();
-        foreach (var (key, value) in changes)
-        {
-            if (value is null)
-                merged.Remove(key);
-            else
-                merged[key] = value.DeepClone();
-        }
-        return merged;
+        return AyonJson.MergeOneLevel(current, changes);
     }
 
     static Guid? ParseId(string? text, string field) =>

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Anvil.Server.Features.Access;
+using Anvil.Server.Entities;
 using Anvil.Server.Hosting;
 
 namespace Anvil.Server.Entities.Operations;
@@ -12,20 +12,13 @@ namespace Anvil.Server.Entities.Operations;
 /// </summary>
 static class WriteAuthorization
 {
-    /// <summary>AYON's mapping: folders and tasks are created and updated; the published types are published; workfiles are published and updated.</summary>
-    static FolderAction CreateAction(EntityDefinition definition) =>
-        definition.Type is "folder" or "task" ? FolderAction.Create : FolderAction.Publish;
-
-    static FolderAction UpdateAction(EntityDefinition definition) =>
-        definition.Type is "folder" or "task" or "workfile" ? FolderAction.Update : FolderAction.Publish;
-
     public static async Task CreateAsync(WriteContext context, EntityDefinition definition, JsonObject values, JsonObject data)
     {
         if (context.Access.Unrestricted)
             return;
         context.Access.RequireWritable(definition, data);
         var destination = await DestinationAsync(context, definition, values);
-        context.Access.Require(CreateAction(definition), destination, $"create a {definition.Type}");
+        context.Access.Require(definition.CreateAction, destination, $"create a {definition.Type}");
     }
 
     /// <summary>Checks an update of an existing entity with <paramref name="data"/>, before anything else is said about it.</summary>
@@ -35,10 +28,9 @@ static class WriteAuthorization
             return;
         var path = await ReadablePathAsync(context, definition, id);
         context.Access.RequireWritable(definition, data);
-        // A folder's thumbnail is part of what is published for it: publish rights may set it.
-        var thumbnailOnly = definition.Type == "folder" && data.All(p => p.Key is "thumbnailId" or "id");
+        var thumbnailOnly = definition.PublishSetsThumbnail && data.All(p => p.Key is "thumbnailId" or "id");
         if (!(thumbnailOnly && context.Access.Allows(FolderAction.Publish, path)))
-            context.Access.Require(UpdateAction(definition), path, $"change a {definition.Type}");
+            context.Access.Require(definition.UpdateAction, path, $"change a {definition.Type}");
     }
 
     /// <summary>Moving an entity to another parent is creating it there.</summary>
@@ -46,7 +38,7 @@ static class WriteAuthorization
     {
         if (context.Access.Unrestricted || definition.ParentField is not { } parent || JsonNode.DeepEquals(values[parent.Name], previous[parent.Name]))
             return;
-        context.Access.Require(CreateAction(definition), await DestinationAsync(context, definition, values), $"move a {definition.Type}");
+        context.Access.Require(definition.CreateAction, await DestinationAsync(context, definition, values), $"move a {definition.Type}");
     }
 
     public static async Task DeleteAsync(WriteContext context, EntityDefinition definition, Guid id)

@@ -3,7 +3,6 @@ using Anvil.Server.Data;
 using Anvil.Server.Entities;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
-using Anvil.Server.Features.Users;
 using Anvil.Server.Hosting;
 using Dapper;
 

@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Anvil.Server.Data;
-using Anvil.Server.Features.Access;
+using Anvil.Server.Entities;
 using Anvil.Server.Features.Addons;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Bundles;

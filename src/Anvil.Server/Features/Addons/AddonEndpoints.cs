@@ -9,16 +9,15 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Anvil.Server.Features.Addons;
 
 /// <summary>
-/// The addon routes under <c>/api/addons</c>: the catalogue, install (upload or URL) and its recent
-/// events, and delete. The static files are in <see cref="AddonFileEndpoints"/>.
+/// The addon routes under <c>/api/addons</c>: install (upload or URL) and its recent events, and
+/// delete. The list (<c>GET /api/addons</c>) is <c>Features/Bundles/AddonCatalogue.cs</c>; the static
+/// files are in <see cref="AddonFileEndpoints"/>.
 /// </summary>
 public static class AddonEndpoints
 {
     public static void MapAddonEndpoints(this RouteGroupBuilder api)
     {
         var addons = api.MapGroup("/addons").WithTags("Addons");
-        addons.MapGet("", ListAsync).WithName("list_addons")
-            .WithSummary("Installed addons and their versions (system addons only for admins); details=1 adds client code sources.");
         addons.MapPost("/install", InstallAsync).WithName("upload_addon_zip_file").AcceptsRawBody()
             .WithSummary("Install an addon from a zip body or ?url= (admins); answers the addon.install event's id at once.");
         addons.MapGet("/install", ListInstallsAsync).WithName("get_installed_addons_list")
@@ -29,12 +28,6 @@ public static class AddonEndpoints
         addons.MapDelete("/{addonName}/{addonVersion}", (string addonName, string addonVersion, CurrentUser user, AddonStore store, AddonMaterializer materializer, HttpContext http) =>
                 DeleteAsync(addonName, addonVersion, user, store, materializer, http.RequestAborted))
             .WithName("delete_addon_version").WithSummary("Delete one version of an addon (admins).");
-    }
-
-    static async Task<IResult> ListAsync(CurrentUser user, AddonCatalogue catalogue, HttpContext http, string? details = null)
-    {
-        var answer = await catalogue.GetAsync(Flags.IsSet(details), user.IsAdmin, http.RequestAborted);
-        return answer.ToResult(http);
     }
 
     static async Task<IResult> InstallAsync(CurrentUser user, AddonInstaller installer, AyonOptions options, HttpContext http,

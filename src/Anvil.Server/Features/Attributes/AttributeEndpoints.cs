@@ -62,15 +62,7 @@ public static class AttributeEndpoints
         user.RequireManager("change the attribute library");
         var current = await library.AllAsync(cancellationToken);
         var existing = current.FirstOrDefault(a => a.Name == name) ?? throw new NotFound($"Attribute {name} not found");
-        var data = (JsonObject)existing.Data.DeepClone();
-        if (body["data"] is JsonObject patch)
-            foreach (var (key, value) in patch)
-            {
-                if (value is null)
-                    data.Remove(key);
-                else
-                    data[key] = value.DeepClone();
-            }
+        var data = body["data"] is JsonObject patch ? AyonJson.MergeOneLevel(existing.Data, patch) : (JsonObject)existing.Data.DeepClone();
         var merged = new JsonObject
         {
             ["position"] = body["position"]?.DeepClone() ?? existing.Position,

@@ -12,11 +12,27 @@ namespace Anvil.Server.Features.Attributes;
 
 /// <summary>
 /// The attribute library, cached in every process. A change is written in one transaction (with an
-/// event), then every instance is told through Redis pub/sub and reloads its cache: unlike AYON, no
-/// restart is needed.
+/// event), then dropped on every instance through <see cref="CacheInvalidation"/> like every other
+/// cache; each reloads it on next use: unlike AYON, no restart is needed.
 /// </summary>
-public sealed class AttributeLibrary(Db db, Redis redis, AyonOptions options, EventStore events, ILogger<AttributeLibrary> logger) : IHostedService
+public sealed class AttributeLibrary
 {
+    /// <summary>The invalidation name of the library.</summary>
+    public const string CacheName = "attributes";
+
+    readonly Db _db;
+    readonly EventStore _events;
+    readonly CacheInvalidation _invalidation;
+    long _generation;
+
+    public AttributeLibrary(Db db, EventStore events, CacheInvalidation invalidation)
+    {
+        _db = db;
+        _events = events;
+        _invalidation = invalidation;
+        invalidation.Register(CacheName, Drop);
+    }
+
     public static readonly string[] Types =
         ["integer", "float", "string", "boolean", "datetime", "list_of_strings", "list_of_integers", "list_of_any", "list_of_submodels", "dict"];
 
@@ -33,21 +49,14 @@ public sealed class AttributeLibrary(Db db, Redis redis, AyonOptions options, Ev
     volatile IReadOnlyList<AttributeDefinition>? _all;
     readonly SemaphoreSlim _loading = new(1, 1);
 
-    /// <summary>Reloads the library here and tells every other instance to reload theirs (a restart request).</summary>
-    public async Task ReloadEverywhereAsync(CancellationToken cancellationToken = default)
-    {
-        await ReloadAsync(cancellationToken);
-        try
-        {
-            await redis.Connection.GetSubscriber().PublishAsync(Channel, "reload");
-        }
-        catch (RedisException error)
-        {
-            logger.LogWarning(error, "Could not ask the other instances to reload the attribute library");
-        }
-    }
+    /// <summary>Drops the library here and on every instance (a restart request); each reloads it on next use.</summary>
+    public Task ReloadEverywhereAsync(CancellationToken cancellationToken = default) => _invalidation.InvalidateAsync(CacheName);
 
-    RedisChannel Channel => RedisChannel.Literal(options.RedisKeyPrefix + "attributes-changed");
+    void Drop()
+    {
+        Interlocked.Increment(ref _generation);
+        _all = null;
+    }
 
     public async Task<IReadOnlyList<AttributeDefinition>> AllAsync(CancellationToken cancellationToken = default)
     {
@@ -56,7 +65,14 @@ public sealed class AttributeLibrary(Db db, Redis redis, AyonOptions options, Ev
         await _loading.WaitAsync(cancellationToken);
         try
         {
-            return _all ??= await LoadAsync(cancellationToken);
+            if (_all is { } loaded)
+                return loaded;
+            // A library read while it was dropped may be the old one: it is served, but not kept.
+            var generation = Interlocked.Read(ref _generation);
+            var read = await LoadAsync(cancellationToken);
+            if (Interlocked.Read(ref _generation) == generation)
+                _all = read;
+            return read;
         }
         finally
         {
@@ -77,24 +93,9 @@ public sealed class AttributeLibrary(Db db, Redis redis, AyonOptions options, Ev
         return defaults;
     }
 
-    /// <summary>Rereads the library from the database (after a change here or on another instance).</summary>
-    public async Task ReloadAsync(CancellationToken cancellationToken = default)
-    {
-        var loaded = await LoadAsync(cancellationToken);
-        await _loading.WaitAsync(cancellationToken);
-        try
-        {
-            _all = loaded;
-        }
-        finally
-        {
-            _loading.Release();
-        }
-    }
-
     async Task<IReadOnlyList<AttributeDefinition>> LoadAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var connection = await _db.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<AttributeDefinition>(new CommandDefinition(
             "SELECT name, position, scope, builtin, data FROM attributes ORDER BY position, name", cancellationToken: cancellationToken));
         return [.. rows];
@@ -135,11 +136,11 @@ public sealed class AttributeLibrary(Db db, Redis redis, AyonOptions options, Ev
 
     async Task ChangeAsync(string user, string[] updated, Func<NpgsqlConnection, Task<List<string>>> change, CancellationToken cancellationToken)
     {
-        await using (var connection = await db.OpenAsync(cancellationToken))
+        await using (var connection = await _db.OpenAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
             var deleted = await change(connection);
-            await events.DispatchAsync(connection, new NewEvent
+            await _events.DispatchAsync(connection, new NewEvent
             {
                 Topic = "attributes.changed",
                 User = user,
@@ -152,17 +153,7 @@ public sealed class AttributeLibrary(Db db, Redis redis, AyonOptions options, Ev
             }, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
-        await ReloadAsync(cancellationToken);
-        try
-        {
-            await redis.Connection.GetSubscriber().PublishAsync(Channel, "reload");
-        }
-        catch (RedisException error)
-        {
-            // The change is committed and this instance has it; the others keep the old library until
-            // their Redis connection is restored (see StartAsync) or the next announced change.
-            logger.LogWarning(error, "Could not announce an attribute library change to the other instances");
-        }
+        await _invalidation.InvalidateAsync(CacheName);
     }
 
     static Task UpsertAsync(NpgsqlConnection connection, AttributeDefinition attribute, CancellationToken cancellationToken) =>
@@ -264,52 +255,5 @@ public sealed class AttributeLibrary(Db db, Redis redis, AyonOptions options, Ev
             return key;
         var parts = key.Split('_', StringSplitOptions.RemoveEmptyEntries);
         return parts[0] + string.Concat(parts.Skip(1).Select(p => char.ToUpperInvariant(p[0]) + p[1..]));
-    }
-
-    readonly CancellationTokenSource _stopping = new();
-
-    /// <summary>Subscribes in the background: a server must start (and serve what needs no Redis) while Redis is away.</summary>
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        // Announcements sent while this instance was cut off from Redis are lost: reload on reconnect.
-        redis.Connection.ConnectionRestored += (_, _) => _ = ReloadInBackgroundAsync();
-        _ = SubscribeAsync(_stopping.Token);
-        return Task.CompletedTask;
-    }
-
-    async Task SubscribeAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await redis.Connection.GetSubscriber().SubscribeAsync(Channel, (_, _) => _ = ReloadInBackgroundAsync());
-                return;
-            }
-            catch (RedisException error)
-            {
-                logger.LogWarning("Cannot subscribe to attribute announcements yet: {Error}", error.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
-    }
-
-    async Task ReloadInBackgroundAsync()
-    {
-        try
-        {
-            await ReloadAsync();
-        }
-        catch (Exception error) when (error is NpgsqlException or TimeoutException or InvalidOperationException)
-        {
-            logger.LogWarning(error, "Could not reload the attribute library after a change on another instance");
-        }
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _stopping.CancelAsync();
-        if (redis.Connection.IsConnected)
-            await redis.Connection.GetSubscriber().UnsubscribeAsync(Channel);
     }
 }

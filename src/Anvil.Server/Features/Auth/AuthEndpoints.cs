@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using Anvil.Server.Features.Users;
+using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
 
 namespace Anvil.Server.Features.Auth;

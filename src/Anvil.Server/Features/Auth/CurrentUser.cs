@@ -1,4 +1,4 @@
-using Anvil.Server.Features.Users;
+using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
 
 namespace Anvil.Server.Features.Auth;

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Anvil.Server.Data;
-using Anvil.Server.Features.Access;
+using Anvil.Server.Entities;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;

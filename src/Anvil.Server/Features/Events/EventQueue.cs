@@ -133,7 +133,7 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
     /// <summary>A LIKE pattern for a source topic with <c>*</c>, else null.</summary>
     static string? LikePattern(EnrollQuery query) =>
         query.SourceIsPattern && query.SourceTopics[0].Contains('*')
-            ? query.SourceTopics[0].Replace("_", "\\_", StringComparison.Ordinal).Replace("*", "%", StringComparison.Ordinal)
+            ? SqlText.WildcardPattern(query.SourceTopics[0])
             : null;
 
     /// <summary>The parameters every query of a request shares, and the condition on its source events <c>s</c>.</summary>

@@ -1,9 +1,8 @@
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Anvil.Server.Features.Access;
+using Anvil.Server.Entities;
 using Anvil.Server.Features.Auth;
-using Anvil.Server.Features.Users;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
 

@@ -6,6 +6,7 @@ using Anvil.Server.Entities;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
+using Dapper;
 using Npgsql;
 
 namespace Anvil.Server.Features.Folders;
@@ -159,31 +160,16 @@ public static class FolderEndpoints
 
     static async Task<FolderSearchResponse> SearchAsync(string projectName, FolderSearchRequest request, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts)
     {
-        // "a b, c" → (a AND b) OR c, each word matched anywhere in name, label or path.
-        var groups = (request.Search ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(g => g.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(g => g.Length > 0).ToList();
         await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
-        var conditions = new List<string>();
-        await using var command = new NpgsqlCommand { Connection = session.Connection };
+        var parameters = new DynamicParameters();
         foreach (var (name, value) in session.Access.Parameters)
-            command.Parameters.AddWithValue(name, value);
-        for (var g = 0; g < groups.Count; g++)
-        {
-            var words = new List<string>();
-            for (var w = 0; w < groups[g].Length; w++)
-            {
-                var name = $"w{g}_{w}";
-                command.Parameters.AddWithValue(name, "%" + groups[g][w].Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%");
-                words.Add($"(e.name ILIKE @{name} OR e.label ILIKE @{name} OR e.path ILIKE @{name})");
-            }
-            conditions.Add("(" + string.Join(" AND ", words) + ")");
-        }
-        var readable = session.Access.ReadCondition(FolderEntity.Definition) ?? "true";
-        command.CommandText = $"SELECT e.id FROM folders e WHERE e.active AND {readable}{(conditions.Count > 0 ? " AND (" + string.Join(" OR ", conditions) + ")" : "")} ORDER BY e.path";
-        var ids = new List<string>();
-        await using (var reader = await command.ExecuteReaderAsync(http.RequestAborted))
-            while (await reader.ReadAsync(http.RequestAborted))
-                ids.Add(reader.GetGuid(0).ToString("N"));
+            parameters.Add(name, value);
+        var definition = FolderEntity.Definition;
+        var matches = SqlText.SearchCondition(request.Search ?? "", definition.SearchColumns, "search", parameters) ?? "true";
+        var readable = session.Access.ReadCondition(definition) ?? "true";
+        var ids = (await session.Connection.QueryAsync<Guid>(new CommandDefinition(
+            $"SELECT e.id FROM folders e WHERE e.active AND {readable} AND {matches} ORDER BY e.path", parameters, cancellationToken: http.RequestAborted)))
+            .Select(id => id.ToString("N")).ToList();
         return new FolderSearchResponse(ids);
     }
 

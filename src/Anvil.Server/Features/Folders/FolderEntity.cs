@@ -25,25 +25,78 @@ public static class FolderEntity
         DuplicateMessage = "A folder of that name already exists under the same parent",
         Rules = new FolderRules(),
         FolderPath = "e.path",
-        Select = """
-            SELECT e.id, e.name, e.label, e.folder_type AS "folderType", e.parent_id AS "parentId",
-                   e.thumbnail_id AS "thumbnailId", e.status, e.tags, e.active, e.data,
-                   COALESCE(p.exported_attrib, @inheritedByRoots::jsonb) || e.attrib AS attrib,
-                   e.attrib AS "ownAttrib",
-                   '/' || e.path AS path,
-                   COALESCE(string_to_array(p.path, '/'), '{}') AS parents,
-                   EXISTS (SELECT FROM folders c WHERE c.parent_id = e.id) AS "hasChildren",
-                   EXISTS (SELECT FROM tasks t WHERE t.folder_id = e.id) AS "hasTasks",
-                   EXISTS (SELECT FROM products pr WHERE pr.folder_id = e.id) AS "hasProducts",
-                   (EXISTS (SELECT FROM products pr JOIN versions v ON v.product_id = pr.id WHERE pr.folder_id = e.id)
-                    OR EXISTS (SELECT FROM folders d
-                               WHERE d.path ^@ (e.path || '/')
-                                 AND EXISTS (SELECT FROM products pr JOIN versions v ON v.product_id = pr.id WHERE pr.folder_id = d.id))) AS "hasVersions",
-                   e.created_by AS "createdBy", e.updated_by AS "updatedBy",
-                   e.created_at AS "createdAt", e.updated_at AS "updatedAt"
+        CreateAction = FolderAction.Create,
+        UpdateAction = FolderAction.Update,
+        PublishSetsThumbnail = true,
+        ThumbnailFallback = """
+            SELECT v.thumbnail_id FROM products p JOIN versions v ON v.product_id = p.id
+            WHERE p.folder_id = e.id AND v.thumbnail_id IS NOT NULL
+            ORDER BY v.created_at DESC LIMIT 1
+            """,
+        Columns =
+        [
+            new("id", "e.id"), new("name", "e.name"), new("label", "e.label"), new("folderType", "e.folder_type"),
+            new("parentId", "e.parent_id"), new("thumbnailId", "e.thumbnail_id"),
+            new("status", "e.status"), new("tags", "e.tags"), new("active", "e.active"), new("data", "e.data"),
+            new("attrib", "COALESCE(p.exported_attrib, @inheritedByRoots::jsonb) || e.attrib"),
+            new("ownAttrib", "e.attrib"),
+            new("path", "'/' || e.path"),
+            new("parents", "COALESCE(string_to_array(p.path, '/'), '{}')"),
+            new("hasChildren", "EXISTS (SELECT FROM folders c WHERE c.parent_id = e.id)"),
+            new("hasTasks", "EXISTS (SELECT FROM tasks t WHERE t.folder_id = e.id)"),
+            new("hasProducts", "EXISTS (SELECT FROM products pr WHERE pr.folder_id = e.id)"),
+            new("hasVersions", """
+                (EXISTS (SELECT FROM products pr JOIN versions v ON v.product_id = pr.id WHERE pr.folder_id = e.id)
+                 OR EXISTS (SELECT FROM folders d
+                            WHERE d.path ^@ (e.path || '/')
+                              AND EXISTS (SELECT FROM products pr JOIN versions v ON v.product_id = pr.id WHERE pr.folder_id = d.id)))
+                """),
+            new("createdBy", "e.created_by"), new("updatedBy", "e.updated_by"),
+            new("createdAt", "e.created_at"), new("updatedAt", "e.updated_at"),
+        ],
+        From = """
             FROM folders e
             LEFT JOIN folders p ON p.id = e.parent_id
             """,
+        GraphColumns =
+        [
+            new("childCount", "(SELECT count(*) FROM folders c WHERE c.parent_id = e.id)::int"),
+            new("taskCount", "(SELECT count(*) FROM tasks t WHERE t.folder_id = e.id)::int"),
+            new("productCount", "(SELECT count(*) FROM products pr WHERE pr.folder_id = e.id)::int"),
+        ],
+        NodeName = "FolderNode",
+        NodeFields =
+        [
+            new("label", NodeFieldKind.Text), new("folderType", NodeFieldKind.Text), new("type", NodeFieldKind.Text, "folderType"),
+            new("parentId", NodeFieldKind.Text), new("thumbnailId", NodeFieldKind.Text),
+            new("hasChildren", NodeFieldKind.Boolean), new("hasTasks", NodeFieldKind.Boolean), new("hasProducts", NodeFieldKind.Boolean),
+            new("hasVersions", NodeFieldKind.Boolean), new("childCount", NodeFieldKind.Integer), new("taskCount", NodeFieldKind.Integer),
+            new("productCount", NodeFieldKind.Integer),
+        ],
+        Parents = [new("parent", "folder", "parentId")],
+        Children = [new("tasks", "task", "e.folder_id"), new("products", "product", "e.folder_id")],
+        AttribExpression = "(COALESCE(p.exported_attrib, @inheritedByRoots::jsonb) || e.attrib)",
+        SearchColumns = ["e.name", "e.label", "e.path"],
+        Filters =
+        [
+            EntityFilter.TextList("names", "e.name"),
+            EntityFilter.Text("name", "e.name ILIKE @{0}"),
+            EntityFilter.TextList("folderTypes", "e.folder_type"),
+            EntityFilter.ParentIds("parentId", FilterArgument.Text),
+            EntityFilter.ParentIds("parentIds", FilterArgument.TextList),
+            EntityFilter.TextArray("paths", "e.path = ANY(@{0})", s => s.Trim('/')),
+            EntityFilter.Pattern("pathEx", "('/' || e.path)"),
+            EntityFilter.Flag("hasChildren", "EXISTS (SELECT FROM folders c WHERE c.parent_id = e.id)"),
+            EntityFilter.Flag("hasTasks", "EXISTS (SELECT FROM tasks t WHERE t.folder_id = e.id)"),
+            EntityFilter.Flag("hasProducts", "EXISTS (SELECT FROM products pr WHERE pr.folder_id = e.id)"),
+            EntityFilter.TextArray("assignees", "EXISTS (SELECT FROM tasks t WHERE t.folder_id = e.id AND t.assignees @> @{0})"),
+        ],
+        Sorts = new Dictionary<string, string>
+        {
+            ["name"] = "e.name",
+            ["path"] = "e.path",
+            ["folderType"] = EntitySort.Position("folder_types", "e.folder_type"),
+        },
     };
 }
 

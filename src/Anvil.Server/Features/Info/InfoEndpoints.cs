@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Reflection;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Sites;
-using Anvil.Server.Features.Users;
 
 namespace Anvil.Server.Features.Info;
 

@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
 using Anvil.Server.Entities.Operations;
-using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;

@@ -24,17 +24,57 @@ public static class ProductEntity
         DuplicateMessage = "A product of that name already exists in the folder",
         Rules = new ProductRules(),
         FolderPath = "f.path",
-        Select = """
-            SELECT e.id, e.name, e.folder_id AS "folderId", e.product_type AS "productType",
-                   e.product_base_type AS "productBaseType", e.status, e.tags, e.active, e.data,
-                   e.attrib, e.attrib AS "ownAttrib",
-                   '/' || f.path || '/' || e.name AS path,
-                   string_to_array(f.path, '/') AS parents,
-                   e.created_by AS "createdBy", e.updated_by AS "updatedBy",
-                   e.created_at AS "createdAt", e.updated_at AS "updatedAt"
+        Columns =
+        [
+            new("id", "e.id"), new("name", "e.name"), new("folderId", "e.folder_id"), new("productType", "e.product_type"),
+            new("productBaseType", "e.product_base_type"),
+            new("status", "e.status"), new("tags", "e.tags"), new("active", "e.active"), new("data", "e.data"),
+            new("attrib", "e.attrib"), new("ownAttrib", "e.attrib"),
+            new("path", "'/' || f.path || '/' || e.name"),
+            new("parents", "string_to_array(f.path, '/')"),
+            new("createdBy", "e.created_by"), new("updatedBy", "e.updated_by"),
+            new("createdAt", "e.created_at"), new("updatedAt", "e.updated_at"),
+        ],
+        From = """
             FROM products e
             JOIN folders f ON f.id = e.folder_id
             """,
+        GraphColumns =
+        [
+            new("versionList", """
+                (SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                            'id', replace(v.id::text, '-', ''), 'version', v.version,
+                            'name', CASE WHEN v.version < 0 THEN 'HERO' ELSE 'v' || lpad(v.version::text, 3, '0') END) ORDER BY v.version), '[]')
+                 FROM versions v WHERE v.product_id = e.id)
+                """),
+        ],
+        NodeName = "ProductNode",
+        NodeFields =
+        [
+            new("folderId", NodeFieldKind.Text), new("productType", NodeFieldKind.Text), new("productBaseType", NodeFieldKind.Text),
+            new("type", NodeFieldKind.Text, "productType"),
+        ],
+        Parents = [new("folder", "folder", "folderId")],
+        Children = [new("versions", "version", "e.product_id")],
+        SearchColumns = ["e.name", "f.path"],
+        Filters =
+        [
+            EntityFilter.TextList("names", "e.name"),
+            EntityFilter.TextArray("namesCi", "lower(e.name) = ANY(@{0})", s => s.ToLowerInvariant()),
+            EntityFilter.IdList("folderIds", "e.folder_id"),
+            EntityFilter.TextList("productTypes", "e.product_type"),
+            EntityFilter.TextList("productBaseTypes", "e.product_base_type"),
+            EntityFilter.Pattern("nameEx", "e.name"),
+            EntityFilter.Pattern("pathEx", "('/' || f.path || '/' || e.name)"),
+        ],
+        Sorts = new Dictionary<string, string>
+        {
+            ["name"] = "e.name",
+            ["productType"] = "e.product_type",
+            ["productBaseType"] = "COALESCE(e.product_base_type, '')",
+            ["folderName"] = "f.name",
+            ["path"] = "f.path || '/' || e.name",
+        },
     };
 }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Anvil.Server.Entities;
 using Anvil.Server.Features.Anatomy;
 using Anvil.Server.Hosting;
 using Dapper;
@@ -12,7 +13,7 @@ namespace Anvil.Server.Features.Projects;
 /// </summary>
 public static class ProjectLists
 {
-    public static readonly string[] EntityTables = ["folders", "tasks", "products", "versions", "representations", "workfiles"];
+    static readonly string[] EntityTables = [.. EntityRegistry.All.Select(d => d.Table)];
 
     /// <summary>A list table, what refers to it, and how it is named in the API.</summary>
     sealed record ListTable(string Table, string Field, string Singular, (string Table, string Column)[] UsedBy);

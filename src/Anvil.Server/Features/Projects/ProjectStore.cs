@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
-using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Anatomy;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
@@ -100,10 +99,10 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
             {SelectProject}
             WHERE (@library::boolean IS NULL OR library = @library)
               AND (@active::boolean IS NULL OR active = @active)
-              AND (@name::text IS NULL OR name ILIKE '%' || replace(replace(@name, '%', '\%'), '_', '\_') || '%')
+              AND (@name::text IS NULL OR name ILIKE @namePattern)
               AND (@visible::text[] IS NULL OR lower(name) = ANY(@visible))
             ORDER BY {order}
-            """, new { query.Library, query.Active, query.Name, visible }, cancellationToken: cancellationToken))).ToList();
+            """, new { query.Library, query.Active, query.Name, namePattern = query.Name is null ? null : SqlText.ContainsPattern(query.Name), visible }, cancellationToken: cancellationToken))).ToList();
         var page = query.Length is { } length ? rows.Skip((query.Page - 1) * length).Take(length) : rows;
         var items = page.Select(p => new ProjectListItem
         {
@@ -181,15 +180,7 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
         await ProjectLists.SaveTagsAsync(connection, anatomy.Tags, cancellationToken);
         await ProjectLists.SaveLinkTypesAsync(connection, anatomy.LinkTypes, cancellationToken);
         if (assignUsers)
-            await connection.ExecuteAsync(new CommandDefinition("""
-                UPDATE public.users
-                SET data = jsonb_set(data, '{accessGroups}',
-                                     COALESCE(data->'accessGroups', '{}'::jsonb) || jsonb_build_object(@name::text, data->'defaultAccessGroups'))
-                WHERE active
-                  AND jsonb_typeof(data->'defaultAccessGroups') = 'array' AND jsonb_array_length(data->'defaultAccessGroups') > 0
-                  AND NOT COALESCE((data->>'isManager')::boolean, false)
-                  AND NOT COALESCE((data->>'isAdmin')::boolean, false)
-                """, new { name }, cancellationToken: cancellationToken));
+            await UserStore.GrantDefaultGroupsAsync(connection, name, cancellationToken);
         await DispatchAsync(connection, "entity.project.created", name, user, $"Project {name} created", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         await contexts.ChangedAsync();
@@ -312,10 +303,7 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
         var project = await RequireAsync(connection, name, user, cancellationToken, forUpdate: true);
         await ProjectSchema.DropAsync(connection, project.Name, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("DELETE FROM projects WHERE name = @Name", project, cancellationToken: cancellationToken));
-        await connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE users SET data = jsonb_set(data, '{accessGroups}', (data->'accessGroups') - @Name::text)
-            WHERE jsonb_typeof(data->'accessGroups') = 'object' AND (data->'accessGroups') -> @Name IS NOT NULL
-            """, project, cancellationToken: cancellationToken));
+        await UserStore.ForgetProjectAsync(connection, project.Name, cancellationToken);
         await DispatchAsync(connection, "entity.project.deleted", project.Name, user, $"Project {project.Name} deleted", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         await contexts.ChangedAsync();
@@ -455,19 +443,7 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
     }
 
 
-    /// <summary>One level deep: a null value deletes the key, anything else replaces it.</summary>
-    static JsonObject Merge(JsonObject current, JsonObject patch)
-    {
-        var merged = (JsonObject)current.DeepClone();
-        foreach (var (key, value) in patch)
-        {
-            if (value is null)
-                merged.Remove(key);
-            else
-                merged[key] = value.DeepClone();
-        }
-        return merged;
-    }
+    static JsonObject Merge(JsonObject current, JsonObject patch) => AyonJson.MergeOneLevel(current, patch);
 
     static JsonNode? Get(JsonObject body, string camel, string? snake) => AnatomyItems.Get(body, camel, snake);
 

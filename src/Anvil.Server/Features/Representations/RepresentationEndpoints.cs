@@ -1,7 +1,6 @@
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
 using Anvil.Server.Features.Auth;
-using Anvil.Server.GraphQL;
 using Anvil.Server.Hosting;
 using Npgsql;
 
@@ -60,7 +59,7 @@ public static class RepresentationEndpoints
         for (var i = 0; i < filters.Count; i++)
         {
             var key = filters[i].Key is { Length: > 0 } k ? k : throw BadRequest.Field($"context.{i}.key", "a context key is required");
-            var patterns = (filters[i].Values ?? []).Select(v => EntityQueries.Regex($"context.{i}.values", v)).ToArray();
+            var patterns = (filters[i].Values ?? []).Select(v => EntityFilter.Regex($"context.{i}.values", v)).ToArray();
             command.Parameters.AddWithValue($"path{i}", new[] { "context" }.Concat(key.Split('.')).ToArray());
             command.Parameters.AddWithValue($"patterns{i}", patterns);
             conditions.Add($"EXISTS (SELECT FROM unnest(@patterns{i}::text[]) pattern WHERE e.data #>> @path{i}::text[] ~ pattern)");

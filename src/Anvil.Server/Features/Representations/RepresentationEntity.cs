@@ -24,21 +24,32 @@ public static class RepresentationEntity
         DuplicateMessage = "A representation of that name already exists in the version",
         Rules = new RepresentationRules(),
         FolderPath = "f.path",
-        Select = """
-            SELECT e.id, e.name, e.version_id AS "versionId", e.files, e.traits,
-                   e.status, e.tags, e.active, e.data,
-                   e.attrib, e.attrib AS "ownAttrib",
-                   '/' || f.path || '/' || p.name || '/' ||
-                       CASE WHEN v.version < 0 THEN 'HERO' ELSE 'v' || lpad(v.version::text, 3, '0') END || '/' || e.name AS path,
-                   string_to_array(f.path, '/') || p.name ||
-                       CASE WHEN v.version < 0 THEN 'HERO' ELSE 'v' || lpad(v.version::text, 3, '0') END AS parents,
-                   e.created_by AS "createdBy", e.updated_by AS "updatedBy",
-                   e.created_at AS "createdAt", e.updated_at AS "updatedAt"
+        Columns =
+        [
+            new("id", "e.id"), new("name", "e.name"), new("versionId", "e.version_id"), new("files", "e.files"), new("traits", "e.traits"),
+            new("status", "e.status"), new("tags", "e.tags"), new("active", "e.active"), new("data", "e.data"),
+            new("attrib", "e.attrib"), new("ownAttrib", "e.attrib"),
+            new("path", "'/' || f.path || '/' || p.name || '/' || CASE WHEN v.version < 0 THEN 'HERO' ELSE 'v' || lpad(v.version::text, 3, '0') END || '/' || e.name"),
+            new("parents", "string_to_array(f.path, '/') || p.name || CASE WHEN v.version < 0 THEN 'HERO' ELSE 'v' || lpad(v.version::text, 3, '0') END"),
+            new("createdBy", "e.created_by"), new("updatedBy", "e.updated_by"),
+            new("createdAt", "e.created_at"), new("updatedAt", "e.updated_at"),
+        ],
+        From = """
             FROM representations e
             JOIN versions v ON v.id = e.version_id
             JOIN products p ON p.id = v.product_id
             JOIN folders f ON f.id = p.folder_id
             """,
+        NodeName = "RepresentationNode",
+        NodeFields = [new("versionId", NodeFieldKind.Text)],
+        Parents = [new("version", "version", "versionId")],
+        SearchColumns = ["e.name", "p.name"],
+        Filters =
+        [
+            EntityFilter.TextList("names", "e.name"),
+            EntityFilter.IdList("versionIds", "e.version_id"),
+        ],
+        Sorts = new Dictionary<string, string> { ["name"] = "e.name" },
     };
 }
 

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
-using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Addons;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Sites;

@@ -26,18 +26,61 @@ public static class TaskEntity
         Rules = new TaskRules(),
         TaskAssignees = "e.assignees",
         FolderPath = "f.path",
-        Select = """
-            SELECT e.id, e.name, e.label, e.task_type AS "taskType", e.folder_id AS "folderId",
-                   e.thumbnail_id AS "thumbnailId", e.assignees, e.status, e.tags, e.active, e.data,
-                   f.exported_attrib || e.attrib AS attrib,
-                   e.attrib AS "ownAttrib",
-                   '/' || f.path || '/' || e.name AS path,
-                   string_to_array(f.path, '/') AS parents,
-                   e.created_by AS "createdBy", e.updated_by AS "updatedBy",
-                   e.created_at AS "createdAt", e.updated_at AS "updatedAt"
+        CreateAction = FolderAction.Create,
+        UpdateAction = FolderAction.Update,
+        ThumbnailFallback = """
+            SELECT v.thumbnail_id FROM versions v
+            WHERE v.task_id = e.id AND v.thumbnail_id IS NOT NULL
+            ORDER BY v.created_at DESC LIMIT 1
+            """,
+        Columns =
+        [
+            new("id", "e.id"), new("name", "e.name"), new("label", "e.label"), new("taskType", "e.task_type"), new("folderId", "e.folder_id"),
+            new("thumbnailId", "e.thumbnail_id"), new("assignees", "e.assignees"),
+            new("status", "e.status"), new("tags", "e.tags"), new("active", "e.active"), new("data", "e.data"),
+            new("attrib", "f.exported_attrib || e.attrib"),
+            new("ownAttrib", "e.attrib"),
+            new("path", "'/' || f.path || '/' || e.name"),
+            new("parents", "string_to_array(f.path, '/')"),
+            new("createdBy", "e.created_by"), new("updatedBy", "e.updated_by"),
+            new("createdAt", "e.created_at"), new("updatedAt", "e.updated_at"),
+        ],
+        From = """
             FROM tasks e
             JOIN folders f ON f.id = e.folder_id
             """,
+        NodeName = "TaskNode",
+        NodeFields =
+        [
+            new("label", NodeFieldKind.Text), new("taskType", NodeFieldKind.Text), new("type", NodeFieldKind.Text, "taskType"),
+            new("folderId", NodeFieldKind.Text), new("thumbnailId", NodeFieldKind.Text), new("assignees", NodeFieldKind.TextList),
+        ],
+        Parents = [new("folder", "folder", "folderId")],
+        Children = [new("versions", "version", "e.task_id"), new("workfiles", "workfile", "e.task_id")],
+        AttribExpression = "(f.exported_attrib || e.attrib)",
+        SearchColumns = ["e.name", "e.label", "f.path"],
+        Filters =
+        [
+            EntityFilter.TextList("names", "e.name"),
+            EntityFilter.TextList("taskTypes", "e.task_type"),
+            EntityFilter.IdList("folderIds", "e.folder_id"),
+            new("assignees", FilterArgument.TextList, (v, p, ps) =>
+            {
+                var names = EntityFilter.Strings(v).ToArray();
+                if (names.Length == 0)
+                    return "cardinality(e.assignees) = 0";
+                ps.Add(p, names);
+                return $"e.assignees @> @{p}";
+            }),
+            EntityFilter.TextArray("assigneesAny", "e.assignees && @{0}"),
+            EntityFilter.TextArray("tagsAny", "e.tags && @{0}"),
+        ],
+        Sorts = new Dictionary<string, string>
+        {
+            ["name"] = "e.name",
+            ["taskType"] = EntitySort.Position("task_types", "e.task_type"),
+            ["assignees"] = "array_to_string(e.assignees, ',')",
+        },
     };
 }
 

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
 using Anvil.Server.Entities.Operations;
-using Anvil.Server.Features.Access;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
@@ -19,8 +18,6 @@ public static class ThumbnailEndpoints
     /// <summary>Thumbnails are small previews; a larger body is refused rather than buffered.</summary>
     const int MaxBytes = 16 * 1024 * 1024;
 
-    static readonly string[] EntityPlurals = ["folders", "tasks", "versions", "workfiles"];
-
     /// <summary>The 1×1 transparent PNG answered (203) when an entity has no thumbnail.</summary>
     static readonly byte[] Placeholder = Convert.FromBase64String(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==");
@@ -34,9 +31,9 @@ public static class ThumbnailEndpoints
             .WithSummary("Store an image under the given id, replacing what was there.");
         group.MapGet("/thumbnails/{thumbnailId}", GetAsync).WithName("get_thumbnail")
             .WithSummary("A stored image, byte for byte.");
-        foreach (var plural in EntityPlurals)
+        foreach (var definition in EntityRegistry.All.Where(d => d.HasThumbnail))
         {
-            var type = EntityRegistry.All.Single(d => d.Plural == plural).Type;
+            var (type, plural) = (definition.Type, definition.Plural);
             group.MapGet($"/{plural}/{{id}}/thumbnail", (string projectName, string id, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts, string placeholder = "empty") =>
                     GetForEntityAsync(type, projectName, id, placeholder, user, http, db, contexts))
                 .WithName($"get_{type}_thumbnail").WithSummary($"The thumbnail of a {type}, with AYON's fallbacks.");
@@ -95,7 +92,7 @@ public static class ThumbnailEndpoints
     {
         if (session.Access.ReadsEverything)
             return true;
-        var shownBy = EntityPlurals.Select(plural => EntityRegistry.All.Single(d => d.Plural == plural))
+        var shownBy = EntityRegistry.All.Where(d => d.HasThumbnail)
             .Select(d => $"SELECT\n{d.From}\nWHERE e.thumbnail_id = @id AND {session.Access.ReadCondition(d)}");
         var sql = $"""
             SELECT EXISTS (SELECT FROM thumbnails WHERE id = @id AND meta->>'author' = @accessUser)
@@ -116,7 +113,7 @@ public static class ThumbnailEndpoints
         if (await EntityStore.FolderPathAsync(session.Connection, definition, id, http.RequestAborted) is not { } path
             || !session.Access.Allows(FolderAction.Read, path))
             throw NotFound.Entity(type, entityId);
-        var thumbnailId = await session.Connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(ResolveSql(definition.Plural), new { id }, cancellationToken: http.RequestAborted));
+        var thumbnailId = await session.Connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(ResolveSql(definition), new { id }, cancellationToken: http.RequestAborted));
         if (thumbnailId is { } found && await ImageAsync(session, found, http) is { } image)
             return image;
         if (placeholder == "none")
@@ -126,28 +123,10 @@ public static class ThumbnailEndpoints
         return Results.Bytes(Placeholder, "image/png");
     }
 
-    /// <summary>
-    /// An entity's own thumbnail, else (folders and tasks) the newest thumbnail among the versions
-    /// published in it, as AYON falls back.
-    /// </summary>
-    static string ResolveSql(string plural) => plural switch
-    {
-        "folders" => """
-            SELECT COALESCE(f.thumbnail_id, (
-                SELECT v.thumbnail_id FROM products p JOIN versions v ON v.product_id = p.id
-                WHERE p.folder_id = f.id AND v.thumbnail_id IS NOT NULL
-                ORDER BY v.created_at DESC LIMIT 1))
-            FROM folders f WHERE f.id = @id
-            """,
-        "tasks" => """
-            SELECT COALESCE(t.thumbnail_id, (
-                SELECT v.thumbnail_id FROM versions v
-                WHERE v.task_id = t.id AND v.thumbnail_id IS NOT NULL
-                ORDER BY v.created_at DESC LIMIT 1))
-            FROM tasks t WHERE t.id = @id
-            """,
-        _ => $"SELECT thumbnail_id FROM {plural} WHERE id = @id",
-    };
+    /// <summary>An entity's own thumbnail, else its type's fallback (for folders and tasks: the newest thumbnail among the versions published in it), as AYON falls back.</summary>
+    static string ResolveSql(EntityDefinition definition) => definition.ThumbnailFallback is { } fallback
+        ? $"SELECT COALESCE(e.thumbnail_id, (\n{fallback}))\nFROM {definition.Table} e WHERE e.id = @id"
+        : $"SELECT e.thumbnail_id FROM {definition.Table} e WHERE e.id = @id";
 
     static async Task<IResult?> ImageAsync(ProjectSession session, Guid id, HttpContext http)
     {

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Features.Auth;
-using Anvil.Server.Features.Users;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
 using Anvil.Server.Tests.Infrastructure;

@@ -1,6 +1,6 @@
 using Anvil.Server.Features.Auth;
 
-namespace Anvil.Server.Features.Users;
+namespace Anvil.Server.Features.Auth;
 
 /// <summary>A row of <c>api_keys</c> without its hash: what the server knows of a personal or service key.</summary>
 public sealed record ApiKeyRecord

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Anvil.Server.Features.Users;
+namespace Anvil.Server.Features.Auth;
 
 /// <summary>A row of <c>users</c>. The password hash stays on the server: <see cref="UserModel"/> is what leaves it.</summary>
 public sealed record UserRecord

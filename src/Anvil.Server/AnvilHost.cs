@@ -17,12 +17,13 @@ using Anvil.Server.Features.Server;
 using Anvil.Server.Features.Thumbnails;
 using Anvil.Server.Features.Users;
 using Anvil.Server.GraphQL;
+using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
 using Anvil.Server.Observability;
 using Microsoft.AspNetCore.Http.Json;
 using Scalar.AspNetCore;
 
-namespace Anvil.Server.Hosting;
+namespace Anvil.Server;
 
 /// <summary>The composition root: which services exist, and the order of the request pipeline.</summary>
 public static class AnvilHost
@@ -58,7 +59,7 @@ public static class AnvilHost
         builder.Services.AddSingleton<Anvil.Server.Features.Demo.DemoProject>();
         builder.Services.AddSingleton<AyonSchemaHolder>();
         builder.Services.AddSingleton<global::GraphQL.IDocumentExecuter, global::GraphQL.DocumentExecuter>();
-        builder.Services.AddSingleton<AttributeLibrary>().AddHostedService(s => s.GetRequiredService<AttributeLibrary>());
+        builder.Services.AddSingleton<AttributeLibrary>();
         builder.Services.AddSingleton<AnatomyPresets>();
         builder.Services.AddSingleton<ProjectStore>();
         builder.Services.AddEvents();
@@ -142,6 +143,7 @@ public static class AnvilHost
         Anvil.Server.Features.Services.SecretEndpoints.MapSecretEndpoints(api);
         api.MapAddonEndpoints();
         api.MapBundleEndpoints();
+        api.MapAddonCatalogue();
         Anvil.Server.Features.Settings.SettingsEndpoints.MapSettingsEndpoints(api);
         Anvil.Server.Features.Desktop.DesktopEndpoints.MapDesktopEndpoints(api);
         Anvil.Server.Features.Sites.SiteEndpoints.MapSiteEndpoints(api);

@@ -1,16 +1,15 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
-using Anvil.Server.Features.Access;
-using Anvil.Server.Features.Auth;
+using Anvil.Server.Messaging;
 using Dapper;
 
-namespace Anvil.Server.Features.Users;
+namespace Anvil.Server.Features.Auth;
 
 /// <summary>
 /// Reads and writes of the <c>users</c> and <c>api_keys</c> tables. Reads here are fresh; authentication
 /// reads through <see cref="AuthCache"/>, which every write of a user or key must drop after its commit.
 /// </summary>
-public sealed class UserStore(Db db, AuthCache cache)
+public sealed partial class UserStore(Db db, AuthCache cache, EventStore events)
 {
     const string SelectUser = "SELECT name, attrib, data, active, password_hash, created_at, updated_at FROM users";
 
@@ -121,11 +120,11 @@ public sealed class UserStore(Db db, AuthCache cache)
             sql += "\n  AND (" + HoldsProject("@projects") + ")";
             parameters.Add("projects", filter.Projects.Select(p => p.ToLowerInvariant()).ToArray());
         }
-        if (filter.VisibleTo is { } viewer && ProjectAccess.VisibleProjects(viewer) is { } shared)
+        if (filter.VisibleTo is { } visible)
         {
             sql += "\n  AND (name = @viewer OR " + HoldsProject("@shared") + ")";
-            parameters.Add("viewer", viewer.Name);
-            parameters.Add("shared", shared.ToArray());
+            parameters.Add("viewer", visible.Viewer);
+            parameters.Add("shared", visible.Projects.ToArray());
         }
         sql = paging.Apply(sql, ["name"], parameters);
         await using var connection = await db.OpenAsync(cancellationToken);
@@ -143,7 +142,10 @@ public sealed class UserStore(Db db, AuthCache cache)
 
 /// <summary>
 /// Filters of the users listing; null means "no filter". <paramref name="VisibleTo"/>: only the users
-/// that user may see (themselves, and whoever may open a project they may open).
+/// a viewer may see (themselves, and whoever may open a project they may open).
 /// </summary>
 public sealed record UserFilter(IReadOnlyList<string>? Names = null, string? NameLike = null, IReadOnlyList<string>? Emails = null,
-    IReadOnlyList<string>? Projects = null, CurrentUser? VisibleTo = null);
+    IReadOnlyList<string>? Projects = null, UserVisibility? VisibleTo = null);
+
+/// <summary>A viewer and the projects (lower-case names) they may open: they see the users of those projects.</summary>
+public sealed record UserVisibility(string Viewer, IReadOnlyList<string> Projects);

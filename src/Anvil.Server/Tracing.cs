@@ -1,11 +1,12 @@
 using Anvil.Server.Features.Info;
+using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
 using Npgsql;
 using OpenTelemetry.Instrumentation.StackExchangeRedis;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
-namespace Anvil.Server.Hosting;
+namespace Anvil.Server;
 
 /// <summary>
 /// OpenTelemetry traces, configured only by the standard <c>OTEL_*</c> variables: spans for requests,

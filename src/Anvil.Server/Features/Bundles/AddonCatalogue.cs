@@ -1,18 +1,19 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
-using Anvil.Server.Features.Bundles;
+using Anvil.Server.Features.Addons;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
 
-namespace Anvil.Server.Features.Addons;
+namespace Anvil.Server.Features.Bundles;
 
 /// <summary>
 /// <c>GET /api/addons</c> in AYON's shape, built from the stored rows and exports only (never from
 /// Python), and kept as serialized bytes per (details, admin) until an install or delete drops it on
-/// every instance.
+/// every instance. It lives with the bundles because it shows each addon's production and staging
+/// versions: bundles build on addons, never the other way round.
 /// </summary>
 public sealed class AddonCatalogue
 {
+
     readonly AddonStore _store;
     readonly BundleStore _bundles;
     readonly SharedCache<PreparedJson> _cache;
@@ -102,60 +103,4 @@ public sealed class AddonCatalogue
         Bool(v.Metadata["project_can_override_addon_version"]) || Bool(v.Export?["addon"]?["projectCanOverrideAddonVersion"]);
 
     static bool Bool(JsonNode? node) => node is JsonValue value && value.TryGetValue<bool>(out var b) && b;
-
-}
-
-/// <summary>Orders versions by semantic versioning (<c>1.10.0</c> after <c>1.9.0</c>; a pre-release before its release); text that is not semver sorts by ordinal text.</summary>
-public sealed class SemVerComparer : IComparer<string>
-{
-    public static SemVerComparer Instance { get; } = new();
-
-    public int Compare(string? x, string? y)
-    {
-        if (x is null || y is null)
-            return string.CompareOrdinal(x, y);
-        var (coreX, preX) = Split(x);
-        var (coreY, preY) = Split(y);
-        var partsX = coreX.Split('.');
-        var partsY = coreY.Split('.');
-        for (var i = 0; i < Math.Max(partsX.Length, partsY.Length); i++)
-        {
-            var c = Identifier(i < partsX.Length ? partsX[i] : "0", i < partsY.Length ? partsY[i] : "0");
-            if (c != 0)
-                return c;
-        }
-        if (preX.Length == 0 || preY.Length == 0)
-            return preY.Length.CompareTo(preX.Length) is var p && p != 0 ? p : string.CompareOrdinal(x, y);
-        var idsX = preX.Split('.');
-        var idsY = preY.Split('.');
-        for (var i = 0; i < Math.Min(idsX.Length, idsY.Length); i++)
-        {
-            var c = Identifier(idsX[i], idsY[i]);
-            if (c != 0)
-                return c;
-        }
-        return idsX.Length != idsY.Length ? idsX.Length.CompareTo(idsY.Length) : string.CompareOrdinal(x, y);
-    }
-
-    static (string Core, string Pre) Split(string version)
-    {
-        var plus = version.IndexOf('+', StringComparison.Ordinal);
-        if (plus >= 0)
-            version = version[..plus];
-        var dash = version.IndexOf('-', StringComparison.Ordinal);
-        return dash >= 0 ? (version[..dash], version[(dash + 1)..]) : (version, "");
-    }
-
-    static int Identifier(string a, string b)
-    {
-        var numericA = long.TryParse(a, NumberStyles.None, CultureInfo.InvariantCulture, out var na);
-        var numericB = long.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out var nb);
-        return (numericA, numericB) switch
-        {
-            (true, true) => na.CompareTo(nb),
-            (true, false) => -1,
-            (false, true) => 1,
-            _ => string.CompareOrdinal(a, b),
-        };
-    }
 }

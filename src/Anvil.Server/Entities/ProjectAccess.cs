@@ -1,12 +1,12 @@
 using System.Text.Json.Nodes;
+using Anvil.Server.Data;
 using Anvil.Server.Entities;
 using Anvil.Server.Features.Auth;
-using Anvil.Server.Features.Users;
 using Anvil.Server.Hosting;
 using Dapper;
 using Npgsql;
 
-namespace Anvil.Server.Features.Access;
+namespace Anvil.Server.Entities;
 
 /// <summary>What a user does to a folder's content, each checked against its own block of the permission model.</summary>
 public enum FolderAction
@@ -87,7 +87,7 @@ public sealed class ProjectAccess
         var held = groupNames.Where(definitions.ContainsKey).Select(n => definitions[n]).ToList();
         if (held.Count == 0)
             throw new Forbidden("No access group assigned on this project");
-        var permissions = Access.Permissions.Combine(held);
+        var permissions = Entities.Permissions.Combine(held);
 
         IReadOnlyList<string> assigned = [];
         if (Enum.GetValues<FolderAction>().Any(a => AccessList(permissions[a.ToString().ToLowerInvariant()]).Any(e => AyonJson.Text(e["access_type"]) == "assigned")))
@@ -224,23 +224,21 @@ public sealed class ProjectAccess
         var patterns = new HashSet<string>();
         foreach (var grant in grants)
         {
-            var escaped = EscapeLike(grant.Path);
+            var escaped = SqlText.EscapeLike(grant.Path);
             patterns.Add(escaped + "/%");
             if (grant.IncludesSelf)
                 patterns.Add(escaped);
             var segments = grant.Path.Split('/');
             for (var i = 1; i < segments.Length; i++)
-                patterns.Add(EscapeLike(string.Join('/', segments[..i])));
+                patterns.Add(SqlText.EscapeLike(string.Join('/', segments[..i])));
         }
         return [.. patterns];
     }
 
-    static string EscapeLike(string path) =>
-        path.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
 
     static IReadOnlyList<FolderGrant>? Grants(JsonNode? block, IReadOnlyList<string> assignedFolders)
     {
-        if (!Access.Permissions.IsEnabled(block))
+        if (!Entities.Permissions.IsEnabled(block))
             return null;
         var grants = new List<FolderGrant>();
         foreach (var entry in AccessList(block))
@@ -265,7 +263,7 @@ public sealed class ProjectAccess
     static IEnumerable<JsonObject> AccessList(JsonNode? block) => (block?["access_list"] as JsonArray ?? []).OfType<JsonObject>();
 
     static HashSet<string>? Whitelist(JsonNode? block, string key) =>
-        Access.Permissions.IsEnabled(block)
+        Entities.Permissions.IsEnabled(block)
             ? [.. (block![key] as JsonArray ?? []).Select(n => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : null).OfType<string>()]
             : null;
 

@@ -1,9 +1,10 @@
 using System.Text.Json;
 using Anvil.Server.Data;
+using Anvil.Server.Hosting;
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
 
-namespace Anvil.Server.Hosting;
+namespace Anvil.Server;
 
 /// <summary>
 /// The one place where exceptions become HTTP responses. Handlers never catch to translate: they

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Anvil.Server.Features.Access;
+namespace Anvil.Server.Entities;
 
 /// <summary>How a block of the permission model is read.</summary>
 public enum PermissionBlockKind

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Anvil.Server.Features.Users;
+namespace Anvil.Server.Features.Auth;
 
 /// <summary>A user as AYON returns it. Never carries a password hash or an API key (AYON leaks the hash; we don't).</summary>
 public sealed record UserModel
