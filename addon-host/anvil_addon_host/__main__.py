@@ -1,4 +1,4 @@
-"""`python3 -m anvil_addon_host export --dir D --name N --version V` and `python3 -m anvil_addon_host serve`
+"""`python3 -m anvil_addon_host export --dir D --name N --version V`, `… serve` and `… serve-http --socket S`
 
 The memory limit comes first, before anything of the addon is imported. File descriptor 1 then
 becomes a copy of stderr, so that whatever the addon prints lands in the log and stdout carries
@@ -16,6 +16,7 @@ from typing import TextIO
 
 DEFAULT_MEMORY_LIMIT_MB = 1024
 FALLBACKS_DIR = Path(__file__).parent / "fallbacks"
+COMPAT_DIR = Path(__file__).parent / "compat"
 
 
 def apply_memory_limit() -> None:
@@ -48,6 +49,8 @@ def main() -> None:
     export_command.add_argument("--name", required=True)
     export_command.add_argument("--version", required=True)
     commands.add_parser("serve", help="answer JSON-line requests on stdin (the live host)")
+    http_command = commands.add_parser("serve-http", help="serve addon endpoints and actions on a unix socket")
+    http_command.add_argument("--socket", required=True, help="the unix socket path to listen on")
     arguments = parser.parse_args()
 
     import asyncio
@@ -57,6 +60,8 @@ def main() -> None:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # Stand-ins for what the AYON server image provides and Debian does not; real ones win.
     sys.path.append(str(FALLBACKS_DIR))
+    # Our own `fastapi` always: the routing serves what it defines (compat/README.md).
+    sys.path.insert(0, str(COMPAT_DIR))
 
     if arguments.command == "serve":
         from anvil_addon_host.serve import serve
@@ -64,6 +69,18 @@ def main() -> None:
         status = serve(sys.stdin.buffer, document_out, memory_reserve)
         sys.stderr.flush()
         os._exit(status)
+
+    if arguments.command == "serve-http":
+        from anvil_addon_host.http_host import serve_http
+
+        try:
+            asyncio.run(serve_http(arguments.socket))
+        except MemoryError:
+            memory_reserve.clear()
+            logging.error("MemoryError: the addon HTTP host used up its memory limit; exiting")
+            sys.stderr.flush()
+            os._exit(3)
+        os._exit(0)
 
     from anvil_addon_host.export import broken_document, export
 

@@ -20,9 +20,74 @@ public sealed class EventsBench(Settings settings, HttpClient http, EventsOption
 
     public async Task<EventsFigures> RunAsync()
     {
+        if (options.Filler > 0)
+            await FillAsync();
         var (jobs, jobsPerSecond) = await EnrollAsync();
+        if (options.Subscribers == 0)
+            return new EventsFigures(options.Workers, jobs, jobsPerSecond, 0, 0, 0, Percentiles.Of([]));
         var (deliveries, expected, latency) = await WebSocketLatencyAsync();
         return new EventsFigures(options.Workers, jobs, jobsPerSecond, options.Subscribers, deliveries, expected, latency);
+    }
+
+    /// <summary>Tops the events table up to <c>--filler</c> rows with events of other topics, straight into the database.</summary>
+    async Task FillAsync()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(settings.ConnectionString);
+        await connection.OpenAsync();
+        var count = await Scalar(connection, "SELECT count(*) FROM events");
+        var clock = Stopwatch.StartNew();
+        while (count < options.Filler)
+        {
+            var batch = (int)Math.Min(100_000, options.Filler - count);
+            await using (var insert = new Npgsql.NpgsqlCommand("""
+                INSERT INTO events (id, hash, topic, sender, user_name, description, summary)
+                SELECT id, replace(id::text, '-', ''), 'bench.filler.' || (i % 40), 'bench', 'service', 'filler', jsonb_build_object('i', i)
+                FROM (SELECT gen_random_uuid() AS id, i FROM generate_series(1, @n) i) g
+                """, connection))
+            {
+                insert.Parameters.AddWithValue("n", batch);
+                insert.CommandTimeout = 600;
+                await insert.ExecuteNonQueryAsync();
+            }
+            count += batch;
+            Console.WriteLine($"filler: {count:N0} events in the table ({clock.Elapsed.TotalSeconds:F0} s)");
+        }
+        await using (var analyze = new Npgsql.NpgsqlCommand("ANALYZE events", connection) { CommandTimeout = 600 })
+            await analyze.ExecuteNonQueryAsync();
+        Console.WriteLine($"events table: {await Scalar(connection, "SELECT count(*) FROM events"):N0} rows");
+    }
+
+    static async Task<long> Scalar(Npgsql.NpgsqlConnection connection, string sql)
+    {
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection) { CommandTimeout = 600 };
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// <c>--history N</c> sources of the queue's topic whose jobs are finished already, straight into the
+    /// database: what a queue worked through for days looks like, the part AYON's enroll walks again
+    /// every time.
+    /// </summary>
+    async Task HistoryAsync(string source, string target)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(settings.ConnectionString);
+        await connection.OpenAsync();
+        var clock = Stopwatch.StartNew();
+        await using var insert = new Npgsql.NpgsqlCommand("""
+            INSERT INTO events (id, hash, topic, sender, user_name, description)
+            SELECT id, replace(id::text, '-', ''), @source, 'bench', 'service', 'history'
+            FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, @n)) g;
+            INSERT INTO events (id, hash, topic, sender, user_name, depends_on, status, description)
+            SELECT gen_random_uuid(), encode(sha256(convert_to(format('["%s","%s"]', @target::text, replace(s.id::text, '-', '')), 'UTF8')), 'hex'),
+                   @target, 'bench-history', 'service', s.id, 'finished', 'done before'
+            FROM events s WHERE s.topic = @source;
+            ANALYZE events;
+            """, connection) { CommandTimeout = 600 };
+        insert.Parameters.AddWithValue("source", source);
+        insert.Parameters.AddWithValue("target", target);
+        insert.Parameters.AddWithValue("n", options.History);
+        await insert.ExecuteNonQueryAsync();
+        Console.WriteLine($"enroll: {options.History:N0} sources already done in the queue's history ({clock.Elapsed.TotalSeconds:F0} s to write)");
     }
 
     async Task<string> DispatchAsync(object body)
@@ -36,6 +101,21 @@ public sealed class EventsBench(Settings settings, HttpClient http, EventsOption
     {
         var source = $"bench.src.{_run}";
         var target = $"bench.tgt.{_run}";
+        if (options.History > 0)
+        {
+            await HistoryAsync(source, target);
+            // The first enroll of a queue walks its whole history once (what AYON does at every
+            // enroll); Anvil's cursor then starts past it. Timed apart, before the timed run.
+            var first = Stopwatch.StartNew();
+            using (var walk = await http.PostAsJsonAsync("/api/enroll", new { sourceTopic = source, targetTopic = target, sender = "bench-warmup", ignoreOlderThan = 1 }))
+                walk.EnsureSuccessStatusCode();
+            Console.WriteLine($"enroll: the queue's first enroll walked its history in {first.Elapsed.TotalMilliseconds:F0} ms");
+            for (var i = 0; i < 20; i++)
+            {
+                await Task.Delay(100);
+                using var again = await http.PostAsJsonAsync("/api/enroll", new { sourceTopic = source, targetTopic = target, sender = "bench-warmup", ignoreOlderThan = 1 });
+            }
+        }
         Console.WriteLine($"enroll: dispatching {options.Jobs} source events ...");
         await Parallel.ForEachAsync(Enumerable.Range(0, options.Jobs), new ParallelOptions { MaxDegreeOfParallelism = 32 },
             async (i, _) => await DispatchAsync(new { topic = source, summary = new { i } }));
@@ -43,12 +123,15 @@ public sealed class EventsBench(Settings settings, HttpClient http, EventsOption
         var done = 0;
         var taken = new ConcurrentDictionary<string, byte>();
         var duplicates = 0;
+        var latencies = new ConcurrentBag<double>();
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, options.Workers).Select(async worker =>
         {
             while (true)
             {
+                var sent = Stopwatch.GetTimestamp();
                 using var response = await http.PostAsJsonAsync("/api/enroll", new { sourceTopic = source, targetTopic = target, sender = $"bench-worker-{worker}", ignoreOlderThan = 1 });
+                latencies.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
                 if (response.StatusCode == System.Net.HttpStatusCode.NoContent)
                     return;
                 response.EnsureSuccessStatusCode();
@@ -63,6 +146,8 @@ public sealed class EventsBench(Settings settings, HttpClient http, EventsOption
         clock.Stop();
         Console.WriteLine($"enroll: {done} jobs by {options.Workers} concurrent workers in {clock.Elapsed.TotalSeconds:F2} s = {done / clock.Elapsed.TotalSeconds:F0} jobs/s " +
             $"(each job = enroll + PATCH finished; {duplicates} handed out twice; last enroll of each worker answered 204)");
+        var enrollLatency = Percentiles.Of(latencies);
+        Console.WriteLine($"enroll: latency of one enroll p50 {enrollLatency.Median:F1} ms, p99 {enrollLatency.P99:F1} ms");
         return (done, done / clock.Elapsed.TotalSeconds);
     }
 
@@ -151,11 +236,22 @@ public sealed class EventsBench(Settings settings, HttpClient http, EventsOption
     }
 }
 
-public sealed record EventsOptions(int Workers, int Jobs, int Subscribers, int Events, int IntervalMs)
+/// <param name="History">Sources already done in the queue's topic before the run (<c>--history</c>).</param>
+/// <param name="Filler">Rows the events table is topped up to with other topics before the run (<c>--filler</c>).</param>
+public sealed record EventsOptions(int Workers, int Jobs, int Subscribers, int Events, int IntervalMs, int History = 0, int Filler = 0)
 {
     public static EventsOptions Parse(IEnumerable<string> args)
     {
-        var values = Arguments.Parse(args, new() { ["workers"] = 8, ["jobs"] = 2000, ["subscribers"] = 1000, ["events"] = 200, ["interval-ms"] = 10 });
-        return new EventsOptions(values["workers"], values["jobs"], values["subscribers"], values["events"], values["interval-ms"]);
+        var values = Arguments.Parse(args, new()
+        {
+            ["workers"] = 8,
+            ["jobs"] = 2000,
+            ["subscribers"] = 1000,
+            ["events"] = 200,
+            ["interval-ms"] = 10,
+            ["history"] = 0,
+            ["filler"] = 0,
+        });
+        return new EventsOptions(values["workers"], values["jobs"], values["subscribers"], values["events"], values["interval-ms"], values["history"], values["filler"]);
     }
 }

@@ -37,6 +37,19 @@ switch (command)
             await new EventsBench(settings, http, EventsOptions.Parse(rest)).RunAsync();
             return 0;
         }
+    case "stream":
+        {
+            var settings = Settings.FromEnvironment();
+            using var http = settings.CreateClient();
+            await new StreamBench(settings, http, StreamOptions.Parse(rest)).RunAsync();
+            return 0;
+        }
+    case "fuzz":
+        {
+            var settings = Settings.FromEnvironment();
+            using var http = settings.CreateClient();
+            return await new Fuzzer(settings, http, FuzzOptions.Parse(rest)).RunAsync();
+        }
     case "addons":
         {
             var settings = Settings.FromEnvironment();
@@ -45,7 +58,15 @@ switch (command)
             await new AddonsBench(settings, http, packages, options).RunAsync();
             return 0;
         }
+    case "endpoints":
+        {
+            var settings = Settings.FromEnvironment();
+            var (folder, options) = EndpointsBench.Parse(rest, Environment.GetEnvironmentVariable("ANVIL_BENCH_ENDPOINTS_ADDON") ?? "tests/addons/endpoints");
+            using var http = settings.CreateClient();
+            await new EndpointsBench(settings, http, folder, options).RunAsync();
+            return 0;
+        }
     default:
-        Console.Error.WriteLine("usage: anvil bench seed|run|graphql|events|addons [--option N ...]  (see bench/run)");
+        Console.Error.WriteLine("usage: anvil bench seed|run|graphql|events|stream|fuzz|addons|endpoints [--option N ...]  (see bench/run)");
         return 2;
 }

@@ -12,6 +12,7 @@ using Anvil.Server.Features.Folders;
 using Anvil.Server.Features.Frontend;
 using Anvil.Server.Features.Info;
 using Anvil.Server.Features.Links;
+using Anvil.Server.Features.Monitoring;
 using Anvil.Server.Features.Projects;
 using Anvil.Server.Features.Server;
 using Anvil.Server.Features.Thumbnails;
@@ -20,6 +21,7 @@ using Anvil.Server.Features.Views;
 using Anvil.Server.GraphQL;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
+using Anvil.Server.Observability;
 using Microsoft.AspNetCore.Http.Json;
 using Scalar.AspNetCore;
 
@@ -51,6 +53,7 @@ public static class AnvilHost
         builder.Services.AddSingleton<UserStore>();
         builder.Services.AddSingleton<UserSetup>();
         builder.Services.AddSingleton<SessionStore>();
+        builder.Services.AddSingleton<CredentialResolver>();
         builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton<ApiKeyRateLimiter>();
         builder.Services.AddSingleton<OperationsPipeline>();
@@ -62,12 +65,15 @@ public static class AnvilHost
         builder.Services.AddSingleton<AnatomyPresets>();
         builder.Services.AddSingleton<ProjectStore>();
         builder.Services.AddEvents();
+        Anvil.Server.Features.Services.ServiceRegistration.AddServicesAndSecrets(builder.Services);
         builder.Services.AddSingleton<AddonStore>();
         builder.Services.AddSingleton<AddonCatalogue>();
         builder.Services.AddSingleton<BundleStore>();
         builder.Services.AddSingleton<AddonMaterializer>();
         builder.Services.AddSingleton<AddonHost>();
         builder.Services.AddSingleton<AddonLiveHost>();
+        builder.Services.AddSingleton<AddonHostKey>();
+        builder.Services.AddSingleton<AddonEndpointHost>();
         builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsStore>();
         builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsSchema>();
         builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsAggregate>();
@@ -75,6 +81,11 @@ public static class AnvilHost
         builder.Services.AddSingleton<IBundleObserver>(s => s.GetRequiredService<Anvil.Server.Features.Settings.SettingsMigration>());
         builder.Services.AddSingleton<AddonInstaller>().AddHostedService(s => s.GetRequiredService<AddonInstaller>());
         builder.Services.AddSingleton<AddonReexporter>().AddHostedService(s => s.GetRequiredService<AddonReexporter>());
+        builder.Services.AddSingleton<Anvil.Server.Features.Desktop.DesktopStore>();
+        builder.Services.AddSingleton<Anvil.Server.Features.Sites.SiteRegistry>();
+        builder.Services.AddSingleton<Readiness>();
+        builder.Services.AddSingleton<MetricsScrape>();
+        builder.AddTracing();
 
         builder.Services.Configure<JsonOptions>(json => AyonJson.Configure(json.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
@@ -97,6 +108,8 @@ public static class AnvilHost
     public static WebApplication UseAnvil(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<AyonOptions>();
+        if (options.MetricsAccess != MetricsAccess.Off)
+            app.UseMiddleware<HttpMetrics>();
         app.UseRequestId();
         app.UseExceptionHandler();
         app.UseStatusCodePages(context => ErrorResponse.WriteAsync(context.HttpContext, StatusError(context.HttpContext)));
@@ -128,15 +141,23 @@ public static class AnvilHost
         Anvil.Server.Features.Representations.RepresentationEndpoints.MapRepresentationEndpoints(api);
         api.MapEntityStats();
         api.MapEventEndpoints();
+        Anvil.Server.Features.Services.ServiceEndpoints.MapServiceEndpoints(api);
+        Anvil.Server.Features.Services.SecretEndpoints.MapSecretEndpoints(api);
         api.MapAddonEndpoints();
         api.MapBundleEndpoints();
         api.MapAddonCatalogue();
         Anvil.Server.Features.Settings.SettingsEndpoints.MapSettingsEndpoints(api);
+        Anvil.Server.Features.Desktop.DesktopEndpoints.MapDesktopEndpoints(api);
+        Anvil.Server.Features.Sites.SiteEndpoints.MapSiteEndpoints(api);
         root.MapAddonFileEndpoints();
         api.MapViewEndpoints();
         api.MapAppShellEndpoints();
         api.MapProjectDashboardEndpoints();
+        api.MapAddonProxy();
+        Anvil.Server.Features.Actions.ActionEndpoints.MapActionEndpoints(api);
         app.MapEventStream();
+        root.MapHealthEndpoints();
+        root.MapMetricsEndpoints(options);
         // Last: the web UI answers what no route above does.
         app.MapFrontendEndpoints(options);
 

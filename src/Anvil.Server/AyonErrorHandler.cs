@@ -34,9 +34,9 @@ public sealed class AyonErrorHandler(ILogger<AyonErrorHandler> logger) : IExcept
         JsonException json => FromJson(json),
         BadHttpRequestException bad when bad.StatusCode == 400 => new BadRequest(RequestShapeMessage(bad, context)),
         BadHttpRequestException bad => new AyonError(bad.StatusCode, bad.Message),
-        PostgresException postgres => PostgresErrors.Translate(postgres),
-        NpgsqlException or StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException =>
-            new ServiceUnavailable("A backing service (PostgreSQL or Redis) is unavailable; retry shortly"),
+        _ when PostgresErrors.TranslateAny(exception) is { } database => database,
+        StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException =>
+            new ServiceUnavailable("Redis is unavailable; retry shortly", 2),
         Features.Addons.AddonHostUnavailable host => new ServiceUnavailable(host.Message),
         Features.Addons.SettingsInvalid invalid => SettingsError(invalid),
         Features.Addons.AddonCallFailed { ErrorType: "AddonNotInstalled" } missing => new NotFound(missing.Message),

@@ -2,7 +2,6 @@
 
 from typing import Any, Literal
 
-from ayon_server import hostcontext
 from ayon_server.actions.context import ActionContext
 from ayon_server.types import Field, OPModel
 
@@ -49,17 +48,25 @@ class ExecuteResponseModel(OPModel):
     payload: dict[str, Any] | None = None
 
 
+LAUNCHER_ARGS_KEY = "anvilLauncherArgs"
+"""Where a launcher reply carries its arguments to Anvil, which stores the `action.launcher` event,
+makes the one-time token and puts the `ayon-launcher://` URI in their place."""
+
+
 class ActionExecutor:
     """What an action handler gets: who runs which action in which context, and reply builders."""
 
     def __init__(self, identifier: str, context: ActionContext, user: Any = None,
-                 variant: str = "production", addon_name: str = "", addon_version: str = ""):
+                 variant: str = "production", addon_name: str = "", addon_version: str = "",
+                 server_url: str | None = None, access_token: str | None = None):
         self.identifier = identifier
         self.context = context
         self.user = user
         self.variant = variant
         self.addon_name = addon_name
         self.addon_version = addon_version
+        self.server_url = server_url
+        self.access_token = access_token
 
     async def get_simple_response(self, message: str | None = None, success: bool = True,
                                   **kwargs: Any) -> ExecuteResponseModel:
@@ -67,7 +74,28 @@ class ActionExecutor:
 
     async def get_launcher_response(self, args: list[str], message: str | None = None,
                                     **kwargs: Any) -> ExecuteResponseModel:
-        # The launcher URI carries an event the launcher reads; creating it needs the server.
-        hostcontext.require("creating the launcher event of an action")
+        payload = {LAUNCHER_ARGS_KEY: [str(arg) for arg in args]}
+        return ExecuteResponseModel(type="launcher", success=True, message=message or "Launching action",
+                                    payload=payload)
 
     get_launcher_action_response = get_launcher_response
+
+    async def get_redirect_response(self, uri: str, message: str | None = None, new_tab: bool = False,
+                                    **kwargs: Any) -> ExecuteResponseModel:
+        return ExecuteResponseModel(type="redirect", success=True, message=message, uri=uri,
+                                    payload={"uri": uri, "new_tab": new_tab, **kwargs})
+
+    async def get_navigate_response(self, uri: str, message: str | None = None, **kwargs: Any) -> ExecuteResponseModel:
+        return ExecuteResponseModel(type="navigate", success=True, message=message, uri=uri, payload={"uri": uri})
+
+    async def get_query_response(self, query: dict[str, Any], message: str | None = None,
+                                 **kwargs: Any) -> ExecuteResponseModel:
+        return ExecuteResponseModel(type="query", success=True, message=message, payload={"query": query})
+
+    async def get_form_response(self, title: str, fields: list[dict[str, Any]], message: str | None = None,
+                                submit_label: str = "Submit", cancel_label: str = "Cancel",
+                                submit_icon: str | None = None, cancel_icon: str | None = None,
+                                **kwargs: Any) -> ExecuteResponseModel:
+        return ExecuteResponseModel(type="form", success=True, message=message, payload={
+            "title": title, "fields": list(fields), "submit_label": submit_label, "cancel_label": cancel_label,
+            "submit_icon": submit_icon, "cancel_icon": cancel_icon})

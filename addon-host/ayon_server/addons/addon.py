@@ -6,7 +6,7 @@ from typing import Any, Callable
 from pydantic import BaseModel
 from pydantic.fields import SHAPE_SINGLETON, ModelField
 
-from ayon_server import hostcontext
+from ayon_server import hostcontext, runtime
 from ayon_server.settings.common import BaseSettingsModel
 
 
@@ -17,6 +17,7 @@ class EndpointRecord:
     path: str
     method: str
     name: str
+    handler: Callable | None = None
 
 
 class BaseServerAddon:
@@ -75,7 +76,7 @@ class BaseServerAddon:
         **route_options: Any,
     ) -> None:
         self.endpoints.append(
-            EndpointRecord(path.lstrip("/"), method.upper(), name or handler.__name__)
+            EndpointRecord(path.lstrip("/"), method.upper(), name or handler.__name__, handler)
         )
 
     def add_router(self, router: Any) -> None:
@@ -83,7 +84,8 @@ class BaseServerAddon:
             prefix = getattr(router, "prefix", "")
             for method in sorted(getattr(route, "methods", None) or {"GET"}):
                 self.endpoints.append(
-                    EndpointRecord((prefix + route.path).lstrip("/"), method, route.name)
+                    EndpointRecord((prefix + route.path).lstrip("/"), method, route.name,
+                                   getattr(route, "endpoint", None))
                 )
 
     # --- settings --------------------------------------------------------------------------------
@@ -107,6 +109,11 @@ class BaseServerAddon:
             and context.variant_matches(variant)
         ):
             return self._settings_from(context.studio_settings)
+        if context is None and (serving := runtime.current()) is not None:
+            settings = await serving.as_user(
+                "GET", f"/api/addons/{runtime.segment(self.name)}/{runtime.segment(self.version)}/settings",
+                query={"variant": variant})
+            return self._settings_from(settings)
         hostcontext.require(f"the {variant} studio settings of {self.name} {self.version}")
 
     async def get_project_settings(
@@ -121,6 +128,11 @@ class BaseServerAddon:
             and context.variant_matches(variant)
         ):
             return self._settings_from(context.project_settings)
+        if context is None and (serving := runtime.current()) is not None:
+            settings = await serving.as_user(
+                "GET", f"/api/addons/{runtime.segment(self.name)}/{runtime.segment(self.version)}"
+                f"/settings/{runtime.segment(project_name)}", query={"variant": variant})
+            return self._settings_from(settings)
         hostcontext.require(
             f"the {variant} settings of {self.name} {self.version} in project {project_name}"
         )
@@ -170,13 +182,30 @@ class BaseServerAddon:
         return []
 
     async def execute_action(self, executor: Any) -> Any:
-        hostcontext.require(f"running an action of {self.name} {self.version}")
+        from ayon_server.exceptions import NotFoundException
 
-    async def get_action_config(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        hostcontext.require("the stored action configuration")
+        raise NotFoundException(f"{self.name} {self.version} has no action {executor.identifier}")
 
-    async def set_action_config(self, *args: Any, **kwargs: Any) -> None:
-        hostcontext.require("the stored action configuration")
+    async def create_action_config_hash(self, identifier: str, context: Any, user: Any, variant: str) -> str:
+        """The key one user's options of one action in one context are stored under."""
+        from ayon_server.utils import hash_data
+
+        return hash_data([user.name, self.name, self.version, identifier, variant,
+                          context.project_name, context.entity_type, sorted(context.entity_ids or [])])
+
+    async def get_action_config(self, identifier: str, context: Any, user: Any, variant: str) -> dict[str, Any]:
+        from ayon_server.actions.config import get_action_config
+
+        return await get_action_config(await self.create_action_config_hash(identifier, context, user, variant))
+
+    async def set_action_config(self, identifier: str, context: Any, user: Any, variant: str,
+                                config: dict[str, Any]) -> None:
+        from ayon_server.actions.config import set_action_config
+
+        await set_action_config(
+            await self.create_action_config_hash(identifier, context, user, variant), config,
+            addon_name=self.name, addon_version=self.version, identifier=identifier,
+            project_name=context.project_name, user_name=user.name)
 
 
 def _overrides_fitting(model: type[BaseModel], overrides: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from typing import Any
 
 import semver
 
-from ayon_server import hostcontext
+from ayon_server import hostcontext, runtime
 
 
 class AddonDefinition:
@@ -52,8 +52,24 @@ class AddonLibrary:
 
     @classmethod
     async def get_addon_versions_by_variant(cls, variant: str) -> dict[str, str]:
+        """Addon name → version in the bundle of `variant` (production, staging or a dev bundle's name)."""
+        if hostcontext.current() is None and (serving := runtime.current()) is not None:
+            bundle = await bundle_of_variant(serving, variant)
+            return {name: version for name, version in (bundle or {}).get("addons", {}).items() if version}
         hostcontext.require(f"the addon versions of the {variant} bundle")
 
     @classmethod
     async def get_enabled_addons(cls, variant: str = "production") -> dict[str, Any]:
-        hostcontext.require(f"the addons of the {variant} bundle")
+        """The loaded addon objects of the bundle of `variant` (versions this process has not loaded are left out)."""
+        versions = await cls.get_addon_versions_by_variant(variant)
+        library = cls.getinstance()
+        return {name: addon for name, version in versions.items() if (addon := library.addon(name, version))}
+
+
+async def bundle_of_variant(serving: Any, variant: str) -> dict[str, Any] | None:
+    answer = await serving.as_host("GET", "/api/bundles")
+    for bundle in answer.get("bundles", []):
+        if variant == "production" and bundle.get("isProduction") or variant == "staging" and bundle.get("isStaging") \
+                or bundle.get("name") == variant and bundle.get("isDev"):
+            return bundle
+    return None

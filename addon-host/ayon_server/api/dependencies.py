@@ -1,12 +1,16 @@
-"""Request dependencies used in endpoint signatures; in the host they only need to exist."""
+"""Request dependencies used in endpoint signatures, as the host's routing fills them."""
 
 from typing import Annotated
 
-from ayon_server._stubs import make_stub, stub_attribute
+from ayon_server._stubs import stub_attribute
+from ayon_server.entities.user import UserEntity
 
-UserEntity = make_stub("ayon_server.entities.UserEntity")
+CURRENT_USER = "the user Anvil authenticated and forwarded"
 
-CurrentUser = Annotated[UserEntity, "the user Anvil authenticated and forwarded"]
+CurrentUser = Annotated[UserEntity, CURRENT_USER]
+"""The user Anvil authenticated; the routing passes the forwarded user (never from the request body)."""
+
+CurrentUserOptional = Annotated[UserEntity | None, CURRENT_USER]
 
 
 def __getattr__(name: str):

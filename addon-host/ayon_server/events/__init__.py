@@ -5,7 +5,7 @@ from typing import Any, Callable
 
 from pydantic import Extra
 
-from ayon_server import hostcontext
+from ayon_server import hostcontext, runtime
 from ayon_server.types import Field, OPModel
 
 
@@ -43,16 +43,50 @@ class EventStream:
         """Subscriptions are only recorded, so there is nothing to cancel."""
 
     @classmethod
-    async def dispatch(cls, topic: str, *args: Any, **kwargs: Any) -> str:
-        hostcontext.require(f"dispatching the event {topic}")
+    async def dispatch(cls, topic: str, sender: str | None = None, hash: str | None = None,  # noqa: A002
+                       project: str | None = None, user: str | None = None, depends_on: str | None = None,
+                       description: str | None = None, summary: dict[str, Any] | None = None,
+                       payload: dict[str, Any] | None = None, finished: bool = True, store: bool = True,
+                       **kwargs: Any) -> str | None:
+        """Through Anvil's `POST /api/events`, as the host's service identity (AYON's server dispatches as itself)."""
+        serving = _serving()
+        if serving is None:
+            hostcontext.require(f"dispatching the event {topic}")
+        body = {"topic": topic, "sender": sender, "hash": hash, "project": project, "dependsOn": depends_on,
+                "description": description, "summary": summary or {}, "payload": payload or {},
+                "finished": finished, "store": store, "reuse": bool(kwargs.get("reuse"))}
+        answer = await serving.as_host("POST", "/api/events", body={k: v for k, v in body.items() if v is not None})
+        return answer.get("id") if answer else None
 
     @classmethod
-    async def update(cls, event_id: str, *args: Any, **kwargs: Any) -> None:
-        hostcontext.require("updating an event")
+    async def update(cls, event_id: str, sender: str | None = None, project: str | None = None,
+                     user: str | None = None, status: str | None = None, description: str | None = None,
+                     summary: dict[str, Any] | None = None, payload: dict[str, Any] | None = None,
+                     progress: float | None = None, store: bool = True, retries: int | None = None,
+                     **kwargs: Any) -> None:
+        serving = _serving()
+        if serving is None:
+            hostcontext.require("updating an event")
+        body = {"sender": sender, "project": project, "user": user, "status": status, "description": description,
+                "summary": summary, "payload": payload, "progress": progress, "retries": retries}
+        await serving.as_host("PATCH", f"/api/events/{runtime.segment(event_id)}",
+                              body={k: v for k, v in body.items() if v is not None})
 
     @classmethod
     async def get(cls, event_id: str) -> EventModel:
-        hostcontext.require("reading an event")
+        serving = _serving()
+        if serving is None:
+            hostcontext.require("reading an event")
+        found = await serving.as_host("GET", f"/api/events/{runtime.segment(event_id)}")
+        return EventModel(**{_snake(key): value for key, value in found.items()})
+
+
+def _serving() -> runtime.Serving | None:
+    return runtime.current() if hostcontext.current() is None else None
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
 async def dispatch_event(topic: str, *args: Any, **kwargs: Any) -> str:

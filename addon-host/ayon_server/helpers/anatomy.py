@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from ayon_server import hostcontext
+from ayon_server import hostcontext, runtime
 from ayon_server.settings.anatomy import Anatomy
 
 
@@ -18,4 +18,6 @@ async def get_project_anatomy(project_name: str) -> Anatomy:
     anatomy = anatomy_json(project_name) if project_name else None
     if anatomy is not None:
         return Anatomy.parse_obj(anatomy)
+    if hostcontext.current() is None and (serving := runtime.current()) is not None:
+        return Anatomy.parse_obj(await serving.as_user("GET", f"/api/projects/{runtime.segment(project_name)}/anatomy"))
     hostcontext.require(f"the anatomy of project {project_name}")

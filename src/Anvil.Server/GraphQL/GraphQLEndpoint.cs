@@ -63,6 +63,7 @@ public static class GraphQLEndpoint
     {
         if (string.IsNullOrWhiteSpace(request?.Query))
             throw BadRequest.Field("query", "a GraphQL query is required");
+        QueryFieldLimit.Check(request.Query, options.GraphQLMaxFields);
         var schema = await schemas.GetAsync(http.RequestAborted);
         await using var scope = new RequestScope(http.RequestServices.GetRequiredService<Data.Db>(),
             http.RequestServices.GetRequiredService<Entities.ProjectContexts>(), user);

@@ -53,7 +53,15 @@ public sealed class TooManyRequests : AyonError
     }
 }
 
-public sealed class ServiceUnavailable(string detail) : AyonError(503, detail);
+public sealed class ServiceUnavailable : AyonError
+{
+    /// <summary>503; with <paramref name="retryAfterSeconds"/>, a <c>Retry-After</c> telling the client when to try again.</summary>
+    public ServiceUnavailable(string detail, int? retryAfterSeconds = null) : base(503, detail)
+    {
+        if (retryAfterSeconds is int seconds)
+            Headers["Retry-After"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
 
 /// <summary>One item of the <c>errors</c> list of a 400 validation error (AYON/pydantic shape).</summary>
 public sealed record ValidationIssue(string[] Loc, string Msg, string Type);

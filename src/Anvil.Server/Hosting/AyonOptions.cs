@@ -17,6 +17,9 @@ public sealed class SettingAttribute(string name, string description) : Attribut
     public bool Secret { get; init; }
 }
 
+/// <summary>Who may read the metrics (<see cref="AyonOptions.Metrics"/>).</summary>
+public enum MetricsAccess { Off, Protected, Public }
+
 /// <summary>A configuration value that cannot be used; the message names the variable.</summary>
 public sealed class ConfigurationError(string message) : Exception(message);
 
@@ -36,6 +39,10 @@ public sealed class AyonOptions
 
     [Setting("REDIS_URL", "Redis connection URL, `redis://[:password@]host:port[/db]` (`rediss://` for TLS).", Secret = true)]
     public string RedisUrl { get; init; } = "redis://localhost:6379/";
+
+    [Setting("REDIS_TIMEOUT", "Seconds a Redis command or connection attempt may take before the request answers 503 (Anvil). While Redis is known to be down, requests that need it answer 503 at once.")]
+    [Range(1, 60)]
+    public int RedisTimeout { get; init; } = 2;
 
     [Setting("REDIS_CHANNEL", "Redis pub/sub channel that carries events between server instances.")]
     [MinLength(1)]
@@ -63,6 +70,12 @@ public sealed class AyonOptions
     [Setting("AUTH_PASS_PEPPER", "Server-wide secret mixed into API-key hashes (and AYON's legacy password hashes). Keep it equal to the AYON server's when migrating its database.", Secret = true)]
     [MinLength(1)]
     public string AuthPassPepper { get; init; } = "supersecretpasswordpepper";
+
+    [Setting("SECRETS_KEY", "Key that encrypts the secrets at rest (Anvil): 32 random bytes in base64 (`openssl rand -base64 32`), the same on every instance. Unset: secrets cannot be written or read. `./anvil up` makes one in `.anvil/secrets.env`. See docs/services.md for rotating it.", Secret = true)]
+    public string? SecretsKey { get; init; }
+
+    [Setting("SECRETS_PREVIOUS_KEYS", "Keys secrets may still be sealed with while they are rotated to `AYON_SECRETS_KEY` (Anvil): base64 keys separated by commas; read, never written with.", Secret = true)]
+    public string? SecretsPreviousKeys { get; init; }
 
     [Setting("PASSWORD_HASH_ITERATIONS", "PBKDF2-SHA256 iterations for new password hashes (Anvil). Stored with each hash, so raising it later keeps old passwords valid.")]
     [Range(1_000, 100_000_000)]
@@ -102,6 +115,10 @@ public sealed class AyonOptions
     [Range(10, 1_000_000_000)]
     public int GraphQLMaxComplexity { get; init; } = 2_000_000;
 
+    [Setting("GRAPHQL_MAX_FIELDS", "Most field selections (aliases included, each fragment counted once) one GraphQL query document may hold (Anvil); more answer 400 before the query is validated or run.")]
+    [Range(10, 10_000_000)]
+    public int GraphQLMaxFields { get; init; } = 1000;
+
     [Setting("MAX_JSON_BODY_SIZE", "Largest JSON request body, in bytes, the server reads (Anvil); larger ones answer 413 before any handler runs.")]
     [Range(1024L, 1L << 31)]
     public long MaxJsonBodySize { get; init; } = 32L * 1024 * 1024;
@@ -117,6 +134,10 @@ public sealed class AyonOptions
     [Setting("MAX_TEXT_LENGTH", "Longest string, in characters, accepted anywhere else in a JSON body: descriptions, attributes, data, queries (Anvil); longer ones answer 400 naming the field.")]
     [Range(1, 1_000_000_000)]
     public int MaxTextLength { get; init; } = 65_536;
+
+    [Setting("WS_BUFFER_SIZE", "Recent event-stream messages each instance keeps in memory for its websocket clients (Anvil); a client further behind reads the stored stream from PostgreSQL until it catches up, it is never dropped for a burst.")]
+    [Range(16, 10_000_000)]
+    public int WebSocketBufferSize { get; init; } = 50_000;
 
     [Setting("LOG_LEVEL", "Least severe log level written: TRACE, DEBUG, INFO, WARNING or ERROR.")]
     [RegularExpression("^(?i)(TRACE|DEBUG|INFO|WARNING|ERROR)$")]
@@ -136,6 +157,17 @@ public sealed class AyonOptions
     [Setting("ADDON_HOST_CALL_TIMEOUT", "Seconds one call to the live addon host may take (resolving a context-dependent enum, ...); after that the host process is killed, the call fails and the next call starts a fresh process (Anvil).")]
     [Range(1, 3600)]
     public int AddonHostCallTimeout { get; init; } = 10;
+
+    [Setting("ADDON_ENDPOINT_TIMEOUT", "Seconds an addon endpoint or web action may take to start answering before Anvil answers 504; a host that then no longer answers is replaced (Anvil).")]
+    [Range(1, 3600)]
+    public int AddonEndpointTimeout { get; init; } = 30;
+
+    [Setting("ADDON_ENDPOINT_CONCURRENCY", "Addon endpoint requests one user may have running at once on an instance; more answer 429 (Anvil).")]
+    [Range(1, 10_000)]
+    public int AddonEndpointConcurrency { get; init; } = 32;
+
+    [Setting("ADDON_HOST_API_URL", "Address the addon HTTP host calls Anvil's API at (Anvil). Unset: this instance's own listening address on loopback.")]
+    public string? AddonHostApiUrl { get; init; }
 
     [Setting("ADDON_HOST_MEMORY_LIMIT", "Address space, in MiB, the addon host process may use (Anvil); an addon that needs more is listed as broken.")]
     [Range(64, 1_048_576)]
@@ -158,6 +190,20 @@ public sealed class AyonOptions
 
     [Setting("STATIC_DIR", "Folder served at `/static` (the web UI's customisation files, e.g. `customization/` login background and logo). Unset or missing: `/static` answers 404 (Anvil).")]
     public string? StaticDir { get; init; }
+
+    [Setting("METRICS", "Who may read the Prometheus metrics at `/metrics` and `/api/metrics/system` (Anvil): `off` (no such routes), `protected` (a logged-in admin, or `AYON_METRICS_API_KEY`) or `public`.")]
+    [RegularExpression("^(?i)(off|protected|public)$")]
+    public string Metrics { get; init; } = "protected";
+
+    [Setting("METRICS_API_KEY", "Key that reads the metrics when `AYON_METRICS=protected`, sent as `Authorization: Bearer <key>`, `Authorization: ApiKey <key>` or `X-Api-Key` (for Prometheus' scraper).", Secret = true)]
+    public string? MetricsApiKey { get; init; }
+
+    public MetricsAccess MetricsAccess => Metrics.ToLowerInvariant() switch
+    {
+        "off" => MetricsAccess.Off,
+        "public" => MetricsAccess.Public,
+        _ => MetricsAccess.Protected,
+    };
 
     /// <summary>The addon materialisation folder, <see cref="AddonsDir"/> or its default.</summary>
     public string AddonsDirectory => string.IsNullOrEmpty(AddonsDir) ? Path.Combine(Path.GetTempPath(), "anvil-addons") : Path.GetFullPath(AddonsDir);
@@ -199,6 +245,30 @@ public sealed class AyonOptions
         }
         Check("AYON_POSTGRES_URL", () => PostgresConnectionString());
         Check("AYON_REDIS_URL", () => RedisConfiguration());
+        Check("AYON_SECRETS_KEY", () => SecretKeyBytes(SecretsKey));
+        foreach (var key in PreviousSecretKeys())
+            Check("AYON_SECRETS_PREVIOUS_KEYS", () => SecretKeyBytes(key));
+    }
+
+    /// <summary>The previous secrets keys, as written (base64).</summary>
+    public IReadOnlyList<string> PreviousSecretKeys() =>
+        (SecretsPreviousKeys ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>A secrets key as its 32 bytes; null for none. The message never quotes the key.</summary>
+    public static byte[]? SecretKeyBytes(string? key)
+    {
+        if (string.IsNullOrWhiteSpace(key))
+            return null;
+        byte[] bytes;
+        try
+        {
+            bytes = Convert.FromBase64String(key.Trim());
+        }
+        catch (FormatException)
+        {
+            throw new FormatException("a secrets key must be base64 (openssl rand -base64 32)");
+        }
+        return bytes.Length == 32 ? bytes : throw new FormatException($"a secrets key must be 32 bytes, this one is {bytes.Length}");
     }
 
     static void Check(string variable, Action parse)
@@ -274,6 +344,12 @@ public sealed class AyonOptions
             Ssl = uri.Scheme == "rediss",
             AbortOnConnectFail = false,
             ClientName = "anvil",
+            // While Redis is known to be down a command fails at once (a 503), instead of waiting in a
+            // backlog for the command timeout; the connection comes back by itself.
+            BacklogPolicy = BacklogPolicy.FailFast,
+            ConnectTimeout = RedisTimeout * 1000,
+            AsyncTimeout = RedisTimeout * 1000,
+            SyncTimeout = RedisTimeout * 1000,
         };
         options.EndPoints.Add(uri.Host, uri.IsDefaultPort || uri.Port <= 0 ? 6379 : uri.Port);
         var userInfo = uri.UserInfo.Split(':', 2);

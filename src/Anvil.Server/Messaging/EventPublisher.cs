@@ -22,6 +22,7 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
     const long LockKey = 0x616e76696c_707562; // "anvil pub"
     const int BatchSize = 1000;
     static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
+    static readonly TimeSpan LockBusyRetry = TimeSpan.FromMilliseconds(10);
     static readonly TimeSpan Retention = TimeSpan.FromHours(24);
 
     readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -38,7 +39,16 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
         {
             try
             {
-                await PumpAsync(stoppingToken);
+                // Another instance is publishing: its round may have begun before the commit that woke
+                // this one, so try again shortly rather than at the next poll (commits of this instance
+                // send no NOTIFY to wake that one). A few times, backing off: a holder busy for longer
+                // is woken again by the next commit anyway.
+                var retry = LockBusyRetry;
+                for (var attempt = 0; await PumpAsync(stoppingToken) == PumpResult.LockBusy && attempt < 5; attempt++)
+                {
+                    await Task.Delay(retry, stoppingToken);
+                    retry *= 2;
+                }
                 failures = 0;
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -88,16 +98,18 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
         }
     }
 
-    /// <summary>One round: number and publish everything committed so far. False when another instance holds the lock.</summary>
-    internal async Task<bool> PumpAsync(CancellationToken cancellationToken)
+    internal enum PumpResult { Published, LockBusy, RedisAway }
+
+    /// <summary>One round: number and publish everything committed so far.</summary>
+    internal async Task<PumpResult> PumpAsync(CancellationToken cancellationToken)
     {
         // Without Redis this instance cannot publish: leave the work to an instance that can (or to
         // this one, once Redis is back; the outbox keeps everything until then).
         if (!redis.Connection.IsConnected)
-            return false;
+            return PumpResult.RedisAway;
         await using var connection = await db.OpenAsync(cancellationToken);
         if (!await connection.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_lock(@key)", new { key = LockKey }))
-            return false;
+            return PumpResult.LockBusy;
         try
         {
             // A full batch means there may be more; anything committed after this round sends a NOTIFY.
@@ -114,7 +126,7 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
                       AND created_at < now() - make_interval(secs => @seconds)
                     """, new { seconds = Retention.TotalSeconds });
             }
-            return true;
+            return PumpResult.Published;
         }
         finally
         {
@@ -165,6 +177,7 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
         // One connection keeps the order; the batch is pipelined, then confirmed before the watermark moves.
         var sends = rows.Select(row => subscriber.PublishAsync(channel, WithSequence(row.Message, row.Seq))).ToArray();
         await Task.WhenAll(sends);
+        Observability.AnvilMetrics.EventsPublished.Inc(rows.Count);
         // Losing this write in a crash only means publishing the batch again, and receivers drop
         // repeats by seq: it need not wait for the disk.
         await connection.ExecuteAsync(new CommandDefinition("""

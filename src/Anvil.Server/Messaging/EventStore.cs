@@ -83,6 +83,32 @@ public sealed class EventStore(Db db, EventPublisher publisher)
 
     internal static string Columns { get; } = ColumnsOf("");
 
+    // Enroll cursors (EventQueue) may have passed a source whose job was done, or a source that was
+    // not eligible. These lower them, in the transaction of the change that may make it eligible again.
+
+    /// <summary>Lowers the cursors of job <c>@id</c>'s topic to its source: the job may be to do again.</summary>
+    const string LowerCursorsForJob = """
+        UPDATE enroll_cursors c
+        SET position_at = s.created_at, position_order = s.creation_order, generation = c.generation + 1
+        FROM events j
+        JOIN events s ON s.id = j.depends_on
+        WHERE j.id = @id AND c.target_topic = j.topic
+          AND (c.position_at, c.position_order) > (s.created_at, s.creation_order)
+        """;
+
+    /// <summary>Lowers the cursors whose sources include event <c>@id</c> to it: it may have become eligible.</summary>
+    const string LowerCursorsForSource = """
+        UPDATE enroll_cursors c
+        SET position_at = e.created_at, position_order = e.creation_order, generation = c.generation + 1
+        FROM events e
+        WHERE e.id = @id
+          AND (c.position_at, c.position_order) > (e.created_at, e.creation_order)
+          AND (e.topic = ANY(c.source_topics) OR e.topic LIKE c.source_pattern)
+        """;
+
+    /// <summary>After events are deleted (jobs among them, perhaps), every cursor starts over.</summary>
+    const string ResetCursors = "DELETE FROM enroll_cursors;";
+
     /// <summary>The select list of an <see cref="EventRecord"/>, from the events table aliased <paramref name="alias"/> (e.g. <c>"t."</c>).</summary>
     internal static string ColumnsOf(string alias) => $"""
         {alias}id, {alias}hash, {alias}topic, {alias}sender, {alias}sender_type, {alias}project_name AS project,
@@ -140,7 +166,7 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             """, new { rows = rows.ToJsonString() }, cancellationToken: cancellationToken))).ToDictionary(r => r.Id);
         var messages = ids.Select((id, i) =>
             StoredMessage(Record(newEvents[i], id, id.ToString("N"), stamps[id].CreatedAt, stamps[id].UpdatedAt), newEvents[i].Recipients));
-        await AppendToStreamAsync(connection, [.. messages], cancellationToken);
+        await AppendToStreamAsync(connection, [.. messages], notifyOnCommit: true, cancellationToken);
     }
 
     /// <summary>Dispatches an event on its own (its own transaction).</summary>
@@ -148,7 +174,8 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var record = await DispatchRecordAsync(connection, newEvent, cancellationToken);
+        var record = await TryDispatchRecordAsync(connection, newEvent, cancellationToken, notifyOnCommit: false)
+            ?? throw new Conflict("Event with the same hash already exists", "event-hash-exists");
         await transaction.CommitAsync(cancellationToken);
         publisher.Wake();
         return record.Id;
@@ -161,8 +188,10 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     /// <summary>
     /// Dispatches inside the caller's transaction; null (and nothing written) when an event with the
     /// same hash exists and <see cref="NewEvent.Reuse"/> is false. The transaction stays usable.
+    /// <paramref name="notifyOnCommit"/> false: the caller calls <see cref="Committed"/> after its commit.
     /// </summary>
-    public async Task<EventRecord?> TryDispatchRecordAsync(NpgsqlConnection connection, NewEvent e, CancellationToken cancellationToken = default)
+    public async Task<EventRecord?> TryDispatchRecordAsync(NpgsqlConnection connection, NewEvent e, CancellationToken cancellationToken = default,
+        bool notifyOnCommit = true)
     {
         if (!Statuses.Contains(e.Status))
             throw BadRequest.Field("status", $"'{e.Status}' is not an event status");
@@ -205,11 +234,15 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             var stored = await connection.QuerySingleOrDefaultAsync<EventRecord>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
             if (stored is null)
                 return null;
+            // An overwritten event may have been a job that was done.
+            if (e.Reuse)
+                await connection.ExecuteAsync(new CommandDefinition("DELETE FROM enroll_cursors WHERE target_topic = @topic",
+                    new { topic = e.Topic }, cancellationToken: cancellationToken));
             record = stored;
         }
         var message = Message(record, progress: record.Status == "finished" ? 100 : 0, recipients: e.Recipients);
         message["store"] = e.Store;
-        await AppendToStreamAsync(connection, [message], cancellationToken);
+        await AppendToStreamAsync(connection, [message], notifyOnCommit, cancellationToken);
         return record;
     }
 
@@ -225,14 +258,18 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var record = await UpdateAsync(connection, id, changes, cancellationToken);
+        var record = await UpdateAsync(connection, id, changes, cancellationToken, notifyOnCommit: false);
         await transaction.CommitAsync(cancellationToken);
         publisher.Wake();
         return record;
     }
 
-    /// <summary>Applies the changes inside the caller's transaction; the broadcast follows its commit.</summary>
-    public async Task<EventRecord?> UpdateAsync(NpgsqlConnection connection, Guid id, EventChanges changes, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Applies the changes inside the caller's transaction; the broadcast follows its commit.
+    /// <paramref name="notifyOnCommit"/> false: the caller calls <see cref="Committed"/> after its commit.
+    /// </summary>
+    public async Task<EventRecord?> UpdateAsync(NpgsqlConnection connection, Guid id, EventChanges changes, CancellationToken cancellationToken = default,
+        bool notifyOnCommit = true)
     {
         if (changes.Status is not null && !Statuses.Contains(changes.Status))
             throw BadRequest.Field("status", $"'{changes.Status}' is not an event status");
@@ -251,6 +288,14 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         Add(changes.Summary, "summary", "summary");
         Add(changes.Payload, "payload", "payload");
         Add(changes.Retries, "retries", "retries");
+        var old = await connection.QuerySingleOrDefaultAsync<OldState>(new CommandDefinition(
+            "SELECT status, retries FROM events WHERE id = @id FOR UPDATE", new { id }, cancellationToken: cancellationToken));
+        if (old is null)
+            return null;
+        // A job that was over (finished, or failed too often for some consumer) and is not any more.
+        if (old.Status is "finished" or "failed"
+            && ((changes.Status is not null && changes.Status != old.Status) || (changes.Retries is not null && changes.Retries != old.Retries)))
+            await connection.ExecuteAsync(new CommandDefinition(LowerCursorsForJob, new { id }, cancellationToken: cancellationToken));
         var record = await connection.QuerySingleOrDefaultAsync<EventRecord>(new CommandDefinition($"""
             UPDATE events SET {string.Join(", ", set)}
             WHERE id = @id
@@ -270,14 +315,21 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         }, cancellationToken: cancellationToken));
         if (record is null)
             return null;
-        await AppendToStreamAsync(connection, [Message(record, changes.Progress, recipients: null)], cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(LowerCursorsForSource, new { id }, cancellationToken: cancellationToken));
+        await AppendToStreamAsync(connection, [Message(record, changes.Progress, recipients: null)], notifyOnCommit, cancellationToken);
         return record;
+    }
+
+    sealed record OldState
+    {
+        public string Status { get; init; } = "";
+        public int Retries { get; init; }
     }
 
     /// <summary>
     /// Hands a failed or restarted job to <paramref name="sender"/> again: back to <c>pending</c>
     /// (one more retry if it had failed). Null when it is no longer failed or restarted (another
-    /// worker took it first).
+    /// worker took it first). The caller calls <see cref="Committed"/> after its commit.
     /// </summary>
     public async Task<EventRecord?> RestartJobAsync(NpgsqlConnection connection, Guid id, string? sender, string? senderType, string user,
         CancellationToken cancellationToken = default)
@@ -292,7 +344,11 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             RETURNING {Columns}
             """, new { id, sender, senderType, user }, cancellationToken: cancellationToken));
         if (record is not null)
-            await AppendToStreamAsync(connection, [Message(record, progress: 0, recipients: null)], cancellationToken);
+        {
+            // Failed more often than another consumer of the same topic retries: over for that one until now.
+            await connection.ExecuteAsync(new CommandDefinition(LowerCursorsForJob, new { id }, cancellationToken: cancellationToken));
+            await AppendToStreamAsync(connection, [Message(record, progress: 0, recipients: null)], notifyOnCommit: false, cancellationToken);
+        }
         return record;
     }
 
@@ -300,7 +356,11 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     public async Task<bool> DeleteAsync(Guid id, CancellationToken cancellationToken = default)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition("DELETE FROM events WHERE id = @id", new { id }, cancellationToken: cancellationToken)) > 0;
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var deleted = await connection.ExecuteAsync(new CommandDefinition("DELETE FROM events WHERE id = @id", new { id }, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(ResetCursors, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return deleted > 0;
     }
 
     /// <summary>Events matching the filter, newest first.</summary>
@@ -326,7 +386,11 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         var parameters = new DynamicParameters();
         var where = SqlFilter.Build(filter, SqlFilter.EventColumns, parameters);
         await using var connection = await db.OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM events WHERE {where}", parameters, cancellationToken: cancellationToken));
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var deleted = await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM events WHERE {where}", parameters, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(ResetCursors, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return deleted;
     }
 
     /// <summary>Tells the local publisher that a transaction that wrote events has committed.</summary>
@@ -386,13 +450,20 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         return message;
     }
 
-    static Task AppendToStreamAsync(NpgsqlConnection connection, IReadOnlyList<JsonObject> messages, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the messages to the outbox. With <paramref name="notifyOnCommit"/>, a NOTIFY wakes every
+    /// instance's publisher when the caller's transaction commits: what a caller that does not call
+    /// <see cref="Committed"/> itself needs. The others leave it out, because PostgreSQL serialises every
+    /// commit that sends a NOTIFY, flush to disk included, which caps those at one per disk flush (a few
+    /// hundred per second) for the whole cluster.
+    /// </summary>
+    static Task AppendToStreamAsync(NpgsqlConnection connection, IReadOnlyList<JsonObject> messages, bool notifyOnCommit, CancellationToken cancellationToken)
     {
         var batch = new JsonArray([.. messages]);
-        // The NOTIFY is delivered at commit, to every instance's publisher (and never on rollback).
-        return connection.ExecuteAsync(new CommandDefinition("""
+        var notify = notifyOnCommit ? "SELECT pg_notify('anvil_event_stream', '');" : "";
+        return connection.ExecuteAsync(new CommandDefinition($"""
             INSERT INTO event_stream (messages, message_count) VALUES (@messages::jsonb, @count);
-            SELECT pg_notify('anvil_event_stream', '');
+            {notify}
             """, new { messages = batch.ToJsonString(), count = messages.Count }, cancellationToken: cancellationToken));
     }
 }

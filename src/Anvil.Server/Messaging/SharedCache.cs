@@ -22,6 +22,8 @@ public sealed class SharedCache<TValue> where TValue : class
 
     readonly record struct Entry(TValue Value, long ExpiresAtMs);
 
+    readonly Prometheus.Counter.Child _hits, _misses;
+
     /// <param name="invalidation">The bus that drops this cache on every instance.</param>
     /// <param name="name">The invalidation name: changes announced under it drop this cache.</param>
     /// <param name="lifetime">The longest an entry is served; zero or less turns the cache off.</param>
@@ -29,6 +31,8 @@ public sealed class SharedCache<TValue> where TValue : class
     {
         _invalidation = invalidation;
         _lifetimeMs = (long)lifetime.TotalMilliseconds;
+        _hits = Observability.AnvilMetrics.CacheLookups.WithLabels(name, "hit");
+        _misses = Observability.AnvilMetrics.CacheLookups.WithLabels(name, "miss");
         invalidation.Register(name, Clear);
     }
 
@@ -51,8 +55,10 @@ public sealed class SharedCache<TValue> where TValue : class
         if (Enabled && _entries.TryGetValue(key, out var entry) && entry.ExpiresAtMs > Environment.TickCount64)
         {
             value = entry.Value;
+            _hits.Inc();
             return true;
         }
+        _misses.Inc();
         value = null!;
         return false;
     }

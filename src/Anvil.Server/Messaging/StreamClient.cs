@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using System.Threading.Channels;
 
 namespace Anvil.Server.Messaging;
 
@@ -36,19 +35,31 @@ public sealed record StreamSubscription(string UserName, bool IsGuest, IReadOnly
     }
 }
 
+/// <summary>Reads one page of the outbox table: the stored messages after one position and before another, in order.</summary>
+public delegate Task<IReadOnlyList<StreamMessage>> StoredStreamReader(long after, long before, CancellationToken cancellationToken);
+
 /// <summary>
-/// One websocket connection: a bounded queue filled by the hub (never waiting) and one sender loop
-/// draining it. A client whose queue is full has fallen behind and is dropped, so a slow or dead
-/// client costs the others nothing.
+/// One websocket connection: a position in the stream and one sender loop that reads from the
+/// instance's <see cref="StreamLog"/> at the client's own pace. A burst, or a client slower than the
+/// stream, only moves it further behind: once the log no longer holds its next message it reads the
+/// outbox table, page by page, until it is back inside the log. A client is closed only when it stops
+/// reading altogether (one send stuck for <see cref="StalledAfter"/>), or when the database cannot be
+/// read; never for a burst.
 /// </summary>
-public sealed class StreamClient(WebSocket socket, int bufferSize)
+public sealed class StreamClient(WebSocket socket, StreamLog log, StoredStreamReader readStored)
 {
-    readonly Channel<StreamMessage> _queue = Channel.CreateBounded<StreamMessage>(
-        new BoundedChannelOptions(bufferSize) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    const int ReadBatch = 256;
+
+    /// <summary>A send that has not finished after this long means the client no longer reads.</summary>
+    public static TimeSpan StalledAfter { get; set; } = TimeSpan.FromSeconds(60);
+
     readonly CancellationTokenSource _dropped = new();
-    readonly TaskCompletionSource<long?> _authenticated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    readonly TaskCompletionSource<long> _authenticated = new(TaskCreationOptions.RunContinuationsAsynchronously);
     volatile StreamSubscription? _subscription;
     long _lastSent;
+    long _read;
+    long _sendStartedAt;
+    WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.NormalClosure;
 
     public WebSocket Socket { get; } = socket;
 
@@ -59,27 +70,22 @@ public sealed class StreamClient(WebSocket socket, int bufferSize)
 
     public CancellationToken Dropped => _dropped.Token;
 
-    /// <summary>Called by the hub for every message; never blocks.</summary>
-    public void Offer(StreamMessage message)
-    {
-        var subscription = _subscription;
-        if (subscription is null || !subscription.Accepts(message))
-            return;
-        if (!_queue.Writer.TryWrite(message))
-            Drop($"Client fell more than {bufferSize} messages behind the event stream", TryAgainLater);
-    }
+    /// <summary>How many pages this client read from the outbox table because the log no longer held them.</summary>
+    public int StoredReads { get; private set; }
 
-    /// <summary>(Re)subscribes. The first subscription starts the sender, from <paramref name="resumeAfter"/> when given.</summary>
+    /// <summary>Messages of the instance's stream this client has not read yet (those it will skip included).</summary>
+    public long Queued => _authenticated.Task.IsCompleted ? Math.Max(0, log.Position - Volatile.Read(ref _read)) : 0;
+
+    /// <summary>
+    /// (Re)subscribes. The first subscription starts the sender: after <paramref name="resumeAfter"/>
+    /// when given, else with the next message the instance receives.
+    /// </summary>
     public void Subscribe(StreamSubscription subscription, long? resumeAfter)
     {
         _subscription = subscription;
-        _authenticated.TrySetResult(resumeAfter);
+        if (!_authenticated.Task.IsCompleted)
+            _authenticated.TrySetResult(resumeAfter ?? log.Position);
     }
-
-    /// <summary>Close code for a client that fell behind: 1013, try again later (and resume).</summary>
-    public const WebSocketCloseStatus TryAgainLater = (WebSocketCloseStatus)1013;
-
-    WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.NormalClosure;
 
     public void Drop(string reason, WebSocketCloseStatus status = WebSocketCloseStatus.PolicyViolation)
     {
@@ -90,35 +96,57 @@ public sealed class StreamClient(WebSocket socket, int bufferSize)
             DropReason = reason;
             _closeStatus = status;
         }
-        _queue.Writer.TryComplete();
         _dropped.Cancel();
     }
 
-    /// <summary>
-    /// Sends until the client is dropped: first the stored messages after the resume point (the live
-    /// ones wait in the queue meanwhile), then the queue, skipping what was already sent.
-    /// </summary>
-    public async Task RunSenderAsync(Func<long, CancellationToken, IAsyncEnumerable<StreamMessage>> stored)
+    /// <summary>Closes the client when one send has been stuck too long (called once a second by the hub).</summary>
+    public void DropIfStalled(long now)
+    {
+        var started = Interlocked.Read(ref _sendStartedAt);
+        if (started != 0 && now - started > StalledAfter.TotalMilliseconds)
+            Drop($"Client did not read the event stream for {StalledAfter.TotalSeconds:0} seconds", WebSocketCloseStatus.PolicyViolation);
+    }
+
+    /// <summary>Sends until the client is dropped or the connection ends.</summary>
+    public async Task RunSenderAsync()
     {
         var token = _dropped.Token;
         try
         {
-            var resumeAfter = await _authenticated.Task.WaitAsync(token);
-            if (resumeAfter is long after)
+            var cursor = await _authenticated.Task.WaitAsync(token);
+            _lastSent = cursor;
+            Volatile.Write(ref _read, cursor);
+            var heartbeats = log.Heartbeats;
+            var batch = new List<StreamMessage>(ReadBatch);
+            while (true)
             {
-                _lastSent = after;
-                var first = true;
-                await foreach (var message in stored(after, token))
+                batch.Clear();
+                switch (log.Read(cursor, batch, ReadBatch, out var before))
                 {
-                    if (first && message.Sequence > after + 1)
-                        await SendAsync(Gap(after, message.Sequence.Value), token);
-                    first = false;
-                    if (_subscription?.Accepts(message) == true)
-                        await SendAsync(message, token);
+                    case StreamLogRead.Messages:
+                        foreach (var message in batch)
+                        {
+                            if (_subscription?.Accepts(message) == true)
+                                await SendAsync(message, token);
+                            cursor = message.Sequence!.Value;
+                        }
+                        Volatile.Write(ref _read, cursor);
+                        break;
+                    case StreamLogRead.Evicted:
+                        cursor = await SendStoredAsync(cursor, before, token);
+                        Volatile.Write(ref _read, cursor);
+                        break;
+                    default:
+                        if (log.Heartbeats != heartbeats)
+                        {
+                            heartbeats = log.Heartbeats;
+                            await SendAsync(StreamMessage.Heartbeat, token);
+                            break;
+                        }
+                        await log.WaitAsync(cursor, heartbeats, token);
+                        break;
                 }
             }
-            await foreach (var message in _queue.Reader.ReadAllAsync(token))
-                await SendAsync(message, token);
         }
         catch (OperationCanceledException)
         {
@@ -127,10 +155,43 @@ public sealed class StreamClient(WebSocket socket, int bufferSize)
         {
             Drop("Connection lost", WebSocketCloseStatus.NormalClosure);
         }
+        catch (StoredStreamUnavailable)
+        {
+            Drop("The event stream cannot be read from the database; reconnect", WebSocketCloseStatus.InternalServerError);
+        }
         await CloseAsync();
     }
 
-    /// <summary>Tells a resuming client that messages it asked for are no longer stored.</summary>
+    /// <summary>One page from the outbox table; a gap message when the table no longer holds what the client needs.</summary>
+    async Task<long> SendStoredAsync(long cursor, long before, CancellationToken token)
+    {
+        IReadOnlyList<StreamMessage> stored;
+        try
+        {
+            stored = await readStored(cursor, before, token);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new StoredStreamUnavailable(e);
+        }
+        StoredReads++;
+        var next = stored.Count > 0 ? stored[0].Sequence!.Value : before;
+        if (next > cursor + 1)
+            await SendAsync(Gap(cursor, next), token);
+        if (stored.Count == 0)
+            return before - 1;
+        foreach (var message in stored)
+        {
+            if (_subscription?.Accepts(message) == true)
+                await SendAsync(message, token);
+            cursor = message.Sequence!.Value;
+        }
+        return cursor;
+    }
+
+    sealed class StoredStreamUnavailable(Exception inner) : Exception(inner.Message, inner);
+
+    /// <summary>Tells a client that messages it needs are no longer stored.</summary>
     static StreamMessage Gap(long after, long resumedFrom) => new(null, "stream.gap", null, null, System.Text.Encoding.UTF8.GetBytes(
         $$$"""{"topic": "stream.gap", "summary": {"lastSequence": {{{after}}}, "resumedFrom": {{{resumedFrom}}}}}"""));
 
@@ -142,14 +203,16 @@ public sealed class StreamClient(WebSocket socket, int bufferSize)
                 return;
             _lastSent = sequence;
         }
+        Interlocked.Exchange(ref _sendStartedAt, Environment.TickCount64);
         await Socket.SendAsync(message.Utf8, WebSocketMessageType.Text, true, token);
+        Interlocked.Exchange(ref _sendStartedAt, 0);
     }
 
     async Task CloseAsync()
     {
         if (Socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
             return;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try
         {
             var reason = DropReason ?? "Closing";

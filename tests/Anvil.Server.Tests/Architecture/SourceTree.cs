@@ -93,6 +93,6 @@ public sealed partial class SourceTree
     private static partial Regex UsingDirective();
 
     /// <summary>A name qualified by a server namespace: <c>Anvil.Server.Hosting.Names</c>, or relative to it, <c>Hosting.Names</c>.</summary>
-    [GeneratedRegex(@"(?<![\w.])((?:Anvil\.Server\.)?(?:Hosting|Data|Entities|Messaging|GraphQL|Features)(?:\.[A-Z]\w*)+)")]
+    [GeneratedRegex(@"(?<![\w.])((?:Anvil\.Server\.)?(?:Hosting|Data|Entities|Messaging|GraphQL|Observability|Features)(?:\.[A-Z]\w*)+)")]
     private static partial Regex QualifiedName();
 }

@@ -17,8 +17,8 @@ public sealed partial class documented_symbols
         "MemoryError", "KeyError", "OPModel", "BaseSettingsModel", "SettingsField",
         // Linux /proc fields.
         "VmRSS", "VmHWM",
-        // .NET.
-        "Utf8JsonWriter", "ActivitySource", "IExceptionHandler",
+        // .NET and NuGet.
+        "Yarp", "Utf8JsonWriter", "ActivitySource", "IExceptionHandler",
         // GraphQL type names built from the attribute scope ("{Scope}AttribType").
         "FolderAttribType", "TaskAttribType", "ProductAttribType", "VersionAttribType", "RepresentationAttribType",
         "WorkfileAttribType", "ProjectAttribType", "UserAttribType",
@@ -86,9 +86,14 @@ public sealed partial class documented_symbols
         var cut = path.IndexOfAny(['…']) is var ellipsis and >= 0 ? ellipsis : path.IndexOf("...", StringComparison.Ordinal);
         if (cut >= 0)
             path = path[..path.LastIndexOf('/', Math.Max(cut - 1, 0))];
-        string? member = null;
-        if (Regex.Match(path, @"^(.*/[A-Z]\w*)\.([A-Z]\w*)$") is { Success: true } withMember)
-            (path, member) = (withMember.Groups[1].Value + ".cs", withMember.Groups[2].Value);
+        if (Found(root, path, null, sources))
+            return true;
+        return Regex.Match(path, @"^(.*/\w+)\.(\w+)$") is { Success: true } withMember
+            && Found(root, withMember.Groups[1].Value + ".cs", withMember.Groups[2].Value, sources);
+    }
+
+    static bool Found(string root, string path, string? member, Dictionary<string, string> sources)
+    {
         foreach (var baseFolder in new[] { "", "src/Anvil.Server", "src/Anvil.Server/Data", "tests/Anvil.Server.Tests" })
         {
             var full = Path.Combine(root, baseFolder, path.TrimEnd('/'));

@@ -13,9 +13,10 @@ public sealed class folder_dependencies
     static readonly Dictionary<string, string[]> Allowed = new()
     {
         // The platform: the error model, the wire format, options, the input gate.
-        ["Hosting"] = [],
-        ["Data"] = ["Hosting"],
-        ["Messaging"] = ["Data", "Hosting"],
+        ["Observability"] = [],
+        ["Hosting"] = ["Observability"],
+        ["Data"] = ["Hosting", "Observability"],
+        ["Messaging"] = ["Data", "Hosting", "Observability"],
         // Identity below everything that asks who is calling: users, keys, sessions, secrets.
         ["Features/Auth"] = ["Data", "Hosting", "Messaging"],
         ["Features/Attributes"] = ["Data", "Hosting", "Messaging", "Features/Auth"],
@@ -31,16 +32,21 @@ public sealed class folder_dependencies
         // Areas above the engine.
         ["Features/Access"] = ["Data", "Entities", "Hosting", "Messaging", "Features/Attributes", "Features/Auth"],
         ["Features/Users"] = ["Data", "Entities", "Hosting", "Messaging", "Features/Auth"],
-        ["Features/Info"] = ["Hosting", "Features/Attributes", "Features/Auth"],
+        ["Features/Info"] = ["Hosting", "Features/Attributes", "Features/Auth", "Features/Sites"],
         ["Features/Anatomy"] = ["Data", "Hosting", "Features/Attributes", "Features/Auth"],
-        ["Features/Projects"] = ["Data", "Entities", "Hosting", "Messaging", "Features/Anatomy", "Features/Attributes", "Features/Auth", "Features/Folders"],
+        ["Features/Projects"] = ["Data", "Entities", "Hosting", "Messaging", "Features/Anatomy", "Features/Attributes", "Features/Auth", "Features/Folders", "Features/Sites"],
         ["Features/Links"] = ["Data", "Entities", "Hosting", "Messaging", "Features/Attributes", "Features/Auth"],
         ["Features/Thumbnails"] = ["Data", "Entities", "Hosting", "Features/Attributes", "Features/Auth"],
-        ["Features/Events"] = ["Data", "Entities", "Hosting", "Messaging", "Features/Auth"],
-        ["Features/Addons"] = ["Data", "Hosting", "Messaging", "Features/Auth"],
+        ["Features/Events"] = ["Data", "Entities", "Hosting", "Messaging", "Observability", "Features/Auth"],
+        ["Features/Addons"] = ["Data", "Hosting", "Messaging", "Observability", "Features/Auth"],
         ["Features/Bundles"] = ["Data", "Entities", "Hosting", "Messaging", "Features/Addons", "Features/Auth", "Features/Info"],
-        ["Features/Settings"] = ["Data", "Entities", "Hosting", "Messaging", "Features/Addons", "Features/Anatomy", "Features/Auth", "Features/Bundles", "Features/Projects"],
+        ["Features/Settings"] = ["Data", "Entities", "Hosting", "Messaging", "Features/Addons", "Features/Anatomy", "Features/Auth", "Features/Bundles", "Features/Projects", "Features/Services", "Features/Sites"],
         ["Features/Server"] = ["Hosting", "Messaging", "Features/Addons", "Features/Attributes", "Features/Auth"],
+        ["Features/Sites"] = ["Data", "Hosting", "Messaging", "Features/Auth"],
+        ["Features/Services"] = ["Data", "Hosting", "Messaging", "Features/Addons", "Features/Auth"],
+        ["Features/Desktop"] = ["Data", "Hosting", "Features/Auth"],
+        ["Features/Actions"] = ["Data", "Entities", "Hosting", "Messaging", "Features/Addons", "Features/Auth", "Features/Bundles"],
+        ["Features/Monitoring"] = ["Data", "Hosting", "Messaging", "Observability", "Features/Addons", "Features/Auth"],
         ["Features/Demo"] = ["Data", "Entities", "Hosting", "Features/Attributes", "Features/Auth", "Features/Links", "Features/Projects", "Features/Thumbnails", "Features/Users"],
         // The web UI: its files and frame, its saved table layouts.
         ["Features/Frontend"] = ["Data", "Hosting", "Features/Auth"],

@@ -77,6 +77,27 @@ public sealed class graphql_transport(AnvilApp app) : IClassFixture<AnvilApp>
     }
 
     [Fact]
+    public async Task a_query_of_thousands_of_aliases_answers_400_naming_the_field_limit()
+    {
+        var aliases = "{ " + string.Concat(Enumerable.Range(0, 3000).Select(i => $"a{i}:__typename ")) + "}";
+
+        var error = await app.Service().PostAsync("/graphql", new { query = aliases }, expect: 400);
+
+        Assert.Contains("AYON_GRAPHQL_MAX_FIELDS", error["detail"]!.GetValue<string>());
+        Assert.Contains("1000", error["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task a_query_of_a_few_hundred_fields_as_the_client_sends_still_runs()
+    {
+        var fields = "{ projects { edges { node { " + string.Concat(Enumerable.Range(0, 300).Select(i => $"n{i}: name ")) + "} } } }";
+
+        var result = await app.Service().GraphQLAsync(fields);
+
+        Assert.Null(result["errors"]);
+    }
+
+    [Fact]
     public async Task a_query_deeper_than_the_limit_is_refused_before_it_runs()
     {
         const int levels = 20;

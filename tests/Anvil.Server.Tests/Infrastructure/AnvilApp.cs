@@ -15,6 +15,9 @@ public class AnvilApp : WebApplicationFactory<Program>, IAsyncLifetime
     public const string AdminPassword = "admin-Password-1";
     public const string ServiceApiKey = "test-service-api-key-0123456789ab";
 
+    /// <summary>The key that seals secrets in the tests (32 bytes, base64).</summary>
+    public const string SecretsKey = "dGVzdC1zZWNyZXRzLWtleS0wMTIzNDU2Nzg5YWJjZGU=";
+
     string _databaseUrl = "";
 
     /// <summary>Settings on top of the defaults, as AYON_* variable names.</summary>
@@ -39,6 +42,7 @@ public class AnvilApp : WebApplicationFactory<Program>, IAsyncLifetime
             ["AYON_REDIS_CHANNEL"] = $"anvil-test-{TestEnvironment.RunId}",
             ["AYON_ADMIN_PASSWORD"] = AdminPassword,
             ["AYON_SERVICE_API_KEY"] = ServiceApiKey,
+            ["AYON_SECRETS_KEY"] = SecretsKey,
             ["AYON_PASSWORD_HASH_ITERATIONS"] = "1000",
             ["AYON_OPENAPI_REQUIRE_AUTHENTICATION"] = "false",
             ["AYON_LOG_LEVEL"] = "WARNING",

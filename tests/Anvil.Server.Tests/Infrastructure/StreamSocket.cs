@@ -14,9 +14,11 @@ public sealed class StreamSocket : IAsyncDisposable
 
     StreamSocket(WebSocket socket) => Socket = socket;
 
-    public static async Task<StreamSocket> ConnectAsync<T>(WebApplicationFactory<T> app) where T : class
+    public static async Task<StreamSocket> ConnectAsync<T>(WebApplicationFactory<T> app, string? asUser = null) where T : class
     {
         var client = app.Server.CreateWebSocketClient();
+        if (asUser is not null)
+            client.ConfigureRequest = request => request.Headers["X-As-User"] = asUser;
         return new StreamSocket(await client.ConnectAsync(new Uri("ws://localhost/ws"), CancellationToken.None));
     }
 
@@ -26,9 +28,9 @@ public sealed class StreamSocket : IAsyncDisposable
     /// <c>{topics[0]}.ready</c> until one arrives (markers are skipped by <see cref="ReceiveAsync"/>).
     /// </summary>
     public static async Task<StreamSocket> SubscribeAsync(AnvilApp app, string[] topics, string? project = null,
-        long? lastSequence = null, string token = AnvilApp.ServiceApiKey)
+        long? lastSequence = null, string token = AnvilApp.ServiceApiKey, string? asUser = null)
     {
-        var socket = await ConnectAsync(app);
+        var socket = await ConnectAsync(app, asUser);
         await socket.AuthenticateAsync(token, topics, project, lastSequence);
         var marker = topics[0] + ".ready";
         var api = app.Service();

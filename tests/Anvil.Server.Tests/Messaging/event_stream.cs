@@ -114,6 +114,35 @@ public sealed class event_stream(AnvilApp app) : IClassFixture<AnvilApp>
     }
 
     [Fact]
+    public async Task a_service_key_with_x_as_user_hears_what_that_user_may_see()
+    {
+        var topic = TestUsers.Unique("test.ws.");
+        var (name, _) = await TestUsers.CreateAsync(app, new JsonObject { ["accessGroups"] = new JsonObject { ["p1"] = new JsonArray("artist") } });
+        await using var socket = await StreamSocket.SubscribeAsync(app, [topic], asUser: name);
+        var store = app.Services.GetRequiredService<EventStore>();
+
+        await DispatchAsync(new { topic, project = "p2", description = "no access" });
+        await store.DispatchAsync(new NewEvent { Topic = topic, Description = "for the service", Recipients = ["service"] });
+        await store.DispatchAsync(new NewEvent { Topic = topic, Description = "for the user", Recipients = [name] });
+        await DispatchAsync(new { topic, project = "p1", description = "access" });
+
+        Assert.Equal("for the user", (await socket.ReceiveAsync())["description"]!.GetValue<string>());
+        Assert.Equal("access", (await socket.ReceiveAsync())["description"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task x_as_user_naming_no_user_leaves_the_websocket_unauthenticated()
+    {
+        await using var socket = await StreamSocket.ConnectAsync(app, asUser: "nobody-" + Guid.NewGuid().ToString("N")[..8]);
+        await socket.AuthenticateAsync(AnvilApp.ServiceApiKey, ["*"]);
+
+        var (status, reason) = await socket.ClosedAsync();
+
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.PolicyViolation, status);
+        Assert.Equal("Not authenticated", reason);
+    }
+
+    [Fact]
     public async Task an_update_is_broadcast_as_the_full_event()
     {
         var topic = TestUsers.Unique("test.ws.");

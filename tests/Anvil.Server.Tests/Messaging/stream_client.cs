@@ -5,12 +5,13 @@ using Anvil.Server.Messaging;
 namespace Anvil.Server.Tests.Messaging;
 
 /// <summary>
-/// Back-pressure of one websocket client, on a socket the test controls (an in-process test
-/// server never lets a send block, so a stuck network cannot be made through HTTP here).
+/// One websocket client reading the stream log at its own pace, on a socket the test controls (an
+/// in-process test server never lets a send block, so a slow or stuck network cannot be made through
+/// HTTP here).
 /// </summary>
 public sealed class stream_client
 {
-    sealed class ScriptedSocket(bool stuck) : WebSocket
+    sealed class ScriptedSocket(bool stuck, TimeSpan perSend = default) : WebSocket
     {
         public List<string> Sent { get; } = [];
         public WebSocketCloseStatus? ClosedWith { get; private set; }
@@ -20,6 +21,8 @@ public sealed class stream_client
         {
             if (stuck)
                 await Task.Delay(Timeout.Infinite, cancellationToken);
+            if (perSend > TimeSpan.Zero)
+                await Task.Delay(perSend, cancellationToken);
             lock (Sent)
                 Sent.Add(Encoding.UTF8.GetString(buffer.Span));
         }
@@ -53,67 +56,84 @@ public sealed class stream_client
 
     static StreamSubscription Everything => new("service", false, ["*"], null, null);
 
-    static async IAsyncEnumerable<StreamMessage> NothingStored(long after, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken token)
+    /// <summary>The outbox table of these tests: every message 1..<paramref name="upTo"/>, from <paramref name="from"/> on (older ones expired).</summary>
+    static StoredStreamReader Table(long upTo, long from = 1) => (after, before, token) =>
+        Task.FromResult<IReadOnlyList<StreamMessage>>([.. Enumerable.Range(1, (int)upTo).Select(i => (long)i)
+            .Where(s => s > after && s < before && s >= from).Take(10).Select(Message)]);
+
+    static async Task UntilSentAsync(ScriptedSocket socket, int count)
     {
-        await Task.CompletedTask;
-        yield break;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while (true)
+        {
+            lock (socket.Sent)
+                if (socket.Sent.Count >= count)
+                    return;
+            await Task.Delay(1, timeout.Token);
+        }
+    }
+
+    static long[] Sequences(ScriptedSocket socket)
+    {
+        lock (socket.Sent)
+            return [.. socket.Sent.Select(s => System.Text.Json.JsonDocument.Parse(s).RootElement)
+                .Where(e => e.TryGetProperty("sequence", out _)).Select(e => e.GetProperty("sequence").GetInt64())];
     }
 
     [Fact]
-    public async Task a_client_that_falls_behind_is_dropped_with_a_reason_while_another_gets_everything()
+    public async Task a_slow_client_falls_behind_the_log_and_catches_up_from_the_table_while_a_fast_one_reads_the_log()
     {
-        var stuckSocket = new ScriptedSocket(stuck: true);
+        var log = new StreamLog(capacity: 8);
+        var slowSocket = new ScriptedSocket(stuck: false, perSend: TimeSpan.FromMilliseconds(2));
         var fastSocket = new ScriptedSocket(stuck: false);
-        var slow = new StreamClient(stuckSocket, bufferSize: 4);
-        var fast = new StreamClient(fastSocket, bufferSize: 4);
+        var slow = new StreamClient(slowSocket, log, Table(upTo: 200));
+        var fast = new StreamClient(fastSocket, log, Table(upTo: 200));
         slow.Subscribe(Everything, null);
         fast.Subscribe(Everything, null);
-        var slowSender = slow.RunSenderAsync(NothingStored);
-        var fastSender = fast.RunSenderAsync(NothingStored);
+        var senders = new[] { slow.RunSenderAsync(), fast.RunSenderAsync() };
 
-        for (var i = 1; i <= 20; i++)
-        {
-            slow.Offer(Message(i));
-            fast.Offer(Message(i));
-            await Task.Yield();
-            while (true)
-            {
-                lock (fastSocket.Sent)
-                    if (fastSocket.Sent.Count == i)
-                        break;
-                await Task.Delay(1);
-            }
-        }
-        await slowSender;
+        for (var i = 1; i <= 200; i++)
+            log.Append(Message(i));
+        await UntilSentAsync(slowSocket, 200);
+        await UntilSentAsync(fastSocket, 200);
+        slow.Drop("test over");
         fast.Drop("test over");
-        await fastSender;
+        await Task.WhenAll(senders);
 
-        Assert.Contains("behind", slow.DropReason);
-        Assert.Equal(StreamClient.TryAgainLater, stuckSocket.ClosedWith);
-        Assert.Equal(20, fastSocket.Sent.Count);
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), Sequences(slowSocket));
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), Sequences(fastSocket));
+        Assert.True(slow.StoredReads > 0, "the slow client should have read from the table");
+    }
+
+    [Fact]
+    public async Task a_client_that_stops_reading_is_closed_with_a_policy_code_and_a_reason()
+    {
+        var log = new StreamLog(capacity: 8);
+        var stuckSocket = new ScriptedSocket(stuck: true);
+        var stuck = new StreamClient(stuckSocket, log, Table(upTo: 0));
+        stuck.Subscribe(Everything, null);
+        var sender = stuck.RunSenderAsync();
+        log.Append(Message(1));
+        await Task.Delay(100);
+
+        stuck.DropIfStalled(Environment.TickCount64 + (long)StreamClient.StalledAfter.TotalMilliseconds + 1);
+        await sender;
+
+        Assert.Contains("did not read", stuck.DropReason);
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, stuckSocket.ClosedWith);
     }
 
     [Fact]
     public async Task a_client_resuming_past_the_retention_is_told_of_the_gap()
     {
+        var log = new StreamLog(capacity: 16);
+        log.Skip(11);
         var socket = new ScriptedSocket(stuck: false);
-        var client = new StreamClient(socket, bufferSize: 16);
+        var client = new StreamClient(socket, log, Table(upTo: 11, from: 10));
         client.Subscribe(Everything, resumeAfter: 3);
-        async IAsyncEnumerable<StreamMessage> StoredFrom10(long after, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken token)
-        {
-            await Task.CompletedTask;
-            yield return Message(10);
-            yield return Message(11);
-        }
-        var sender = client.RunSenderAsync(StoredFrom10);
+        var sender = client.RunSenderAsync();
 
-        while (true)
-        {
-            lock (socket.Sent)
-                if (socket.Sent.Count >= 3)
-                    break;
-            await Task.Delay(1);
-        }
+        await UntilSentAsync(socket, 3);
         client.Drop("test over");
         await sender;
 
@@ -125,23 +145,35 @@ public sealed class stream_client
     [Fact]
     public async Task a_repeated_or_older_sequence_is_not_sent_twice()
     {
+        var log = new StreamLog(capacity: 16);
         var socket = new ScriptedSocket(stuck: false);
-        var client = new StreamClient(socket, bufferSize: 16);
+        var client = new StreamClient(socket, log, Table(upTo: 0));
+        foreach (var sequence in new long[] { 1, 2 })
+            log.Append(Message(sequence));
         client.Subscribe(Everything, resumeAfter: 2);
-        var sender = client.RunSenderAsync(NothingStored);
+        var sender = client.RunSenderAsync();
 
         foreach (var sequence in new long[] { 1, 2, 3, 3, 4, 2, 5 })
-            client.Offer(Message(sequence));
-        while (true)
-        {
-            lock (socket.Sent)
-                if (socket.Sent.Count >= 3)
-                    break;
-            await Task.Delay(1);
-        }
+            log.Append(Message(sequence));
+        await UntilSentAsync(socket, 3);
         client.Drop("test over");
         await sender;
 
-        Assert.Equal([3, 4, 5], socket.Sent.Select(s => System.Text.Json.JsonDocument.Parse(s).RootElement.GetProperty("sequence").GetInt64()));
+        Assert.Equal([3, 4, 5], Sequences(socket));
+    }
+
+    [Fact]
+    public async Task a_server_shutting_down_closes_with_going_away_and_a_reason()
+    {
+        var log = new StreamLog(capacity: 16);
+        var socket = new ScriptedSocket(stuck: false);
+        var client = new StreamClient(socket, log, Table(upTo: 0));
+        client.Subscribe(Everything, null);
+        var sender = client.RunSenderAsync();
+
+        client.Drop("Server is shutting down", WebSocketCloseStatus.EndpointUnavailable);
+        await sender;
+
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, socket.ClosedWith);
     }
 }

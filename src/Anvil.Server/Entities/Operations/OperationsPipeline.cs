@@ -30,6 +30,8 @@ public sealed class OperationsPipeline(Db db, ProjectContexts contexts, EventSto
         CheckBatch(operations);
         await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, writer.User, cancellationToken);
         var transaction = session.Transaction;
+        if (operations.Any(o => o.EntityType == "folder"))
+            await FolderTreeLock.AcquireAsync(session.Connection, session.Project.Name, cancellationToken);
 
         var results = new List<OperationResult>();
         foreach (var run in Runs(operations, session.Access))

@@ -195,17 +195,9 @@ public static class AccessGroupEndpoints
             if (deleted > 0)
             {
                 // Nobody keeps a group that no longer exists (AYON does this in the background).
-                await connection.ExecuteAsync(new CommandDefinition("""
-                    DELETE FROM project_access_groups WHERE name = @name;
-                    UPDATE users SET
-                        data = jsonb_set(
-                            jsonb_set(data, '{defaultAccessGroups}', COALESCE(data->'defaultAccessGroups', '[]'::jsonb) - @name),
-                            '{accessGroups}',
-                            COALESCE((SELECT jsonb_object_agg(p.key, p.value - @name) FROM jsonb_each(data->'accessGroups') p), '{}'::jsonb)),
-                        updated_at = now()
-                    WHERE data->'defaultAccessGroups' ? @name
-                       OR EXISTS (SELECT 1 FROM jsonb_each(COALESCE(data->'accessGroups', '{}'::jsonb)) p WHERE p.value ? @name);
-                    """, new { name }, cancellationToken: cancellationToken));
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "DELETE FROM project_access_groups WHERE name = @name", new { name }, cancellationToken: cancellationToken));
+                await UserStore.ForgetAccessGroupAsync(connection, name, cancellationToken);
             }
         }
         else

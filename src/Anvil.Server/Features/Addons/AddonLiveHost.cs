@@ -113,6 +113,16 @@ public sealed class AddonLiveHost(AyonOptions options, AddonStore store, AddonMa
     }
 
     /// <summary>The host's <c>ping</c>: <c>{host, python, pid}</c> (starts the process if none runs).</summary>
+    /// <summary>Whether the host process is up (it starts at the first call that needs it).</summary>
+    public bool IsRunning
+    {
+        get
+        {
+            try { return _host is { } host && !host.Process.HasExited; }
+            catch (InvalidOperationException) { return false; }
+        }
+    }
+
     public Task<JsonObject> PingAsync(CancellationToken cancellationToken) => CallAsync("ping", [], cancellationToken);
 
     /// <summary>The addon versions the running process has loaded: <c>{"addons": [{name, version, dir}]}</c>.</summary>
@@ -125,7 +135,14 @@ public sealed class AddonLiveHost(AyonOptions options, AddonStore store, AddonMa
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return await CallOneAsync(method, fields, cancellationToken);
+            var result = await CallOneAsync(method, fields, cancellationToken);
+            Observability.AnvilMetrics.AddonHostCalls.WithLabels("ok").Inc();
+            return result;
+        }
+        catch (AddonHostException e)
+        {
+            Observability.AnvilMetrics.AddonHostCalls.WithLabels(e is AddonHostUnavailable ? "unavailable" : "failed").Inc();
+            throw;
         }
         finally
         {
@@ -269,6 +286,7 @@ public sealed class AddonLiveHost(AyonOptions options, AddonStore store, AddonMa
             throw new AddonHostUnavailable(AddonHost.CannotStart(options, e));
         }
         logger.LogInformation("Started the live addon host (pid {Pid})", process.Id);
+        Observability.AnvilMetrics.AddonHostStarts.Inc();
         var stderr = new OutputTail(StderrTail);
         return new HostProcess(process, stderr, PumpStderrAsync(process, stderr));
     }

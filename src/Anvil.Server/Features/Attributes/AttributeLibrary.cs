@@ -20,15 +20,15 @@ public sealed class AttributeLibrary
     /// <summary>The invalidation name of the library.</summary>
     public const string CacheName = "attributes";
 
-    readonly Db db;
-    readonly EventStore events;
+    readonly Db _db;
+    readonly EventStore _events;
     readonly CacheInvalidation _invalidation;
     long _generation;
 
     public AttributeLibrary(Db db, EventStore events, CacheInvalidation invalidation)
     {
-        this.db = db;
-        this.events = events;
+        _db = db;
+        _events = events;
         _invalidation = invalidation;
         invalidation.Register(CacheName, Drop);
     }
@@ -95,7 +95,7 @@ public sealed class AttributeLibrary
 
     async Task<IReadOnlyList<AttributeDefinition>> LoadAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var connection = await _db.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<AttributeDefinition>(new CommandDefinition(
             "SELECT name, position, scope, builtin, data FROM attributes ORDER BY position, name", cancellationToken: cancellationToken));
         return [.. rows];
@@ -136,11 +136,11 @@ public sealed class AttributeLibrary
 
     async Task ChangeAsync(string user, string[] updated, Func<NpgsqlConnection, Task<List<string>>> change, CancellationToken cancellationToken)
     {
-        await using (var connection = await db.OpenAsync(cancellationToken))
+        await using (var connection = await _db.OpenAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
             var deleted = await change(connection);
-            await events.DispatchAsync(connection, new NewEvent
+            await _events.DispatchAsync(connection, new NewEvent
             {
                 Topic = "attributes.changed",
                 User = user,

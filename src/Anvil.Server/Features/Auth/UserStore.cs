@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
-using Anvil.Server.Features.Auth;
+using Anvil.Server.Messaging;
 using Dapper;
 
 namespace Anvil.Server.Features.Auth;
@@ -9,7 +9,7 @@ namespace Anvil.Server.Features.Auth;
 /// Reads and writes of the <c>users</c> and <c>api_keys</c> tables. Reads here are fresh; authentication
 /// reads through <see cref="AuthCache"/>, which every write of a user or key must drop after its commit.
 /// </summary>
-public sealed class UserStore(Db db, AuthCache cache)
+public sealed partial class UserStore(Db db, AuthCache cache, EventStore events)
 {
     const string SelectUser = "SELECT name, attrib, data, active, password_hash, created_at, updated_at FROM users";
 

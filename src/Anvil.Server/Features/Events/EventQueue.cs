@@ -6,6 +6,7 @@ using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
 using Dapper;
+using Npgsql;
 using StackExchange.Redis;
 
 namespace Anvil.Server.Features.Events;
@@ -39,10 +40,15 @@ public sealed record EnrollResponse(Guid Id, Guid? DependsOn, string Hash, strin
 /// identical request still being processed (a client retrying after a timeout) waits for the first
 /// one's answer instead of taking a second job.
 /// </summary>
-public sealed class EventQueue(Db db, EventStore events, Redis redis)
+public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<EventQueue> logger)
 {
     static readonly TimeSpan InFlightLock = TimeSpan.FromSeconds(30);
     static readonly TimeSpan DuplicateWait = TimeSpan.FromSeconds(8);
+
+    /// <summary>How often one instance moves one consumer's cursor at most.</summary>
+    static readonly TimeSpan AdvanceInterval = TimeSpan.FromMilliseconds(10);
+
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _lastAdvance = new(StringComparer.Ordinal);
 
     /// <summary>AYON's job hash: SHA-256 of the compact JSON <c>["targetTopic","sourceId"]</c>.</summary>
     public static string TargetHash(string targetTopic, Guid sourceId) =>
@@ -59,16 +65,21 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis)
             if ((string?)await redis.Database.StringGetAsync(lockKey) is { } running)
                 return await AwaitDuplicateAsync(requestKey, running, cancellationToken);
         }
+        EventRecord? job = null;
         try
         {
-            var job = await FindJobAsync(query, user, cancellationToken);
-            await redis.Database.StringSetAsync(redis.Key("enroll-result", $"{requestKey}:{runId}"), job?.Id.ToString("N") ?? "", TimeSpan.FromSeconds(30));
-            return job is null ? null : new EnrollResponse(job.Id, job.DependsOn, job.Hash, job.Status);
+            job = await FindJobAsync(query, user, cancellationToken);
+            Observability.AnvilMetrics.EnrollRequests.WithLabels(job is null ? "none" : "job").Inc();
         }
         finally
         {
-            await redis.Database.KeyDeleteAsync(lockKey);
+            // Both in one round trip: the answer for a duplicate waiting on it, then the lock.
+            var result = redis.Database.StringSetAsync(redis.Key("enroll-result", $"{requestKey}:{runId}"), job?.Id.ToString("N") ?? "", TimeSpan.FromSeconds(30));
+            var unlock = redis.Database.KeyDeleteAsync(lockKey);
+            await Task.WhenAll(result, unlock);
         }
+        await AdvanceCursorAsync(query, cancellationToken);
+        return job is null ? null : new EnrollResponse(job.Id, job.DependsOn, job.Hash, job.Status);
     }
 
     /// <summary>The same request is being answered: answer what it answers.</summary>
@@ -89,6 +100,12 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis)
         throw new ServiceUnavailable("An identical enroll request is being processed");
     }
 
+    sealed record CursorRow
+    {
+        public DateTime CreatedAt { get; init; }
+        public long Generation { get; init; }
+    }
+
     sealed record Candidate
     {
         public Guid SourceId { get; init; }
@@ -98,7 +115,29 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis)
         public string? TargetStatus { get; init; }
     }
 
-    async Task<EventRecord?> FindJobAsync(EnrollQuery query, CurrentUser user, CancellationToken cancellationToken)
+    /// <summary>
+    /// The consumer of a request: what decides which sources are still to do (not who asks, nor
+    /// whether sequentially), the key of its cursor.
+    /// </summary>
+    static string ConsumerKey(EnrollQuery query) => Secrets.Sha256Hex(JsonSerializer.Serialize(new
+    {
+        query.TargetTopic,
+        query.SourceTopics,
+        query.SourceIsPattern,
+        Filter = query.Filter is null ? null : JsonSerializer.Serialize(query.Filter, AyonJson.Options),
+        query.IgnoreSenderTypes,
+        query.MaxRetries,
+        query.IgnoreOlderThanDays,
+    }, AyonJson.Options));
+
+    /// <summary>A LIKE pattern for a source topic with <c>*</c>, else null.</summary>
+    static string? LikePattern(EnrollQuery query) =>
+        query.SourceIsPattern && query.SourceTopics[0].Contains('*')
+            ? SqlText.WildcardPattern(query.SourceTopics[0])
+            : null;
+
+    /// <summary>The parameters every query of a request shares, and the condition on its source events <c>s</c>.</summary>
+    static (DynamicParameters Parameters, string SourceFilter) Sources(EnrollQuery query)
     {
         var parameters = new DynamicParameters();
         var filter = SqlFilter.Build(query.Filter, SqlFilter.EventColumns, parameters, alias: "s.");
@@ -107,25 +146,53 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis)
         parameters.Add("maxRetries", query.MaxRetries);
         parameters.Add("ignoreSenderTypes", query.IgnoreSenderTypes.ToArray());
         parameters.Add("maxAgeDays", query.IgnoreOlderThanDays);
+        parameters.Add("consumer", ConsumerKey(query));
         string sourceCondition;
-        if (query.SourceIsPattern)
+        if (LikePattern(query) is { } pattern)
         {
-            var topic = query.SourceTopics[0];
-            sourceCondition = topic.Contains('*') ? "s.topic LIKE @sourcePattern" : "s.topic = @sourcePattern";
-            parameters.Add("sourcePattern", topic.Contains('*') ? SqlText.WildcardPattern(topic) : topic);
+            sourceCondition = "s.topic LIKE @sourcePattern";
+            parameters.Add("sourcePattern", pattern);
+        }
+        else if (query.SourceTopics.Count == 1)
+        {
+            // Not = ANY of one: only this form walks the topic's index in created_at order.
+            sourceCondition = "s.topic = @sourceTopic";
+            parameters.Add("sourceTopic", query.SourceTopics[0]);
         }
         else
         {
             sourceCondition = "s.topic = ANY(@sourceTopics)";
             parameters.Add("sourceTopics", query.SourceTopics.ToArray());
         }
-        var sourceFilter = $"""
+        return (parameters, $"""
             {sourceCondition}
               AND s.status = 'finished'
               AND (@maxAgeDays = 0 OR s.updated_at > now() - make_interval(days => @maxAgeDays))
               AND NOT coalesce(s.sender_type = ANY(@ignoreSenderTypes), false)
               AND {filter}
-            """;
+            """);
+    }
+
+    /// <summary>The job of source <c>s</c> (by its hash, the unique index: one probe per source), as <c>t</c>.</summary>
+    const string JobOfSource = """
+        LEFT JOIN events t
+            ON t.hash = encode(sha256(convert_to(format('["%s","%s"]', @target::text, replace(s.id::text, '-', '')), 'UTF8')), 'hex')
+           AND t.depends_on = s.id AND t.topic = @target
+        """;
+
+    /// <summary>A job that is over: finished, or failed more often than it may be retried.</summary>
+    const string JobIsDone = "(t.status = 'finished' OR (t.status = 'failed' AND t.retries > @maxRetries))";
+
+    /// <summary>Sources at or after the consumer's cursor (all of them when it has none).</summary>
+    const string FromCursor = """
+        (s.created_at, s.creation_order) >= (
+            coalesce((SELECT c.position_at FROM enroll_cursors c WHERE c.consumer = @consumer), '-infinity'),
+            coalesce((SELECT c.position_order FROM enroll_cursors c WHERE c.consumer = @consumer), 0))
+        """;
+
+    async Task<EventRecord?> FindJobAsync(EnrollQuery query, CurrentUser user, CancellationToken cancellationToken)
+    {
+        var (parameters, sourceFilter) = Sources(query);
         // A worker that already holds an unfinished job (it crashed, or retries) gets that one back.
         var ownJobSql = $"""
             SELECT {EventStore.ColumnsOf("t.")}
@@ -143,13 +210,10 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis)
         var headSql = $"""
             SELECT s.id AS source_id, s.project_name AS source_project, t.id AS target_id, t.sender AS target_sender, t.status AS target_status
             FROM events s
-            -- A source's job is found by its hash (the unique index): one probe per source, whatever
-            -- the planner believes about the topics. The hash is TargetHash() in SQL.
-            LEFT JOIN events t
-                ON t.hash = encode(sha256(convert_to(format('["%s","%s"]', @target::text, replace(s.id::text, '-', '')), 'UTF8')), 'hex')
-               AND t.depends_on = s.id AND t.topic = @target
+            {JobOfSource}
             WHERE {sourceFilter}
-              AND (t.id IS NULL OR NOT (t.status = 'finished' OR (t.status = 'failed' AND t.retries > @maxRetries)))
+              AND {FromCursor}
+              AND (t.id IS NULL OR NOT {JobIsDone})
               {(query.Sequential ? "" : """
               AND (t.id IS NULL OR t.status IN ('failed', 'restarted'))
               AND s.id <> ALL(@tried)
@@ -185,6 +249,89 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis)
         return null;
     }
 
+    /// <summary>
+    /// Moves the consumer's cursor up to its first source that is not done (a source with a job still
+    /// open stops it too, so a sequential worker still sees the head of the queue), but never past a
+    /// source made by a transaction that may still commit: none begins before the oldest transaction
+    /// running now, so the cursor stays before that one's start (<c>created_at</c> is its
+    /// transaction's start). It starts at the beginning and moves only once no transaction that was
+    /// running when it was made can still lower it. A change that lowers it meanwhile (its
+    /// <c>generation</c>) turns the move into a no-op. Losing a move costs nothing but a longer walk next
+    /// time, so it does not wait for the disk. At most every <see cref="AdvanceInterval"/> per consumer
+    /// and instance.
+    /// </summary>
+    async Task AdvanceCursorAsync(EnrollQuery query, CancellationToken cancellationToken)
+    {
+        var consumer = ConsumerKey(query);
+        var now = Environment.TickCount64;
+        if (_lastAdvance.TryGetValue(consumer, out var last) && now - last < AdvanceInterval.TotalMilliseconds)
+            return;
+        _lastAdvance[consumer] = now;
+        try
+        {
+            var (parameters, sourceFilter) = Sources(query);
+            parameters.Add("targetTopic", query.TargetTopic);
+            parameters.Add("cursorTopics", LikePattern(query) is null ? query.SourceTopics.ToArray() : Array.Empty<string>());
+            parameters.Add("cursorPattern", LikePattern(query));
+            await using var connection = await db.OpenAsync(cancellationToken);
+            // Writes only the first time, so it needs no flush to disk afterwards.
+            var cursor = await connection.QuerySingleOrDefaultAsync<CursorRow>(new CommandDefinition("""
+                WITH made AS (
+                    INSERT INTO enroll_cursors (consumer, target_topic, source_topics, source_pattern)
+                    VALUES (@consumer, @targetTopic, @cursorTopics, @cursorPattern)
+                    ON CONFLICT (consumer) DO NOTHING
+                    RETURNING created_at, generation
+                )
+                SELECT created_at, generation FROM made
+                UNION ALL
+                SELECT created_at, generation FROM enroll_cursors WHERE consumer = @consumer
+                LIMIT 1
+                """, parameters, cancellationToken: cancellationToken));
+            if (cursor is not { } current)
+                return;
+            // Read before the walk below takes its snapshot: a transaction running now may commit a
+            // source after that snapshot, so nothing from its start on may be passed.
+            var safe = await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("""
+                SELECT coalesce(min(xact_start), now()) FROM pg_stat_activity
+                WHERE datname = current_database() AND xact_start IS NOT NULL AND backend_type = 'client backend'
+                """, cancellationToken: cancellationToken));
+            if (current.CreatedAt >= safe)
+                return;
+            parameters.Add("safe", safe);
+            parameters.Add("generation", current.Generation);
+            await connection.ExecuteAsync(new CommandDefinition($"""
+                BEGIN;
+                SET LOCAL synchronous_commit TO off;
+                WITH head AS (
+                    SELECT s.created_at, s.creation_order
+                    FROM events s
+                    {JobOfSource}
+                    WHERE {sourceFilter}
+                      AND {FromCursor}
+                      AND s.created_at < @safe
+                      AND (t.id IS NULL OR NOT {JobIsDone})
+                    ORDER BY s.created_at, s.creation_order
+                    LIMIT 1
+                ), target AS (
+                    SELECT coalesce((SELECT created_at FROM head), @safe) AS position_at,
+                           coalesce((SELECT creation_order FROM head), 0) AS position_order
+                )
+                UPDATE enroll_cursors c
+                SET position_at = target.position_at, position_order = target.position_order, used_at = now()
+                FROM target
+                WHERE c.consumer = @consumer AND c.generation = @generation
+                  AND (c.position_at, c.position_order) < (target.position_at, target.position_order);
+                DELETE FROM enroll_cursors WHERE used_at < now() - interval '7 days';
+                COMMIT;
+                """, parameters, cancellationToken: cancellationToken));
+        }
+        catch (Exception e) when (e is NpgsqlException && !cancellationToken.IsCancellationRequested)
+        {
+            // The job is handed out already; the cursor moves at the next enroll.
+            logger.LogWarning("Moving the enroll cursor of {Target} failed: {Error}", LogText.Sanitize(query.TargetTopic), e.Message);
+        }
+    }
+
     /// <summary>The job of this candidate source for the caller, or null when another worker has it.</summary>
     async Task<EventRecord?> TakeAsync(Npgsql.NpgsqlConnection connection, Candidate candidate, EnrollQuery query, CurrentUser user,
         Npgsql.NpgsqlTransaction transaction, CancellationToken cancellationToken)
@@ -209,6 +356,6 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis)
             SenderType = query.SenderType,
             Status = "pending",
             Description = query.Description ?? $"Convert from {string.Join(", ", query.SourceTopics)} to {query.TargetTopic}",
-        }, cancellationToken);
+        }, cancellationToken, notifyOnCommit: false);
     }
 }

@@ -28,15 +28,14 @@ public static class EventStreamEndpoint
         return app;
     }
 
-    static async Task HandleAsync(HttpContext context, EventStreamHub hub, SessionStore sessions, UserStore users, AyonOptions options,
-        ILogger<StreamClient> logger)
+    static async Task HandleAsync(HttpContext context, EventStreamHub hub, CredentialResolver credentials, ILogger<StreamClient> logger)
     {
         if (!context.WebSockets.IsWebSocketRequest)
             throw new BadRequest("This endpoint speaks the websocket protocol only");
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        var client = new StreamClient(socket, hub.ClientBufferSize);
+        var client = hub.NewClient(socket);
         hub.Add(client);
-        var sender = client.RunSenderAsync((after, token) => hub.ReadStoredAsync(after, token));
+        var sender = client.RunSenderAsync();
         _ = Task.Delay(AuthTimeout, client.Dropped).ContinueWith(_ =>
         {
             if (client.Subscription is null)
@@ -48,7 +47,7 @@ public static class EventStreamEndpoint
         using var onDrop = client.Dropped.Register(() => stopReceiving.CancelAfter(CloseGrace));
         try
         {
-            await ReceiveAsync(client, context, sessions, users, options, logger, stopReceiving.Token);
+            await ReceiveAsync(client, context, credentials, logger, stopReceiving.Token);
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException)
         {
@@ -61,7 +60,7 @@ public static class EventStreamEndpoint
         }
     }
 
-    static async Task ReceiveAsync(StreamClient client, HttpContext context, SessionStore sessions, UserStore users, AyonOptions options, ILogger logger,
+    static async Task ReceiveAsync(StreamClient client, HttpContext context, CredentialResolver credentials, ILogger logger,
         CancellationToken cancellationToken)
     {
         var buffer = new byte[MaxIncoming];
@@ -94,22 +93,29 @@ public static class EventStreamEndpoint
                 continue;
             }
             if (message?["topic"]?.GetValueKind() == JsonValueKind.String && message["topic"]!.GetValue<string>() == "auth")
-                await AuthenticateAsync(client, message, sessions, users, options, logger, context.RequestAborted);
+                await AuthenticateAsync(client, message, context, credentials, logger);
         }
     }
 
-    static async Task AuthenticateAsync(StreamClient client, JsonObject message, SessionStore sessions, UserStore users, AyonOptions options,
-        ILogger logger, CancellationToken cancellationToken)
+    /// <summary>
+    /// The <c>auth</c> message, resolved as HTTP credentials are (<see cref="CredentialResolver"/>:
+    /// cached, and <c>X-As-User</c> from the upgrade request honoured for service users).
+    /// </summary>
+    static async Task AuthenticateAsync(StreamClient client, JsonObject message, HttpContext context, CredentialResolver credentials, ILogger logger)
     {
         var token = message["token"] is JsonValue t && t.TryGetValue<string>(out var text) ? text : null;
         if (string.IsNullOrEmpty(token))
             return;
-        CurrentUser? current = null;
-        if (token.Length == 64 && await sessions.GetAsync(token) is { } session && await users.GetAsync(session.UserName, cancellationToken) is { } sessionUser)
-            current = new CurrentUser(sessionUser, CredentialKind.Session, null);
-        else if (await users.GetByApiKeyHashAsync(Secrets.HashApiKey(token, options.AuthPassPepper), cancellationToken) is { } owner)
-            current = new CurrentUser(owner.User, CredentialKind.ApiKey, null) { ApiKey = owner.Key };
-        if (current is null || !current.User.Active)
+        CurrentUser? current;
+        try
+        {
+            current = (await credentials.ResolveTokenAsync(token, context.Request.Headers["X-As-User"].ToString(), context.RequestAborted)).User;
+        }
+        catch (Forbidden)
+        {
+            current = null;
+        }
+        if (current is null)
         {
             logger.LogInformation("Websocket authentication failed");
             return;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
@@ -83,9 +84,55 @@ public static class FolderEndpoints
         json.WriteEndObject();
     }
 
-    static async Task<JsonObject> HierarchyAsync(string projectName, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts, string? types = null)
+    /// <summary>
+    /// Prepared hierarchies (serialized and gzipped once) by project, reader's access and query. Each
+    /// carries the stamp of the folders and tasks it was built from; it is served only while the tables
+    /// still have that stamp, so a write through any instance — or behind the server's back — retires
+    /// it at the next request, with no message between instances.
+    /// </summary>
+    static readonly ConcurrentDictionary<string, (string Stamp, string ETag, PreparedJson Answer)> PreparedHierarchies = new();
+    const int MaxPreparedHierarchies = 512;
+
+    /// <summary>
+    /// What the hierarchy is built from, in one cheap scan: the rows of folders and tasks and the
+    /// transactions that last wrote them (<c>xmin</c>: every insert, update or delete changes the sum
+    /// or the count, whatever the order in which concurrent writers commit).
+    /// </summary>
+    const string HierarchyStampSql = """
+        SELECT (SELECT count(*) || ':' || COALESCE(sum(xmin::text::bigint), 0) FROM folders)
+            || '/' || (SELECT count(*) || ':' || COALESCE(sum(xmin::text::bigint), 0) FROM tasks)
+        """;
+
+    static async Task<IResult> HierarchyAsync(string projectName, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts, string? types = null)
     {
-        var folders = await ReadAsync(projectName, user, http, db, contexts, withAttributes: false);
+        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
+        string stamp;
+        await using (var stampCommand = new NpgsqlCommand(HierarchyStampSql, session.Connection))
+            stamp = (string)(await stampCommand.ExecuteScalarAsync(http.RequestAborted))!;
+        var readable = session.Access.ReadCondition(FolderEntity.Definition) ?? "true";
+        var key = string.Join('\n', session.Project.Name, readable,
+            string.Join(',', session.Access.Parameters.Select(p => $"{p.Name}={JsonSerializer.Serialize(p.Value)}")), types ?? "");
+        http.Response.Headers.CacheControl = "private, no-cache";
+        if (PreparedHierarchies.TryGetValue(key, out var prepared) && prepared.Stamp == stamp)
+        {
+            http.Response.Headers.ETag = prepared.ETag;
+            return IsNotModified(http, prepared.ETag) ? Results.StatusCode(StatusCodes.Status304NotModified) : prepared.Answer.ToResult(http);
+        }
+        var answer = new PreparedJson(BuildHierarchy(session.Project.Name, await ReadAsync(session, withAttributes: false, http.RequestAborted), types));
+        var etag = "\"" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key + "\n" + stamp)))[..32] + "\"";
+        if (PreparedHierarchies.Count >= MaxPreparedHierarchies)
+            PreparedHierarchies.Clear();
+        PreparedHierarchies[key] = (stamp, etag, answer);
+        http.Response.Headers.ETag = etag;
+        return IsNotModified(http, etag) ? Results.StatusCode(StatusCodes.Status304NotModified) : answer.ToResult(http);
+    }
+
+    static bool IsNotModified(HttpContext http, string etag) =>
+        http.Request.Headers.IfNoneMatch.Any(value => value is not null
+            && value.Split(',', StringSplitOptions.TrimEntries).Any(tag => tag == etag || tag == "W/" + etag || tag == "*"));
+
+    static JsonObject BuildHierarchy(string projectName, List<JsonObject> folders, string? types)
+    {
         JsonArray hierarchy;
         if (!string.IsNullOrWhiteSpace(types))
         {
@@ -125,12 +172,12 @@ public static class FolderEndpoints
             .Select(id => id.ToString("N")).ToList();
         return new FolderSearchResponse(ids);
     }
-    /// <summary>The active folders the user may read, attributes they may not read left out.</summary>
-    static async Task<List<JsonObject>> ReadAsync(string projectName, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts, bool withAttributes)
+
+    /// <summary>The active folders the session's user may read, attributes they may not read left out.</summary>
+    static async Task<List<JsonObject>> ReadAsync(ProjectSession session, bool withAttributes, CancellationToken cancellationToken)
     {
-        await using var session = await ProjectSession.OpenAsync(db, contexts, projectName, user, http.RequestAborted);
         await using var command = ReadCommand(session, withAttributes);
-        var folders = await JsonRows.ReadAsync(command, http.RequestAborted);
+        var folders = await JsonRows.ReadAsync(command, cancellationToken);
         folders.ForEach(f => session.Access.FilterAttributes(f));
         return folders;
     }

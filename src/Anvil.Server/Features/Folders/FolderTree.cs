@@ -9,6 +9,8 @@ namespace Anvil.Server.Features.Folders;
 /// inherit) — recomputed for the subtrees of folders created, renamed, moved or with changed
 /// attributes: a folder write touches only the subtree under it, never the project. Only a
 /// change of the project's own attributes walks every folder, since every folder inherits them.
+/// Every caller holds the project's <see cref="FolderTreeLock"/> (the pipeline takes it for any batch
+/// with a folder in it), so two walks over overlapping subtrees never deadlock.
 /// </summary>
 public static class FolderTree
 {
@@ -17,8 +19,11 @@ public static class FolderTree
         RefreshAsync(context.Connection, context.Project, "f.id = ANY(@folderIds)", folderIds, context.CancellationToken);
 
     /// <summary>After the project's attributes changed. The connection's search path must point at the project.</summary>
-    public static Task RefreshProjectAsync(NpgsqlConnection connection, ProjectContext project, CancellationToken cancellationToken) =>
-        RefreshAsync(connection, project, "f.parent_id IS NULL", null, cancellationToken);
+    public static async Task RefreshProjectAsync(NpgsqlConnection connection, ProjectContext project, CancellationToken cancellationToken)
+    {
+        await FolderTreeLock.AcquireAsync(connection, project.Name, cancellationToken);
+        await RefreshAsync(connection, project, "f.parent_id IS NULL", null, cancellationToken);
+    }
 
     static Task RefreshAsync(NpgsqlConnection connection, ProjectContext project, string start, Guid[]? folderIds, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition($"""

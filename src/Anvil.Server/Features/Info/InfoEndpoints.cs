@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
+using Anvil.Server.Features.Sites;
 
 namespace Anvil.Server.Features.Info;
 
@@ -35,7 +36,9 @@ public sealed record InfoResponse
 
     public bool PasswordRecoveryAvailable { get; init; }
     public object[] SsoOptions { get; init; } = [];
-    public object[] Sites { get; init; } = [];
+
+    /// <summary>The caller's workstations (registered by this request's x-ayon-* headers too).</summary>
+    public IReadOnlyList<SiteInfo> Sites { get; init; } = [];
 }
 
 public static class InfoEndpoints
@@ -55,9 +58,16 @@ public static class InfoEndpoints
             .WithSummary("Server version and, for a logged-in user, who they are. Answers 200 with or without credentials.");
     }
 
-    static async Task<InfoResponse> GetInfoAsync(HttpContext context, UserStore users, AttributeLibrary attributes, bool full = false)
+    static async Task<InfoResponse> GetInfoAsync(HttpContext context, UserStore users, AttributeLibrary attributes, SiteRegistry sites, bool full = false)
     {
         var user = CurrentUser.Of(context);
+        IReadOnlyList<SiteInfo> userSites = [];
+        if (user is not null)
+        {
+            if (SiteHeaders.From(context.Request) is { } site)
+                await sites.RegisterAsync(user.Name, site, context.RequestAborted);
+            userSites = await sites.OfUserAsync(user.Name, context.RequestAborted);
+        }
         return new InfoResponse
         {
             Version = AyonVersion,
@@ -67,6 +77,7 @@ public static class InfoEndpoints
             User = user is null ? null : UserModel.From(user.User),
             Attributes = user is null ? null : [.. (await attributes.AllAsync(context.RequestAborted)).Select(AttributeModel.From)],
             NoAdminUser = full ? !await users.AnyAdminAsync(context.RequestAborted) : null,
+            Sites = userSites,
         };
     }
 }

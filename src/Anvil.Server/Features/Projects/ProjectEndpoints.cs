@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Features.Auth;
+using Anvil.Server.Features.Sites;
+using Anvil.Server.Hosting;
 
 namespace Anvil.Server.Features.Projects;
 
@@ -70,13 +72,30 @@ public static class ProjectEndpoints
         return Results.NoContent();
     }
 
-    static Task<JsonObject> GetSiteRootsAsync(string projectName, HttpContext context, ProjectStore store, CurrentUser user, CancellationToken cancellationToken,
-        string? platform = null, string? site_id = null)
+    /// <summary>
+    /// The platform is <c>?platform=</c>, else the registered site's (a Windows site asked about from Linux
+    /// gets Windows roots), else — when no site is named at all — the caller's <c>x-ayon-platform</c>. A
+    /// named site that is not registered, with no <c>?platform=</c>, is a 400 as on AYON.
+    /// </summary>
+    static async Task<JsonObject> GetSiteRootsAsync(string projectName, HttpContext context, ProjectStore store, SiteRegistry sites, CurrentUser user,
+        CancellationToken cancellationToken, string? platform = null, string? site_id = null)
     {
         var headers = context.Request.Headers;
-        var site = site_id ?? (headers["x-ayon-site-id"].ToString() is { Length: > 0 } h ? h : null);
-        var os = platform ?? (headers["x-ayon-platform"].ToString() is { Length: > 0 } p ? p : null);
-        return store.GetSiteRootsAsync(projectName, os, site, user, cancellationToken);
+        var fromQuery = !string.IsNullOrEmpty(site_id);
+        var site = fromQuery ? site_id : headers["x-ayon-site-id"].ToString() is { Length: > 0 } h ? h : null;
+        if (site is not null && !SiteRegistry.IsSiteId(site))
+        {
+            if (fromQuery)
+                throw BadRequest.Field("site_id", "a site id is lower-case letters, digits and '-'");
+            site = null;
+        }
+        var os = string.IsNullOrEmpty(platform) ? null : platform;
+        if (os is null && site is not null)
+            os = (await sites.GetAsync(site, cancellationToken))?.Platform
+                ?? throw BadRequest.Field(fromQuery ? "site_id" : "x-ayon-site-id",
+                    $"site {site} is not registered (its launcher registers it with GET /api/info and the x-ayon-* headers); pass platform to ask anyway");
+        os ??= headers["x-ayon-platform"].ToString() is { Length: > 0 } p ? p : null;
+        return await store.GetSiteRootsAsync(projectName, os, site, user, cancellationToken);
     }
 
     static async Task<JsonObject> GetProductTypesAsync(string projectName, ProjectStore store, CurrentUser user, CancellationToken cancellationToken) =>

@@ -180,15 +180,7 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
         await ProjectLists.SaveTagsAsync(connection, anatomy.Tags, cancellationToken);
         await ProjectLists.SaveLinkTypesAsync(connection, anatomy.LinkTypes, cancellationToken);
         if (assignUsers)
-            await connection.ExecuteAsync(new CommandDefinition("""
-                UPDATE public.users
-                SET data = jsonb_set(data, '{accessGroups}',
-                                     COALESCE(data->'accessGroups', '{}'::jsonb) || jsonb_build_object(@name::text, data->'defaultAccessGroups'))
-                WHERE active
-                  AND jsonb_typeof(data->'defaultAccessGroups') = 'array' AND jsonb_array_length(data->'defaultAccessGroups') > 0
-                  AND NOT COALESCE((data->>'isManager')::boolean, false)
-                  AND NOT COALESCE((data->>'isAdmin')::boolean, false)
-                """, new { name }, cancellationToken: cancellationToken));
+            await UserStore.GrantDefaultGroupsAsync(connection, name, cancellationToken);
         await DispatchAsync(connection, "entity.project.created", name, user, $"Project {name} created", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         await contexts.ChangedAsync();
@@ -311,10 +303,7 @@ public sealed class ProjectStore(Db db, AttributeLibrary attributes, AnatomyPres
         var project = await RequireAsync(connection, name, user, cancellationToken, forUpdate: true);
         await ProjectSchema.DropAsync(connection, project.Name, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("DELETE FROM projects WHERE name = @Name", project, cancellationToken: cancellationToken));
-        await connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE users SET data = jsonb_set(data, '{accessGroups}', (data->'accessGroups') - @Name::text)
-            WHERE jsonb_typeof(data->'accessGroups') = 'object' AND (data->'accessGroups') -> @Name IS NOT NULL
-            """, project, cancellationToken: cancellationToken));
+        await UserStore.ForgetProjectAsync(connection, project.Name, cancellationToken);
         await DispatchAsync(connection, "entity.project.deleted", project.Name, user, $"Project {project.Name} deleted", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         await contexts.ChangedAsync();

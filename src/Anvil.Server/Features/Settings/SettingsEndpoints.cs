@@ -3,6 +3,7 @@ using Anvil.Server.Data;
 using Anvil.Server.Entities;
 using Anvil.Server.Features.Addons;
 using Anvil.Server.Features.Auth;
+using Anvil.Server.Features.Sites;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
 
@@ -47,7 +48,7 @@ public static class SettingsEndpoints
 
     /// <summary>What every per-addon route binds: the addon, the query (<c>variant</c>, <c>site</c>, <c>as</c>) and the services.</summary>
     public sealed record Ctx(string AddonName, string AddonVersion, CurrentUser User, SettingsStore Store, AddonLiveHost Host,
-        SettingsSchema Schema, EventStore Events, Db Db, ProjectContexts Contexts, HttpContext Http)
+        SettingsSchema Schema, EventStore Events, Db Db, ProjectContexts Contexts, SiteRegistry Sites, HttpContext Http)
     {
         public string Variant => Http.Request.Query["variant"].ToString() is { Length: > 0 } v ? v : "production";
         public string? Site => Http.Request.Query["site"].ToString() is { Length: > 0 } s ? s : null;
@@ -130,7 +131,7 @@ public static class SettingsEndpoints
     }
 
     /// <summary>Admins write studio settings, managers project settings, a user only their own project-site and site settings.</summary>
-    static void RequireWrite(Ctx c, SettingsScope scope)
+    static async Task RequireWriteAsync(Ctx c, SettingsScope scope)
     {
         switch (scope.Level)
         {
@@ -141,6 +142,9 @@ public static class SettingsEndpoints
             case SettingsLevel.Site or SettingsLevel.ProjectSite when scope.User != c.User.Name && !c.User.IsAdmin:
                 throw new Forbidden("A user may change only their own site settings");
         }
+        // Site overrides key on a registered workstation (GET /api/info with x-ayon-* headers made it), as AYON's foreign key does.
+        if (scope.Site is { } site && (!SiteRegistry.IsSiteId(site) || await c.Sites.GetAsync(site, c.Ct) is null))
+            throw new NotFound($"Site {site} is not registered (a launcher registers its site with GET /api/info and the x-ayon-* headers)");
     }
 
     static async ValueTask<JsonObject> EffectiveAsync(Ctx c, AddonSettingsInfo addon, SettingsScope scope) => scope.Level switch
@@ -219,7 +223,7 @@ public static class SettingsEndpoints
     {
         var addon = await AddonAsync(c);
         var scope = await ScopeAsync(c, project);
-        RequireWrite(c, scope);
+        await RequireWriteAsync(c, scope);
         var schema = SettingsStore.SchemaOf(addon, scope);
         var current = await EffectiveAsync(c, addon, scope);
         var wanted = SettingsTree.Apply(schema, schema, current, body);
@@ -249,7 +253,7 @@ public static class SettingsEndpoints
     {
         var addon = await AddonAsync(c);
         var scope = await ScopeAsync(c, project);
-        RequireWrite(c, scope);
+        await RequireWriteAsync(c, scope);
         var path = PathOf(body);
         var existing = await c.Store.OverridesAsync(scope, c.Ct) ?? [];
         JsonObject changed;
@@ -274,7 +278,7 @@ public static class SettingsEndpoints
     {
         var addon = await AddonAsync(c);
         var scope = await ScopeAsync(c, project);
-        RequireWrite(c, scope);
+        await RequireWriteAsync(c, scope);
         await StoreAsync(c, addon, scope, []);
         return Results.NoContent();
     }
@@ -290,7 +294,7 @@ public static class SettingsEndpoints
     {
         var addon = await AddonAsync(c);
         var scope = await ScopeAsync(c, project);
-        RequireWrite(c, scope);
+        await RequireWriteAsync(c, scope);
         var schema = SettingsStore.SchemaOf(addon, scope);
         var below = await c.Store.BelowAsync(addon, scope, c.Ct);
         await ValidateAsync(c, scope, SettingsTree.Apply(schema, schema, below, body));
@@ -322,7 +326,7 @@ public static class SettingsEndpoints
     {
         var addon = await AddonAsync(c, site: true);
         var scope = SiteScope(c);
-        RequireWrite(c, scope);
+        await RequireWriteAsync(c, scope);
         var schema = addon.SiteSchema!;
         var current = await c.Store.SiteAsync(addon, scope.Site!, scope.User!, c.Ct);
         var valid = await ValidateAsync(c, scope, SettingsTree.Apply(schema, schema, current, body));

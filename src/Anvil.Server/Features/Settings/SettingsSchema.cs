@@ -3,6 +3,7 @@ using Anvil.Server.Features.Addons;
 using Anvil.Server.Features.Anatomy;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Projects;
+using Anvil.Server.Features.Services;
 
 namespace Anvil.Server.Features.Settings;
 
@@ -12,7 +13,8 @@ namespace Anvil.Server.Features.Settings;
 /// the project's anatomy, or the primary preset without a project; context enums go to the addon's own
 /// resolver in the live host, and a failure leaves the field free with a placeholder saying why.
 /// </summary>
-public sealed class SettingsSchema(SettingsStore store, AddonLiveHost host, AnatomyPresets presets, ProjectStore projects, ILogger<SettingsSchema> logger)
+public sealed class SettingsSchema(SettingsStore store, AddonLiveHost host, AnatomyPresets presets, ProjectStore projects, SecretStore secrets,
+    ILogger<SettingsSchema> logger)
 {
     public async Task<JsonObject> BuildAsync(AddonSettingsInfo addon, JsonObject exported, string variant, string? project, string? site,
         CurrentUser user, CancellationToken cancellationToken)
@@ -47,7 +49,7 @@ public sealed class SettingsSchema(SettingsStore store, AddonLiveHost host, Anat
                 ["studioSettings"] = addon.HasSettings ? await store.StudioAsync(addon, variant, cancellationToken) : null,
                 ["projectSettings"] = addon.HasSettings && project is not null ? await store.ProjectSettingsAsync(addon, variant, project, cancellationToken) : null,
                 ["anatomy"] = anatomy.DeepClone(),
-                ["secretNames"] = new JsonArray(),
+                ["secretNames"] = new JsonArray([.. (await secrets.NamesAsync(cancellationToken)).Select(n => (JsonNode?)n)]),
             };
             try
             {
@@ -106,7 +108,8 @@ public sealed class SettingsSchema(SettingsStore store, AddonLiveHost host, Anat
                 .Select(t => t?["name"]?.ToString()).OfType<string>());
         else if (resolver == "anatomy_presets")
             names.AddRange((await presets.ListAsync(cancellationToken)).Presets.Select(p => p.Name));
-        // "secrets": Anvil stores no secrets yet, so there is nothing to choose.
+        else if (resolver == "secrets")
+            names.AddRange(await secrets.NamesAsync(cancellationToken));
         var labels = new JsonObject();
         foreach (var name in names)
             labels[name] = name;

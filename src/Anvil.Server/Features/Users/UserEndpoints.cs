@@ -76,8 +76,8 @@ public static partial class UserEndpoints
         }, AyonJson.Options);
     }
 
-    static async Task<IResult> CreateAsync(string name, JsonObject body, CurrentUser user, UserStore users, Db db, EventStore events,
-        AuthCache cache, AyonOptions options, CancellationToken cancellationToken)
+    static async Task<IResult> CreateAsync(string name, JsonObject body, CurrentUser user, UserStore users,
+        AyonOptions options, CancellationToken cancellationToken)
     {
         user.RequireManager("do this");
         ValidateName(name, "name");
@@ -101,29 +101,12 @@ public static partial class UserEndpoints
         }
         var hash = password is null ? null : Secrets.HashPassword(password, options.PasswordHashIterations);
 
-        await using var connection = await db.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (await ExistsAsync(connection, name, cancellationToken))
-            throw new Conflict($"User {name} already exists");
-        await RequireFreeEmailAsync(connection, attrib, name, cancellationToken);
-        await CleanAccessGroupsAsync(connection, data, cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO users (name, attrib, data, active, password_hash) VALUES (@name, @attrib, @data, @active, @hash)
-            """, new { name, attrib, data, active, hash }, cancellationToken: cancellationToken));
-        await events.DispatchAsync(connection, new NewEvent
-        {
-            Topic = "entity.user.created",
-            User = user.Name,
-            Description = $"User {name} created",
-            Summary = new JsonObject { ["entityName"] = name },
-        }, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        await cache.UsersChangedAsync();
+        await users.CreateAsync(name, attrib, data, active, hash, user.Name, cancellationToken);
         return Results.NoContent();
     }
 
-    static async Task<IResult> PatchAsync(string name, JsonObject body, CurrentUser user, UserStore users, Db db, SessionStore sessions,
-        AuthCache cache, CancellationToken cancellationToken)
+    static async Task<IResult> PatchAsync(string name, JsonObject body, CurrentUser user, UserStore users, SessionStore sessions,
+        CancellationToken cancellationToken)
     {
         var target = await RequireUserAsync(users, name, cancellationToken);
         var self = IsSelf(user, target);
@@ -167,20 +150,14 @@ public static partial class UserEndpoints
         if (IsTrue(data["isService"]))
             attrib.Remove("email");
 
-        await using var connection = await db.OpenAsync(cancellationToken);
-        await RequireFreeEmailAsync(connection, attrib, target.Name, cancellationToken);
-        await CleanAccessGroupsAsync(connection, data, cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE users SET attrib = @attrib, data = @data, active = @active, updated_at = now() WHERE name = @name
-            """, new { name = target.Name, attrib, data, active }, cancellationToken: cancellationToken));
-        await cache.UsersChangedAsync();
+        await users.UpdateAsync(target.Name, attrib, data, active, cancellationToken);
         if (target.Active && !active)
             await sessions.DeleteAllAsync(target.Name);
         return Results.NoContent();
     }
 
-    static async Task<IResult> SetAccessGroupsAsync(string name, JsonObject body, CurrentUser user, UserStore users, Db db,
-        AuthCache cache, CancellationToken cancellationToken)
+    static async Task<IResult> SetAccessGroupsAsync(string name, JsonObject body, CurrentUser user, UserStore users,
+        CancellationToken cancellationToken)
     {
         user.RequireManager("do this");
         var target = await RequireUserAsync(users, name, cancellationToken);
@@ -200,16 +177,12 @@ public static partial class UserEndpoints
             else
                 perProject[project] = groups.DeepClone();
         }
-        await using var connection = await db.OpenAsync(cancellationToken);
-        await CleanAccessGroupsAsync(connection, data, cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE users SET data = @data, updated_at = now() WHERE name = @name", new { name = target.Name, data }, cancellationToken: cancellationToken));
-        await cache.UsersChangedAsync();
+        await users.SetDataAsync(target.Name, data, cancellationToken);
         return Results.NoContent();
     }
 
-    static async Task<IResult> DeleteAsync(string name, CurrentUser user, UserStore users, Db db, EventStore events, SessionStore sessions,
-        AuthCache cache, CancellationToken cancellationToken)
+    static async Task<IResult> DeleteAsync(string name, CurrentUser user, UserStore users, SessionStore sessions,
+        CancellationToken cancellationToken)
     {
         user.RequireManager("do this");
         var target = await RequireUserAsync(users, name, cancellationToken);
@@ -218,27 +191,13 @@ public static partial class UserEndpoints
         if ((target.IsAdmin || target.IsService) && !user.IsAdmin)
             throw new Forbidden("Only admins may delete admins and service users");
 
-        await using (var connection = await db.OpenAsync(cancellationToken))
-        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
-        {
-            await connection.ExecuteAsync(new CommandDefinition("DELETE FROM users WHERE name = @name", new { name = target.Name }, cancellationToken: cancellationToken));
-            await ReplaceAssigneeAsync(connection, target.Name, null, cancellationToken);
-            await events.DispatchAsync(connection, new NewEvent
-            {
-                Topic = "entity.user.deleted",
-                User = user.Name,
-                Description = $"User {target.Name} deleted",
-                Summary = new JsonObject { ["entityName"] = target.Name },
-            }, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-        await cache.UsersChangedAsync();
+        await users.DeleteAsync(target.Name, user.Name, cancellationToken);
         await sessions.DeleteAllAsync(target.Name);
         return Results.NoContent();
     }
 
-    static async Task<IResult> RenameAsync(string name, JsonObject body, CurrentUser user, UserStore users, Db db, EventStore events,
-        SessionStore sessions, AuthCache cache, CancellationToken cancellationToken)
+    static async Task<IResult> RenameAsync(string name, JsonObject body, CurrentUser user, UserStore users,
+        SessionStore sessions, CancellationToken cancellationToken)
     {
         user.RequireManager("do this");
         var field = body.ContainsKey("newName") ? "newName" : "name";
@@ -250,28 +209,7 @@ public static partial class UserEndpoints
         if (newName == target.Name)
             return Results.NoContent();
 
-        await using (var connection = await db.OpenAsync(cancellationToken))
-        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
-        {
-            var taken = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                "SELECT EXISTS (SELECT 1 FROM users WHERE lower(name) = lower(@newName) AND name <> @name)",
-                new { newName, name = target.Name }, cancellationToken: cancellationToken));
-            if (taken)
-                throw new Conflict($"User {newName} already exists");
-            await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE users SET name = @newName, updated_at = now() WHERE name = @name",
-                new { newName, name = target.Name }, cancellationToken: cancellationToken));
-            await ReplaceAssigneeAsync(connection, target.Name, newName, cancellationToken);
-            await events.DispatchAsync(connection, new NewEvent
-            {
-                Topic = "entity.user.renamed",
-                User = user.Name,
-                Description = $"User {target.Name} renamed to {newName}",
-                Summary = new JsonObject { ["entityName"] = newName, ["oldName"] = target.Name },
-            }, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-        await cache.UsersChangedAsync();
+        await users.RenameAsync(target.Name, newName, user.Name, cancellationToken);
         // Sessions name their user; they end with the old name.
         await sessions.DeleteAllAsync(target.Name);
         return Results.NoContent();
@@ -354,72 +292,8 @@ public static partial class UserEndpoints
     }
 
     /// <summary>Renames (or, with a null new name, removes) a user among the assignees of every project's tasks, as AYON.</summary>
-    static async Task ReplaceAssigneeAsync(NpgsqlConnection connection, string oldName, string? newName, CancellationToken cancellationToken)
-    {
-        var projects = await connection.QueryAsync<string>(new CommandDefinition("SELECT name FROM projects", cancellationToken: cancellationToken));
-        foreach (var project in projects)
-        {
-            var change = newName is null ? "array_remove(assignees, @oldName)" : "array_replace(assignees, @oldName, @newName)";
-            await connection.ExecuteAsync(new CommandDefinition($"""
-                UPDATE {ProjectSchema.Of(project)}.tasks SET assignees = {change}, updated_at = now() WHERE @oldName = ANY (assignees)
-                """, new { oldName, newName }, cancellationToken: cancellationToken));
-        }
-    }
-
     static async Task<UserRecord> RequireUserAsync(UserStore users, string name, CancellationToken cancellationToken) =>
         await users.GetAsync(name, cancellationToken) ?? throw new NotFound($"User {name} not found");
-
-    /// <summary>
-    /// As AYON, a user's access-group lists keep only what exists: <c>defaultAccessGroups</c> studio
-    /// groups, <c>accessGroups</c> projects that exist and groups of the studio or that project.
-    /// </summary>
-    static async Task CleanAccessGroupsAsync(NpgsqlConnection connection, JsonObject data, CancellationToken cancellationToken)
-    {
-        if (data["defaultAccessGroups"] is null && data["accessGroups"] is null)
-            return;
-        var studio = (await connection.QueryAsync<string>(new CommandDefinition("SELECT name FROM access_groups", cancellationToken: cancellationToken))).ToHashSet();
-        if (data["defaultAccessGroups"] is JsonArray defaults)
-            data["defaultAccessGroups"] = new JsonArray([.. defaults.OfType<JsonValue>()
-                .Select(v => v.TryGetValue<string>(out var g) ? g : null).Where(g => g is not null && studio.Contains(g)).Distinct()
-                .Select(g => JsonValue.Create(g))]);
-        else if (data["defaultAccessGroups"] is not null)
-            throw BadRequest.Field("data.defaultAccessGroups", "a list of group names is expected");
-        if (data["accessGroups"] is not JsonObject perProject)
-        {
-            if (data["accessGroups"] is not null)
-                throw BadRequest.Field("data.accessGroups", "an object of project names to group lists is expected");
-            return;
-        }
-        var projects = (await connection.QueryAsync<string>(new CommandDefinition("SELECT name FROM projects", cancellationToken: cancellationToken))).ToHashSet();
-        var overrides = (await connection.QueryAsync<(string Project, string Name)>(new CommandDefinition(
-            "SELECT project_name, name FROM project_access_groups", cancellationToken: cancellationToken))).ToHashSet();
-        var cleaned = new JsonObject();
-        foreach (var (project, groups) in perProject)
-        {
-            if (!projects.Contains(project) || groups is not JsonArray list)
-                continue;
-            cleaned[project] = new JsonArray([.. list.OfType<JsonValue>()
-                .Select(v => v.TryGetValue<string>(out var g) ? g : null)
-                .Where(g => g is not null && (studio.Contains(g) || overrides.Contains((project, g)))).Distinct()
-                .Select(g => JsonValue.Create(g))]);
-        }
-        data["accessGroups"] = cleaned;
-    }
-
-    /// <summary>E-mail addresses are unique among users, case-insensitively (409), as AYON.</summary>
-    static async Task RequireFreeEmailAsync(NpgsqlConnection connection, JsonObject attrib, string name, CancellationToken cancellationToken)
-    {
-        if (attrib["email"] is not JsonValue value || !value.TryGetValue<string>(out var email) || email.Length == 0)
-            return;
-        if (await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                "SELECT EXISTS (SELECT 1 FROM users WHERE lower(attrib->>'email') = lower(@email) AND lower(name) <> lower(@name))",
-                new { email, name }, cancellationToken: cancellationToken)))
-            throw new Conflict($"Another user has the e-mail address {email}");
-    }
-
-    static Task<bool> ExistsAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken) =>
-        connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "SELECT EXISTS (SELECT 1 FROM users WHERE lower(name) = lower(@name))", new { name }, cancellationToken: cancellationToken));
 
     static bool IsSelf(CurrentUser user, UserRecord target) => string.Equals(user.Name, target.Name, StringComparison.OrdinalIgnoreCase);
 

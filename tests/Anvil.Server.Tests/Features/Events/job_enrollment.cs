@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
+using Anvil.Server.Messaging;
 using Anvil.Server.Tests.Infrastructure;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
@@ -280,6 +281,140 @@ public sealed class job_enrollment(AnvilApp app) : IClassFixture<AnvilApp>
 
         Assert.False(overlap);
         Assert.Equal(sources, order);
+    }
+
+    /// <summary>Works through the whole queue, then checks the consumer's cursor moved past <paramref name="past"/>.</summary>
+    async Task DrainAsync(string sender, string past, object? extra = null)
+    {
+        while (await EnrollAsync(sender, extra: extra) is { } job)
+            await SetStatusAsync(job, "finished");
+        // The cursor waits for transactions still running (other tests' too): give it a moment.
+        await using var connection = await app.Services.GetRequiredService<Db>().OpenAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            await Task.Delay(30);
+            Assert.Null(await EnrollAsync(sender, extra: extra));
+            var passed = await connection.ExecuteScalarAsync<bool>("""
+                SELECT EXISTS (
+                    SELECT FROM enroll_cursors c, events s
+                    WHERE c.target_topic = @target AND s.id = @past
+                      AND (c.position_at, c.position_order) > (s.created_at, s.creation_order))
+                """, new { target = _target, past = Guid.Parse(past) });
+            if (passed)
+                return;
+            Assert.True(DateTime.UtcNow < deadline, "the queue's cursor did not move past the done sources");
+        }
+    }
+
+    [Fact]
+    public async Task a_job_restarted_after_the_queue_moved_past_it_is_handed_out_again()
+    {
+        var sources = await SourcesAsync(3);
+        var first = await EnrollAsync("worker");
+        await SetStatusAsync(first!, "finished");
+        await DrainAsync("worker", sources[2]);
+
+        await SetStatusAsync(first!, "restarted");
+        var again = await EnrollAsync("worker-2", sequential: true);
+
+        Assert.Equal(Id(first), Id(again));
+        Assert.Equal(sources[0], DependsOn(again));
+    }
+
+    [Fact]
+    public async Task a_deleted_job_makes_its_source_a_source_again()
+    {
+        var sources = await SourcesAsync(2);
+        var first = await EnrollAsync("worker");
+        await SetStatusAsync(first!, "finished");
+        await DrainAsync("worker", sources[1]);
+
+        await (await app.LoginAsync()).DeleteAsync($"/api/events/{Id(first)}");
+        var again = await EnrollAsync("worker");
+
+        Assert.Equal(sources[0], DependsOn(again));
+        Assert.NotEqual(Id(first), Id(again));
+    }
+
+    [Fact]
+    public async Task a_source_that_comes_to_match_the_filter_after_the_queue_moved_past_it_is_taken()
+    {
+        var filter = JsonNode.Parse("""{"conditions": [{"key": "summary/kind", "value": "take"}]}""");
+        var late = await SourcesAsync(1, summary: new { kind = "later" });
+        var sources = await SourcesAsync(2, summary: new { kind = "take" });
+        await DrainAsync("worker", sources[1], extra: new { filter });
+
+        await app.Service().PatchAsync($"/api/events/{late[0]}", new { summary = new { kind = "take" } }, expect: 204);
+        var job = await EnrollAsync("worker", extra: new { filter });
+
+        Assert.Equal(late[0], DependsOn(job));
+    }
+
+    [Fact]
+    public async Task a_source_committed_late_by_a_transaction_begun_earlier_is_not_skipped()
+    {
+        var db = app.Services.GetRequiredService<Db>();
+        var store = app.Services.GetRequiredService<EventStore>();
+        await using var connection = await db.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        // created_at is the transaction's start: older than every source below, visible only at commit.
+        var lateId = await store.DispatchAsync(connection, new NewEvent { Topic = _source, Summary = new JsonObject { ["late"] = true } });
+        var sources = await SourcesAsync(3);
+        while (await EnrollAsync("worker") is { } job)
+            await SetStatusAsync(job, "finished");
+        for (var i = 0; i < 10; i++)
+        {
+            await Task.Delay(30);
+            Assert.Null(await EnrollAsync("worker"));
+        }
+
+        await transaction.CommitAsync();
+        var taken = await EnrollAsync("worker");
+
+        Assert.Equal(lateId.ToString("N"), DependsOn(taken));
+        Assert.Equal(3, sources.Count);
+    }
+
+    [Fact]
+    public async Task parallel_workers_on_a_long_queue_take_every_source_exactly_once_while_sources_keep_coming()
+    {
+        var first = await SourcesAsync(20);
+        var taken = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var more = Task.Run(async () => await SourcesAsync(20));
+
+        async Task Worker(string sender)
+        {
+            var idle = 0;
+            while (idle < 5)
+            {
+                var job = await EnrollAsync(sender);
+                if (job is null)
+                {
+                    idle++;
+                    await Task.Delay(50);
+                    continue;
+                }
+                idle = 0;
+                // A quarter of the jobs fail once (and come back), none more often than maxRetries.
+                var firstTime = !taken.Contains(DependsOn(job));
+                taken.Add(DependsOn(job));
+                await SetStatusAsync(job, firstTime && Random.Shared.Next(4) == 0 ? "failed" : "finished");
+            }
+        }
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Worker($"long-{i}")).Append(more));
+        var all = first.Concat(await more).ToHashSet();
+        while (await EnrollAsync("sweeper") is { } job)
+        {
+            taken.Add(DependsOn(job));
+            await SetStatusAsync(job, "finished");
+        }
+
+        Assert.Equal(all.Order(), taken.Distinct().Order());
+        await using var connection = await app.Services.GetRequiredService<Db>().OpenAsync();
+        var openJobs = await connection.ExecuteScalarAsync<long>(
+            "SELECT count(*) FROM events WHERE topic = @target AND status <> 'finished'", new { target = _target });
+        Assert.Equal(0, openJobs);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Tests.Features.Addons;
+using Anvil.Server.Tests.Features.Sites;
 using Anvil.Server.Tests.Infrastructure;
 using static Anvil.Server.Tests.Features.Settings.SettingsFixture;
 
@@ -50,6 +51,7 @@ public sealed class addon_settings(AddonsApp app) : IClassFixture<AddonsApp>
         var admin = await app.LoginAsync();
         await admin.PostAsync(Path(addon, "settings"), new { render_target = "local", environment = "{\"A\": \"1\"}" }, expect: 204);
         await admin.PostAsync(Path(addon, "settings", project), new { output = new { output_type = "stream", file = new { directory = "" }, stream = new { url = "rtmp://x" } } }, expect: 204);
+        await SiteHeaders.RegisterAsync(await app.LoginAsync(), "ws1", "linux");
         await admin.PostAsync(Path(addon, "settings", project, "?site=ws1"), new { enabled = false }, expect: 204);
 
         var studio = await admin.GetAsync(Path(addon, "settings"));
@@ -169,6 +171,7 @@ public sealed class addon_settings(AddonsApp app) : IClassFixture<AddonsApp>
     {
         var addon = await ExampleAsync(app);
         var admin = await app.LoginAsync();
+        await SiteHeaders.RegisterAsync(await app.LoginAsync(), "ws1", "linux");
         Assert.Equal("", (await admin.GetAsync(Path(addon, "siteSettings", query: "?site=ws1")))["cache_dir"]!.GetValue<string>());
 
         await admin.PutAsync(Path(addon, "siteSettings", query: "?site=ws1"), new { cache_dir = "/tmp/c" }, expect: 204);

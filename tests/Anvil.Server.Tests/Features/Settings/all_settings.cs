@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Tests.Features.Addons;
+using Anvil.Server.Tests.Features.Sites;
 using Anvil.Server.Tests.Infrastructure;
 using static Anvil.Server.Tests.Features.Settings.SettingsFixture;
 
@@ -47,6 +48,7 @@ public sealed class all_settings(AddonsApp app) : IClassFixture<AddonsApp>
         var bundle = await BundleAsync(app, new JsonObject { [addon] = AddonVersion });
         var admin = await app.LoginAsync();
         await admin.PostAsync(Path(addon, "settings", project), new { render_target = "local" }, expect: 204);
+        await SiteHeaders.RegisterAsync(await app.LoginAsync(), "ws1", "linux");
         await admin.PostAsync(Path(addon, "settings", project, "?site=ws1"), new { enabled = false }, expect: 204);
         await admin.PutAsync(Path(addon, "siteSettings", query: "?site=ws1"), new { cache_dir = "/c" }, expect: 204);
 

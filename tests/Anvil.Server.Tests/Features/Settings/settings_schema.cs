@@ -14,6 +14,8 @@ public sealed class settings_schema(AddonsApp app) : IClassFixture<AddonsApp>
         var addon = await ExampleAsync(app);
         var project = await TestProjects.CreateAsync(app);
         var api = app.Service();
+        var secretName = TestUsers.Unique("secret_");
+        await api.PutAsync($"/api/secrets/{secretName}", new { value = "not listed, only named" }, expect: 204);
 
         var schema = await api.GetAsync(Path(addon, "schema", project));
 
@@ -21,7 +23,8 @@ public sealed class settings_schema(AddonsApp app) : IClassFixture<AddonsApp>
         Assert.Contains("Compositing", profile["task_types"]!["items"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.True(profile["task_types"]!["uniqueItems"]!.GetValue<bool>());
         Assert.Contains("default", profile["template_name"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
-        Assert.Empty(schema["properties"]!["api_key_secret"]!["enum"]!.AsArray());
+        Assert.Contains(secretName, schema["properties"]!["api_key_secret"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.DoesNotContain("not listed, only named", schema.ToJsonString());
         Assert.Equal(["default", "review"], schema["properties"]!["default_profile"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
     }
 

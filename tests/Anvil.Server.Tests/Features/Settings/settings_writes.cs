@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Tests.Features.Addons;
+using Anvil.Server.Tests.Features.Sites;
 using Anvil.Server.Tests.Infrastructure;
 using static Anvil.Server.Tests.Features.Settings.SettingsFixture;
 
@@ -64,6 +65,7 @@ public sealed class settings_writes(AddonsApp app) : IClassFixture<AddonsApp>
         var addon = await ExampleAsync(app);
         var artist = await app.ArtistAsync();
         var admin = await app.LoginAsync();
+        await SiteHeaders.RegisterAsync(await app.ArtistAsync(), "ws9", "linux");
 
         await artist.PutAsync(Path(addon, "siteSettings", query: "?site=ws9"), new { cache_dir = "/mine" }, expect: 204);
         await artist.PutAsync(Path(addon, "siteSettings", query: "?site=ws9&as=admin"), new { cache_dir = "/theirs" }, expect: 403);
@@ -71,6 +73,23 @@ public sealed class settings_writes(AddonsApp app) : IClassFixture<AddonsApp>
 
         Assert.Equal("/mine", (await artist.GetAsync(Path(addon, "siteSettings", query: "?site=ws9")))["cache_dir"]!.GetValue<string>());
         Assert.Equal("", (await admin.GetAsync(Path(addon, "siteSettings", query: "?site=ws9")))["cache_dir"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task site_overrides_are_written_only_for_a_registered_site()
+    {
+        var addon = await ExampleAsync(app);
+        var project = await TestProjects.CreateAsync(app);
+        var artist = await app.ArtistAsync();
+        var unknown = SiteHeaders.NewSiteId();
+
+        var site = await artist.PutAsync(Path(addon, "siteSettings", query: $"?site={unknown}"), new { cache_dir = "/mine" }, expect: 404);
+        var projectSite = await (await app.LoginAsync()).PostAsync(Path(addon, "settings", project, $"?site={unknown}"), new { enabled = false }, expect: 404);
+        await SiteHeaders.RegisterAsync(artist, unknown, "windows");
+        await artist.PutAsync(Path(addon, "siteSettings", query: $"?site={unknown}"), new { cache_dir = "/mine" }, expect: 204);
+
+        Assert.Contains(unknown, site["detail"]!.GetValue<string>());
+        Assert.Contains("not registered", projectSite["detail"]!.GetValue<string>());
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Anvil.Server.Tests.Infrastructure;
 using Anvil.Server.Tests.Messaging;
@@ -55,6 +56,26 @@ public sealed class users_api(AnvilApp app) : IClassFixture<AnvilApp>
         await admin.PutAsync($"/api/users/{Unique.Name("u")}", new { attrib = new { email = taken } }, expect: 409);
         await admin.PatchAsync($"/api/users/{second}", new { attrib = new { email = taken } }, expect: 409);
         await admin.PatchAsync($"/api/users/{first}", new { attrib = new { email = taken } }, expect: 204);
+    }
+
+    [Fact]
+    public async Task of_concurrent_creates_with_one_email_address_exactly_one_wins_and_the_others_are_told_the_email_is_taken()
+    {
+        var admin = await app.LoginAsync();
+        var email = $"{Unique.Name("shared")}@example.com";
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            admin.Http.PutAsJsonAsync($"/api/users/{Unique.Name("u")}", new { password = "plainpassword", attrib = new { email } })));
+        var bodies = await Task.WhenAll(responses.Select(r => r.Content.ReadAsStringAsync()));
+
+        Assert.Equal(1, responses.Count(r => (int)r.StatusCode == 204));
+        Assert.All(responses.Zip(bodies).Where(p => (int)p.First.StatusCode != 204), p =>
+        {
+            Assert.Equal(409, (int)p.First.StatusCode);
+            Assert.Contains("email", p.Second, StringComparison.Ordinal);
+        });
+        var holders = (await admin.GetAsync("/api/users")).AsArray().Where(u => u!["attrib"]?["email"]?.GetValue<string>() == email);
+        Assert.Single(holders);
     }
 
     [Theory]

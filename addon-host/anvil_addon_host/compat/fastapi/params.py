@@ -1,0 +1,1 @@
+from fastapi import Body, Depends, Header, Path, Query  # noqa: F401

@@ -1,0 +1,301 @@
+"""The host's own routing of addon endpoints: what FastAPI would do with an endpoint's signature.
+
+An addon registers handlers with `add_endpoint(path, handler, method=…)` or `add_router(router)`.
+For a request, the routing finds the handler by method and path template (`{name}` is one
+segment, `{name:path}` the rest), fills each parameter from where its annotation or default says
+(path, query, header, body, `Depends`, the `Request`, the forwarded user for `CurrentUser` /
+`UserEntity`), calls it and turns what it returns into a response (a pydantic model as JSON by
+alias, `EmptyResponse` as 204, a `Response` as it is). Input that does not fit answers 422 with
+FastAPI's `detail: [{loc, msg, type}]`.
+"""
+
+import dataclasses
+import enum
+import os
+import inspect
+import json
+import re
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from fastapi import BackgroundTasks, HTTPException, Parameter, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ValidationError
+
+from ayon_server.api.dependencies import CURRENT_USER
+from ayon_server.entities.user import UserEntity
+
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class Unprocessable(Exception):
+    def __init__(self, errors: list[dict[str, Any]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass
+class Route:
+    method: str
+    template: str
+    pattern: re.Pattern
+    handler: Callable
+    name: str
+
+
+def compile_template(template: str) -> re.Pattern:
+    parts = []
+    for piece in re.split(r"(\{[^}]+\})", template.strip("/")):
+        if piece.startswith("{") and piece.endswith("}"):
+            name, _, converter = piece[1:-1].partition(":")
+            parts.append(f"(?P<{name}>.+)" if converter == "path" else f"(?P<{name}>[^/]+)")
+        else:
+            parts.append(re.escape(piece))
+    return re.compile("^" + "".join(parts) + "$")
+
+
+def routes_of(endpoints: list[Any]) -> list[Route]:
+    return [Route(e.method, e.path, compile_template(e.path), e.handler, e.name)
+            for e in endpoints if e.handler is not None]
+
+
+def find_route(routes: list[Route], method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
+    """The route for `method` and `path` with its path parameters; the flag says a path matched another method."""
+    from urllib.parse import unquote
+
+    path = path.strip("/")
+    other_method = False
+    for route in routes:
+        match = route.pattern.match(path)
+        if match is None:
+            continue
+        if route.method == method or (method == "HEAD" and route.method == "GET"):
+            return route, {k: unquote(v) for k, v in match.groupdict().items()}, False
+        other_method = True
+    return None, {}, other_method
+
+
+def _split_annotated(annotation: Any) -> tuple[Any, list[Any]]:
+    if typing.get_origin(annotation) is typing.Annotated:
+        base, *extras = typing.get_args(annotation)
+        return base, extras
+    return annotation, []
+
+
+def _optional_inner(annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _is_list(annotation: Any) -> bool:
+    return typing.get_origin(_optional_inner(annotation)) in (list, set, tuple)
+
+
+def _convert(value: str, annotation: Any, loc: list[Any]) -> Any:
+    target = _optional_inner(annotation)
+    try:
+        if target is bool:
+            lowered = value.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("value could not be parsed to a boolean")
+        if target is int:
+            return int(value)
+        if target is float:
+            return float(value)
+        if isinstance(target, type) and issubclass(target, enum.Enum):
+            return target(value)
+    except ValueError as error:
+        raise Unprocessable([{"loc": loc, "msg": str(error), "type": "type_error"}]) from None
+    return value
+
+
+class Call:
+    """Everything one request offers to the parameters of a handler."""
+
+    def __init__(self, request: Request, path_params: dict[str, str], user: UserEntity | None):
+        self.request = request
+        self.path_params = path_params
+        self.user = user
+        self.background = BackgroundTasks()
+        self._json: Any = None
+        self._json_read = False
+
+    async def json_body(self) -> Any:
+        if not self._json_read:
+            raw = await self.request.body()
+            try:
+                self._json = json.loads(raw) if raw.strip() else None
+            except ValueError as error:
+                raise Unprocessable([{"loc": ["body"], "msg": f"the body is not JSON: {error}", "type": "value_error.jsondecode"}]) from None
+            self._json_read = True
+        return self._json
+
+
+async def call_handler(handler: Callable, call: Call) -> Any:
+    arguments = await resolve_arguments(handler, call)
+    result = handler(**arguments)
+    if inspect.isawaitable(result):
+        result = await result
+    for func, args, kwargs in call.background.tasks:
+        outcome = func(*args, **kwargs)
+        if inspect.isawaitable(outcome):
+            await outcome
+    return result
+
+
+async def resolve_arguments(handler: Callable, call: Call) -> dict[str, Any]:
+    signature = inspect.signature(handler)
+    try:
+        hints = typing.get_type_hints(handler, include_extras=True)
+    except Exception:  # forward references to names only imported under TYPE_CHECKING
+        hints = {}
+    body_parameters = [name for name, p in signature.parameters.items() if _where(name, p, hints, call)[0] == "body"]
+    errors: list[dict[str, Any]] = []
+    arguments: dict[str, Any] = {}
+    for name, parameter in signature.parameters.items():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        try:
+            arguments[name] = await _value(name, parameter, hints, call, embed=len(body_parameters) > 1)
+        except Unprocessable as error:
+            errors.extend(error.errors)
+        except _Omit:
+            continue
+    if errors:
+        raise Unprocessable(errors)
+    return arguments
+
+
+class _Omit(Exception):
+    """The parameter has a default and nothing was given: leave it to Python."""
+
+
+def _where(name: str, parameter: inspect.Parameter, hints: dict[str, Any], call: Call) -> tuple[str, Any, Parameter | None, Any]:
+    annotation = hints.get(name, parameter.annotation)
+    base, extras = _split_annotated(annotation)
+    marker = next((e for e in extras if isinstance(e, Parameter)), None)
+    if isinstance(parameter.default, Parameter):
+        marker = parameter.default
+    if CURRENT_USER in extras:
+        return "user", base, marker, annotation
+    inner = _optional_inner(base)
+    if marker is not None:
+        return marker.kind, base, marker, annotation
+    if inner is Request or (isinstance(inner, type) and issubclass(inner, Request)):
+        return "request", base, None, annotation
+    if inner is BackgroundTasks:
+        return "background", base, None, annotation
+    if inner is UserEntity:
+        return "user", base, None, annotation
+    if name in call.path_params:
+        return "path", base, None, annotation
+    if _is_model(inner) or typing.get_origin(inner) is dict or inner is dict:
+        return "body", base, None, annotation
+    return "query", base, None, annotation
+
+
+async def _value(name: str, parameter: inspect.Parameter, hints: dict[str, Any], call: Call, embed: bool) -> Any:
+    kind, base, marker, _ = _where(name, parameter, hints, call)
+    default = marker.default if marker is not None else parameter.default
+    required = default is ... or default is inspect.Parameter.empty
+    key = (marker.alias if marker is not None and marker.alias else name)
+    if kind == "request":
+        return call.request
+    if kind == "background":
+        return call.background
+    if kind == "user":
+        if call.user is None:
+            raise HTTPException(401, "Not logged in")
+        return call.user
+    if kind == "depends":
+        dependency = marker.dependency or _optional_inner(base)  # type: ignore[union-attr]
+        return await call_handler(dependency, call)
+    if kind == "path":
+        if name not in call.path_params:
+            raise Unprocessable([{"loc": ["path", name], "msg": "field required", "type": "value_error.missing"}])
+        return _convert(call.path_params[name], base, ["path", name])
+    if kind == "header":
+        header = key.replace("_", "-")
+        value = call.request.headers.get(header)
+        if value is None:
+            if required:
+                raise Unprocessable([{"loc": ["header", header], "msg": "field required", "type": "value_error.missing"}])
+            return default
+        return _convert(value, base, ["header", header])
+    if kind == "cookie":
+        return call.request.cookies.get(key, None if required else default)
+    if kind == "query":
+        if _is_list(base):
+            values = call.request.query_params.getlist(key)
+            if not values:
+                if required:
+                    raise Unprocessable([{"loc": ["query", key], "msg": "field required", "type": "value_error.missing"}])
+                return default
+            (item_type, *_) = typing.get_args(_optional_inner(base)) or (str,)
+            return [_convert(v, item_type, ["query", key]) for v in values]
+        if key not in call.request.query_params:
+            if required:
+                raise Unprocessable([{"loc": ["query", key], "msg": "field required", "type": "value_error.missing"}])
+            if default is inspect.Parameter.empty:
+                raise _Omit()
+            return default
+        return _convert(call.request.query_params[key], base, ["query", key])
+    # body
+    data = await call.json_body()
+    if embed and isinstance(data, dict):
+        data = data.get(key, ... if required else default)
+    if data is None or data is ...:
+        if required:
+            raise Unprocessable([{"loc": ["body"], "msg": "field required", "type": "value_error.missing"}])
+        return default
+    model = _optional_inner(base)
+    if _is_model(model):
+        try:
+            return model.parse_obj(data)
+        except ValidationError as error:
+            raise Unprocessable([{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in error.errors()]) from None
+    return data
+
+
+def to_jsonable(value: Any) -> Any:
+    """An endpoint's return value as JSON data (pydantic models by alias, as FastAPI sends them)."""
+    if isinstance(value, BaseModel):
+        return json.loads(value.json(by_alias=True))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if hasattr(value, "__dict__"):
+        return {k: to_jsonable(v) for k, v in vars(value).items() if not k.startswith("_")}
+    return str(value)
+
+
+def as_response(result: Any) -> Response:
+    if isinstance(result, Response):
+        return result
+    if type(result).__name__ == "EmptyResponse" and isinstance(result, BaseModel):
+        return Response(status_code=204)
+    return JSONResponse(to_jsonable(result))

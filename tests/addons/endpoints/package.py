@@ -1,0 +1,3 @@
+name = "endpoints"
+title = "Endpoints"
+version = "1.0.0"
