@@ -18,7 +18,7 @@ public sealed partial class documented_symbols
         // Linux /proc fields.
         "VmRSS", "VmHWM",
         // .NET and NuGet.
-        "Yarp", "Utf8JsonWriter", "ActivitySource", "IExceptionHandler",
+        "Yarp", "BacklogPolicy", "Utf8JsonWriter", "ActivitySource", "IExceptionHandler",
         // GraphQL type names built from the attribute scope ("{Scope}AttribType").
         "FolderAttribType", "TaskAttribType", "ProductAttribType", "VersionAttribType", "RepresentationAttribType",
         "WorkfileAttribType", "ProjectAttribType", "UserAttribType",
