@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Anvil.Server.Features.Users;
 using Anvil.Server.Hosting;
 
 namespace Anvil.Server.Features.Auth;
