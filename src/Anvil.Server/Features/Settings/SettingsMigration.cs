@@ -115,6 +115,10 @@ public sealed class SettingsMigration(SettingsStore store, AddonLiveHost host, E
     {
         if (!user.IsAdmin)
             throw new Forbidden("Only admins may migrate settings");
+        if (string.IsNullOrEmpty(body.SourceBundle))
+            throw BadRequest.Field("sourceBundle", "field required", "value_error.missing");
+        if (string.IsNullOrEmpty(body.TargetBundle))
+            throw BadRequest.Field("targetBundle", "field required", "value_error.missing");
         var ct = http.RequestAborted;
         var source = await bundles.GetAsync(body.SourceBundle, ct) ?? throw new NotFound($"Bundle {body.SourceBundle} not found");
         var target = await bundles.GetAsync(body.TargetBundle, ct) ?? throw new NotFound($"Bundle {body.TargetBundle} not found");

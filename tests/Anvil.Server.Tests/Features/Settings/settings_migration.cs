@@ -63,6 +63,16 @@ public sealed class settings_migration(AddonsApp app) : IClassFixture<AddonsApp>
     }
 
     [Fact]
+    public async Task a_migration_without_its_bundles_is_a_400_naming_the_missing_one()
+    {
+        var api = app.Service();
+        var missing = await api.PostAsync("/api/migrateSettingsByBundle", new { sourceVariant = "staging" }, expect: 400);
+        Assert.Contains("sourceBundle", missing["detail"]!.GetValue<string>());
+        var nullTarget = await api.PostAsync("/api/migrateSettingsByBundle", new { sourceBundle = "any", targetBundle = (string?)null }, expect: 400);
+        Assert.Contains("targetBundle", nullTarget["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task the_same_version_is_copied_between_variants_and_only_admins_migrate()
     {
         var addon = await ExampleAsync(app);
