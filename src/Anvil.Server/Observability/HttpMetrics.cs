@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace Anvil.Server.Observability;
@@ -11,6 +12,15 @@ namespace Anvil.Server.Observability;
 public sealed class HttpMetrics(RequestDelegate next)
 {
     static readonly string[] StatusTexts = Enumerable.Range(0, 600).Select(s => s.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    static readonly string[] Methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "OTHER"];
+
+    /// <summary>
+    /// The instruments of each endpoint and method, labelled once: a labelled child costs a label
+    /// array and a dictionary lookup to find, the request only an add. Keyed by the endpoint object
+    /// (one per route, for the process's life); <see cref="Unmatched"/> for requests no route matched.
+    /// </summary>
+    static readonly ConcurrentDictionary<Endpoint, RouteInstruments[]> ByEndpoint = new();
+    static readonly RouteInstruments[] Unmatched = NewMethods("unmatched");
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -20,7 +30,7 @@ public sealed class HttpMetrics(RequestDelegate next)
         {
             // A websocket session lasts minutes to days: its duration says nothing about the server.
             try { await next(context); }
-            finally { Count(context, endpoint); }
+            finally { Instruments(context, endpoint).Count(context.Response.StatusCode); }
             return;
         }
         var started = Stopwatch.GetTimestamp();
@@ -32,24 +42,47 @@ public sealed class HttpMetrics(RequestDelegate next)
         finally
         {
             AnvilMetrics.HttpRequestsInProgress.Dec();
-            var (method, route) = Count(context, endpoint);
-            AnvilMetrics.HttpRequestDuration.WithLabels(method, route).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            var instruments = Instruments(context, endpoint);
+            instruments.Count(context.Response.StatusCode);
+            instruments.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
     }
 
-    static (string Method, string Route) Count(HttpContext context, Endpoint? endpoint)
+    static RouteInstruments Instruments(HttpContext context, Endpoint? endpoint)
     {
-        var method = Method(context.Request.Method);
-        var route = ((endpoint ?? context.GetEndpoint()) as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
-        var status = context.Response.StatusCode;
-        AnvilMetrics.HttpRequests.WithLabels(method, route, (uint)status < StatusTexts.Length ? StatusTexts[status] : "other").Inc();
-        return (method, route);
+        var methods = (endpoint ?? context.GetEndpoint()) is RouteEndpoint { RoutePattern.RawText: { } route } routeEndpoint
+            ? ByEndpoint.GetOrAdd(routeEndpoint, static (_, route) => NewMethods(route), route)
+            : Unmatched;
+        return methods[MethodIndex(context.Request.Method)];
     }
 
+    static RouteInstruments[] NewMethods(string route) => [.. Methods.Select(method => new RouteInstruments(method, route))];
+
     /// <summary>The method as a label: the standard ones (interned by the server), anything else <c>OTHER</c>.</summary>
-    static string Method(string method) => method switch
+    static int MethodIndex(string method) => method switch
     {
-        "GET" or "POST" or "PUT" or "PATCH" or "DELETE" or "HEAD" or "OPTIONS" => method,
-        _ => "OTHER",
+        "GET" => 0,
+        "POST" => 1,
+        "PUT" => 2,
+        "PATCH" => 3,
+        "DELETE" => 4,
+        "HEAD" => 5,
+        "OPTIONS" => 6,
+        _ => 7,
     };
+
+    /// <summary>One route and method: its duration, and its request counter per status (made when first answered).</summary>
+    sealed class RouteInstruments(string method, string route)
+    {
+        readonly Prometheus.Counter.Child?[] _byStatus = new Prometheus.Counter.Child?[StatusTexts.Length + 1];
+
+        public Prometheus.Histogram.Child Duration { get; } = AnvilMetrics.HttpRequestDuration.WithLabels(method, route);
+
+        public void Count(int status)
+        {
+            var index = (uint)status < StatusTexts.Length ? status : StatusTexts.Length;
+            var counter = _byStatus[index] ??= AnvilMetrics.HttpRequests.WithLabels(method, route, index < StatusTexts.Length ? StatusTexts[index] : "other");
+            counter.Inc();
+        }
+    }
 }

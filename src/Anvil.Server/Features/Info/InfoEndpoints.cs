@@ -1,8 +1,12 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Anvil.Server.Features.Attributes;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Sites;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 
 namespace Anvil.Server.Features.Info;
 
@@ -55,29 +59,92 @@ public static class InfoEndpoints
     public static void MapInfoEndpoints(this IEndpointRouteBuilder app, RouteGroupBuilder api)
     {
         api.MapGet("/info", GetInfoAsync).WithName("get_site_info").WithTags("System").AllowAnonymous()
+            .Produces<InfoResponse>(StatusCodes.Status200OK, "application/json")
             .WithSummary("Server version and, for a logged-in user, who they are. Answers 200 with or without credentials.");
     }
 
-    static async Task<InfoResponse> GetInfoAsync(HttpContext context, UserStore users, AttributeLibrary attributes, SiteRegistry sites, bool full = false)
+    // The hottest route: every client asks it on connect and many keep asking. Its parts are constant
+    // for as long as the cached value they come from lives (the user record, the attribute library,
+    // the user's sites), so each is serialized once per value and the answer is written from those
+    // bytes; only the uptime is new per request. The bytes are those JsonSerializer writes for
+    // InfoResponse (a test compares them).
+    static readonly ConditionalWeakTable<UserRecord, byte[]> UserJson = new();
+    static readonly ConditionalWeakTable<IReadOnlyList<AttributeDefinition>, byte[]> AttributesJson = new();
+    static readonly ConditionalWeakTable<IReadOnlyList<SiteInfo>, byte[]> SitesJson = new();
+    static readonly byte[] NoSitesJson = "[]"u8.ToArray();
+
+    static readonly JsonEncodedText VersionName = JsonEncodedText.Encode("version");
+    static readonly JsonEncodedText ServerNameName = JsonEncodedText.Encode("serverName");
+    static readonly JsonEncodedText ServerVersionName = JsonEncodedText.Encode("serverVersion");
+    static readonly JsonEncodedText UptimeName = JsonEncodedText.Encode("uptime");
+    static readonly JsonEncodedText UserName = JsonEncodedText.Encode("user");
+    static readonly JsonEncodedText AttributesName = JsonEncodedText.Encode("attributes");
+    static readonly JsonEncodedText NoAdminUserName = JsonEncodedText.Encode("noAdminUser");
+    static readonly JsonEncodedText PasswordRecoveryName = JsonEncodedText.Encode("passwordRecoveryAvailable");
+    static readonly JsonEncodedText SsoOptionsName = JsonEncodedText.Encode("ssoOptions");
+    static readonly JsonEncodedText SitesName = JsonEncodedText.Encode("sites");
+
+    static async Task GetInfoAsync(HttpContext context, UserStore users, AttributeLibrary attributes, SiteRegistry sites, IOptions<JsonOptions> json, bool full = false)
     {
+        var options = json.Value.SerializerOptions;
         var user = CurrentUser.Of(context);
-        IReadOnlyList<SiteInfo> userSites = [];
+        byte[]? userJson = null, attributesJson = null;
+        var sitesJson = NoSitesJson;
         if (user is not null)
         {
             if (SiteHeaders.From(context.Request) is { } site)
                 await sites.RegisterAsync(user.Name, site, context.RequestAborted);
-            userSites = await sites.OfUserAsync(user.Name, context.RequestAborted);
+            var userSites = await sites.OfUserAsync(user.Name, context.RequestAborted);
+            sitesJson = Prepared(SitesJson, userSites, static list => list, options);
+            userJson = Prepared(UserJson, user.User, UserModel.From, options);
+            attributesJson = Prepared(AttributesJson, await attributes.AllAsync(context.RequestAborted),
+                static all => (IReadOnlyList<AttributeModel>)[.. all.Select(AttributeModel.From)], options);
         }
-        return new InfoResponse
+        bool? noAdminUser = full ? !await users.AnyAdminAsync(context.RequestAborted) : null;
+
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, new JsonWriterOptions { SkipValidation = true }))
+            Write(writer, Uptime(), userJson, attributesJson, noAdminUser, sitesJson);
+    }
+
+    /// <summary>The serialized model of <paramref name="value"/>, made the first time it is asked for.</summary>
+    static byte[] Prepared<TValue, TModel>(ConditionalWeakTable<TValue, byte[]> table, TValue value, Func<TValue, TModel> model, JsonSerializerOptions options)
+        where TValue : class
+    {
+        if (table.TryGetValue(value, out var json))
+            return json;
+        json = JsonSerializer.SerializeToUtf8Bytes(model(value), options);
+        table.AddOrUpdate(value, json);
+        return json;
+    }
+
+    static double Uptime() => Math.Round((DateTime.Now - ProcessStart).TotalSeconds, 3);
+
+    /// <summary>InfoResponse's properties in its order, with JsonSerializer's rules (camelCase, nulls left out).</summary>
+    static void Write(Utf8JsonWriter writer, double uptime, byte[]? userJson, byte[]? attributesJson, bool? noAdminUser, byte[] sitesJson)
+    {
+        writer.WriteStartObject();
+        writer.WriteString(VersionName, AyonVersion);
+        writer.WriteString(ServerNameName, "Anvil");
+        writer.WriteString(ServerVersionName, AnvilVersion);
+        writer.WriteNumber(UptimeName, uptime);
+        if (userJson is not null)
         {
-            Version = AyonVersion,
-            ServerName = "Anvil",
-            ServerVersion = AnvilVersion,
-            Uptime = Math.Round((DateTime.Now - ProcessStart).TotalSeconds, 3),
-            User = user is null ? null : UserModel.From(user.User),
-            Attributes = user is null ? null : [.. (await attributes.AllAsync(context.RequestAborted)).Select(AttributeModel.From)],
-            NoAdminUser = full ? !await users.AnyAdminAsync(context.RequestAborted) : null,
-            Sites = userSites,
-        };
+            writer.WritePropertyName(UserName);
+            writer.WriteRawValue(userJson, skipInputValidation: true);
+        }
+        if (attributesJson is not null)
+        {
+            writer.WritePropertyName(AttributesName);
+            writer.WriteRawValue(attributesJson, skipInputValidation: true);
+        }
+        if (noAdminUser is { } noAdmin)
+            writer.WriteBoolean(NoAdminUserName, noAdmin);
+        writer.WriteBoolean(PasswordRecoveryName, false);
+        writer.WriteStartArray(SsoOptionsName);
+        writer.WriteEndArray();
+        writer.WritePropertyName(SitesName);
+        writer.WriteRawValue(sitesJson, skipInputValidation: true);
+        writer.WriteEndObject();
     }
 }
