@@ -43,6 +43,8 @@ public sealed class BenchRun(Settings settings, RunOptions options)
         var samples = await SamplesAsync();
         await GraphQlReadsAsync(http, floorHttp, samples);
         await RestThroughputAsync(floor.Url, samples.FolderId);
+        if (pid > 0)
+            await MixedReadsAsync(pid, samples);
         await EventsAsync(http);
         await IngestAsync(seed);
         if (memory is not null)
@@ -247,6 +249,65 @@ public sealed class BenchRun(Settings settings, RunOptions options)
         return runs.OrderBy(r => r.RequestsPerSecond).ElementAt(Repeats / 2);
     }
 
+    /// <summary><c>anvil bench instances</c>: only the mixed reads on one and on two instances, printed, nothing written.</summary>
+    public async Task InstancesOnlyAsync()
+    {
+        if (!int.TryParse(Environment.GetEnvironmentVariable("ANVIL_SERVER_PID"), out var pid))
+            throw new InvalidOperationException($"no local server process listens on {settings.ServerUrl}: the second instance is started from it");
+        Console.WriteLine($"bench instances against {settings.ServerUrl}, project {settings.Project}; load {Machine.Load()}");
+        await MixedReadsAsync(pid, await SamplesAsync());
+        foreach (var figure in _figures)
+            Console.WriteLine($"{figure.Name}: {figure.Value:N0} {figure.Unit}; {figure.Detail}");
+        Console.WriteLine($"load {Machine.Load()}");
+    }
+
+    /// <summary>
+    /// The mixed read workload (<see cref="TwoInstances"/>) against the server alone, then against it
+    /// and a second instance started here (half the connections each), each the median of three runs.
+    /// </summary>
+    async Task MixedReadsAsync(int pid, Samples samples)
+    {
+        var port = settings.ServerUrl.Port;
+        var seconds = Math.Max(options.Seconds, 5);
+        async Task<WrkResult> MeasureAsync(int[] ports)
+        {
+            var script = Path.Combine(Path.GetTempPath(), $"anvil-bench-mix-{Environment.ProcessId}.lua");
+            await File.WriteAllTextAsync(script, TwoInstances.Script(settings.Project, samples.FolderId, samples.FolderPath, ports));
+            try
+            {
+                await Wrk.RunAsync(settings.ServerUrl, TwoInstances.Connections, 1, settings.ApiKey, script: script);
+                var runs = new List<WrkResult>();
+                for (var i = 0; i < Repeats; i++)
+                    runs.Add(await Wrk.RunAsync(settings.ServerUrl, TwoInstances.Connections, seconds, settings.ApiKey, script: script));
+                return runs.OrderBy(r => r.RequestsPerSecond).ElementAt(Repeats / 2);
+            }
+            finally
+            {
+                File.Delete(script);
+            }
+        }
+
+        Console.WriteLine($"throughput: mixed reads, one instance, {TwoInstances.Connections} connections ...");
+        var one = await MeasureAsync([port]);
+        Console.WriteLine("throughput: mixed reads, starting a second instance ...");
+        WrkResult two;
+        int secondPort;
+        await using (var second = await SecondInstance.StartAsync(pid))
+        {
+            secondPort = second.Port;
+            Console.WriteLine($"throughput: mixed reads, two instances (:{port} and :{secondPort}), {TwoInstances.Connections / 2} connections each ...");
+            two = await MeasureAsync([port, secondPort]);
+        }
+        _figures.Add(new Figure($"Mixed reads ({TwoInstances.MixText}), one instance, {TwoInstances.Connections} connections", "req/s", one.RequestsPerSecond)
+        {
+            Detail = $"p99 {one.P99Ms:F1} ms",
+        });
+        _figures.Add(new Figure($"Mixed reads, two instances behind the same PostgreSQL and Redis, {TwoInstances.Connections / 2} connections each", "req/s", two.RequestsPerSecond)
+        {
+            Detail = $"{two.RequestsPerSecond / one.RequestsPerSecond:F2}× one instance's rate; p99 {two.P99Ms:F1} ms; {Environment.ProcessorCount} cores for both, PostgreSQL, Redis and wrk",
+        });
+    }
+
     async Task EventsAsync(HttpClient http)
     {
         var events = await new EventsBench(settings, http, options.Events).RunAsync();
@@ -331,7 +392,7 @@ sealed class FloorProcess : IAsyncDisposable
         throw new InvalidOperationException("the floor app did not start");
     }
 
-    static int FreePort()
+    public static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();

@@ -29,6 +29,12 @@ switch (command)
             await new BenchRun(settings, RunOptions.Parse(rest)).GraphQlOnlyAsync();
             return 0;
         }
+    case "instances":
+        {
+            var settings = Settings.FromEnvironment();
+            await new BenchRun(settings, RunOptions.Parse(rest)).InstancesOnlyAsync();
+            return 0;
+        }
     case "events":
         {
             var settings = Settings.FromEnvironment();

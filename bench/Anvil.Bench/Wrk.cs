@@ -10,7 +10,7 @@ public sealed record WrkResult(double RequestsPerSecond, double P99Ms);
 /// <summary>HTTP throughput with wrk (Debian's package; bench/run installs it).</summary>
 public static partial class Wrk
 {
-    public static async Task<WrkResult> RunAsync(Uri url, int connections, int seconds, string? apiKey, IEnumerable<string>? headers = null)
+    public static async Task<WrkResult> RunAsync(Uri url, int connections, int seconds, string? apiKey, IEnumerable<string>? headers = null, string? script = null)
     {
         var arguments = new List<string> { "-t", Math.Min(connections, 2).ToString(CultureInfo.InvariantCulture), "-c", connections.ToString(CultureInfo.InvariantCulture),
             "-d", $"{seconds}s", "--latency",
@@ -20,6 +20,8 @@ public static partial class Wrk
             arguments.AddRange(["-H", $"X-Api-Key: {apiKey}"]);
         foreach (var header in headers ?? [])
             arguments.AddRange(["-H", header]);
+        if (script is not null)
+            arguments.AddRange(["-s", script]);
         arguments.Add(url.ToString());
         var start = new ProcessStartInfo("wrk", arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(start)!;
