@@ -193,6 +193,23 @@ CREATE TRIGGER representations_links AFTER DELETE ON representations REFERENCING
 CREATE TRIGGER workfiles_links AFTER DELETE ON workfiles REFERENCING OLD TABLE AS deleted_entities
     FOR EACH STATEMENT EXECUTE FUNCTION public.delete_entity_links();
 
+-- The hierarchy's generation: bumped at commit by every transaction that writes folders or tasks
+-- (public.bump_hierarchy_generation, migration 0016); GET /hierarchy reads it instead of the tables.
+CREATE TABLE hierarchy_generation (
+    single     boolean PRIMARY KEY DEFAULT true CHECK (single),
+    epoch      uuid NOT NULL DEFAULT gen_random_uuid(),
+    generation bigint NOT NULL DEFAULT 0
+);
+INSERT INTO hierarchy_generation DEFAULT VALUES;
+CREATE CONSTRAINT TRIGGER folders_hierarchy_generation AFTER INSERT OR UPDATE OR DELETE ON folders
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.bump_hierarchy_generation();
+CREATE CONSTRAINT TRIGGER tasks_hierarchy_generation AFTER INSERT OR UPDATE OR DELETE ON tasks
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.bump_hierarchy_generation();
+CREATE TRIGGER folders_truncated_hierarchy_generation AFTER TRUNCATE ON folders
+    FOR EACH STATEMENT EXECUTE FUNCTION public.bump_hierarchy_generation();
+CREATE TRIGGER tasks_truncated_hierarchy_generation AFTER TRUNCATE ON tasks
+    FOR EACH STATEMENT EXECUTE FUNCTION public.bump_hierarchy_generation();
+
 -- Per-user, per-site overrides of the project roots: data = {rootName: path}.
 CREATE TABLE custom_roots (
     site_id   text NOT NULL,

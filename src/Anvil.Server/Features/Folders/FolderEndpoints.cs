@@ -86,22 +86,19 @@ public static class FolderEndpoints
 
     /// <summary>
     /// Prepared hierarchies (serialized and gzipped once) by project, reader's access and query. Each
-    /// carries the stamp of the folders and tasks it was built from; it is served only while the tables
-    /// still have that stamp, so a write through any instance — or behind the server's back — retires
-    /// it at the next request, with no message between instances.
+    /// carries the generation of the project's hierarchy it was built from; it is served only while the
+    /// project still has that generation, so a write through any instance — or behind the server's
+    /// back — retires it at the next request, with no message between instances.
     /// </summary>
     static readonly ConcurrentDictionary<string, (string Stamp, string ETag, PreparedJson Answer)> PreparedHierarchies = new();
     const int MaxPreparedHierarchies = 512;
 
     /// <summary>
-    /// What the hierarchy is built from, in one cheap scan: the rows of folders and tasks and the
-    /// transactions that last wrote them (<c>xmin</c>: every insert, update or delete changes the sum
-    /// or the count, whatever the order in which concurrent writers commit).
+    /// What the hierarchy was built from: the project's hierarchy generation, which every transaction
+    /// that writes folders or tasks bumps as it commits (a trigger, migration 0016), and the epoch of
+    /// this creation of the project. One row: a 304 no longer scans the tables.
     /// </summary>
-    const string HierarchyStampSql = """
-        SELECT (SELECT count(*) || ':' || COALESCE(sum(xmin::text::bigint), 0) FROM folders)
-            || '/' || (SELECT count(*) || ':' || COALESCE(sum(xmin::text::bigint), 0) FROM tasks)
-        """;
+    const string HierarchyStampSql = "SELECT epoch::text || ':' || generation FROM hierarchy_generation";
 
     static async Task<IResult> HierarchyAsync(string projectName, CurrentUser user, HttpContext http, Db db, ProjectContexts contexts, string? types = null)
     {
