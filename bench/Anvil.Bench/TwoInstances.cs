@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -82,12 +83,15 @@ public static class TwoInstances
 
 /// <summary>
 /// A second server instance started from the first one's process (its command line, working directory
-/// and environment: the same build and settings), listening on a free port. Stopped on dispose, and
-/// when the bench exits or is interrupted.
+/// and environment: the same build and settings), listening on a free port. Stopped on dispose, on
+/// SIGINT, SIGTERM and SIGHUP, and — should the bench die without running any of that (SIGKILL) —
+/// by a watchdog shell that ends it within a second of the bench.
 /// </summary>
 public sealed class SecondInstance : IAsyncDisposable
 {
     readonly Process _process;
+    readonly Process _watchdog;
+    readonly PosixSignalRegistration[] _signals;
     int _stopped;
 
     public int Port { get; }
@@ -95,8 +99,13 @@ public sealed class SecondInstance : IAsyncDisposable
     SecondInstance(Process process, int port)
     {
         (_process, Port) = (process, port);
+        _signals = [.. new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP }.Select(signal => PosixSignalRegistration.Create(signal, _ => Stop()))];
         AppDomain.CurrentDomain.ProcessExit += OnExit;
-        Console.CancelKeyPress += OnCancel;
+        _watchdog = Process.Start(new ProcessStartInfo("/bin/sh",
+            ["-c", $"while kill -0 {Environment.ProcessId} 2>/dev/null && kill -0 {process.Id} 2>/dev/null; do sleep 1; done; kill {process.Id} 2>/dev/null"])
+        {
+            UseShellExecute = false,
+        })!;
     }
 
     public static async Task<SecondInstance> StartAsync(int pid)
@@ -147,8 +156,6 @@ public sealed class SecondInstance : IAsyncDisposable
 
     void OnExit(object? sender, EventArgs e) => Stop();
 
-    void OnCancel(object? sender, ConsoleCancelEventArgs e) => Stop();
-
     void Stop()
     {
         if (Interlocked.Exchange(ref _stopped, 1) == 1)
@@ -171,8 +178,10 @@ public sealed class SecondInstance : IAsyncDisposable
     {
         Stop();
         AppDomain.CurrentDomain.ProcessExit -= OnExit;
-        Console.CancelKeyPress -= OnCancel;
+        foreach (var signal in _signals)
+            signal.Dispose();
         _process.Dispose();
+        _watchdog.Dispose();
         return ValueTask.CompletedTask;
     }
 }
