@@ -3,6 +3,7 @@ using Anvil.Server.Data;
 using Anvil.Server.Hosting;
 using Dapper;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Anvil.Server.Messaging;
 
@@ -127,46 +128,51 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     /// Records events inside the caller's open transaction in one statement, each keyed by its own id
     /// (no <see cref="NewEvent.Hash"/>, always stored): what a batch of entity writes dispatches.
     /// Published, in this order, after the transaction commits.
+    /// <paramref name="notifyOnCommit"/> false: the caller calls <see cref="Committed"/> after its commit.
     /// </summary>
-    public async Task DispatchAsync(NpgsqlConnection connection, IReadOnlyList<NewEvent> newEvents, CancellationToken cancellationToken = default)
+    public async Task DispatchAsync(NpgsqlConnection connection, IReadOnlyList<NewEvent> newEvents, CancellationToken cancellationToken = default,
+        bool notifyOnCommit = true)
     {
         if (newEvents.Count == 0)
             return;
-        var rows = new JsonArray();
-        var ids = new List<Guid>(newEvents.Count);
         foreach (var e in newEvents)
         {
             if (e.Hash is not null || e.Reuse || !e.Store)
                 throw new ArgumentException("Events with a hash, or not stored, are dispatched one at a time", nameof(newEvents));
             if (!Statuses.Contains(e.Status))
                 throw BadRequest.Field("status", $"'{e.Status}' is not an event status");
-            var id = Guid.CreateVersion7();
-            ids.Add(id);
-            rows.Add(new JsonObject
-            {
-                ["id"] = id,
-                ["hash"] = id.ToString("N"),
-                ["topic"] = e.Topic,
-                ["sender"] = e.Sender,
-                ["sender_type"] = e.SenderType,
-                ["project_name"] = e.Project,
-                ["user_name"] = e.User,
-                ["depends_on"] = e.DependsOn,
-                ["status"] = e.Status,
-                ["description"] = e.Description ?? "",
-                ["summary"] = e.Summary.DeepClone(),
-                ["payload"] = e.Payload.DeepClone(),
-            });
         }
-        var stamps = (await connection.QueryAsync<(Guid Id, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)>(new CommandDefinition("""
+        var ids = newEvents.Select(_ => Guid.CreateVersion7()).ToArray();
+        // Each column one typed array: PostgreSQL parses only the summaries and payloads themselves.
+        await using var command = new NpgsqlCommand("""
             INSERT INTO events (id, hash, topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload)
-            SELECT id, hash, topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload
-            FROM jsonb_populate_recordset(NULL::events, @rows::jsonb)
+            SELECT id, replace(id::text, '-', ''), topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload
+            FROM unnest(@ids, @topics, @senders, @senderTypes, @projects, @users, @dependsOn, @statuses, @descriptions, @summaries, @payloads)
+                WITH ORDINALITY AS e(id, topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload, n)
+            ORDER BY e.n
             RETURNING id, created_at, updated_at
-            """, new { rows = rows.ToJsonString() }, cancellationToken: cancellationToken))).ToDictionary(r => r.Id);
+            """, connection);
+        string?[] Texts(Func<NewEvent, string?> value) => [.. newEvents.Select(value)];
+        command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = ids });
+        command.Parameters.Add(new NpgsqlParameter("topics", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.Topic) });
+        command.Parameters.Add(new NpgsqlParameter("senders", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.Sender) });
+        command.Parameters.Add(new NpgsqlParameter("senderTypes", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.SenderType) });
+        command.Parameters.Add(new NpgsqlParameter("projects", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.Project) });
+        command.Parameters.Add(new NpgsqlParameter("users", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.User) });
+        command.Parameters.Add(new NpgsqlParameter("dependsOn", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = newEvents.Select(e => e.DependsOn).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("statuses", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.Status) });
+        command.Parameters.Add(new NpgsqlParameter("descriptions", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.Description ?? "") });
+        command.Parameters.Add(new NpgsqlParameter("summaries", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = Texts(e => e.Summary.ToJsonString()) });
+        command.Parameters.Add(new NpgsqlParameter("payloads", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = Texts(e => e.Payload.ToJsonString()) });
+        var stamps = new Dictionary<Guid, (DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)>(ids.Length);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+                stamps[reader.GetGuid(0)] = (reader.GetFieldValue<DateTimeOffset>(1), reader.GetFieldValue<DateTimeOffset>(2));
+        }
         var messages = ids.Select((id, i) =>
             StoredMessage(Record(newEvents[i], id, id.ToString("N"), stamps[id].CreatedAt, stamps[id].UpdatedAt), newEvents[i].Recipients));
-        await AppendToStreamAsync(connection, [.. messages], notifyOnCommit: true, cancellationToken);
+        await AppendToStreamAsync(connection, [.. messages], notifyOnCommit, cancellationToken);
     }
 
     /// <summary>Dispatches an event on its own (its own transaction).</summary>
