@@ -170,9 +170,7 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             while (await reader.ReadAsync(cancellationToken))
                 stamps[reader.GetGuid(0)] = (reader.GetFieldValue<DateTimeOffset>(1), reader.GetFieldValue<DateTimeOffset>(2));
         }
-        var messages = ids.Select((id, i) =>
-            StoredMessage(Record(newEvents[i], id, id.ToString("N"), stamps[id].CreatedAt, stamps[id].UpdatedAt), newEvents[i].Recipients));
-        await AppendToStreamAsync(connection, [.. messages], notifyOnCommit, cancellationToken);
+        await AppendToStreamAsync(connection, StoredMessagesJson(newEvents, ids, stamps), newEvents.Count, notifyOnCommit, cancellationToken);
     }
 
     /// <summary>Dispatches an event on its own (its own transaction).</summary>
@@ -448,14 +446,6 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         UpdatedAt = updatedAt,
     };
 
-    /// <summary>The message of a newly stored event.</summary>
-    static JsonObject StoredMessage(EventRecord record, IReadOnlyList<string>? recipients)
-    {
-        var message = Message(record, progress: record.Status == "finished" ? 100 : 0, recipients);
-        message["store"] = true;
-        return message;
-    }
-
     /// <summary>
     /// Writes the messages to the outbox. With <paramref name="notifyOnCommit"/>, a NOTIFY wakes every
     /// instance's publisher when the caller's transaction commits: what a caller that does not call
@@ -463,13 +453,61 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     /// commit that sends a NOTIFY, flush to disk included, which caps those at one per disk flush (a few
     /// hundred per second) for the whole cluster.
     /// </summary>
-    static Task AppendToStreamAsync(NpgsqlConnection connection, IReadOnlyList<JsonObject> messages, bool notifyOnCommit, CancellationToken cancellationToken)
+    static Task AppendToStreamAsync(NpgsqlConnection connection, IReadOnlyList<JsonObject> messages, bool notifyOnCommit, CancellationToken cancellationToken) =>
+        AppendToStreamAsync(connection, new JsonArray([.. messages]).ToJsonString(), messages.Count, notifyOnCommit, cancellationToken);
+
+    static Task AppendToStreamAsync(NpgsqlConnection connection, string messages, int count, bool notifyOnCommit, CancellationToken cancellationToken)
     {
-        var batch = new JsonArray([.. messages]);
         var notify = notifyOnCommit ? "SELECT pg_notify('anvil_event_stream', '');" : "";
         return connection.ExecuteAsync(new CommandDefinition($"""
             INSERT INTO event_stream (messages, message_count) VALUES (@messages::jsonb, @count);
             {notify}
-            """, new { messages = batch.ToJsonString(), count = messages.Count }, cancellationToken: cancellationToken));
+            """, new { messages, count }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// The messages of newly stored events (<see cref="Message"/> with <c>store</c> true), written
+    /// straight to one JSON array: a batch of a thousand builds no node per message.
+    /// </summary>
+    static string StoredMessagesJson(IReadOnlyList<NewEvent> events, Guid[] ids, Dictionary<Guid, (DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)> stamps)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(events.Count * 512);
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            for (var i = 0; i < events.Count; i++)
+            {
+                var e = events[i];
+                writer.WriteStartObject();
+                writer.WriteString("id", ids[i].ToString("N"));
+                writer.WriteString("topic", e.Topic);
+                writer.WriteString("project", e.Project);
+                writer.WriteString("user", e.User);
+                writer.WriteString("dependsOn", e.DependsOn?.ToString("N"));
+                writer.WriteString("description", e.Description ?? "");
+                writer.WritePropertyName("summary");
+                e.Summary.WriteTo(writer);
+                writer.WriteString("status", e.Status);
+                writer.WriteString("sender", e.Sender);
+                writer.WriteString("senderType", e.SenderType);
+                writer.WritePropertyName("recipients");
+                if (e.Recipients is null)
+                    writer.WriteNullValue();
+                else
+                {
+                    writer.WriteStartArray();
+                    foreach (var recipient in e.Recipients)
+                        writer.WriteStringValue(recipient);
+                    writer.WriteEndArray();
+                }
+                writer.WriteString("createdAt", Timestamp(stamps[ids[i]].CreatedAt));
+                writer.WriteString("updatedAt", Timestamp(stamps[ids[i]].UpdatedAt));
+                writer.WriteNumber("progress", e.Status == "finished" ? 100 : 0);
+                writer.WriteBoolean("store", true);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }
