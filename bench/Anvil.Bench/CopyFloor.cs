@@ -14,9 +14,9 @@ public sealed class CopyFloor(Settings settings)
 {
     const string Scratch = "bench_copy_floor";
 
-    public async Task<double> EntitiesPerSecondAsync(int seed)
+    public async Task<double> EntitiesPerSecondAsync(int seed, int sequences = BigFeature.FullSequences)
     {
-        var shape = new BigFeature(settings.Project, seed);
+        var shape = new BigFeature(settings.Project, seed, sequences);
         var project = $"project_{settings.Project.ToLowerInvariant()}";
         await using var database = NpgsqlDataSource.Create(settings.ConnectionString);
         await using var connection = await database.OpenConnectionAsync();

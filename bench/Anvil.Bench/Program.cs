@@ -17,6 +17,25 @@ switch (command)
             await new Seeder(settings, http).RunAsync(options["seed"], options["batch"], options["parallel"], options["sequences"]);
             return 0;
         }
+    case "ingest":
+        {
+            // The seed, then the COPY floor straight after: the ingest ratio alone, for tuning.
+            var settings = Settings.FromEnvironment();
+            var options = Arguments.Parse(rest, new() { ["seed"] = 1, ["batch"] = 1000, ["parallel"] = 4, ["sequences"] = BigFeature.FullSequences });
+            using var http = settings.CreateClient();
+            var seed = await new Seeder(settings, http).RunAsync(options["seed"], options["batch"], options["parallel"], options["sequences"]);
+            var floor = await new CopyFloor(settings).EntitiesPerSecondAsync(seed.Seed, options["sequences"]);
+            Console.WriteLine($"ingest: {seed.EntitiesPerSecond:N0} entities/s, floor {floor:N0}/s: {seed.EntitiesPerSecond / floor:P0} of the floor");
+            return 0;
+        }
+    case "copyfloor":
+        {
+            // The COPY floor alone, for the project as seeded with the same --seed and --sequences.
+            var settings = Settings.FromEnvironment();
+            var options = Arguments.Parse(rest, new() { ["seed"] = 1, ["sequences"] = BigFeature.FullSequences });
+            await new CopyFloor(settings).EntitiesPerSecondAsync(options["seed"], options["sequences"]);
+            return 0;
+        }
     case "run":
         {
             var settings = Settings.FromEnvironment();
@@ -73,6 +92,6 @@ switch (command)
             return 0;
         }
     default:
-        Console.Error.WriteLine("usage: anvil bench seed|run|graphql|events|stream|fuzz|addons|endpoints [--option N ...]  (see bench/run)");
+        Console.Error.WriteLine("usage: anvil bench seed|ingest|copyfloor|run|graphql|events|stream|fuzz|addons|endpoints [--option N ...]  (see bench/run)");
         return 2;
 }

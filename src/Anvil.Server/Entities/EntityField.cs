@@ -60,24 +60,19 @@ public sealed record EntityField(string Name, string Column, FieldKind Kind)
     }
 
     /// <summary>The value in its canonical JSON form (ids as 32-hex), after checking it as <see cref="ToColumn"/> does.</summary>
-    public JsonNode? Normalize(JsonNode? value) => ToColumn(value) switch
+    public JsonNode? Normalize(JsonNode? value)
     {
-        DBNull => null,
-        Guid id => id.ToString("N"),
-        _ => value!.DeepClone(),
-    };
-
-    /// <summary>The column value as JSON, as <c>jsonb_populate_recordset</c> reads it for the column's type.</summary>
-    public JsonNode? ToColumnJson(JsonNode? value) => ToColumn(value) switch
-    {
-        DBNull => null,
-        Guid id => id.ToString("N"),
-        int number => number,
-        bool flag => flag,
-        string[] list => new JsonArray([.. list.Select(item => (JsonNode?)item)]),
-        string text when Kind == FieldKind.Text => text,
-        _ => value!.DeepClone(),
-    };
+        // An object or a list needs no text to be checked: its kind is enough (ToColumn would serialise it).
+        if (value is not null && Kind is FieldKind.JsonObject or FieldKind.JsonList
+            && value.GetValueKind() == (Kind == FieldKind.JsonObject ? JsonValueKind.Object : JsonValueKind.Array))
+            return value.DeepClone();
+        return ToColumn(value) switch
+        {
+            DBNull => null,
+            Guid id => id.ToString("N"),
+            _ => value!.DeepClone(),
+        };
+    }
 
     string Describe() => Kind switch
     {

@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anvil.Server.Entities;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Anvil.Server.Entities;
 
@@ -79,44 +81,78 @@ public static class EntityStore
 
     /// <summary>
     /// Inserts new entities in order (values by API name, <c>attrib</c> included), one statement for
-    /// each stretch of rows that give the same fields: the rows travel as one JSON array, typed by
-    /// the table's own row type. Fields a row leaves out keep their column defaults.
+    /// each stretch of rows that give the same fields: each column travels as one typed array, which
+    /// the statement unnests, so PostgreSQL parses only the JSON columns' own values. Fields a row
+    /// leaves out keep their column defaults.
     /// </summary>
     public static async Task InsertAsync(NpgsqlConnection connection, EntityDefinition definition, IReadOnlyList<WrittenEntity> rows, string userName, CancellationToken cancellationToken)
     {
         List<EntityField> FieldsOf(WrittenEntity row) => [.. definition.AllFields.Where(f => row.Values.ContainsKey(f.Name))];
-        var stretches = new List<List<WrittenEntity>>();
+        var stretches = new List<(List<EntityField> Fields, List<WrittenEntity> Rows)>();
         foreach (var row in rows)
         {
-            if (stretches.Count > 0 && FieldsOf(stretches[^1][0]).SequenceEqual(FieldsOf(row)))
-                stretches[^1].Add(row);
+            var fields = FieldsOf(row);
+            if (stretches.Count > 0 && stretches[^1].Fields.SequenceEqual(fields))
+                stretches[^1].Rows.Add(row);
             else
-                stretches.Add([row]);
+                stretches.Add((fields, [row]));
         }
-        foreach (var group in stretches)
+        foreach (var (fields, group) in stretches)
         {
-            var fields = FieldsOf(group[0]);
-            var columns = fields.Select(f => f.Column).Prepend("id").Append("attrib").ToList();
-            var setsCreator = !columns.Contains("created_by");
-            if (setsCreator)
-                columns.AddRange(["created_by", "updated_by"]);
-            var json = new JsonArray();
-            foreach (var row in group)
+            await using var command = new NpgsqlCommand { Connection = connection };
+            var columns = new List<string> { "id" };
+            var values = new List<string> { "u.c0" };
+            command.Parameters.Add(new NpgsqlParameter("c0", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = group.Select(r => r.Id).ToArray() });
+            for (var i = 0; i < fields.Count; i++)
             {
-                var record = new JsonObject { ["id"] = row.Id.ToString("N"), ["attrib"] = (row.Values["attrib"] ?? new JsonObject()).DeepClone() };
-                foreach (var field in fields)
-                    record[field.Column] = field.ToColumnJson(row.Values[field.Name]);
-                if (setsCreator)
-                    (record["created_by"], record["updated_by"]) = (userName, userName);
-                json.Add(record);
+                var field = fields[i];
+                var name = $"c{i + 1}";
+                columns.Add(field.Column);
+                var cells = group.Select(r => field.ToColumn(r.Values[field.Name])).ToArray();
+                // A list of texts per row would make a two-dimensional array, which unnest flattens:
+                // those travel as JSON, turned back into text[] row by row.
+                values.Add(field.Kind == FieldKind.TextList
+                    ? $"CASE WHEN u.{name} IS NOT NULL THEN ARRAY(SELECT jsonb_array_elements_text(u.{name})) END"
+                    : $"u.{name}");
+                command.Parameters.Add(field.Kind == FieldKind.TextList
+                    ? new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
+                    {
+                        Value = cells.Select(c => c is string[] list ? JsonSerializer.Serialize(list) : null).ToArray(),
+                    }
+                    : new NpgsqlParameter(name, NpgsqlDbType.Array | field.DbType) { Value = ColumnArray(field, cells) });
             }
-            var list = string.Join(", ", columns);
-            await using var command = new NpgsqlCommand(
-                $"INSERT INTO {definition.Table} ({list})\nSELECT {list} FROM jsonb_populate_recordset(NULL::{definition.Table}, @rows)", connection);
-            command.Parameters.AddWithValue("rows", NpgsqlTypes.NpgsqlDbType.Jsonb, json.ToJsonString());
+            var attribName = $"c{fields.Count + 1}";
+            columns.Add("attrib");
+            values.Add($"u.{attribName}");
+            command.Parameters.Add(new NpgsqlParameter(attribName, NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
+            {
+                Value = group.Select(r => (r.Values["attrib"] ?? new JsonObject()).ToJsonString()).ToArray(),
+            });
+            if (!columns.Contains("created_by"))
+            {
+                columns.AddRange(["created_by", "updated_by"]);
+                values.AddRange(["@user", "@user"]);
+                command.Parameters.AddWithValue("user", userName);
+            }
+            var names = string.Join(", ", Enumerable.Range(0, fields.Count + 2).Select(i => $"c{i}"));
+            command.CommandText = $"""
+                INSERT INTO {definition.Table} ({string.Join(", ", columns)})
+                SELECT {string.Join(", ", values)}
+                FROM unnest({string.Join(", ", Enumerable.Range(0, fields.Count + 2).Select(i => $"@c{i}"))}) WITH ORDINALITY AS u({names}, n)
+                ORDER BY u.n
+                """;
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
     }
+
+    /// <summary>One column's values as the typed array Npgsql sends (nulls as null elements).</summary>
+    static Array ColumnArray(EntityField field, object[] cells) => field.Kind switch
+    {
+        FieldKind.Id => cells.Select(c => c is Guid id ? id : (Guid?)null).ToArray(),
+        FieldKind.Integer => cells.Select(c => c is int number ? number : (int?)null).ToArray(),
+        FieldKind.Boolean => cells.Select(c => c is bool flag ? flag : (bool?)null).ToArray(),
+        _ => cells.Select(c => c as string).ToArray(),
+    };
 
     /// <summary>Writes the changed fields (API names; <c>attrib</c> included) and stamps the update.</summary>
     public static async Task UpdateAsync(NpgsqlConnection connection, EntityDefinition definition, Guid id, JsonObject values, IReadOnlyCollection<string> changed, string userName, CancellationToken cancellationToken)

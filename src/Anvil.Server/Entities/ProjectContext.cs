@@ -31,7 +31,11 @@ public sealed class ProjectContext
 
     public string[] PrivateAttributes => [.. Attributes.Where(a => !a.Inherit).Select(a => a.Name).Distinct()];
 
-    public IReadOnlyList<AttributeDefinition> AttributesOf(string entityType) => [.. Attributes.Where(a => a.InScope(entityType))];
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<AttributeDefinition>> _attributesOf = new();
+
+    /// <summary>The attributes in scope for an entity type (asked once per entity written: kept).</summary>
+    public IReadOnlyList<AttributeDefinition> AttributesOf(string entityType) =>
+        _attributesOf.GetOrAdd(entityType, type => [.. Attributes.Where(a => a.InScope(type))]);
 
     /// <summary>AYON's default: the first status whose scope names the type, else the first status.</summary>
     public string DefaultStatus(string entityType) =>

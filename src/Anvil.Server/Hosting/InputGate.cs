@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using Microsoft.AspNetCore.Http.Features;
@@ -100,14 +101,29 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
             throw TooLarge(cap);
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = cap + 1;
-        using var buffer = new MemoryStream(context.Request.ContentLength is { } length ? (int)length : 4096);
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+        if (context.Request.ContentLength is { } length)
         {
-            if (buffer.Length + read > cap)
+            // The size is known: read straight into the array the handler binds from (a large
+            // body is a large-object-heap array; one of them, not a growing copy and its twin).
+            var body = new byte[length];
+            var filled = 0;
+            while (filled < body.Length)
+            {
+                var read = await context.Request.Body.ReadAsync(body.AsMemory(filled), context.RequestAborted);
+                if (read == 0)
+                    return body[..filled];
+                filled += read;
+            }
+            return body;
+        }
+        using var buffer = new MemoryStream(4096);
+        var chunk = new byte[16 * 1024];
+        int count;
+        while ((count = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+        {
+            if (buffer.Length + count > cap)
                 throw TooLarge(cap);
-            buffer.Write(chunk, 0, read);
+            buffer.Write(chunk, 0, count);
         }
         return buffer.ToArray();
     }
@@ -119,6 +135,10 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
     {
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow });
         var path = new List<Frame>();
+        // Frames are reused by depth, and a key already seen in the body is not allocated again.
+        var frames = new List<Frame>();
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var seenKeys = keys.GetAlternateLookup<ReadOnlySpan<char>>();
         try
         {
             while (reader.Read())
@@ -128,24 +148,27 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
                     case JsonTokenType.StartObject:
                     case JsonTokenType.StartArray:
                         Advance(path);
-                        path.Add(new Frame(reader.TokenType == JsonTokenType.StartObject));
+                        if (frames.Count == path.Count)
+                            frames.Add(new Frame());
+                        var opened = frames[path.Count];
+                        opened.Reset(reader.TokenType == JsonTokenType.StartObject);
+                        path.Add(opened);
                         break;
                     case JsonTokenType.EndObject:
                     case JsonTokenType.EndArray:
                         path.RemoveAt(path.Count - 1);
                         break;
                     case JsonTokenType.PropertyName:
-                        var key = Text(ref reader, path, isKey: true);
+                        var key = Key(ref reader, path, seenKeys);
                         var frame = path[^1];
-                        if (!frame.Keys!.Add(key))
+                        if (!frame.Keys.Add(key))
                             throw BadRequest.Field(Field(path, key), "this key appears more than once in the object", "value_error.duplicate_key");
                         frame.Key = key;
                         break;
                     case JsonTokenType.String:
                         Advance(path);
-                        var value = Text(ref reader, path, isKey: false);
                         var (limit, setting) = LimitOf(path, options);
-                        if (value.Length > limit)
+                        if (TextLength(ref reader, path) > limit)
                             throw BadRequest.Field(Field(path), $"ensure this value has at most {limit} characters ({setting})", "value_error.any_str.max_length");
                         break;
                     default:
@@ -167,6 +190,35 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
     {
         if (path.Count > 0 && !path[^1].IsObject)
             path[^1].Index++;
+    }
+
+    /// <summary>The key of the current token, as <see cref="Text"/> checks it; the same string for the same key.</summary>
+    static string Key(ref Utf8JsonReader reader, List<Frame> path, HashSet<string>.AlternateLookup<ReadOnlySpan<char>> seen)
+    {
+        if (!reader.ValueIsEscaped && reader.ValueSpan.Length <= 128 && Utf8.IsValid(reader.ValueSpan))
+        {
+            Span<char> chars = stackalloc char[128];
+            var count = Encoding.UTF8.GetChars(reader.ValueSpan, chars);
+            if (seen.TryGetValue(chars[..count], out var known))
+                return known;
+        }
+        var key = Text(ref reader, path, isKey: true);
+        seen.Add(key);
+        return key;
+    }
+
+    /// <summary>
+    /// The length in UTF-16 characters of the current string token, after the checks of
+    /// <see cref="Text"/>. An unescaped string needs no copy: valid UTF-8 holds neither a NUL (JSON
+    /// escapes control characters) nor a lone surrogate, so only escaped ones are decoded.
+    /// </summary>
+    static int TextLength(ref Utf8JsonReader reader, List<Frame> path)
+    {
+        if (reader.ValueIsEscaped || reader.HasValueSequence)
+            return Text(ref reader, path, isKey: false).Length;
+        if (!Utf8.IsValid(reader.ValueSpan))
+            throw BadRequest.Field(Field(path), "not valid UTF-8", "value_error.unicode");
+        return Encoding.UTF8.GetCharCount(reader.ValueSpan);
     }
 
     /// <summary>The string of the current token, refused when it is not valid UTF-8, holds a NUL or an unpaired surrogate.</summary>
@@ -226,12 +278,20 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
         return string.Join('.', parts.Select(p => LogText.Sanitize(p, 200)));
     }
 
-    sealed class Frame(bool isObject)
+    sealed class Frame
     {
-        public bool IsObject { get; } = isObject;
-        public HashSet<string>? Keys { get; } = isObject ? new(StringComparer.Ordinal) : null;
+        public bool IsObject { get; private set; }
+        public HashSet<string> Keys { get; } = new(StringComparer.Ordinal);
         public string? Key { get; set; }
         public int Index { get; set; } = -1;
+
+        public void Reset(bool isObject)
+        {
+            IsObject = isObject;
+            Keys.Clear();
+            Key = null;
+            Index = -1;
+        }
     }
 }
 

@@ -3,6 +3,7 @@ using Anvil.Server.Data;
 using Anvil.Server.Hosting;
 using Dapper;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Anvil.Server.Messaging;
 
@@ -127,46 +128,49 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     /// Records events inside the caller's open transaction in one statement, each keyed by its own id
     /// (no <see cref="NewEvent.Hash"/>, always stored): what a batch of entity writes dispatches.
     /// Published, in this order, after the transaction commits.
+    /// <paramref name="notifyOnCommit"/> false: the caller calls <see cref="Committed"/> after its commit.
     /// </summary>
-    public async Task DispatchAsync(NpgsqlConnection connection, IReadOnlyList<NewEvent> newEvents, CancellationToken cancellationToken = default)
+    public async Task DispatchAsync(NpgsqlConnection connection, IReadOnlyList<NewEvent> newEvents, CancellationToken cancellationToken = default,
+        bool notifyOnCommit = true)
     {
         if (newEvents.Count == 0)
             return;
-        var rows = new JsonArray();
-        var ids = new List<Guid>(newEvents.Count);
         foreach (var e in newEvents)
         {
             if (e.Hash is not null || e.Reuse || !e.Store)
                 throw new ArgumentException("Events with a hash, or not stored, are dispatched one at a time", nameof(newEvents));
             if (!Statuses.Contains(e.Status))
                 throw BadRequest.Field("status", $"'{e.Status}' is not an event status");
-            var id = Guid.CreateVersion7();
-            ids.Add(id);
-            rows.Add(new JsonObject
-            {
-                ["id"] = id,
-                ["hash"] = id.ToString("N"),
-                ["topic"] = e.Topic,
-                ["sender"] = e.Sender,
-                ["sender_type"] = e.SenderType,
-                ["project_name"] = e.Project,
-                ["user_name"] = e.User,
-                ["depends_on"] = e.DependsOn,
-                ["status"] = e.Status,
-                ["description"] = e.Description ?? "",
-                ["summary"] = e.Summary.DeepClone(),
-                ["payload"] = e.Payload.DeepClone(),
-            });
         }
-        var stamps = (await connection.QueryAsync<(Guid Id, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)>(new CommandDefinition("""
+        var ids = newEvents.Select(_ => Guid.CreateVersion7()).ToArray();
+        // Each column one typed array: PostgreSQL parses only the summaries and payloads themselves.
+        await using var command = new NpgsqlCommand("""
             INSERT INTO events (id, hash, topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload)
-            SELECT id, hash, topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload
-            FROM jsonb_populate_recordset(NULL::events, @rows::jsonb)
+            SELECT id, replace(id::text, '-', ''), topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload
+            FROM unnest(@ids, @topics, @senders, @senderTypes, @projects, @users, @dependsOn, @statuses, @descriptions, @summaries, @payloads)
+                WITH ORDINALITY AS e(id, topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload, n)
+            ORDER BY e.n
             RETURNING id, created_at, updated_at
-            """, new { rows = rows.ToJsonString() }, cancellationToken: cancellationToken))).ToDictionary(r => r.Id);
-        var messages = ids.Select((id, i) =>
-            StoredMessage(Record(newEvents[i], id, id.ToString("N"), stamps[id].CreatedAt, stamps[id].UpdatedAt), newEvents[i].Recipients));
-        await AppendToStreamAsync(connection, [.. messages], notifyOnCommit: true, cancellationToken);
+            """, connection);
+        string?[] Texts(Func<NewEvent, string?> value) => [.. newEvents.Select(value)];
+        command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = ids });
+        command.Parameters.Add(new NpgsqlParameter("topics", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.Topic) });
+        command.Parameters.Add(new NpgsqlParameter("senders", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.Sender) });
+        command.Parameters.Add(new NpgsqlParameter("senderTypes", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.SenderType) });
+        command.Parameters.Add(new NpgsqlParameter("projects", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.Project) });
+        command.Parameters.Add(new NpgsqlParameter("users", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.User) });
+        command.Parameters.Add(new NpgsqlParameter("dependsOn", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = newEvents.Select(e => e.DependsOn).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("statuses", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.Status) });
+        command.Parameters.Add(new NpgsqlParameter("descriptions", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.Description ?? "") });
+        command.Parameters.Add(new NpgsqlParameter("summaries", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = Texts(e => e.Summary.ToJsonString()) });
+        command.Parameters.Add(new NpgsqlParameter("payloads", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = Texts(e => e.Payload.ToJsonString()) });
+        var stamps = new Dictionary<Guid, (DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)>(ids.Length);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+                stamps[reader.GetGuid(0)] = (reader.GetFieldValue<DateTimeOffset>(1), reader.GetFieldValue<DateTimeOffset>(2));
+        }
+        await AppendToStreamAsync(connection, StoredMessagesJson(newEvents, ids, stamps), newEvents.Count, notifyOnCommit, cancellationToken);
     }
 
     /// <summary>Dispatches an event on its own (its own transaction).</summary>
@@ -442,14 +446,6 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         UpdatedAt = updatedAt,
     };
 
-    /// <summary>The message of a newly stored event.</summary>
-    static JsonObject StoredMessage(EventRecord record, IReadOnlyList<string>? recipients)
-    {
-        var message = Message(record, progress: record.Status == "finished" ? 100 : 0, recipients);
-        message["store"] = true;
-        return message;
-    }
-
     /// <summary>
     /// Writes the messages to the outbox. With <paramref name="notifyOnCommit"/>, a NOTIFY wakes every
     /// instance's publisher when the caller's transaction commits: what a caller that does not call
@@ -457,13 +453,61 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     /// commit that sends a NOTIFY, flush to disk included, which caps those at one per disk flush (a few
     /// hundred per second) for the whole cluster.
     /// </summary>
-    static Task AppendToStreamAsync(NpgsqlConnection connection, IReadOnlyList<JsonObject> messages, bool notifyOnCommit, CancellationToken cancellationToken)
+    static Task AppendToStreamAsync(NpgsqlConnection connection, IReadOnlyList<JsonObject> messages, bool notifyOnCommit, CancellationToken cancellationToken) =>
+        AppendToStreamAsync(connection, new JsonArray([.. messages]).ToJsonString(), messages.Count, notifyOnCommit, cancellationToken);
+
+    static Task AppendToStreamAsync(NpgsqlConnection connection, string messages, int count, bool notifyOnCommit, CancellationToken cancellationToken)
     {
-        var batch = new JsonArray([.. messages]);
         var notify = notifyOnCommit ? "SELECT pg_notify('anvil_event_stream', '');" : "";
         return connection.ExecuteAsync(new CommandDefinition($"""
             INSERT INTO event_stream (messages, message_count) VALUES (@messages::jsonb, @count);
             {notify}
-            """, new { messages = batch.ToJsonString(), count = messages.Count }, cancellationToken: cancellationToken));
+            """, new { messages, count }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// The messages of newly stored events (<see cref="Message"/> with <c>store</c> true), written
+    /// straight to one JSON array: a batch of a thousand builds no node per message.
+    /// </summary>
+    static string StoredMessagesJson(IReadOnlyList<NewEvent> events, Guid[] ids, Dictionary<Guid, (DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)> stamps)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(events.Count * 512);
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            for (var i = 0; i < events.Count; i++)
+            {
+                var e = events[i];
+                writer.WriteStartObject();
+                writer.WriteString("id", ids[i].ToString("N"));
+                writer.WriteString("topic", e.Topic);
+                writer.WriteString("project", e.Project);
+                writer.WriteString("user", e.User);
+                writer.WriteString("dependsOn", e.DependsOn?.ToString("N"));
+                writer.WriteString("description", e.Description ?? "");
+                writer.WritePropertyName("summary");
+                e.Summary.WriteTo(writer);
+                writer.WriteString("status", e.Status);
+                writer.WriteString("sender", e.Sender);
+                writer.WriteString("senderType", e.SenderType);
+                writer.WritePropertyName("recipients");
+                if (e.Recipients is null)
+                    writer.WriteNullValue();
+                else
+                {
+                    writer.WriteStartArray();
+                    foreach (var recipient in e.Recipients)
+                        writer.WriteStringValue(recipient);
+                    writer.WriteEndArray();
+                }
+                writer.WriteString("createdAt", Timestamp(stamps[ids[i]].CreatedAt));
+                writer.WriteString("updatedAt", Timestamp(stamps[ids[i]].UpdatedAt));
+                writer.WriteNumber("progress", e.Status == "finished" ? 100 : 0);
+                writer.WriteBoolean("store", true);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }

@@ -81,6 +81,37 @@ public sealed class input_gate(AnvilApp app) : IClassFixture<AnvilApp>
     }
 
     [Fact]
+    public async Task sibling_objects_may_share_keys_and_a_repeat_inside_a_later_one_is_still_refused()
+    {
+        var build = await ProjectAsync();
+        const string First = """{"type": "create", "entityType": "folder", "data": {"name": "a", "folderType": "Asset"}}""";
+        const string Second = """{"type": "create", "entityType": "folder", "data": {"name": "b", "folderType": "Asset"}}""";
+        const string Repeating = """{"type": "create", "entityType": "folder", "data": {"name": "c", "folderType": "Asset", "name": "d"}}""";
+        var fine = $$"""{"operations": [{{First}}, {{Second}}]}""";
+        var repeated = $$"""{"operations": [{{First}}, {{Repeating}}]}""";
+
+        var result = await SendRawAsync(app.Service(), HttpMethod.Post, $"/api/projects/{build.Project}/operations", fine, expect: 200);
+        var error = await SendRawAsync(app.Service(), HttpMethod.Post, $"/api/projects/{build.Project}/operations", repeated, expect: 400);
+
+        Assert.True(result["success"]!.GetValue<bool>());
+        AssertNamesField(error, "operations", "1", "data", "name");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task a_text_limit_counts_characters_not_bytes_whether_written_plain_or_escaped(bool escaped)
+    {
+        var build = await ProjectAsync();
+        string Body(int length) => $$"""{"name": "{{Unique.Name("f")}}", "folderType": "Asset", "label": "{{string.Concat(Enumerable.Repeat(escaped ? "\u00e9" : "é", length))}}"}""";
+
+        await SendRawAsync(app.Service(), HttpMethod.Post, $"/api/projects/{build.Project}/folders", Body(1024), expect: 201);
+        var error = await SendRawAsync(app.Service(), HttpMethod.Post, $"/api/projects/{build.Project}/folders", Body(1025), expect: 400);
+
+        AssertNamesField(error, "label");
+    }
+
+    [Fact]
     public async Task a_lone_surrogate_escape_answers_400_naming_the_field()
     {
         var build = await ProjectAsync();

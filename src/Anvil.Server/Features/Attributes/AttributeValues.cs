@@ -37,7 +37,8 @@ public static class AttributeValues
     /// <summary>Throws a 400 naming <paramref name="field"/> when the value does not fit the definition.</summary>
     public static void Check(AttributeDefinition definition, JsonNode value, string field)
     {
-        var element = JsonSerializer.SerializeToElement(value);
+        // A value read from a request is backed by its element already; anything else is serialised to one.
+        var element = value is JsonValue backed && backed.TryGetValue<JsonElement>(out var own) ? own : JsonSerializer.SerializeToElement(value);
         var data = definition.Data;
         switch (definition.Type)
         {

@@ -1,0 +1,175 @@
+using System.Text.Json.Nodes;
+using Anvil.Server.Tests.Infrastructure;
+
+namespace Anvil.Server.Tests.Entities;
+
+/// <summary>
+/// A batch's creates of one type are one INSERT whose columns travel as typed arrays, and its events one
+/// INSERT and one outbox row. These pin what that must not change: every kind of column round-trips,
+/// rows keep the batch's order, events and stream messages come out in operation order with their
+/// fields, mixed operations on the same entities apply in order, and a failure anywhere keeps nothing.
+/// </summary>
+public sealed class batched_writes(AnvilApp app) : IClassFixture<AnvilApp>
+{
+    static object Create(string entityType, object data, string? entityId = null) =>
+        new { id = Guid.NewGuid().ToString(), type = "create", entityType, entityId = entityId ?? EntityBuilder.NewId(), data };
+
+    static object Update(string entityType, string entityId, object data) =>
+        new { id = Guid.NewGuid().ToString(), type = "update", entityType, entityId, data };
+
+    static object Delete(string entityType, string entityId) =>
+        new { id = Guid.NewGuid().ToString(), type = "delete", entityType, entityId };
+
+    static Task<JsonNode> RunAsync(Api api, string project, object[] operations, bool canFail = false) =>
+        api.PostAsync($"/api/projects/{project}/operations", new { operations, canFail });
+
+    sealed record EventRow(string Id, string Hash, string Topic, string Status, string? Sender, string? SenderType, string? UserName,
+        string? EntityId, string? ParentId, string Payload);
+
+    static Task<List<EventRow>> EventsAsync(AnvilApp app, string project) =>
+        Sql.QueryAsync<EventRow>(app, """
+            SELECT replace(id::text, '-', '') AS id, hash, topic, status, sender, sender_type, user_name,
+                   summary->>'entityId' AS entity_id, summary->>'parentId' AS parent_id, payload::text AS payload
+            FROM events WHERE project_name = @project AND topic LIKE 'entity.%' AND topic NOT LIKE 'entity.project.%'
+            ORDER BY creation_order
+            """, new { project });
+
+    [Fact]
+    public async Task every_kind_of_column_of_a_bulk_create_round_trips_lists_nulls_and_unicode_included()
+    {
+        var api = app.Service();
+        var project = await TestProjects.CreateAsync(app);
+        var folder = await new EntityBuilder(api, project).FolderAsync();
+        var (plain, assigned, labelled) = (EntityBuilder.NewId(), EntityBuilder.NewId(), EntityBuilder.NewId());
+
+        var result = await RunAsync(api, project,
+        [
+            Create("task", new { name = "plain", taskType = "Animation", folderId = folder }, plain),
+            Create("task", new { name = "assigned", taskType = "Animation", folderId = folder, assignees = new[] { "admin", "é \"quoted\"" },
+                tags = new[] { "hero", "ünïcode" }, active = false, data = new { nested = new { list = new object[] { 1, "two", true } }, text = "日本語 ✓" } }, assigned),
+            Create("task", new { name = "labelled", label = "Layout ✓", taskType = "Layout", folderId = folder, assignees = Array.Empty<string>(),
+                attrib = new { frameStart = 1001, fps = 23.976 } }, labelled),
+        ]);
+
+        Assert.True(result["success"]!.GetValue<bool>());
+        var first = await api.GetAsync($"/api/projects/{project}/tasks/{plain}");
+        Assert.Empty(first["assignees"]!.AsArray());
+        Assert.Empty(first["tags"]!.AsArray());
+        Assert.True(first["active"]!.GetValue<bool>());
+        Assert.Null(first["label"]);
+        var second = await api.GetAsync($"/api/projects/{project}/tasks/{assigned}");
+        Assert.Equal(["admin", "é \"quoted\""], second["assignees"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal(["hero", "ünïcode"], second["tags"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.False(second["active"]!.GetValue<bool>());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"nested": {"list": [1, "two", true]}, "text": "日本語 ✓"}"""), second["data"]));
+        var third = await api.GetAsync($"/api/projects/{project}/tasks/{labelled}");
+        Assert.Equal("Layout ✓", third["label"]!.GetValue<string>());
+        Assert.Equal(1001, third["attrib"]!["frameStart"]!.GetValue<int>());
+        Assert.Equal(23.976, third["attrib"]!["fps"]!.GetValue<double>());
+        Assert.Equal([plain, assigned, labelled], await Sql.QueryAsync<string>(app,
+            $"SELECT replace(id::text, '-', '') FROM project_{project.ToLowerInvariant()}.tasks ORDER BY creation_order"));
+    }
+
+    [Fact]
+    public async Task the_events_of_a_batch_are_stored_and_streamed_in_operation_order_with_their_fields()
+    {
+        var api = app.Service();
+        var project = await TestProjects.CreateAsync(app);
+        var folder = await new EntityBuilder(api, project).FolderAsync();
+        var ids = Enumerable.Range(0, 5).Select(_ => EntityBuilder.NewId()).ToArray();
+
+        await api.SendAsync(HttpMethod.Post, $"/api/projects/{project}/operations",
+            new { operations = ids.Select((id, i) => Create("product", new { name = $"product{i}", productType = "model", folderId = folder }, id)).ToArray() },
+            200, request => { request.Headers.Add("X-Sender", "batch-sender"); request.Headers.Add("X-Sender-Type", "publisher"); });
+
+        var events = (await EventsAsync(app, project)).Where(e => e.Topic == "entity.product.created").ToList();
+        Assert.Equal(ids, events.Select(e => e.EntityId));
+        Assert.All(events, e =>
+        {
+            Assert.Equal(e.Id, e.Hash);
+            Assert.Equal("finished", e.Status);
+            Assert.Equal(("batch-sender", "publisher"), (e.Sender, e.SenderType));
+            Assert.Equal(folder, e.ParentId);
+            Assert.Equal("{}", e.Payload);
+        });
+        var messages = await Sql.QueryAsync<string>(app, """
+            SELECT m::text FROM event_stream, jsonb_array_elements(messages) m
+            WHERE m->>'topic' = 'entity.product.created' AND m->>'project' = @project
+            ORDER BY event_stream.id
+            """, new { project });
+        var parsed = messages.Select(m => JsonNode.Parse(m)!).ToList();
+        Assert.Equal(events.Select(e => e.Id), parsed.Select(m => m["id"]!.GetValue<string>()));
+        Assert.All(parsed, m =>
+        {
+            Assert.True(m["store"]!.GetValue<bool>());
+            Assert.Equal(100, m["progress"]!.GetValue<double>());
+            Assert.Equal("batch-sender", m["sender"]!.GetValue<string>());
+            Assert.Null(m["recipients"]);
+            Assert.Null(m["dependsOn"]);
+            Assert.Equal(folder, m["summary"]!["parentId"]!.GetValue<string>());
+            Assert.StartsWith("Created product /", m["description"]!.GetValue<string>());
+            Assert.EndsWith("+00:00", m["createdAt"]!.GetValue<string>());
+        });
+    }
+
+    [Fact]
+    public async Task create_update_and_delete_of_the_same_entities_in_one_batch_apply_in_order()
+    {
+        var api = app.Service();
+        var project = await TestProjects.CreateAsync(app);
+        var (folder, kept, dropped) = (EntityBuilder.NewId(), EntityBuilder.NewId(), EntityBuilder.NewId());
+
+        var result = await RunAsync(api, project,
+        [
+            Create("folder", new { name = "draft", folderType = "Asset" }, folder),
+            Create("task", new { name = "modeling", taskType = "Animation", folderId = folder }, kept),
+            Create("task", new { name = "temporary", taskType = "Animation", folderId = folder }, dropped),
+            Update("folder", folder, new { name = "final" }),
+            Delete("task", dropped),
+            Update("task", kept, new { assignees = new[] { "admin" } }),
+        ]);
+
+        Assert.True(result["success"]!.GetValue<bool>());
+        Assert.Equal([201, 201, 201, 204, 204, 204], result["operations"]!.AsArray().Select(o => o!["status"]!.GetValue<int>()));
+        var stored = await api.GetAsync($"/api/projects/{project}/folders/{folder}");
+        Assert.Equal("/final", stored["path"]!.GetValue<string>());
+        await api.GetAsync($"/api/projects/{project}/tasks/{dropped}", expect: 404);
+        Assert.Equal(["admin"], (await api.GetAsync($"/api/projects/{project}/tasks/{kept}"))["assignees"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal(
+            [("entity.folder.created", folder), ("entity.task.created", kept), ("entity.task.created", dropped), ("entity.folder.renamed", folder),
+             ("entity.task.deleted", dropped), ("entity.task.assignees_changed", kept)],
+            (await EventsAsync(app, project)).Select(e => (e.Topic, e.EntityId)));
+    }
+
+    [Fact]
+    public async Task a_duplicate_name_in_the_middle_of_a_mixed_batch_keeps_no_row_and_no_event_of_it()
+    {
+        var api = app.Service();
+        var project = await TestProjects.CreateAsync(app);
+        var build = new EntityBuilder(api, project);
+        var existing = await build.FolderAsync();
+        var before = (await EventsAsync(app, project)).Count;
+        var created = EntityBuilder.NewId();
+
+        var result = await RunAsync(api, project,
+        [
+            Create("folder", new { name = "fresh", folderType = "Asset" }, created),
+            Update("folder", existing, new { label = "changed" }),
+            Create("task", new { name = "one", taskType = "Animation", folderId = existing }),
+            Create("task", new { name = "two", taskType = "Animation", folderId = existing }),
+            Create("task", new { name = "ONE", taskType = "Animation", folderId = existing }),
+            Create("task", new { name = "four", taskType = "Animation", folderId = existing }),
+        ]);
+
+        Assert.False(result["success"]!.GetValue<bool>());
+        var operations = result["operations"]!.AsArray();
+        Assert.Equal([true, true, true, true, false], operations.Select(o => o!["success"]!.GetValue<bool>()));
+        Assert.Equal(409, operations[4]!["status"]!.GetValue<int>());
+        Assert.Equal("duplicate-name", operations[4]!["errorCode"]!.GetValue<string>());
+        Assert.Contains("name", operations[4]!["detail"]!.GetValue<string>());
+        await api.GetAsync($"/api/projects/{project}/folders/{created}", expect: 404);
+        Assert.Null((await api.GetAsync($"/api/projects/{project}/folders/{existing}"))["label"]);
+        Assert.Equal(0, await Sql.ScalarAsync<long>(app, $"SELECT count(*) FROM project_{project.ToLowerInvariant()}.tasks"));
+        Assert.Equal(before, (await EventsAsync(app, project)).Count);
+    }
+}
