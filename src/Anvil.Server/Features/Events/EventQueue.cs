@@ -113,6 +113,9 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
         public Guid? TargetId { get; init; }
         public string? TargetSender { get; init; }
         public string? TargetStatus { get; init; }
+
+        /// <summary>The transaction's time: the <c>createdAt</c> of a job made now.</summary>
+        public DateTimeOffset Now { get; init; }
     }
 
     /// <summary>
@@ -242,7 +245,8 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
         // only, and must stop at another worker's job.
         var headSql = $"""
             {WalkInOrder}
-            SELECT s.id AS source_id, s.project_name AS source_project, t.id AS target_id, t.sender AS target_sender, t.status AS target_status
+            SELECT s.id AS source_id, s.project_name AS source_project, t.id AS target_id, t.sender AS target_sender, t.status AS target_status,
+                   now() AS now
             FROM events s
             {JobOfSource}
             WHERE {sources.FromCursor}
@@ -390,6 +394,6 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
             SenderType = query.SenderType,
             Status = "pending",
             Description = query.Description ?? $"Convert from {string.Join(", ", query.SourceTopics)} to {query.TargetTopic}",
-        }, cancellationToken, notifyOnCommit: false);
+        }, candidate.Now, notifyOnCommit: false, cancellationToken);
     }
 }
