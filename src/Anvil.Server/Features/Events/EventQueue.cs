@@ -122,7 +122,7 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
     /// The consumer of a request: what decides which sources are still to do (not who asks, nor
     /// whether sequentially), the key of its cursor.
     /// </summary>
-    static string ConsumerKey(EnrollQuery query) => Secrets.Sha256Hex(JsonSerializer.Serialize(new
+    internal static string ConsumerKey(EnrollQuery query) => Secrets.Sha256Hex(JsonSerializer.Serialize(new
     {
         query.TargetTopic,
         query.SourceTopics,
@@ -215,19 +215,22 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
     /// cursor nor the topic's size, and may otherwise read and probe every source after the cursor and
     /// sort them (a bitmap scan), which makes every enroll cost as much as the queue is long.
     /// </summary>
-    const string WalkInOrder = "SET LOCAL enable_sort = off; SET LOCAL enable_incremental_sort = off; SET LOCAL enable_bitmapscan = off;";
+    internal const string WalkInOrder = "SET LOCAL enable_sort = off; SET LOCAL enable_incremental_sort = off; SET LOCAL enable_bitmapscan = off;";
 
     /// <summary>A job that is over: finished, or failed more often than it may be retried.</summary>
     const string JobIsDone = "(t.status = 'finished' OR (t.status = 'failed' AND t.retries > @maxRetries))";
 
-    async Task<EventRecord?> FindJobAsync(EnrollQuery query, CurrentUser user, CancellationToken cancellationToken)
+    /// <summary>
+    /// The two queries of an enroll: the caller's own unfinished job (a worker that crashed, or
+    /// retries, gets it back), then the oldest source still to do. The second runs after
+    /// <see cref="WalkInOrder"/> and takes <c>@tried</c>, the sources tried already.
+    /// </summary>
+    internal static (string OwnJob, string Head, DynamicParameters Parameters) EnrollQueries(EnrollQuery query)
     {
         var sources = Sources(query);
-        var parameters = sources.Parameters;
-        // A worker that already holds an unfinished job (it crashed, or retries) gets that one back.
         // From the caller's open jobs (an index of those alone), each source probed by its id: never a
         // walk of the source topic, however long its history.
-        var ownJobSql = $"""
+        var ownJob = $"""
             SELECT {EventStore.ColumnsOf("t.")}
             FROM events t
             CROSS JOIN LATERAL (
@@ -239,12 +242,10 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
             ORDER BY s.created_at, s.creation_order
             LIMIT 1
             """;
-        // Otherwise the oldest source still to do. A parallel worker skips jobs others are working
-        // on, and sources other workers are taking right now (row locks, SKIP LOCKED), so workers do
-        // not queue behind each other's commits. A sequential worker looks at the head of the queue
-        // only, and must stop at another worker's job.
-        var headSql = $"""
-            {WalkInOrder}
+        // A parallel worker skips jobs others are working on, and sources other workers are taking
+        // right now (row locks, SKIP LOCKED), so workers do not queue behind each other's commits. A
+        // sequential worker looks at the head of the queue only, and must stop at another worker's job.
+        var head = $"""
             SELECT s.id AS source_id, s.project_name AS source_project, t.id AS target_id, t.sender AS target_sender, t.status AS target_status,
                    now() AS now
             FROM events s
@@ -258,7 +259,13 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
             ORDER BY {sources.WalkOrder}
             {(query.Sequential ? "LIMIT 1" : "LIMIT 1 FOR UPDATE OF s SKIP LOCKED")}
             """;
+        return (ownJob, head, sources.Parameters);
+    }
 
+    async Task<EventRecord?> FindJobAsync(EnrollQuery query, CurrentUser user, CancellationToken cancellationToken)
+    {
+        var (ownJobSql, head, parameters) = EnrollQueries(query);
+        var headSql = WalkInOrder + "\n" + head;
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (query.Sender is not null
