@@ -408,9 +408,21 @@ public sealed class EventStore(Db db, EventPublisher publisher)
 
         public EventRecord Record => new()
         {
-            Id = Id, Hash = Hash, Topic = Topic, Sender = Sender, SenderType = SenderType, Project = Project, User = User,
-            DependsOn = DependsOn, Status = Status, Retries = Retries, Description = Description, Summary = Summary,
-            Payload = Payload, CreatedAt = CreatedAt, UpdatedAt = UpdatedAt,
+            Id = Id,
+            Hash = Hash,
+            Topic = Topic,
+            Sender = Sender,
+            SenderType = SenderType,
+            Project = Project,
+            User = User,
+            DependsOn = DependsOn,
+            Status = Status,
+            Retries = Retries,
+            Description = Description,
+            Summary = Summary,
+            Payload = Payload,
+            CreatedAt = CreatedAt,
+            UpdatedAt = UpdatedAt,
         };
     }
 
