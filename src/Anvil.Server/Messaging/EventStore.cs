@@ -190,6 +190,51 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         await TryDispatchRecordAsync(connection, e, cancellationToken) ?? throw new Conflict("Event with the same hash already exists", "event-hash-exists");
 
     /// <summary>
+    /// As <see cref="TryDispatchRecordAsync(NpgsqlConnection, NewEvent, CancellationToken, bool)"/> for a stored event without <see cref="NewEvent.Reuse"/>, in
+    /// one round trip: the caller knows its transaction's time (<c>now()</c>, which becomes the event's
+    /// <c>createdAt</c>), so the message is made before the row, and row and outbox go together.
+    /// </summary>
+    public async Task<EventRecord?> TryDispatchRecordAsync(NpgsqlConnection connection, NewEvent e, DateTimeOffset transactionTime,
+        bool notifyOnCommit, CancellationToken cancellationToken = default)
+    {
+        if (!Statuses.Contains(e.Status))
+            throw BadRequest.Field("status", $"'{e.Status}' is not an event status");
+        if (e.Reuse || !e.Store)
+            throw new ArgumentException("Only a stored event without reuse is dispatched in one round trip", nameof(e));
+        var id = Guid.CreateVersion7();
+        var record = Record(e, id, e.Hash ?? id.ToString("N"), transactionTime, transactionTime);
+        var inserted = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
+            WITH made AS (
+                INSERT INTO events (id, hash, topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload)
+                VALUES (@id, @hash, @topic, @sender, @senderType, @project, @user, @dependsOn, @status, @description, @summary, @payload)
+                ON CONFLICT (hash) DO NOTHING
+                RETURNING id
+            ), streamed AS (
+                INSERT INTO event_stream (messages, message_count)
+                SELECT @messages::jsonb, 1 FROM made
+            )
+            SELECT count(*) FROM made;
+            {(notifyOnCommit ? "SELECT pg_notify('anvil_event_stream', '');" : "")}
+            """, new
+        {
+            id,
+            hash = record.Hash,
+            topic = e.Topic,
+            sender = e.Sender,
+            senderType = e.SenderType,
+            project = e.Project,
+            user = e.User,
+            dependsOn = e.DependsOn,
+            status = e.Status,
+            description = record.Description,
+            summary = e.Summary,
+            payload = e.Payload,
+            messages = new JsonArray(StoredMessage(record, e.Recipients)).ToJsonString(),
+        }, cancellationToken: cancellationToken));
+        return inserted == 1 ? record : null;
+    }
+
+    /// <summary>
     /// Dispatches inside the caller's transaction; null (and nothing written) when an event with the
     /// same hash exists and <see cref="NewEvent.Reuse"/> is false. The transaction stays usable.
     /// <paramref name="notifyOnCommit"/> false: the caller calls <see cref="Committed"/> after its commit.
@@ -257,12 +302,19 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             $"SELECT {Columns} FROM events WHERE id = @id", new { id }, cancellationToken: cancellationToken));
     }
 
-    /// <summary>Applies the changes in its own transaction and broadcasts the updated event; null when there is no such event.</summary>
-    public async Task<EventRecord?> UpdateAsync(Guid id, EventChanges changes, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Applies the changes in its own transaction and broadcasts the updated event; null when there is
+    /// no such event. <paramref name="authorize"/>, when given, is called with the event as it stands,
+    /// locked, before anything changes, and throws to refuse the change.
+    /// </summary>
+    public async Task<EventRecord?> UpdateAsync(Guid id, EventChanges changes, CancellationToken cancellationToken = default,
+        Action<EventRecord>? authorize = null)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var record = await UpdateAsync(connection, id, changes, cancellationToken, notifyOnCommit: false);
+        var record = await UpdateAsync(connection, id, changes, cancellationToken, notifyOnCommit: false, authorize);
+        if (record is null)
+            return null;
         await transaction.CommitAsync(cancellationToken);
         publisher.Wake();
         return record;
@@ -271,12 +323,19 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     /// <summary>
     /// Applies the changes inside the caller's transaction; the broadcast follows its commit.
     /// <paramref name="notifyOnCommit"/> false: the caller calls <see cref="Committed"/> after its commit.
+    /// Two round trips: the event is read and locked (with the transaction's time, which becomes its
+    /// <c>updatedAt</c>), then the update, the cursors it may lower and the outbox row go together.
     /// </summary>
     public async Task<EventRecord?> UpdateAsync(NpgsqlConnection connection, Guid id, EventChanges changes, CancellationToken cancellationToken = default,
-        bool notifyOnCommit = true)
+        bool notifyOnCommit = true, Action<EventRecord>? authorize = null)
     {
         if (changes.Status is not null && !Statuses.Contains(changes.Status))
             throw BadRequest.Field("status", $"'{changes.Status}' is not an event status");
+        var old = await connection.QuerySingleOrDefaultAsync<LockedEvent>(new CommandDefinition(
+            $"SELECT {Columns}, now() AS now FROM events WHERE id = @id FOR UPDATE", new { id }, cancellationToken: cancellationToken));
+        if (old is null)
+            return null;
+        authorize?.Invoke(old.Record);
         var set = new List<string> { "updated_at = now()" };
         void Add(object? value, string column, string parameter)
         {
@@ -292,18 +351,27 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         Add(changes.Summary, "summary", "summary");
         Add(changes.Payload, "payload", "payload");
         Add(changes.Retries, "retries", "retries");
-        var old = await connection.QuerySingleOrDefaultAsync<OldState>(new CommandDefinition(
-            "SELECT status, retries FROM events WHERE id = @id FOR UPDATE", new { id }, cancellationToken: cancellationToken));
-        if (old is null)
-            return null;
+        var record = old.Record with
+        {
+            Sender = changes.Sender ?? old.Sender,
+            SenderType = changes.SenderType ?? old.SenderType,
+            Project = changes.Project ?? old.Project,
+            User = changes.User ?? old.User,
+            Status = changes.Status ?? old.Status,
+            Description = changes.Description ?? old.Description,
+            Summary = changes.Summary ?? old.Summary,
+            Payload = changes.Payload ?? old.Payload,
+            Retries = changes.Retries ?? old.Retries,
+            UpdatedAt = old.Now,
+        };
         // A job that was over (finished, or failed too often for some consumer) and is not any more.
-        if (old.Status is "finished" or "failed"
-            && ((changes.Status is not null && changes.Status != old.Status) || (changes.Retries is not null && changes.Retries != old.Retries)))
-            await connection.ExecuteAsync(new CommandDefinition(LowerCursorsForJob, new { id }, cancellationToken: cancellationToken));
-        var record = await connection.QuerySingleOrDefaultAsync<EventRecord>(new CommandDefinition($"""
-            UPDATE events SET {string.Join(", ", set)}
-            WHERE id = @id
-            RETURNING {Columns}
+        var jobReopened = old.Status is "finished" or "failed"
+            && ((changes.Status is not null && changes.Status != old.Status) || (changes.Retries is not null && changes.Retries != old.Retries));
+        await connection.ExecuteAsync(new CommandDefinition($"""
+            {(jobReopened ? LowerCursorsForJob + ";" : "")}
+            UPDATE events SET {string.Join(", ", set)} WHERE id = @id;
+            {LowerCursorsForSource};
+            {AppendToStream(notifyOnCommit)}
             """, new
         {
             id,
@@ -316,18 +384,50 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             summary = changes.Summary,
             payload = changes.Payload,
             retries = changes.Retries,
+            messages = new JsonArray(Message(record, changes.Progress, recipients: null)).ToJsonString(),
+            count = 1,
         }, cancellationToken: cancellationToken));
-        if (record is null)
-            return null;
-        await connection.ExecuteAsync(new CommandDefinition(LowerCursorsForSource, new { id }, cancellationToken: cancellationToken));
-        await AppendToStreamAsync(connection, [Message(record, changes.Progress, recipients: null)], notifyOnCommit, cancellationToken);
         return record;
     }
 
-    sealed record OldState
+    /// <summary>An event as it stood when locked, and the locking transaction's time.</summary>
+    sealed record LockedEvent
     {
-        public string Status { get; init; } = "";
+        public Guid Id { get; init; }
+        public string Hash { get; init; } = "";
+        public string Topic { get; init; } = "";
+        public string? Sender { get; init; }
+        public string? SenderType { get; init; }
+        public string? Project { get; init; }
+        public string? User { get; init; }
+        public Guid? DependsOn { get; init; }
+        public string Status { get; init; } = "finished";
         public int Retries { get; init; }
+        public string Description { get; init; } = "";
+        public JsonObject Summary { get; init; } = [];
+        public JsonObject Payload { get; init; } = [];
+        public DateTimeOffset CreatedAt { get; init; }
+        public DateTimeOffset UpdatedAt { get; init; }
+        public DateTimeOffset Now { get; init; }
+
+        public EventRecord Record => new()
+        {
+            Id = Id,
+            Hash = Hash,
+            Topic = Topic,
+            Sender = Sender,
+            SenderType = SenderType,
+            Project = Project,
+            User = User,
+            DependsOn = DependsOn,
+            Status = Status,
+            Retries = Retries,
+            Description = Description,
+            Summary = Summary,
+            Payload = Payload,
+            CreatedAt = CreatedAt,
+            UpdatedAt = UpdatedAt,
+        };
     }
 
     /// <summary>
@@ -446,6 +546,14 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         UpdatedAt = updatedAt,
     };
 
+    /// <summary>The message of a newly stored event.</summary>
+    static JsonObject StoredMessage(EventRecord record, IReadOnlyList<string>? recipients)
+    {
+        var message = Message(record, progress: record.Status == "finished" ? 100 : 0, recipients);
+        message["store"] = true;
+        return message;
+    }
+
     /// <summary>
     /// Writes the messages to the outbox. With <paramref name="notifyOnCommit"/>, a NOTIFY wakes every
     /// instance's publisher when the caller's transaction commits: what a caller that does not call
@@ -458,11 +566,8 @@ public sealed class EventStore(Db db, EventPublisher publisher)
 
     static Task AppendToStreamAsync(NpgsqlConnection connection, string messages, int count, bool notifyOnCommit, CancellationToken cancellationToken)
     {
-        var notify = notifyOnCommit ? "SELECT pg_notify('anvil_event_stream', '');" : "";
-        return connection.ExecuteAsync(new CommandDefinition($"""
-            INSERT INTO event_stream (messages, message_count) VALUES (@messages::jsonb, @count);
-            {notify}
-            """, new { messages, count }, cancellationToken: cancellationToken));
+        return connection.ExecuteAsync(new CommandDefinition(AppendToStream(notifyOnCommit),
+            new { messages, count }, cancellationToken: cancellationToken));
     }
 
     /// <summary>
@@ -510,4 +615,9 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         }
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
+
+    /// <summary>The SQL of the outbox write, for a caller sending it with other statements: parameters <c>@messages</c> (a JSON array) and <c>@count</c>.</summary>
+    static string AppendToStream(bool notifyOnCommit) =>
+        "INSERT INTO event_stream (messages, message_count) VALUES (@messages::jsonb, @count);"
+        + (notifyOnCommit ? " SELECT pg_notify('anvil_event_stream', '');" : "");
 }

@@ -151,25 +151,29 @@ public static partial class EventEndpoints
         if (Header(context, "X-Sender-Type") is { } headerSenderType)
             changes = changes with { SenderType = headerSenderType };
 
-        var record = await store.GetAsync(id, context.RequestAborted) ?? throw NotFound.Entity("event", eventId);
-        if (changes.Status is not null && changes.Status != record.Status)
+        // Checked on the event as it stands, locked, in the transaction that changes it.
+        void Authorize(EventRecord record)
         {
-            if (record.Topic == "action.launcher")
+            if (changes.Status is not null && changes.Status != record.Status)
             {
-                if (!user.User.IsAdmin && !string.Equals(record.User, user.Name, StringComparison.OrdinalIgnoreCase))
-                    throw new Forbidden("Only the launcher's user may change the status of this action");
+                if (record.Topic == "action.launcher")
+                {
+                    if (!user.User.IsAdmin && !string.Equals(record.User, user.Name, StringComparison.OrdinalIgnoreCase))
+                        throw new Forbidden("Only the launcher's user may change the status of this action");
+                }
+                else if (!user.IsService && record.DependsOn is null && !RestartableTopics.Contains(record.Topic))
+                    throw new Forbidden("Only services may change the status of this event");
             }
-            else if (!user.IsService && record.DependsOn is null && !RestartableTopics.Contains(record.Topic))
-                throw new Forbidden("Only services may change the status of this event");
+            if (!user.IsManager)
+            {
+                if (!string.Equals(record.User, user.Name, StringComparison.OrdinalIgnoreCase))
+                    throw new Forbidden("You may change only your own events");
+                if (changes.User is not null && !string.Equals(changes.User, user.Name, StringComparison.OrdinalIgnoreCase))
+                    throw new Forbidden("You may not give an event to another user");
+            }
         }
-        if (!user.IsManager)
-        {
-            if (!string.Equals(record.User, user.Name, StringComparison.OrdinalIgnoreCase))
-                throw new Forbidden("You may change only your own events");
-            if (changes.User is not null && !string.Equals(changes.User, user.Name, StringComparison.OrdinalIgnoreCase))
-                throw new Forbidden("You may not give an event to another user");
-        }
-        _ = await store.UpdateAsync(id, changes, context.RequestAborted) ?? throw NotFound.Entity("event", eventId);
+
+        _ = await store.UpdateAsync(id, changes, context.RequestAborted, Authorize) ?? throw NotFound.Entity("event", eventId);
         return Results.NoContent();
     }
 

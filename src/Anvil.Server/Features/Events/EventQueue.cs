@@ -113,13 +113,16 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
         public Guid? TargetId { get; init; }
         public string? TargetSender { get; init; }
         public string? TargetStatus { get; init; }
+
+        /// <summary>The transaction's time: the <c>createdAt</c> of a job made now.</summary>
+        public DateTimeOffset Now { get; init; }
     }
 
     /// <summary>
     /// The consumer of a request: what decides which sources are still to do (not who asks, nor
     /// whether sequentially), the key of its cursor.
     /// </summary>
-    static string ConsumerKey(EnrollQuery query) => Secrets.Sha256Hex(JsonSerializer.Serialize(new
+    internal static string ConsumerKey(EnrollQuery query) => Secrets.Sha256Hex(JsonSerializer.Serialize(new
     {
         query.TargetTopic,
         query.SourceTopics,
@@ -136,8 +139,14 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
             ? SqlText.WildcardPattern(query.SourceTopics[0])
             : null;
 
-    /// <summary>The parameters every query of a request shares, and the condition on its source events <c>s</c>.</summary>
-    static (DynamicParameters Parameters, string SourceFilter) Sources(EnrollQuery query)
+    /// <summary>What the queries of one request share.</summary>
+    /// <param name="SourceFilter">The condition on source events <c>s</c>.</param>
+    /// <param name="Parameters">The parameters of every query of the request.</param>
+    /// <param name="FromCursor">The walk of the queue: the same condition, from the consumer's cursor on (all of it without one).</param>
+    /// <param name="WalkOrder">The walk's order, oldest first.</param>
+    sealed record SourceQuery(DynamicParameters Parameters, string SourceFilter, string FromCursor, string WalkOrder);
+
+    static SourceQuery Sources(EnrollQuery query)
     {
         var parameters = new DynamicParameters();
         var filter = SqlFilter.Build(query.Filter, SqlFilter.EventColumns, parameters, alias: "s.");
@@ -147,6 +156,14 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
         parameters.Add("ignoreSenderTypes", query.IgnoreSenderTypes.ToArray());
         parameters.Add("maxAgeDays", query.IgnoreOlderThanDays);
         parameters.Add("consumer", ConsumerKey(query));
+        var conditions = $"""
+            s.status = 'finished'
+              AND (@maxAgeDays = 0 OR s.updated_at > now() - make_interval(days => @maxAgeDays))
+              AND NOT coalesce(s.sender_type = ANY(@ignoreSenderTypes), false)
+              AND {filter}
+            """;
+        const string cursorAt = "coalesce((SELECT c.position_at FROM enroll_cursors c WHERE c.consumer = @consumer), '-infinity')";
+        const string cursorOrder = "coalesce((SELECT c.position_order FROM enroll_cursors c WHERE c.consumer = @consumer), 0)";
         string sourceCondition;
         if (LikePattern(query) is { } pattern)
         {
@@ -155,73 +172,100 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
         }
         else if (query.SourceTopics.Count == 1)
         {
-            // Not = ANY of one: only this form walks the topic's index in created_at order.
-            sourceCondition = "s.topic = @sourceTopic";
             parameters.Add("sourceTopic", query.SourceTopics[0]);
+            // One topic: the walk is a range of the (topic, created_at, creation_order) index, written so
+            // that no other plan can give its order. With "s.topic = @sourceTopic" the topic drops out of
+            // the order, and a generic plan of the prepared statement may walk every event since the
+            // cursor by created_at instead, whatever its topic.
+            return new SourceQuery(parameters, $"s.topic = @sourceTopic AND {conditions}", $"""
+                (s.topic, s.created_at, s.creation_order) >= (@sourceTopic, {cursorAt}, {cursorOrder})
+                  AND s.topic <= @sourceTopic
+                  AND {conditions}
+                """, "s.topic, s.created_at, s.creation_order");
         }
         else
         {
             sourceCondition = "s.topic = ANY(@sourceTopics)";
             parameters.Add("sourceTopics", query.SourceTopics.ToArray());
         }
-        return (parameters, $"""
+        return new SourceQuery(parameters, $"{sourceCondition} AND {conditions}", $"""
             {sourceCondition}
-              AND s.status = 'finished'
-              AND (@maxAgeDays = 0 OR s.updated_at > now() - make_interval(days => @maxAgeDays))
-              AND NOT coalesce(s.sender_type = ANY(@ignoreSenderTypes), false)
-              AND {filter}
-            """);
+              AND (s.created_at, s.creation_order) >= ({cursorAt}, {cursorOrder})
+              AND {conditions}
+            """, "s.created_at, s.creation_order");
     }
 
-    /// <summary>The job of source <c>s</c> (by its hash, the unique index: one probe per source), as <c>t</c>.</summary>
+    /// <summary>
+    /// The job of source <c>s</c>, as <c>t</c>: by its hash alone, so the only index the planner can use
+    /// is the unique one (one probe per source). With the topic in the same condition it may walk every
+    /// job of the topic instead, as it does when the topic is newer than the table's statistics.
+    /// </summary>
     const string JobOfSource = """
-        LEFT JOIN events t
-            ON t.hash = encode(sha256(convert_to(format('["%s","%s"]', @target::text, replace(s.id::text, '-', '')), 'UTF8')), 'hex')
-           AND t.depends_on = s.id AND t.topic = @target
+        LEFT JOIN LATERAL (
+            SELECT j.id, j.sender, j.status, j.retries, j.depends_on, j.topic
+            FROM events j
+            WHERE j.hash = encode(sha256(convert_to(format('["%s","%s"]', @target::text, replace(s.id::text, '-', '')), 'UTF8')), 'hex')
+            OFFSET 0
+        ) t ON t.depends_on = s.id AND t.topic = @target
         """;
+
+    /// <summary>
+    /// Before a walk of the queue, in its transaction: the plan must walk the index in the queue's order
+    /// and stop at the first source it takes. A prepared statement's generic plan knows neither the
+    /// cursor nor the topic's size, and may otherwise read and probe every source after the cursor and
+    /// sort them (a bitmap scan), which makes every enroll cost as much as the queue is long.
+    /// </summary>
+    internal const string WalkInOrder = "SET LOCAL enable_sort = off; SET LOCAL enable_incremental_sort = off; SET LOCAL enable_bitmapscan = off;";
 
     /// <summary>A job that is over: finished, or failed more often than it may be retried.</summary>
     const string JobIsDone = "(t.status = 'finished' OR (t.status = 'failed' AND t.retries > @maxRetries))";
 
-    /// <summary>Sources at or after the consumer's cursor (all of them when it has none).</summary>
-    const string FromCursor = """
-        (s.created_at, s.creation_order) >= (
-            coalesce((SELECT c.position_at FROM enroll_cursors c WHERE c.consumer = @consumer), '-infinity'),
-            coalesce((SELECT c.position_order FROM enroll_cursors c WHERE c.consumer = @consumer), 0))
-        """;
-
-    async Task<EventRecord?> FindJobAsync(EnrollQuery query, CurrentUser user, CancellationToken cancellationToken)
+    /// <summary>
+    /// The two queries of an enroll: the caller's own unfinished job (a worker that crashed, or
+    /// retries, gets it back), then the oldest source still to do. The second runs after
+    /// <see cref="WalkInOrder"/> and takes <c>@tried</c>, the sources tried already.
+    /// </summary>
+    internal static (string OwnJob, string Head, DynamicParameters Parameters) EnrollQueries(EnrollQuery query)
     {
-        var (parameters, sourceFilter) = Sources(query);
-        // A worker that already holds an unfinished job (it crashed, or retries) gets that one back.
-        var ownJobSql = $"""
+        var sources = Sources(query);
+        // From the caller's open jobs (an index of those alone), each source probed by its id: never a
+        // walk of the source topic, however long its history.
+        var ownJob = $"""
             SELECT {EventStore.ColumnsOf("t.")}
             FROM events t
-            JOIN events s ON s.id = t.depends_on
+            CROSS JOIN LATERAL (
+                SELECT s.created_at, s.creation_order FROM events s
+                WHERE s.id = t.depends_on AND {sources.SourceFilter}
+                OFFSET 0
+            ) s
             WHERE t.topic = @target AND t.sender = @sender AND t.status IN ('pending', 'in_progress')
-              AND {sourceFilter}
             ORDER BY s.created_at, s.creation_order
             LIMIT 1
             """;
-        // Otherwise the oldest source still to do. A parallel worker skips jobs others are working
-        // on, and sources other workers are taking right now (row locks, SKIP LOCKED), so workers do
-        // not queue behind each other's commits. A sequential worker looks at the head of the queue
-        // only, and must stop at another worker's job.
-        var headSql = $"""
-            SELECT s.id AS source_id, s.project_name AS source_project, t.id AS target_id, t.sender AS target_sender, t.status AS target_status
+        // A parallel worker skips jobs others are working on, and sources other workers are taking
+        // right now (row locks, SKIP LOCKED), so workers do not queue behind each other's commits. A
+        // sequential worker looks at the head of the queue only, and must stop at another worker's job.
+        var head = $"""
+            SELECT s.id AS source_id, s.project_name AS source_project, t.id AS target_id, t.sender AS target_sender, t.status AS target_status,
+                   now() AS now
             FROM events s
             {JobOfSource}
-            WHERE {sourceFilter}
-              AND {FromCursor}
+            WHERE {sources.FromCursor}
               AND (t.id IS NULL OR NOT {JobIsDone})
               {(query.Sequential ? "" : """
               AND (t.id IS NULL OR t.status IN ('failed', 'restarted'))
               AND s.id <> ALL(@tried)
               """)}
-            ORDER BY s.created_at, s.creation_order
+            ORDER BY {sources.WalkOrder}
             {(query.Sequential ? "LIMIT 1" : "LIMIT 1 FOR UPDATE OF s SKIP LOCKED")}
             """;
+        return (ownJob, head, sources.Parameters);
+    }
 
+    async Task<EventRecord?> FindJobAsync(EnrollQuery query, CurrentUser user, CancellationToken cancellationToken)
+    {
+        var (ownJobSql, head, parameters) = EnrollQueries(query);
+        var headSql = WalkInOrder + "\n" + head;
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (query.Sender is not null
@@ -269,7 +313,8 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
         _lastAdvance[consumer] = now;
         try
         {
-            var (parameters, sourceFilter) = Sources(query);
+            var sources = Sources(query);
+            var parameters = sources.Parameters;
             parameters.Add("targetTopic", query.TargetTopic);
             parameters.Add("cursorTopics", LikePattern(query) is null ? query.SourceTopics.ToArray() : Array.Empty<string>());
             parameters.Add("cursorPattern", LikePattern(query));
@@ -302,15 +347,15 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
             await connection.ExecuteAsync(new CommandDefinition($"""
                 BEGIN;
                 SET LOCAL synchronous_commit TO off;
+                {WalkInOrder}
                 WITH head AS (
                     SELECT s.created_at, s.creation_order
                     FROM events s
                     {JobOfSource}
-                    WHERE {sourceFilter}
-                      AND {FromCursor}
+                    WHERE {sources.FromCursor}
                       AND s.created_at < @safe
                       AND (t.id IS NULL OR NOT {JobIsDone})
-                    ORDER BY s.created_at, s.creation_order
+                    ORDER BY {sources.WalkOrder}
                     LIMIT 1
                 ), target AS (
                     SELECT coalesce((SELECT created_at FROM head), @safe) AS position_at,
@@ -356,6 +401,6 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
             SenderType = query.SenderType,
             Status = "pending",
             Description = query.Description ?? $"Convert from {string.Join(", ", query.SourceTopics)} to {query.TargetTopic}",
-        }, cancellationToken, notifyOnCommit: false);
+        }, candidate.Now, notifyOnCommit: false, cancellationToken);
     }
 }
