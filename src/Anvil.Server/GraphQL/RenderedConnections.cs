@@ -47,6 +47,13 @@ public static class RenderedConnections
         return connection;
     }
 
+    static long _rendered;
+
+    /// <summary>How many connections were rendered since the process started (tests check that the path is taken).</summary>
+    public static long RenderedCount => Interlocked.Read(ref _rendered);
+
+    internal static void CountRendered() => Interlocked.Increment(ref _rendered);
+
     internal static bool IsPlain(FieldType field) => field.GetMetadata(PlainKey, false);
 
     internal static bool IsRendered(IGraphType? type) =>
@@ -140,6 +147,7 @@ public sealed class RenderingExecutionStrategy : ParallelExecutionStrategy
             try
             {
                 node.Result = SelectionWriter.Render(value, rendered.Plan, context);
+                RenderedConnections.CountRendered();
             }
             catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
             {
