@@ -63,19 +63,78 @@ public static class RenderedConnections
     public static JsonSerializerOptions ResponseOptions { get; internal set; } = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 }
 
-/// <summary>A JSON value already written: the response writer copies it as it is.</summary>
+/// <summary>
+/// A JSON value already written, in pooled chunks: the response writer copies it as it is, and
+/// the chunks go back to the pool (a page of thousands of rows is megabytes: one contiguous buffer
+/// would be a large-object allocation, and a full garbage collection, per page).
+/// </summary>
 [JsonConverter(typeof(RawJsonConverter))]
-public sealed class RawJson(ReadOnlyMemory<byte> utf8)
+public sealed class RawJson : IBufferWriter<byte>
 {
-    public ReadOnlyMemory<byte> Utf8 { get; } = utf8;
+    const int ChunkSize = 64 * 1024;
+    readonly List<(byte[] Chunk, int Length)> _chunks = [];
+    byte[]? _current;
+    int _used;
+
+    public void Advance(int count) => _used += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        sizeHint = Math.Max(sizeHint, 1);
+        if (_current is null || _current.Length - _used < sizeHint)
+        {
+            if (_current is not null)
+                _chunks.Add((_current, _used));
+            _current = ArrayPool<byte>.Shared.Rent(Math.Max(ChunkSize, sizeHint));
+            _used = 0;
+        }
+        return _current.AsMemory(_used);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+    /// <summary>Writes the value into <paramref name="writer"/> and returns the chunks to the pool; once only.</summary>
+    public void WriteTo(Utf8JsonWriter writer)
+    {
+        if (_current is not null)
+            _chunks.Add((_current, _used));
+        _current = null;
+        if (_chunks.Count == 1)
+            writer.WriteRawValue(_chunks[0].Chunk.AsSpan(0, _chunks[0].Length), skipInputValidation: true);
+        else
+        {
+            Segment? first = null, last = null;
+            foreach (var (chunk, length) in _chunks)
+            {
+                var segment = new Segment(chunk.AsMemory(0, length), last?.RunningIndex + last?.Memory.Length ?? 0);
+                last?.SetNext(segment);
+                first ??= segment;
+                last = segment;
+            }
+            writer.WriteRawValue(new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length), skipInputValidation: true);
+        }
+        foreach (var (chunk, _) in _chunks)
+            ArrayPool<byte>.Shared.Return(chunk);
+        _chunks.Clear();
+    }
+
+    sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public void SetNext(Segment next) => Next = next;
+    }
 }
 
 public sealed class RawJsonConverter : JsonConverter<RawJson>
 {
     public override RawJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => throw new NotSupportedException();
 
-    public override void Write(Utf8JsonWriter writer, RawJson value, JsonSerializerOptions options) =>
-        writer.WriteRawValue(value.Utf8.Span, skipInputValidation: true);
+    public override void Write(Utf8JsonWriter writer, RawJson value, JsonSerializerOptions options) => value.WriteTo(writer);
 }
 
 /// <summary>
@@ -256,10 +315,10 @@ static class SelectionWriter
 {
     public static RawJson Render(object value, SelectionPlan plan, ExecutionContext context)
     {
-        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = RenderedConnections.ResponseOptions.Encoder, SkipValidation = true }))
+        var rendered = new RawJson();
+        using (var writer = new Utf8JsonWriter(rendered, new JsonWriterOptions { Encoder = RenderedConnections.ResponseOptions.Encoder, SkipValidation = true }))
             WriteObject(writer, value, plan, context.CancellationToken);
-        return new RawJson(buffer.WrittenMemory);
+        return rendered;
     }
 
     static void WriteObject(Utf8JsonWriter writer, object source, SelectionPlan plan, CancellationToken cancellationToken)
