@@ -264,7 +264,8 @@ public static class EntityQueries
                     case "_sort": sort = reader.GetString(i); break;
                     case "_rank": break;
                     case var _ when json && keepText: (texts ??= [])[name] = reader.GetString(i); break;
-                    default: row[name] = JsonRows.ToJson(reader, i); break;
+                    case var _ when json: row[name] = JsonNode.Parse(reader.GetString(i)); break;
+                    default: row[name] = JsonRows.ToJsonValue(reader, i); break;
                 }
             }
             session.Access.FilterAttributes(row);
