@@ -60,7 +60,7 @@ public static class AnvilHost
         builder.Services.AddSingleton<IdempotencyKeys>();
         builder.Services.AddSingleton<Anvil.Server.Features.Demo.DemoProject>();
         builder.Services.AddSingleton<AyonSchemaHolder>();
-        builder.Services.AddSingleton<global::GraphQL.IDocumentExecuter, global::GraphQL.DocumentExecuter>();
+        builder.Services.AddSingleton<global::GraphQL.IDocumentExecuter, AnvilDocumentExecuter>();
         builder.Services.AddSingleton<AttributeLibrary>();
         builder.Services.AddSingleton<AnatomyPresets>();
         builder.Services.AddSingleton<ProjectStore>();

@@ -65,7 +65,7 @@ public sealed record Paging(int? First, string? After, int? Last, string? Before
     {
         var hasMore = rows.Count > Size;
         var page = hasMore ? rows.Take(Size).ToList() : rows.ToList();
-        var edges = page.Select(row => new Edge<T>(row, EncodeCursor(sortValues(row)))).ToList();
+        var edges = page.Select(row => new Edge<T>(row, () => EncodeCursor(sortValues(row)))).ToList();
         // Descending pages come newest first; the client continues with before = startCursor, so the
         // start cursor is the oldest edge's (AYON gives the newest's, which makes the next page overlap).
         var pageInfo = Descending
@@ -100,7 +100,28 @@ public sealed record Paging(int? First, string? After, int? Last, string? Before
     };
 }
 
-public sealed record Edge<T>(T Node, string Cursor);
+/// <summary>A row of a page and its cursor; a computed cursor is encoded on first use (most queries read only the page's first and last).</summary>
+public sealed class Edge<T>
+{
+    readonly Func<string>? _encode;
+    string? _cursor;
+
+    public Edge(T node, string cursor)
+    {
+        Node = node;
+        _cursor = cursor;
+    }
+
+    public Edge(T node, Func<string> encode)
+    {
+        Node = node;
+        _encode = encode;
+    }
+
+    public T Node { get; }
+
+    public string Cursor => _cursor ??= _encode!();
+}
 
 public sealed record PageInfo(bool HasNextPage, bool HasPreviousPage, string? StartCursor, string? EndCursor);
 

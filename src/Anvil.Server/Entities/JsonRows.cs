@@ -39,6 +39,12 @@ public static class JsonRows
         var typeName = reader.GetDataTypeName(ordinal);
         if (typeName is "jsonb" or "json")
             return JsonNode.Parse(reader.GetString(ordinal));
+        return ToJsonValue(reader, ordinal);
+    }
+
+    /// <summary>One column that is not JSON (the caller knows the column's type already), as <see cref="ToJson"/> reads it.</summary>
+    public static JsonNode? ToJsonValue(DbDataReader reader, int ordinal)
+    {
         return reader.GetValue(ordinal) switch
         {
             Guid id => id.ToString("N"),

@@ -34,5 +34,6 @@ public sealed class PageInfoType : ObjectGraphType<PageInfo>
         Field(p => p.HasPreviousPage);
         Field(p => p.StartCursor, nullable: true);
         Field(p => p.EndCursor, nullable: true);
+        this.AllPlain();
     }
 }

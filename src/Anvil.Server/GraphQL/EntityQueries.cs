@@ -62,16 +62,61 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
             return GraphTypes.InScope(Json(key) as JsonObject, names).ToJsonString();
         if (text == "{}")
             return text;
-        using var document = JsonDocument.Parse(text);
-        return JsonText(writer =>
+        return JsonText(writer => WriteInScope(writer, text, names));
+    }
+
+    /// <summary>
+    /// Writes the members of the JSON object <paramref name="text"/> named in <paramref name="names"/>, as
+    /// <see cref="JsonElement.WriteTo"/> writes them, reading names without allocating (this runs for every row of a page).
+    /// </summary>
+    static void WriteInScope(Utf8JsonWriter writer, string text, HashSet<string> names)
+    {
+        var lookup = names.GetAlternateLookup<ReadOnlySpan<char>>();
+        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
         {
+            var length = Encoding.UTF8.GetBytes(text, rented);
+            var reader = new Utf8JsonReader(rented.AsSpan(0, length));
+            reader.Read();
             writer.WriteStartObject();
-            if (document.RootElement.ValueKind == JsonValueKind.Object)
-                foreach (var property in document.RootElement.EnumerateObject())
-                    if (names.Contains(property.Name))
-                        property.WriteTo(writer);
+            if (reader.TokenType == JsonTokenType.StartObject)
+            {
+                Span<char> nameBuffer = stackalloc char[128];
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    scoped ReadOnlySpan<char> name;
+                    if (!reader.ValueIsEscaped && reader.ValueSpan.Length <= nameBuffer.Length)
+                        name = nameBuffer[..Encoding.UTF8.GetChars(reader.ValueSpan, nameBuffer)];
+                    else
+                        name = reader.GetString()!;
+                    reader.Read();
+                    if (!lookup.Contains(name))
+                    {
+                        reader.Skip();
+                        continue;
+                    }
+                    writer.WritePropertyName(name);
+                    switch (reader.TokenType)
+                    {
+                        case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                            using (var value = JsonDocument.ParseValue(ref reader))
+                                value.RootElement.WriteTo(writer);
+                            break;
+                        case JsonTokenType.String when !reader.ValueIsEscaped: writer.WriteStringValue(reader.ValueSpan); break;
+                        case JsonTokenType.String: writer.WriteStringValue(reader.GetString()); break;
+                        case JsonTokenType.Number: writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true); break;
+                        case JsonTokenType.True: writer.WriteBooleanValue(true); break;
+                        case JsonTokenType.False: writer.WriteBooleanValue(false); break;
+                        default: writer.WriteNullValue(); break;
+                    }
+                }
+            }
             writer.WriteEndObject();
-        });
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     /// <summary><c>data</c>: the JSON string of the column, null when it is empty or null.</summary>
@@ -104,11 +149,15 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
     /// <summary>Writes JSON as <see cref="JsonNode.ToJsonString"/> does (default writer options) and returns it.</summary>
     static string JsonText(Action<Utf8JsonWriter> write)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
+        var buffer = _textBuffer ??= new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
         using (var writer = new Utf8JsonWriter(buffer))
             write(writer);
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
+
+    [ThreadStatic]
+    static ArrayBufferWriter<byte>? _textBuffer;
 }
 
 /// <summary>
@@ -215,7 +264,8 @@ public static class EntityQueries
                     case "_sort": sort = reader.GetString(i); break;
                     case "_rank": break;
                     case var _ when json && keepText: (texts ??= [])[name] = reader.GetString(i); break;
-                    default: row[name] = JsonRows.ToJson(reader, i); break;
+                    case var _ when json: row[name] = JsonNode.Parse(reader.GetString(i)); break;
+                    default: row[name] = JsonRows.ToJsonValue(reader, i); break;
                 }
             }
             session.Access.FilterAttributes(row);

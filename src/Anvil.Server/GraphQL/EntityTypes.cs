@@ -82,13 +82,14 @@ public sealed class EntityTypes
         var edge = new ObjectGraphType { Name = plural[..^1] + "Edge" };
         edge.AddField(Field("node", new NonNullGraphType(node), c => ((Edge<EntityNode>)c.Source!).Node));
         edge.AddField(Field("cursor", new NonNullGraphType(new StringGraphType()), c => ((Edge<EntityNode>)c.Source!).Cursor));
+        edge.AllPlain();
         var connection = new ObjectGraphType { Name = plural + "Connection" };
-        connection.AddField(Field("edges", new NonNullGraphType(new ListGraphType(new NonNullGraphType(edge))), c => ((Connection<EntityNode>)c.Source!).Edges));
-        connection.AddField(Field("pageInfo", typeof(NonNullGraphType<PageInfoType>), c => ((Connection<EntityNode>)c.Source!).PageInfo));
+        connection.AddField(Field("edges", new NonNullGraphType(new ListGraphType(new NonNullGraphType(edge))), c => ((Connection<EntityNode>)c.Source!).Edges).Plain());
+        connection.AddField(Field("pageInfo", typeof(NonNullGraphType<PageInfoType>), c => ((Connection<EntityNode>)c.Source!).PageInfo).Plain());
         // Column statistics (calculateSpecificStatistics) are not computed yet: the web UI shows none.
         connection.AddField(Field("fieldStats", new NonNullGraphType(new ListGraphType(new NonNullGraphType(new GraphQLTypeReference("ColumnStats")))),
             _ => Array.Empty<object>(), "Statistics of the columns asked with calculateSpecificStatistics (none are computed yet)."));
-        return connection;
+        return connection.Rendered();
     }
 
     static FieldType WithArguments(FieldType field, EntityDefinition graph)
@@ -107,8 +108,8 @@ public sealed class EntityTypes
     {
         var scopeNames = _attributes.Where(a => a.InScope(graph.Type)).Select(a => a.Name).ToHashSet();
         static EntityNode Of(IResolveFieldContext c) => (EntityNode)c.Source!;
-        // Each field names the columns it reads (see Reads), so a connection selects only those.
-        void Add(FieldType field, params string[] columns) => node.AddField(Reads(field, columns));
+        // Each field names the columns it reads (see Reads), so a connection selects only those; each reads only its row (Plain).
+        void Add(FieldType field, params string[] columns) => node.AddField(Reads(field, columns).Plain());
 
         Add(Field("projectName", new NonNullGraphType(new StringGraphType()), c => Of(c).Project));
         Add(Field("id", new NonNullGraphType(new StringGraphType()), c => Of(c).Row["id"]!.GetValue<string>()), "id");
@@ -168,11 +169,11 @@ public sealed class EntityTypes
         var file = JsonObjectType("FileNode",
             ("id", NodeFieldKind.Text, "id"), ("name", NodeFieldKind.Text, "name"), ("path", NodeFieldKind.Text, "path"),
             ("hash", NodeFieldKind.Text, "hash"), ("hashType", NodeFieldKind.Text, "hashType"), ("size", NodeFieldKind.Text, "size"));
-        node.AddField(Reads(Field("files", new NonNullGraphType(new ListGraphType(new NonNullGraphType(file))), c => FilesOf((EntityNode)c.Source!)), "files"));
-        node.AddField(Reads(Field("fileCount", new NonNullGraphType(new IntGraphType()), c => FilesOf((EntityNode)c.Source!).Count), "files"));
+        node.AddField(Reads(Field("files", new NonNullGraphType(new ListGraphType(new NonNullGraphType(file))), c => FilesOf((EntityNode)c.Source!)), "files").Plain());
+        node.AddField(Reads(Field("fileCount", new NonNullGraphType(new IntGraphType()), c => FilesOf((EntityNode)c.Source!).Count), "files").Plain());
         node.AddField(Reads(Field("context", new StringGraphType(),
-            c => (((EntityNode)c.Source!).Json("data")?["context"] ?? new JsonObject()).ToJsonString(), "JSON string of data.context."), "data"));
-        node.AddField(Reads(Field("traits", new StringGraphType(), c => JsonString(((EntityNode)c.Source!).Json("traits")), "JSON string; null when unset."), "traits"));
+            c => (((EntityNode)c.Source!).Json("data")?["context"] ?? new JsonObject()).ToJsonString(), "JSON string of data.context."), "data").Plain());
+        node.AddField(Reads(Field("traits", new StringGraphType(), c => JsonString(((EntityNode)c.Source!).Json("traits")), "JSON string; null when unset."), "traits").Plain());
     }
 
     const string ColumnsKey = "anvil:columns";

@@ -17,7 +17,35 @@ namespace Anvil.Server.GraphQL;
 /// </summary>
 public static class GraphQLEndpoint
 {
-    static readonly GraphQLSerializer Serializer = new(options => options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
+    static readonly GraphQLSerializer Serializer = new(options =>
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        RenderedConnections.ResponseOptions = options; // rendered connections are written with the response's own options
+    });
+
+    static readonly QueryDocuments Documents = new();
+
+    /// <summary>
+    /// <c>X-Anvil-GraphQL-Path: general</c> answers without rendered connections (see <see cref="RenderedConnections"/>):
+    /// the same answer, the slow way; for tests and bug reports that compare the two.
+    /// </summary>
+    public const string GeneralPathHeader = "X-Anvil-GraphQL-Path";
+
+    /// <summary>The validation rules for the limits last used (the same for every request of a server).</summary>
+    static (int MaxDepth, int MaxComplexity, IValidationRule[] Rules)? _validationRules;
+
+    static IValidationRule[] ValidationRules(AyonOptions options)
+    {
+        if (_validationRules is { } known && known.MaxDepth == options.GraphQLMaxDepth && known.MaxComplexity == options.GraphQLMaxComplexity)
+            return known.Rules;
+        IValidationRule[] rules = [.. DocumentValidator.CoreRules.Append(new ComplexityValidationRule(new()
+        {
+            MaxDepth = options.GraphQLMaxDepth,
+            MaxComplexity = options.GraphQLMaxComplexity,
+        }))];
+        _validationRules = (options.GraphQLMaxDepth, options.GraphQLMaxComplexity, rules);
+        return rules;
+    }
 
     public static void MapGraphQL(this RouteGroupBuilder root, AyonOptions options)
     {
@@ -63,7 +91,7 @@ public static class GraphQLEndpoint
     {
         if (string.IsNullOrWhiteSpace(request?.Query))
             throw BadRequest.Field("query", "a GraphQL query is required");
-        QueryFieldLimit.Check(request.Query, options.GraphQLMaxFields);
+        var document = Documents.Get(request.Query, parsed => QueryFieldLimit.Check(parsed, options.GraphQLMaxFields));
         var schema = await schemas.GetAsync(http.RequestAborted);
         await using var scope = new RequestScope(http.RequestServices.GetRequiredService<Data.Db>(),
             http.RequestServices.GetRequiredService<Entities.ProjectContexts>(), user);
@@ -72,17 +100,17 @@ public static class GraphQLEndpoint
         {
             execution.Schema = schema;
             execution.Query = request.Query;
+            execution.Document = document;
             execution.Variables = request.Variables;
             execution.OperationName = request.OperationName;
             execution.RequestServices = http.RequestServices;
-            execution.UserContext = new GraphQLUserContext(user, scope);
+            execution.UserContext = new GraphQLUserContext(user, scope)
+            {
+                RenderConnections = !string.Equals(http.Request.Headers[GeneralPathHeader], "general", StringComparison.OrdinalIgnoreCase),
+            };
             execution.User = http.User;
             execution.CancellationToken = http.RequestAborted;
-            execution.ValidationRules = DocumentValidator.CoreRules.Append(new ComplexityValidationRule(new()
-            {
-                MaxDepth = options.GraphQLMaxDepth,
-                MaxComplexity = options.GraphQLMaxComplexity,
-            }));
+            execution.ValidationRules = ValidationRules(options);
             execution.UnhandledExceptionDelegate = context =>
             {
                 // Errors the client is meant to see keep their message and status; anything else is masked.
@@ -107,6 +135,9 @@ public sealed class GraphQLUserContext(CurrentUser user, RequestScope scope) : D
     public CurrentUser User { get; } = user;
 
     public RequestScope Scope { get; } = scope;
+
+    /// <summary>False to answer every connection through GraphQL.NET's general path.</summary>
+    public bool RenderConnections { get; init; } = true;
 }
 
 public static class ResolveFieldContextExtensions

@@ -80,7 +80,7 @@ public static partial class GraphTypes
                 foreach (var part in key.Split('.'))
                     node = node is JsonObject json ? json[part] : null;
                 return ValueOf(node, kind);
-            }));
+            }).Plain());
         return type;
     }
 
@@ -98,7 +98,7 @@ public static partial class GraphTypes
         {
             var name = attribute.Name;
             var attributeType = attribute.Type;
-            type.AddField(Field(name, AttributeGraphType(attributeType), c => AttributeValue((c.Source as JsonObject)?[name], attributeType)));
+            type.AddField(Field(name, AttributeGraphType(attributeType), c => AttributeValue((c.Source as JsonObject)?[name], attributeType)).Plain());
         }
         return type.Fields.Count == 0 ? null : type;
     }

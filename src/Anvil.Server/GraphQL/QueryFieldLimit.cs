@@ -1,7 +1,5 @@
 using Anvil.Server.Hosting;
-using GraphQLParser;
 using GraphQLParser.AST;
-using GraphQLParser.Exceptions;
 
 namespace Anvil.Server.GraphQL;
 
@@ -13,18 +11,9 @@ namespace Anvil.Server.GraphQL;
 /// </summary>
 public static class QueryFieldLimit
 {
-    /// <summary>400 naming the limit when <paramref name="query"/> selects more than <paramref name="maxFields"/> fields.</summary>
-    public static void Check(string query, int maxFields)
+    /// <summary>400 naming the limit when <paramref name="document"/> selects more than <paramref name="maxFields"/> fields.</summary>
+    public static void Check(GraphQLDocument document, int maxFields)
     {
-        GraphQLDocument document;
-        try
-        {
-            document = Parser.Parse(query);
-        }
-        catch (GraphQLSyntaxErrorException)
-        {
-            return; // execution answers the syntax error in GraphQL's own shape
-        }
         var count = 0;
         foreach (var definition in document.Definitions)
         {

@@ -1,0 +1,191 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Anvil.Server.GraphQL;
+using Anvil.Server.Tests.Features.Access;
+using Anvil.Server.Tests.Infrastructure;
+
+namespace Anvil.Server.Tests.GraphQL;
+
+/// <summary>
+/// Entity connections whose selection reads only the rows are rendered in one pass
+/// (<see cref="RenderedConnections"/>); the answer is the general path's, byte for byte, whatever
+/// the query looks like: fragments, aliases, variables, <c>@include</c>/<c>@skip</c>,
+/// <c>__typename</c>, nested connections, paging and sorting, and the user's rights.
+/// </summary>
+public sealed class rendered_connections(AnvilApp app) : IClassFixture<AnvilApp>
+{
+    internal static async Task<(string Rendered, string General)> BothAsync(Api api, string query, object variables)
+    {
+        async Task<string> Run(bool general)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/graphql")
+            {
+                Content = new StringContent(new JsonObject { ["query"] = query, ["variables"] = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(variables)) }.ToJsonString(),
+                    Encoding.UTF8, "application/json"),
+            };
+            if (general)
+                request.Headers.Add(GraphQLEndpoint.GeneralPathHeader, "general");
+            using var response = await api.Http.SendAsync(request);
+            Assert.Equal(200, (int)response.StatusCode);
+            return await response.Content.ReadAsStringAsync();
+        }
+        return (await Run(general: false), await Run(general: true));
+    }
+
+    static async Task AssertSameAsync(Api api, string query, object variables, Action<JsonNode>? check = null, bool renders = true)
+    {
+        var before = RenderedConnections.RenderedCount;
+        var (rendered, general) = await BothAsync(api, query, variables);
+        if (renders)
+            Assert.True(RenderedConnections.RenderedCount > before, "the query's connections were not rendered");
+        Assert.Equal(general, rendered);
+        var answer = JsonNode.Parse(rendered)!;
+        Assert.True(answer["errors"] is null, rendered);
+        check?.Invoke(answer["data"]!);
+    }
+
+    async Task<string> ProjectAsync()
+    {
+        var project = await TestProjects.CreateAsync(app);
+        var build = new EntityBuilder(app.Service(), project);
+        var root = await build.FolderAsync(name: "ep01", attrib: new { frameStart = 1002 });
+        for (var i = 0; i < 3; i++)
+        {
+            var shot = await build.CreateAsync("folders", new
+            {
+                name = $"sh0{i}0",
+                folderType = "Shot",
+                parentId = root,
+                label = i == 0 ? "Shot <10> & \"more\" é \u2028 ✓" : null,
+                data = new { key = "välue <b>", nested = new { list = new object?[] { 1, 1.5, "x\n", null, true } } },
+                tags = new[] { "hero", "<tag>" },
+                attrib = new { fps = 25.0, resolutionWidth = 1920 + i },
+            });
+            var task = await build.CreateAsync("tasks", new { name = "anim", taskType = "Animation", folderId = shot, assignees = new[] { "admin" }, attrib = new { frameStart = 7 } });
+            var product = await build.CreateAsync("products", new { name = "animMain", productType = "animation", folderId = shot });
+            var version = await build.CreateAsync("versions", new { version = 1, productId = product, taskId = task, data = new { comment = "first \"one\"" } });
+            await build.CreateAsync("versions", new { version = -1, productId = product });
+            await build.CreateAsync("representations", new
+            {
+                name = "exr",
+                versionId = version,
+                traits = new { colorspace = "ACEScg" },
+                files = new object[]
+                {
+                    new { id = EntityBuilder.NewId(), path = "/show/sh010/anim.1001.exr", size = 123456789012L, hash = "abc", hashType = "op3" },
+                    new { id = EntityBuilder.NewId(), path = "C:\\show\\anim.1002.exr", size = 12, hash = "def" },
+                },
+                data = new { context = new { folder = new { name = "sh010" } } },
+            });
+        }
+        return project;
+    }
+
+    [Fact]
+    public async Task the_client_queries_answer_byte_for_byte_as_the_general_path()
+    {
+        var project = await ProjectAsync();
+        var api = app.Service();
+        foreach (var (connection, fields) in new[]
+        {
+            ("folders", "id name label folderType path parentId active thumbnailId data status tags allAttrib ownAttrib hasProducts hasTasks hasChildren childCount"),
+            ("tasks", "id name label taskType folderId active thumbnailId assignees data status tags allAttrib ownAttrib attrib { frameStart fps }"),
+            ("products", "id name folderId productType active data status tags allAttrib versionList { id version name }"),
+            ("versions", "id name version productId taskId active author thumbnailId createdAt updatedAt data status tags allAttrib featuredVersionType"),
+            ("representations", "id name context createdAt active versionId data status tags traits files { name hash id path size } fileCount allAttrib"),
+        })
+            await AssertSameAsync(api, $$"""
+                query Q($projectName: String!) { project(name: $projectName) {
+                  {{connection}}(first: 300) { edges { node { {{fields}} } cursor } pageInfo { endCursor hasNextPage startCursor hasPreviousPage } } } }
+                """, new { projectName = project }, data => Assert.NotEmpty(data["project"]![connection]!["edges"]!.AsArray()));
+    }
+
+    [Fact]
+    public async Task fragments_aliases_variables_directives_and_typename_answer_as_the_general_path()
+    {
+        var project = await ProjectAsync();
+        var api = app.Service();
+        const string Query = """
+            query Q($projectName: String!, $withLabel: Boolean!, $skipPath: Boolean!, $first: Int) {
+              project(name: $projectName) {
+                shots: folders(first: $first, folderTypes: ["Shot"], sortBy: "name") {
+                  __typename
+                  ...Page
+                  edges { Cursor: cursor node { ...Folder Id: id label @include(if: $withLabel) path @skip(if: $skipPath) } }
+                }
+                all: folders(last: 2) { edges { node { name ... on FolderNode { allAttrib attrib { fps resolutionWidth } } } } pageInfo { hasPreviousPage startCursor } }
+              }
+            }
+            fragment Page on FoldersConnection { pageInfo { hasNextPage endCursor } edges { node { __typename name } } }
+            fragment Folder on FolderNode { id name tags data }
+            """;
+        foreach (var (withLabel, skipPath, first) in new[] { (true, false, 2), (false, true, 10) })
+            await AssertSameAsync(api, Query, new { projectName = project, withLabel, skipPath, first },
+                data => Assert.Equal("FoldersConnection", data["project"]!["shots"]!["__typename"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task nested_connections_and_next_pages_answer_as_the_general_path()
+    {
+        var project = await ProjectAsync();
+        var api = app.Service();
+        const string Query = """
+            query Q($projectName: String!, $after: String) {
+              project(name: $projectName) {
+                folders(first: 2, after: $after) {
+                  edges { node { id name tasks { edges { node { id name allAttrib } } } products { edges { node { name versions(last: 1) { edges { node { version } } } } } } } }
+                  pageInfo { endCursor hasNextPage }
+                }
+              }
+            }
+            """;
+        var (first, _) = await BothAsync(api, Query, new { projectName = project, after = (string?)null });
+        var cursor = JsonNode.Parse(first)!["data"]!["project"]!["folders"]!["pageInfo"]!["endCursor"]!.GetValue<string>();
+        await AssertSameAsync(api, Query, new { projectName = project, after = (string?)null });
+        await AssertSameAsync(api, Query, new { projectName = project, after = cursor },
+            data => Assert.Equal(2, data["project"]!["folders"]!["edges"]!.AsArray().Count));
+    }
+
+    [Fact]
+    public async Task a_selection_with_a_parent_or_a_loader_field_answers_as_the_general_path()
+    {
+        var project = await ProjectAsync();
+        var api = app.Service();
+        await AssertSameAsync(api, """
+            query Q($projectName: String!) { project(name: $projectName) {
+              tasks { edges { node { name folder { name path } } } }
+              products { edges { node { name latestVersion { version } featuredVersion { version } } } }
+            } }
+            """, new { projectName = project }, renders: false);
+    }
+}
+
+/// <summary>The rendered answer is the general one for users whose rights limit what they see (rows and attributes).</summary>
+public sealed class rendered_connections_with_rights(AccessWorld world) : IClassFixture<AccessWorld>
+{
+    [Fact]
+    public async Task users_with_limited_rights_get_the_general_paths_answer()
+    {
+        const string Query = """
+            query Q($p: String!) { project(name: $p) {
+              folders { edges { node { id name path allAttrib ownAttrib attrib { fps frameStart } tasks { edges { node { name allAttrib } } } } } pageInfo { hasNextPage } }
+              representations { edges { node { id name files { path } allAttrib } } }
+            } }
+            """;
+        var attributeGroup = Unique.Name("attribs");
+        await world.Service().PutAsync($"/api/accessGroups/{attributeGroup}/_", new JsonObject
+        {
+            ["attrib_read"] = new JsonObject { ["enabled"] = true, ["attributes"] = new JsonArray("fps") },
+        }, expect: 204);
+        var attributeReader = await world.ArtistAsync(AccessWorld.Groups(world.Project, attributeGroup));
+        foreach (var user in new[] { world.CharsArtist, world.Viewer, world.Outsider, world.Manager, attributeReader })
+        {
+            var (rendered, general) = await rendered_connections.BothAsync(user, Query, new { p = world.Project });
+            Assert.Equal(general, rendered);
+        }
+        var (artist, _) = await rendered_connections.BothAsync(world.CharsArtist, Query, new { p = world.Project });
+        var paths = JsonNode.Parse(artist)!["data"]!["project"]!["folders"]!["edges"]!.AsArray().Select(e => e!["node"]!["path"]!.GetValue<string>()).ToList();
+        Assert.Contains("/assets/chars/hero", paths);
+        Assert.DoesNotContain("/shots/sh010", paths);
+    }
+}
