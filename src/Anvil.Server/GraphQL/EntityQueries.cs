@@ -26,6 +26,9 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
 
     public string? Sort { get; } = sort;
 
+    /// <summary>The entity type (<c>folder</c>), set where a field typed as <see cref="BaseNode"/> may lead to any type (a link's other end).</summary>
+    public string? Type { get; set; }
+
     /// <summary>The values a cursor of this row holds: the sortBy key (when sorted) and the creation order.</summary>
     public object?[] CursorValues => Sort is null ? [Order] : [Sort, Order];
 

@@ -95,7 +95,7 @@ public static class VersionEntity
         NodeName = "VersionNode",
         NodeFields =
         [
-            new("version", NodeFieldKind.Integer), new("productId", NodeFieldKind.Text), new("taskId", NodeFieldKind.Text),
+            new("version", NodeFieldKind.Integer) { Required = true }, new("productId", NodeFieldKind.Text) { Required = true }, new("taskId", NodeFieldKind.Text),
             new("thumbnailId", NodeFieldKind.Text), new("author", NodeFieldKind.Text), new("heroVersionId", NodeFieldKind.Text),
             new("isLatest", NodeFieldKind.Boolean),
         ],
