@@ -101,9 +101,9 @@ public sealed class EntityTypes
         var connection = new ObjectGraphType { Name = plural + "Connection" };
         connection.AddField(Field("edges", new NonNullGraphType(new ListGraphType(new NonNullGraphType(edge))), c => ((Connection<EntityNode>)c.Source!).Edges));
         connection.AddField(Field("pageInfo", typeof(NonNullGraphType<PageInfoType>), c => ((Connection<EntityNode>)c.Source!).PageInfo));
-        // Column statistics (calculateSpecificStatistics) are not computed yet: the web UI shows none.
-        connection.AddField(Field("fieldStats", new NonNullGraphType(new ListGraphType(new NonNullGraphType(new GraphQLTypeReference("ColumnStats")))),
-            _ => Array.Empty<object>(), "Statistics of the columns asked with calculateSpecificStatistics (none are computed yet)."));
+        connection.AddField(AsyncField("fieldStats", new NonNullGraphType(new ListGraphType(new NonNullGraphType(new GraphQLTypeReference("ColumnStats")))),
+            c => FieldStats.ResolveAsync(c.Parent!, graph, c.CancellationToken),
+            "Statistics of the columns asked with calculateSpecificStatistics, over every row the filters match (the project's connections)."));
         return connection;
     }
 
