@@ -128,7 +128,16 @@ public static class EntityQueries
     public static async Task<Connection<EntityNode>> PageAsync(ProjectSession session, EntityDefinition graph, IReadOnlyList<string> conditions,
         DynamicParameters parameters, Paging paging, string? sort, IReadOnlySet<string>? columns, CancellationToken cancellationToken)
     {
-        var sql = paging.Apply($"{SelectOf(graph, null, sort, columns)}\nWHERE {Where(Readable(session, graph, conditions))}", SortKeys(sort), parameters);
+        string sql;
+        if (sort is null)
+            sql = paging.Apply($"{SelectOf(graph, null, sort, columns)}\nWHERE {Where(Readable(session, graph, conditions))}", SortKeys(sort), parameters);
+        else
+        {
+            // A sortBy orders every matching row: rank only the ids (narrow rows) and read the columns of the page's rows alone,
+            // so subqueries and wide columns are not carried through a sort of the whole table.
+            var keys = paging.Apply($"SELECT e.id AS \"_key\"\n{graph.From}\nWHERE {Where(Readable(session, graph, conditions))}", SortKeys(sort), parameters);
+            sql = $"{SelectOf(graph, null, sort, columns)}\nJOIN ({keys}) k ON k.\"_key\" = e.id\nORDER BY {paging.OrderBy(SortKeys(sort))}";
+        }
         var rows = await ReadAsync(session, sql, parameters, cancellationToken);
         return paging.ToConnection(rows, r => r.CursorValues);
     }
