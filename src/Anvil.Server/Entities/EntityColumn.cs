@@ -20,7 +20,11 @@ public enum NodeFieldKind
 }
 
 /// <summary>A plain node field read from the row under <paramref name="Key"/> (defaults to the field name).</summary>
-public sealed record NodeField(string Name, NodeFieldKind Kind, string? Key = null);
+public sealed record NodeField(string Name, NodeFieldKind Kind, string? Key = null)
+{
+    /// <summary>Never null (a NOT NULL column): typed non-null, as AYON types it. Queries merging it with a non-null field of another node type need this.</summary>
+    public bool Required { get; init; }
+}
 
 /// <summary>A node field naming the entity another field points to: <c>folder</c> by <c>folderId</c>.</summary>
 public sealed record ParentLink(string Field, string Type, string IdField);

@@ -14,8 +14,9 @@ public sealed class AyonSchema : Schema
         RegisterType(new AyonDateTimeGraphType());
         var entities = new EntityTypes(attributes);
         Query = new QueryType(ProjectTypes.ProjectNode(entities, attributes));
+        RegisterType(entities.BaseNodeInterface);
         RegisterType(new HasLinksFilterType());
-        foreach (var type in ActivityTypes.Types().Concat(WebUiTypes.Types()))
+        foreach (var type in ActivityTypes.Types().Concat(WebUiTypes.Types()).Concat(EntityListTypes.Types()))
             RegisterType(type);
         RegisterType(GraphTypes.AttribType("user", attributes) ?? new ObjectGraphType { Name = UserNodeType.AttribTypeName });
     }

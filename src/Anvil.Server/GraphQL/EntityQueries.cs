@@ -26,6 +26,9 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
 
     public string? Sort { get; } = sort;
 
+    /// <summary>The entity type (<c>folder</c>), set where a field typed as <see cref="BaseNode"/> may lead to any type (a link's other end).</summary>
+    public string? Type { get; set; }
+
     /// <summary>The values a cursor of this row holds: the sortBy key (when sorted) and the creation order.</summary>
     public object?[] CursorValues => Sort is null ? [Order] : [Sort, Order];
 
@@ -174,7 +177,16 @@ public static class EntityQueries
     public static async Task<Connection<EntityNode>> PageAsync(ProjectSession session, EntityDefinition graph, IReadOnlyList<string> conditions,
         DynamicParameters parameters, Paging paging, string? sort, IReadOnlySet<string>? columns, CancellationToken cancellationToken)
     {
-        var sql = paging.Apply($"{SelectOf(graph, null, sort, columns)}\nWHERE {Where(Readable(session, graph, conditions))}", SortKeys(sort), parameters);
+        string sql;
+        if (sort is null)
+            sql = paging.Apply($"{SelectOf(graph, null, sort, columns)}\nWHERE {Where(Readable(session, graph, conditions))}", SortKeys(sort), parameters);
+        else
+        {
+            // A sortBy orders every matching row: rank only the ids (narrow rows) and read the columns of the page's rows alone,
+            // so subqueries and wide columns are not carried through a sort of the whole table.
+            var keys = paging.Apply($"SELECT e.id AS \"_key\"\n{graph.From}\nWHERE {Where(Readable(session, graph, conditions))}", SortKeys(sort), parameters);
+            sql = $"{SelectOf(graph, null, sort, columns)}\nJOIN ({keys}) k ON k.\"_key\" = e.id\nORDER BY {paging.OrderBy(SortKeys(sort))}";
+        }
         var rows = await ReadAsync(session, sql, parameters, cancellationToken);
         return paging.ToConnection(rows, r => r.CursorValues);
     }

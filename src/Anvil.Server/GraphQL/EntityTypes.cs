@@ -33,7 +33,7 @@ public sealed class EntityTypes
             _nodes[definition.Type] = new ObjectGraphType { Name = definition.NodeName };
             _connections[definition.Type] = ConnectionType(definition, _nodes[definition.Type]);
         }
-        var links = Links.ConnectionType();
+        var links = Links.ConnectionType(LinkedNode);
         foreach (var definition in EntityRegistry.All)
         {
             AddNodeFields(definition, _nodes[definition.Type]);
@@ -48,6 +48,19 @@ public sealed class EntityTypes
         }
         Node(ProductEntity.Definition).AddField(LatestVersionField());
         Node(ProductEntity.Definition).AddField(FeaturedVersionField());
+        BaseNodeInterface = BaseNode.Implement(_nodes);
+    }
+
+    /// <summary>The interface every node implements (registered by the schema).</summary>
+    public InterfaceGraphType BaseNodeInterface { get; }
+
+    /// <summary>A link's other end (<c>LinkEdge.node</c>), batch-loaded by id with the other lookups of its type.</summary>
+    static object? LinkedNode(IResolveFieldContext context, JsonObject link)
+    {
+        if (link["entityType"]?.GetValue<string>() is not { } type || EntityRegistry.All.FirstOrDefault(d => d.Type == type) is not { } graph
+            || !Guid.TryParse(link["entityId"]?.GetValue<string>(), out var id) || link["projectName"]?.GetValue<string>() is not { } project)
+            return null;
+        return ById(context, graph, project).Load(id);
     }
 
     public ObjectGraphType Node(EntityDefinition graph) => _nodes[graph.Type];
@@ -80,15 +93,18 @@ public sealed class EntityTypes
     {
         var plural = char.ToUpperInvariant(graph.Plural[0]) + graph.Plural[1..];
         var edge = new ObjectGraphType { Name = plural[..^1] + "Edge" };
-        edge.AddField(Field("node", new NonNullGraphType(node), c => ((Edge<EntityNode>)c.Source!).Node));
+        // Never null, but typed nullable (AYON: non-null): GraphQL.NET's field-merging rule takes a selection set's parent
+        // type unwrapped only when it is not non-null, and would then refuse the web UI's `node { ... on BaseNode { ... on
+        // TaskNode { subType: taskType } } subType: folderType }`, which the GraphQL spec allows (different object types).
+        edge.AddField(Field("node", node, c => ((Edge<EntityNode>)c.Source!).Node));
         edge.AddField(Field("cursor", new NonNullGraphType(new StringGraphType()), c => ((Edge<EntityNode>)c.Source!).Cursor));
         edge.AllPlain();
         var connection = new ObjectGraphType { Name = plural + "Connection" };
         connection.AddField(Field("edges", new NonNullGraphType(new ListGraphType(new NonNullGraphType(edge))), c => ((Connection<EntityNode>)c.Source!).Edges).Plain());
         connection.AddField(Field("pageInfo", typeof(NonNullGraphType<PageInfoType>), c => ((Connection<EntityNode>)c.Source!).PageInfo).Plain());
-        // Column statistics (calculateSpecificStatistics) are not computed yet: the web UI shows none.
-        connection.AddField(Field("fieldStats", new NonNullGraphType(new ListGraphType(new NonNullGraphType(new GraphQLTypeReference("ColumnStats")))),
-            _ => Array.Empty<object>(), "Statistics of the columns asked with calculateSpecificStatistics (none are computed yet)."));
+        connection.AddField(AsyncField("fieldStats", new NonNullGraphType(new ListGraphType(new NonNullGraphType(new GraphQLTypeReference("ColumnStats")))),
+            c => FieldStats.ResolveAsync(c.Parent!, graph, c.CancellationToken),
+            "Statistics of the columns asked with calculateSpecificStatistics, over every row the filters match (the project's connections)."));
         return connection.Rendered();
     }
 
@@ -138,7 +154,7 @@ public sealed class EntityTypes
         {
             var key = field.Key ?? field.Name;
             var kind = field.Kind;
-            Add(Field(field.Name, ScalarType(kind), c => ValueOf(Of(c).Row[key], kind)), key);
+            Add(Field(field.Name, field.Required ? new NonNullGraphType(ScalarType(kind)) : ScalarType(kind), c => ValueOf(Of(c).Row[key], kind)), key);
         }
         // The activity feed and comments are not kept yet: empty, so the web UI's panels and columns show nothing.
         node.AddField(Reads(ActivityTypes.EntityActivities()));
@@ -256,6 +272,8 @@ public sealed class EntityTypes
         return scope.Loader(("byId", graph.Type, project), () => new BatchLoader<Guid, EntityNode?>(async (keys, cancellationToken) =>
         {
             var rows = await scope.RunAsync(project, session => EntityQueries.ByKeyAsync(session, graph, "e.id", keys, null, cancellationToken), cancellationToken);
+            foreach (var nodes in rows.Values)
+                nodes[0].Type = graph.Type;
             return rows.ToDictionary(r => r.Key, r => (EntityNode?)r.Value[0]);
         }, null));
     }

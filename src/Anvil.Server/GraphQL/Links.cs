@@ -19,13 +19,16 @@ public static class Links
 {
     static readonly Connection<JsonObject> Empty = new([], new PageInfo(false, false, null, null));
 
-    public static ObjectGraphType ConnectionType()
+    /// <summary>The connection type; <paramref name="node"/> resolves a link's <c>node</c>, the entity at its other end.</summary>
+    public static ObjectGraphType ConnectionType(Func<IResolveFieldContext, JsonObject, object?> node)
     {
         var edge = new ObjectGraphType { Name = "LinkEdge" };
         foreach (var name in new[] { "id", "linkType", "projectName", "entityType", "entityId", "name", "direction", "description", "author" })
             edge.AddField(Field(name, new StringGraphType(), c => ValueOf(((Edge<JsonObject>)c.Source!).Node[name], NodeFieldKind.Text)));
         edge.AddField(Field("cursor", new NonNullGraphType(new StringGraphType()), c => ((Edge<JsonObject>)c.Source!).Cursor));
         edge.AddField(Field("data", new JsonGraphType(), c => ((Edge<JsonObject>)c.Source!).Node["data"] ?? new JsonObject(), "The link's data, as a JSON object."));
+        edge.AddField(Field("node", new GraphQLTypeReference(BaseNode.Name), c => node(c, ((Edge<JsonObject>)c.Source!).Node),
+            "The entity at the other end (entityType, entityId); null when the user may not read it."));
         var connection = new ObjectGraphType { Name = "LinksConnection" };
         connection.AddField(Field("edges", new NonNullGraphType(new ListGraphType(new NonNullGraphType(edge))), c => ((Connection<JsonObject>)c.Source!).Edges));
         connection.AddField(Field("pageInfo", typeof(NonNullGraphType<PageInfoType>), c => ((Connection<JsonObject>)c.Source!).PageInfo));

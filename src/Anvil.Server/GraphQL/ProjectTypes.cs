@@ -30,6 +30,7 @@ public static class ProjectTypes
         node.AddField(ModelField("library", new NonNullGraphType(new BooleanGraphType()), m => m.Library));
         node.AddField(Field("skeleton", new NonNullGraphType(new BooleanGraphType()), _ => false));
         node.AddField(ActivityTypes.ProjectActivities());
+        EntityListTypes.AddProjectFields(node);
         node.AddField(ModelField("thumbnail", new GraphQLTypeReference("ThumbnailInfo"),
             m => m.Data["thumbnailId"]?.ToString() is { } id ? new JsonObject { ["id"] = id, ["relation"] = "self" } : null, "The project's own image, when it has one."));
         node.AddField(ModelField("data", text, m => DataString(m.Data), "JSON string; null when empty."));

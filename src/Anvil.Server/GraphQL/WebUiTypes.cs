@@ -16,7 +16,7 @@ public static class WebUiTypes
         yield return thumbnail;
 
         var stats = new ObjectGraphType { Name = "ColumnStats", Description = "Statistics of one column over every row a connection's filters match." };
-        stats.AddField(GraphTypes.Field("columnName", new NonNullGraphType(new StringGraphType()), c => Stat(c.Source, "columnName")));
+        stats.AddField(GraphTypes.Field("columnName", new NonNullGraphType(new StringGraphType()), c => Text(c.Source, "columnName")));
         foreach (var name in new[] { "avg", "count", "max", "min", "sum", "checkedPercentage", "notCheckedPercentage", "percentageFilled", "percentageNotFilled" })
             stats.AddField(GraphTypes.Field(name, new FloatGraphType(), c => Stat(c.Source, name) is JsonValue v && v.TryGetValue<double>(out var d) ? d : null));
         foreach (var name in new[] { "checkedCount", "notCheckedCount", "valueFilledCount", "valueNotFilledCount" })

@@ -15,28 +15,7 @@ public sealed class web_ui_operations(web_ui_operations.SeededProject seeded) : 
     /// <summary>Operations known to fail validation on Anvil today, with the gap that fails them.</summary>
     static readonly Dictionary<string, string> NotYetAnswered = new()
     {
-        ["GetFolderLinkData"] = "Unknown type BaseNode",
-        ["GetFoldersLinks"] = "Cannot query field node on type LinkEdge; Unknown type BaseNode",
-        ["GetListItems"] = "Cannot query field entityLists on type ProjectNode; Fields folderId conflicts because they return conflicting types String and String!. Use different aliases on the fields to fetch both if this was intentional; Fields folderId conflicts because they return conflicting types String! and String. Use different aliases on the fields to fetch both if this was intentional; …",
-        ["GetListItemsColumnStats"] = "Variable targets cannot be non-input type MetricTargetInput; Unknown type MetricTargetInput; Cannot query field entityLists on type ProjectNode; …",
-        ["GetLists"] = "Cannot query field entityLists on type ProjectNode",
-        ["GetListsItemsForReviewSession"] = "Cannot query field entityLists on type ProjectNode",
-        ["GetProductLinkData"] = "Unknown type BaseNode",
-        ["GetProductsLinks"] = "Cannot query field node on type LinkEdge; Unknown type BaseNode",
-        ["GetRepresentationLinkData"] = "Unknown type BaseNode",
-        ["GetRepresentationsLinks"] = "Cannot query field node on type LinkEdge; Unknown type BaseNode",
-        ["GetSearchedFolders"] = "Fields subType conflicts because taskType and folderType are different fields. Use different aliases on the fields to fetch both if this was intentional; Unknown type BaseNode",
-        ["GetSearchedProducts"] = "Fields subType conflicts because taskType and productType are different fields. Use different aliases on the fields to fetch both if this was intentional; Fields subType conflicts because folderType and productType are different fields. Use different aliases on the fields to fetch both if this was intentional; Unknown type BaseNode",
-        ["GetSearchedRepresentations"] = "Unknown type BaseNode",
-        ["GetSearchedTasks"] = "Fields subType conflicts because folderType and taskType are different fields. Use different aliases on the fields to fetch both if this was intentional; Unknown type BaseNode",
-        ["GetSearchedVersions"] = "Unknown type BaseNode",
-        ["GetSearchedWorkfiles"] = "Unknown type BaseNode",
-        ["GetTaskLinkData"] = "Unknown type BaseNode",
-        ["GetTasksLinks"] = "Cannot query field node on type LinkEdge; Unknown type BaseNode",
-        ["GetVersionLinkData"] = "Unknown type BaseNode",
-        ["GetVersionsLinks"] = "Cannot query field node on type LinkEdge; Unknown type BaseNode",
-        ["GetWorkfileLinkData"] = "Unknown type BaseNode",
-        ["GetWorkfilesLinks"] = "Cannot query field node on type LinkEdge; Unknown type BaseNode",
+        // Every operation of the web UI answers: an operation that stops answering is a regression, not a gap to list here.
     };
 
     public sealed class SeededProject : AnvilApp

@@ -51,8 +51,8 @@ public static class ProductEntity
         NodeName = "ProductNode",
         NodeFields =
         [
-            new("folderId", NodeFieldKind.Text), new("productType", NodeFieldKind.Text), new("productBaseType", NodeFieldKind.Text),
-            new("type", NodeFieldKind.Text, "productType"),
+            new("folderId", NodeFieldKind.Text) { Required = true }, new("productType", NodeFieldKind.Text),
+            new("productBaseType", NodeFieldKind.Text), new("type", NodeFieldKind.Text, "productType"),
         ],
         Parents = [new("folder", "folder", "folderId")],
         Children = [new("versions", "version", "e.product_id")],

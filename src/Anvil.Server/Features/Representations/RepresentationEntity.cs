@@ -41,7 +41,7 @@ public static class RepresentationEntity
             JOIN folders f ON f.id = p.folder_id
             """,
         NodeName = "RepresentationNode",
-        NodeFields = [new("versionId", NodeFieldKind.Text)],
+        NodeFields = [new("versionId", NodeFieldKind.Text) { Required = true }],
         Parents = [new("version", "version", "versionId")],
         SearchColumns = ["e.name", "p.name"],
         Filters =

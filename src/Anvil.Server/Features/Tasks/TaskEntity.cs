@@ -53,7 +53,7 @@ public static class TaskEntity
         NodeFields =
         [
             new("label", NodeFieldKind.Text), new("taskType", NodeFieldKind.Text), new("type", NodeFieldKind.Text, "taskType"),
-            new("folderId", NodeFieldKind.Text), new("thumbnailId", NodeFieldKind.Text), new("assignees", NodeFieldKind.TextList),
+            new("folderId", NodeFieldKind.Text) { Required = true }, new("thumbnailId", NodeFieldKind.Text), new("assignees", NodeFieldKind.TextList),
         ],
         Parents = [new("folder", "folder", "folderId")],
         Children = [new("versions", "version", "e.task_id"), new("workfiles", "workfile", "e.task_id")],

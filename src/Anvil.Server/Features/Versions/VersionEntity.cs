@@ -31,25 +31,24 @@ public static class VersionEntity
     }
 
     /// <summary>
-    /// The featured version of every product in one pass (see <see cref="FeaturedVersion"/>): each version
-    /// ranks by the first kind of <paramref name="order"/> it qualifies for, the newest first within a kind.
+    /// The creation order of every product's featured version, in one pass (see <see cref="FeaturedVersion"/>): each version
+    /// ranks by the first kind of <paramref name="order"/> it qualifies for, the newest first within a kind; a product's
+    /// smallest (rank, -version) wins. One hash aggregate over the versions: no sort of the whole table.
     /// </summary>
     public static string FeaturedVersions(List<string> order)
     {
-        string Rank(string kind) => order.IndexOf(kind) is var i and >= 0 ? i.ToString(System.Globalization.CultureInfo.InvariantCulture) : "NULL";
+        string Rank(string kind) => order.IndexOf(kind) is var i and >= 0 ? $"{i}::bigint" : "NULL::bigint";
         foreach (var kind in order)
             if (kind is not ("hero" or "latestDone" or "latest"))
                 throw new BadRequest($"featuredOnly: '{kind}' is not one of hero, latestDone, latest");
+        var rank = $"""
+            least(CASE WHEN c.version < 0 THEN {Rank("hero")} END,
+                  CASE WHEN c.version >= 0 AND c.status IN (SELECT s.name FROM statuses s WHERE s.data->>'state' = 'done') THEN {Rank("latestDone")} END,
+                  CASE WHEN c.version >= 0 THEN {Rank("latest")} END)
+            """;
         return $"""
-            SELECT DISTINCT ON (c.product_id) c.id FROM versions c LEFT JOIN statuses s ON s.name = c.status
-            WHERE least(CASE WHEN c.version < 0 THEN {Rank("hero")} END,
-                        CASE WHEN c.version >= 0 AND s.data->>'state' = 'done' THEN {Rank("latestDone")} END,
-                        CASE WHEN c.version >= 0 THEN {Rank("latest")} END) IS NOT NULL
-            ORDER BY c.product_id,
-                     least(CASE WHEN c.version < 0 THEN {Rank("hero")} END,
-                           CASE WHEN c.version >= 0 AND s.data->>'state' = 'done' THEN {Rank("latestDone")} END,
-                           CASE WHEN c.version >= 0 THEN {Rank("latest")} END),
-                     c.version DESC
+            SELECT (min(ARRAY[{rank}, -c.version, c.creation_order]) FILTER (WHERE {rank} IS NOT NULL))[3]
+            FROM versions c GROUP BY c.product_id
             """;
     }
 
@@ -95,7 +94,7 @@ public static class VersionEntity
         NodeName = "VersionNode",
         NodeFields =
         [
-            new("version", NodeFieldKind.Integer), new("productId", NodeFieldKind.Text), new("taskId", NodeFieldKind.Text),
+            new("version", NodeFieldKind.Integer) { Required = true }, new("productId", NodeFieldKind.Text) { Required = true }, new("taskId", NodeFieldKind.Text),
             new("thumbnailId", NodeFieldKind.Text), new("author", NodeFieldKind.Text), new("heroVersionId", NodeFieldKind.Text),
             new("isLatest", NodeFieldKind.Boolean),
         ],
@@ -109,7 +108,7 @@ public static class VersionEntity
             EntityFilter.IdList("folderIds", "p.folder_id"),
             EntityFilter.Related("productFilter", "product", "e.id", "e.product_id IN ({0})"),
             EntityFilter.Related("taskFilter", "task", "e.id", "e.task_id IN ({0})"),
-            new("featuredOnly", FilterArgument.TextList, (v, _, _) => $"e.id IN ({FeaturedVersions(EntityFilter.Strings(v))})"),
+            new("featuredOnly", FilterArgument.TextList, (v, _, _) => $"e.creation_order IN ({FeaturedVersions(EntityFilter.Strings(v))})"),
             // Reviewables (playable files attached through activities) are not kept yet: none has any.
             new("hasReviewables", FilterArgument.Boolean, (v, _, _) => (bool)v ? "false" : null),
             EntityFilter.TextList("authors", "e.author"),
