@@ -253,7 +253,7 @@ public static class EntityQueries
         parameters.Add("inheritedByRoots", session.Project.InheritedByRoots.ToJsonString());
         foreach (var (name, value) in session.Access.Parameters)
             parameters.Add(name, value);
-        await using var reader = await session.Connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, session.Transaction, cancellationToken: cancellationToken));
+        await using var reader = await session.Connection.ExecuteReaderAsync(session.Command(sql, parameters, cancellationToken));
         var columns = Enumerable.Range(0, reader.FieldCount)
             .Select(i => (Name: reader.GetName(i), Json: reader.GetDataTypeName(i) is "jsonb" or "json")).ToArray();
         // Attribute values the user may not read are removed from the parsed row; without such limits JSON stays text until used.
