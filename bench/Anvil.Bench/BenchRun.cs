@@ -86,21 +86,21 @@ public sealed class BenchRun(Settings settings, RunOptions options)
         {
             ("whole hierarchy", async g =>
             {
-                await g.AllAsync(GraphQlQueries.Folders, "folders", new { projectName = project }, PageSize);
-                await g.AllAsync(GraphQlQueries.Tasks, "tasks", new { projectName = project }, PageSize);
+                await g.ReadPagesAsync(GraphQlQueries.Folders, "folders", new { projectName = project }, PageSize);
+                await g.ReadPagesAsync(GraphQlQueries.Tasks, "tasks", new { projectName = project }, PageSize);
             }, () => GetAsync(floorHttp, "/hierarchy")),
             ("loader case", async g =>
             {
-                await g.AllAsync(GraphQlQueries.Versions, "versions", new { projectName = project, productIds }, 300);
-                await g.AllAsync(GraphQlQueries.Representations, "representations", new { projectName = project, versionIds }, 300);
+                await g.ReadPagesAsync(GraphQlQueries.Versions, "versions", new { projectName = project, productIds }, 300);
+                await g.ReadPagesAsync(GraphQlQueries.Representations, "representations", new { projectName = project, versionIds }, 300);
             }, async () =>
             {
                 await GetAsync(floorHttp, $"/versions?ids={string.Join(',', productIds)}");
                 await GetAsync(floorHttp, $"/representations?ids={string.Join(',', versionIds)}");
             }),
-            ("one folder by path", g => g.AllAsync(GraphQlQueries.FoldersByPath, "folders", new { projectName = project, folderPaths = new[] { folderPath } }, 300),
+            ("one folder by path", g => g.ReadPagesAsync(GraphQlQueries.FoldersByPath, "folders", new { projectName = project, folderPaths = new[] { folderPath } }, 300),
                 () => GetAsync(floorHttp, $"/folder-by-path?path={Uri.EscapeDataString(folderPath)}")),
-            ("events page", g => g.QueryAsync(GraphQlQueries.Events, new { projectNames = new[] { project }, includeLogsFilter = false }),
+            ("events page", g => g.ReadAsync(GraphQlQueries.Events, new { projectNames = new[] { project }, includeLogsFilter = false }),
                 () => GetAsync(floorHttp, "/events")),
         };
         foreach (var (name, server, floorRead) in reads)
@@ -136,15 +136,15 @@ public sealed class BenchRun(Settings settings, RunOptions options)
         await ReadAsync("GraphQL: whole hierarchy (all folders with allAttrib + all tasks)", "≤ 150 ms", 150,
             async () =>
             {
-                await graphql.AllAsync(GraphQlQueries.Folders, "folders", new { projectName = project }, PageSize);
-                await graphql.AllAsync(GraphQlQueries.Tasks, "tasks", new { projectName = project }, PageSize);
+                await graphql.ReadPagesAsync(GraphQlQueries.Folders, "folders", new { projectName = project }, PageSize);
+                await graphql.ReadPagesAsync(GraphQlQueries.Tasks, "tasks", new { projectName = project }, PageSize);
             },
             () => GetAsync(floor, "/hierarchy"));
         await ReadAsync($"GraphQL: loader case (versions of {productIds.Length} products, then their representations)", "≤ 15 ms", 15,
             async () =>
             {
-                await graphql.AllAsync(GraphQlQueries.Versions, "versions", new { projectName = project, productIds }, 300);
-                await graphql.AllAsync(GraphQlQueries.Representations, "representations", new { projectName = project, versionIds }, 300);
+                await graphql.ReadPagesAsync(GraphQlQueries.Versions, "versions", new { projectName = project, productIds }, 300);
+                await graphql.ReadPagesAsync(GraphQlQueries.Representations, "representations", new { projectName = project, versionIds }, 300);
             },
             async () =>
             {
@@ -152,10 +152,10 @@ public sealed class BenchRun(Settings settings, RunOptions options)
                 await GetAsync(floor, $"/representations?ids={string.Join(',', versionIds)}");
             });
         await ReadAsync("GraphQL: one folder by path", null, null,
-            () => graphql.AllAsync(GraphQlQueries.FoldersByPath, "folders", new { projectName = project, folderPaths = new[] { folderPath } }, 300),
+            () => graphql.ReadPagesAsync(GraphQlQueries.FoldersByPath, "folders", new { projectName = project, folderPaths = new[] { folderPath } }, 300),
             () => GetAsync(floor, $"/folder-by-path?path={Uri.EscapeDataString(folderPath)}"));
         await ReadAsync("GraphQL: events page (newest 100 of the project)", null, null,
-            () => graphql.QueryAsync(GraphQlQueries.Events, new { projectNames = new[] { project }, includeLogsFilter = false }),
+            () => graphql.ReadAsync(GraphQlQueries.Events, new { projectNames = new[] { project }, includeLogsFilter = false }),
             () => GetAsync(floor, "/events"));
     }
 

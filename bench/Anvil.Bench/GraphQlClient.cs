@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Anvil.Bench;
@@ -54,6 +55,75 @@ public sealed class GraphQlClient(HttpClient http)
         if (body["errors"] is JsonArray { Count: > 0 } errors)
             throw new InvalidOperationException($"GraphQL errors: {errors.ToJsonString()}");
         return body["data"]!.AsObject();
+    }
+
+    /// <summary>
+    /// The timed reads: every page of a project-level connection (<c>project.{field}</c>), each answer
+    /// read as the floor's are (its bytes), plus one forward-only pass over them for <c>errors</c> and
+    /// the page's <c>hasNextPage</c>/<c>endCursor</c> — no document is built (a client's own parsing is
+    /// not the server's work, and the floor's answers are not parsed). Returns the number of pages.
+    /// </summary>
+    public async Task<int> ReadPagesAsync(string query, string field, object variables, int pageSize)
+    {
+        string? cursor = null;
+        for (var pages = 1; ; pages++)
+        {
+            var page = cursor is null ? $"first: {pageSize}" : $"first: {pageSize}, after: \"{cursor}\"";
+            var body = await PostAsync(query.Replace("{page}", page, StringComparison.Ordinal), variables);
+            var (hasNextPage, endCursor) = PageInfoOf(body, field);
+            if (!hasNextPage)
+                return pages;
+            cursor = endCursor ?? throw new InvalidOperationException($"{field}: hasNextPage without an endCursor");
+        }
+    }
+
+    /// <summary>One query's answer as bytes (the timed reads), checked for <c>errors</c> in one forward-only pass.</summary>
+    public async Task<byte[]> ReadAsync(string query, object variables)
+    {
+        var body = await PostAsync(query, variables);
+        PageInfoOf(body, null);
+        return body;
+    }
+
+    async Task<byte[]> PostAsync(string query, object variables)
+    {
+        using var response = await http.PostAsJsonAsync("/graphql", new { query, variables });
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsByteArrayAsync();
+    }
+
+    /// <summary>The <c>pageInfo</c> of the connection <paramref name="field"/> (at <c>data.project.{field}</c>); throws on <c>errors</c>.</summary>
+    static (bool HasNextPage, string? EndCursor) PageInfoOf(byte[] body, string? field)
+    {
+        var reader = new Utf8JsonReader(body);
+        bool hasNextPage = false;
+        string? endCursor = null;
+        string? parent = null;
+        while (reader.Read())
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName)
+                continue;
+            if (reader.CurrentDepth == 1 && reader.ValueTextEquals("errors"))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.Null)
+                    throw new InvalidOperationException($"GraphQL errors: {System.Text.Encoding.UTF8.GetString(body)}");
+                continue;
+            }
+            if (field is not null && reader.CurrentDepth == 3)
+                parent = reader.GetString();
+            else if (field is not null && reader.CurrentDepth == 5 && parent == field && reader.ValueTextEquals("hasNextPage"))
+            {
+                reader.Read();
+                hasNextPage = reader.TokenType == JsonTokenType.True;
+            }
+            else if (field is not null && reader.CurrentDepth == 5 && parent == field && reader.ValueTextEquals("endCursor"))
+            {
+                reader.Read();
+                endCursor = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            }
+        }
+        return (hasNextPage, endCursor);
     }
 
     /// <summary>The nodes of a project-level connection (<c>project.{field}</c>), page after page.</summary>

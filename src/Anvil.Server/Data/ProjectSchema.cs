@@ -36,7 +36,10 @@ public static class ProjectSchema
 
     /// <summary>Points unqualified names at the project's tables until the transaction ends.</summary>
     public static Task UseAsync(NpgsqlConnection connection, string projectName, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, $"SET LOCAL search_path TO {Of(projectName)}, public", cancellationToken);
+        ExecuteAsync(connection, UseSql(projectName), cancellationToken);
+
+    /// <summary>The statement of <see cref="UseAsync"/>, for sending it in one round trip with others.</summary>
+    public static string UseSql(string projectName) => $"SET LOCAL search_path TO {Of(projectName)}, public";
 
     public static Task DropAsync(NpgsqlConnection connection, string projectName, CancellationToken cancellationToken) =>
         ExecuteAsync(connection, $"DROP SCHEMA IF EXISTS {Of(projectName)} CASCADE", cancellationToken);

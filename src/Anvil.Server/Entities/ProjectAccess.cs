@@ -71,7 +71,14 @@ public sealed class ProjectAccess
     /// The user's rights on the project; 403 when the user holds no access group there, or the API
     /// key used is not valid for it.
     /// </summary>
-    public static async Task<ProjectAccess> LoadAsync(NpgsqlConnection connection, CurrentUser user, ProjectContext project, CancellationToken cancellationToken)
+    public static Task<ProjectAccess> LoadAsync(NpgsqlConnection connection, CurrentUser user, ProjectContext project, CancellationToken cancellationToken) =>
+        LoadAsync(connection, (sql, parameters) => new CommandDefinition(sql, parameters, cancellationToken: cancellationToken), user, project);
+
+    /// <summary>The user's rights on the session's project (see the other overload), read through the session.</summary>
+    public static Task<ProjectAccess> LoadAsync(ProjectSession session, CurrentUser user, ProjectContext project, CancellationToken cancellationToken) =>
+        LoadAsync(session.Connection, (sql, parameters) => session.Command(sql, parameters, cancellationToken), user, project);
+
+    static async Task<ProjectAccess> LoadAsync(NpgsqlConnection connection, Func<string, object?, CommandDefinition> command, CurrentUser user, ProjectContext project)
     {
         var projectName = project.Name;
         if (user.Scope?.AllowsProject(projectName) == false)
@@ -91,9 +98,9 @@ public sealed class ProjectAccess
 
         IReadOnlyList<string> assigned = [];
         if (Enum.GetValues<FolderAction>().Any(a => AccessList(permissions[a.ToString().ToLowerInvariant()]).Any(e => AyonJson.Text(e["access_type"]) == "assigned")))
-            assigned = [.. await connection.QueryAsync<string>(new CommandDefinition("""
+            assigned = [.. await connection.QueryAsync<string>(command("""
                 SELECT DISTINCT f.path FROM tasks t JOIN folders f ON f.id = t.folder_id WHERE @userName = ANY(t.assignees)
-                """, new { userName = user.Name }, cancellationToken: cancellationToken))];
+                """, new { userName = user.Name }))];
         return new ProjectAccess(user.Name, permissions, assigned);
     }
 

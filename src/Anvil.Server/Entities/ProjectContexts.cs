@@ -37,6 +37,13 @@ public sealed class ProjectContexts(AttributeLibrary attributes, CacheInvalidati
         return context;
     }
 
+    /// <summary>The context of a project when this process holds it current; null when it must be read (<see cref="GetAsync"/>).</summary>
+    public async Task<ProjectContext?> CachedAsync(string projectName, CancellationToken cancellationToken)
+    {
+        var library = await attributes.AllAsync(cancellationToken);
+        return _cache.TryGet(projectName.ToLowerInvariant(), out var cached) && ReferenceEquals(cached.Attributes, library) ? cached : null;
+    }
+
     /// <summary>A project's row, anatomy or existence changed; call after the commit.</summary>
     public Task ChangedAsync() => invalidation.InvalidateAsync(Name);
 }

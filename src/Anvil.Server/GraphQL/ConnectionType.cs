@@ -12,6 +12,10 @@ public sealed class ConnectionType<TNodeType, TNode> : ObjectGraphType<Connectio
         Name = nodeName.Replace("Node", "", StringComparison.Ordinal) + "sConnection";
         Field<NonNullGraphType<ListGraphType<NonNullGraphType<EdgeType<TNodeType, TNode>>>>>("edges").Resolve(c => c.Source.Edges);
         Field<NonNullGraphType<PageInfoType>>("pageInfo").Resolve(c => c.Source.PageInfo);
+        // Rendered in one pass when every field its query selects is plain (events); otherwise the general path.
+        // A rendered page's value is its JSON, not a Connection: no type check (a connection is never resolved through an interface).
+        IsTypeOf = null;
+        this.AllPlain().Rendered();
     }
 }
 
@@ -22,6 +26,7 @@ public sealed class EdgeType<TNodeType, TNode> : ObjectGraphType<Edge<TNode>> wh
         Name = typeof(TNodeType).Name.Replace("NodeType", "", StringComparison.Ordinal) + "Edge";
         Field<NonNullGraphType<TNodeType>>("node").Resolve(c => c.Source.Node);
         Field<NonNullGraphType<StringGraphType>>("cursor").Resolve(c => c.Source.Cursor);
+        this.AllPlain();
     }
 }
 

@@ -99,19 +99,7 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
                         continue;
                     }
                     writer.WritePropertyName(name);
-                    switch (reader.TokenType)
-                    {
-                        case JsonTokenType.StartObject or JsonTokenType.StartArray:
-                            using (var value = JsonDocument.ParseValue(ref reader))
-                                value.RootElement.WriteTo(writer);
-                            break;
-                        case JsonTokenType.String when !reader.ValueIsEscaped: writer.WriteStringValue(reader.ValueSpan); break;
-                        case JsonTokenType.String: writer.WriteStringValue(reader.GetString()); break;
-                        case JsonTokenType.Number: writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true); break;
-                        case JsonTokenType.True: writer.WriteBooleanValue(true); break;
-                        case JsonTokenType.False: writer.WriteBooleanValue(false); break;
-                        default: writer.WriteNullValue(); break;
-                    }
+                    CopyValue(ref reader, writer);
                 }
             }
             writer.WriteEndObject();
@@ -129,11 +117,103 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
             return GraphTypes.DataString(Json(key));
         if (text == "{}")
             return null;
-        using var document = JsonDocument.Parse(text);
-        var root = document.RootElement;
-        if (root.ValueKind == JsonValueKind.Null || (root.ValueKind == JsonValueKind.Object && !root.EnumerateObject().Any()))
-            return null;
-        return JsonText(root.WriteTo);
+        return WithReader(text, static (ref Utf8JsonReader reader) =>
+        {
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.Null)
+                return null;
+            if (reader.TokenType == JsonTokenType.StartObject)
+            {
+                var rest = reader;
+                if (rest.Read() && rest.TokenType == JsonTokenType.EndObject)
+                    return null;
+            }
+            return WriteText(ref reader);
+        });
+    }
+
+    /// <summary>
+    /// The JSON string of the member <paramref name="member"/> of the object in column <paramref name="key"/>
+    /// (<c>"{}"</c> when absent or null), read from the text without parsing the column into nodes.
+    /// </summary>
+    public string MemberJson(string key, string member)
+    {
+        if (JsonText(key) is not { } text)
+            return (Json(key)?[member] ?? new JsonObject()).ToJsonString();
+        return WithReader(text, (ref Utf8JsonReader reader) =>
+        {
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.StartObject)
+                return (Json(key)?[member] ?? new JsonObject()).ToJsonString(); // not an object: as the parsed path answers
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var found = reader.ValueTextEquals(member);
+                reader.Read();
+                if (found && reader.TokenType != JsonTokenType.Null)
+                    return WriteText(ref reader);
+                reader.Skip();
+            }
+            return "{}";
+        })!;
+    }
+
+    delegate string? ReaderWork(ref Utf8JsonReader reader);
+
+    /// <summary>Runs <paramref name="work"/> on a reader over the UTF-8 of <paramref name="text"/> (a pooled buffer).</summary>
+    static string? WithReader(string text, ReaderWork work)
+    {
+        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(text, rented);
+            var reader = new Utf8JsonReader(rented.AsSpan(0, length));
+            return work(ref reader);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>The reader's current value written as <see cref="JsonNode.ToJsonString"/> would write it.</summary>
+    static string WriteText(ref Utf8JsonReader reader)
+    {
+        var buffer = _textBuffer ??= new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        using (var writer = new Utf8JsonWriter(buffer))
+            CopyValue(ref reader, writer);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// Copies the reader's current value (and everything inside it) to the writer, token by token, as
+    /// <see cref="JsonElement.WriteTo"/> writes it: names and strings unescaped then escaped by the writer, numbers as they are.
+    /// </summary>
+    static void CopyValue(ref Utf8JsonReader reader, Utf8JsonWriter writer)
+    {
+        var depth = reader.CurrentDepth;
+        var container = reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray;
+        while (true)
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject: writer.WriteStartObject(); break;
+                case JsonTokenType.EndObject: writer.WriteEndObject(); break;
+                case JsonTokenType.StartArray: writer.WriteStartArray(); break;
+                case JsonTokenType.EndArray: writer.WriteEndArray(); break;
+                case JsonTokenType.PropertyName when !reader.ValueIsEscaped: writer.WritePropertyName(reader.ValueSpan); break;
+                case JsonTokenType.PropertyName: writer.WritePropertyName(reader.GetString()!); break;
+                case JsonTokenType.String when !reader.ValueIsEscaped: writer.WriteStringValue(reader.ValueSpan); break;
+                case JsonTokenType.String: writer.WriteStringValue(reader.GetString()); break;
+                case JsonTokenType.Number: writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true); break;
+                case JsonTokenType.True: writer.WriteBooleanValue(true); break;
+                case JsonTokenType.False: writer.WriteBooleanValue(false); break;
+                default: writer.WriteNullValue(); break;
+            }
+            if (!container || (reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray && reader.CurrentDepth == depth))
+                return;
+            reader.Read();
+        }
     }
 
     /// <summary><c>ownAttrib</c>: the names of the object's values that are in <paramref name="names"/>.</summary>
@@ -253,7 +333,7 @@ public static class EntityQueries
         parameters.Add("inheritedByRoots", session.Project.InheritedByRoots.ToJsonString());
         foreach (var (name, value) in session.Access.Parameters)
             parameters.Add(name, value);
-        await using var reader = await session.Connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, session.Transaction, cancellationToken: cancellationToken));
+        await using var reader = await session.Connection.ExecuteReaderAsync(session.Command(sql, parameters, cancellationToken));
         var columns = Enumerable.Range(0, reader.FieldCount)
             .Select(i => (Name: reader.GetName(i), Json: reader.GetDataTypeName(i) is "jsonb" or "json")).ToArray();
         // Attribute values the user may not read are removed from the parsed row; without such limits JSON stays text until used.

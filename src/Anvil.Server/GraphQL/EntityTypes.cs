@@ -137,8 +137,8 @@ public sealed class EntityTypes
         Add(Field("path", new StringGraphType(), c => ValueOf(Of(c).Row["path"], NodeFieldKind.Text)), "path");
         Add(Field("createdBy", new StringGraphType(), c => ValueOf(Of(c).Row["createdBy"], NodeFieldKind.Text)), "createdBy");
         Add(Field("updatedBy", new StringGraphType(), c => ValueOf(Of(c).Row["updatedBy"], NodeFieldKind.Text)), "updatedBy");
-        Add(Field("createdAt", new NonNullGraphType(DateTimeType), c => Timestamp(Of(c).Row["createdAt"])), "createdAt");
-        Add(Field("updatedAt", new NonNullGraphType(DateTimeType), c => Timestamp(Of(c).Row["updatedAt"])), "updatedAt");
+        Add(Field("createdAt", new NonNullGraphType(DateTimeType), c => RowTimestamp(Of(c).Row["createdAt"])), "createdAt");
+        Add(Field("updatedAt", new NonNullGraphType(DateTimeType), c => RowTimestamp(Of(c).Row["updatedAt"])), "updatedAt");
         Add(Field("data", new StringGraphType(), c => Of(c).DataJson("data"), "JSON string; null when empty."), "data");
         Add(Field("allAttrib", new NonNullGraphType(new StringGraphType()),
             c => Of(c).InScopeJson("attrib", scopeNames), "JSON string of the effective attribute values."), "attrib");
@@ -188,7 +188,7 @@ public sealed class EntityTypes
         node.AddField(Reads(Field("files", new NonNullGraphType(new ListGraphType(new NonNullGraphType(file))), c => FilesOf((EntityNode)c.Source!)), "files").Plain());
         node.AddField(Reads(Field("fileCount", new NonNullGraphType(new IntGraphType()), c => FilesOf((EntityNode)c.Source!).Count), "files").Plain());
         node.AddField(Reads(Field("context", new StringGraphType(),
-            c => (((EntityNode)c.Source!).Json("data")?["context"] ?? new JsonObject()).ToJsonString(), "JSON string of data.context."), "data").Plain());
+            c => ((EntityNode)c.Source!).MemberJson("data", "context"), "JSON string of data.context."), "data").Plain());
         node.AddField(Reads(Field("traits", new StringGraphType(), c => JsonString(((EntityNode)c.Source!).Json("traits")), "JSON string; null when unset."), "traits").Plain());
     }
 
@@ -220,11 +220,21 @@ public sealed class EntityTypes
     /// <summary>Files with a name (the path's last part when unset), sizes as strings (GraphQL Int is 32-bit).</summary>
     static List<JsonObject> FilesOf(EntityNode node) => [.. (node.Json("files") as JsonArray ?? []).OfType<JsonObject>().Select(f =>
     {
+        // The row's own objects are only read; a copy is made for the file that needs its name filled in.
+        if (f["name"] is not null)
+            return f;
         var copy = f.DeepClone().AsObject();
         var path = copy["path"]?.ToString() ?? "";
-        copy["name"] ??= path[(path.LastIndexOfAny(['/', '\\']) + 1)..];
+        copy["name"] = path[(path.LastIndexOfAny(['/', '\\']) + 1)..];
         return copy;
     })];
+
+    /// <summary>
+    /// A timestamp of the row: already the DateTime scalar's text (UTC, microseconds; <see cref="JsonRows"/> wrote it),
+    /// so it is answered as it is rather than parsed and formatted again.
+    /// </summary>
+    static object? RowTimestamp(JsonNode? node) =>
+        node is JsonValue value && value.TryGetValue<string>(out var text) && text.EndsWith("+00:00", StringComparison.Ordinal) ? text : Timestamp(node);
 
     FieldType ParentField(string name, EntityDefinition parent, string idField) => Reads(Field(name, Node(parent), context =>
     {

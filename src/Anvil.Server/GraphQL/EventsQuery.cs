@@ -175,5 +175,7 @@ public sealed class EventNodeType : ObjectGraphType<EventRecord>
         Field<NonNullGraphType<StringGraphType>>("payload").Resolve(c => c.Source.Payload.ToJsonString());
         Field<NonNullGraphType<StringGraphType>>("createdAt").Resolve(c => c.Source.CreatedAt.ToUniversalTime().ToString(TimestampConverter.Format, CultureInfo.InvariantCulture));
         Field<NonNullGraphType<StringGraphType>>("updatedAt").Resolve(c => c.Source.UpdatedAt.ToUniversalTime().ToString(TimestampConverter.Format, CultureInfo.InvariantCulture));
+        // Each field reads only the event: a page of events is rendered in one pass (RenderedConnections).
+        this.AllPlain();
     }
 }

@@ -91,7 +91,7 @@ public static class FieldStats
             SELECT {string.Join(",\n       ", selects)}
             FROM base
             """;
-        var row = (IDictionary<string, object?>)await session.Connection.QuerySingleAsync(new CommandDefinition(sql, parameters, session.Transaction, cancellationToken: cancellationToken));
+        var row = (IDictionary<string, object?>)await session.Connection.QuerySingleAsync(session.Command(sql, parameters, cancellationToken));
         var total = Convert.ToInt32(row["total"]);
         var stats = new List<JsonObject>();
         for (var i = 0; i < targets.Count; i++)

@@ -138,7 +138,7 @@ public static class Links
             WHERE r."_rank" <= @pageLimit
             ORDER BY r."_order" {order}
             """;
-        await using var reader = await session.Connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, session.Transaction, cancellationToken: cancellationToken));
+        await using var reader = await session.Connection.ExecuteReaderAsync(session.Command(sql, parameters, cancellationToken));
         var rows = new List<(Guid Parent, long Order, JsonObject Row)>();
         while (await reader.ReadAsync(cancellationToken))
         {

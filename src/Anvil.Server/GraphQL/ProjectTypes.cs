@@ -69,12 +69,11 @@ public static class ProjectTypes
             Items(await c.Service<ProjectStore>().GetProductTypesAsync(NameOf(c), c.CurrentUser(), c.CancellationToken)),
             "The product types used in the project."));
         node.AddField(AsyncField("productBaseTypes", ListOf(JsonObjectType("ProductBaseType", ("name", NodeFieldKind.Text, "name"))), async c =>
-            await c.Scope().RunAsync(NameOf(c), async session => (object?)(await session.Connection.QueryAsync<string>(new CommandDefinition(
-                "SELECT DISTINCT product_base_type FROM products WHERE product_base_type IS NOT NULL ORDER BY 1",
-                transaction: session.Transaction, cancellationToken: c.CancellationToken))).Select(n => new JsonObject { ["name"] = n }).ToList(),
+            await c.Scope().RunAsync(NameOf(c), async session => (object?)(await session.Connection.QueryAsync<string>(session.Command(
+                "SELECT DISTINCT product_base_type FROM products WHERE product_base_type IS NOT NULL ORDER BY 1", null, c.CancellationToken))).Select(n => new JsonObject { ["name"] = n }).ToList(),
                 c.CancellationToken), "The product base types used in the project."));
         node.AddField(AsyncField("usedTags", new NonNullGraphType(StringList), async c =>
-            await c.Scope().RunAsync(NameOf(c), async session => (object?)(await session.Connection.QueryAsync<string>(new CommandDefinition(UsedTagsSql, transaction: session.Transaction, cancellationToken: c.CancellationToken))).ToList(), c.CancellationToken),
+            await c.Scope().RunAsync(NameOf(c), async session => (object?)(await session.Connection.QueryAsync<string>(session.Command(UsedTagsSql, null, c.CancellationToken))).ToList(), c.CancellationToken),
             "Tags used by the project's entities."));
 
         foreach (var definition in EntityRegistry.All)

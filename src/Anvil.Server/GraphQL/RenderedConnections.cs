@@ -41,7 +41,7 @@ public static class RenderedConnections
     }
 
     /// <summary>Marks a connection type whose fields, when the selection allows it, are rendered in one pass.</summary>
-    public static ObjectGraphType Rendered(this ObjectGraphType connection)
+    public static T Rendered<T>(this T connection) where T : IObjectGraphType
     {
         connection.Metadata[RenderedKey] = true;
         return connection;
@@ -57,7 +57,7 @@ public static class RenderedConnections
     internal static bool IsPlain(FieldType field) => field.GetMetadata(PlainKey, false);
 
     internal static bool IsRendered(IGraphType? type) =>
-        (type is NonNullGraphType nonNull ? nonNull.ResolvedType : type) is ObjectGraphType { } connection && connection.GetMetadata(RenderedKey, false);
+        (type is NonNullGraphType nonNull ? nonNull.ResolvedType : type) is IObjectGraphType { } connection && connection.GetMetadata(RenderedKey, false);
 
     /// <summary>The options the GraphQL response is written with: fragments are written alike (escaping, names).</summary>
     public static JsonSerializerOptions ResponseOptions { get; internal set; } = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };

@@ -33,7 +33,7 @@ public sealed class RequestScope(Db db, ProjectContexts contexts, CurrentUser us
         try
         {
             if (!_sessions.TryGetValue(projectName, out var session))
-                _sessions[projectName] = session = await ProjectSession.OpenAsync(db, contexts, projectName, user, cancellationToken);
+                _sessions[projectName] = session = await ProjectSession.OpenReadAsync(db, contexts, projectName, user, cancellationToken);
             return await work(session);
         }
         finally

@@ -37,7 +37,7 @@ public sealed class rendered_connections(AnvilApp app) : IClassFixture<AnvilApp>
         var before = RenderedConnections.RenderedCount;
         var (rendered, general) = await BothAsync(api, query, variables);
         if (renders)
-            Assert.True(RenderedConnections.RenderedCount > before, "the query's connections were not rendered");
+            Assert.True(RenderedConnections.RenderedCount > before, $"the query's connections were not rendered: {rendered}");
         Assert.Equal(general, rendered);
         var answer = JsonNode.Parse(rendered)!;
         Assert.True(answer["errors"] is null, rendered);
@@ -144,6 +144,25 @@ public sealed class rendered_connections(AnvilApp app) : IClassFixture<AnvilApp>
         await AssertSameAsync(api, Query, new { projectName = project, after = (string?)null });
         await AssertSameAsync(api, Query, new { projectName = project, after = cursor },
             data => Assert.Equal(2, data["project"]!["folders"]!["edges"]!.AsArray().Count));
+    }
+
+    [Fact]
+    public async Task an_events_page_answers_byte_for_byte_as_the_general_path()
+    {
+        var project = await ProjectAsync();
+        var api = app.Service();
+        await api.PostAsync("/api/events", new { topic = "test.rendered", project, description = "a \"quoted\" <b>é</b>", summary = new { n = 1, s = "x\n" }, payload = new { list = new[] { 1, 2 } } });
+        foreach (var (fields, fragment) in new[]
+        {
+            ("id hash createdAt dependsOn description project retries sender status topic updatedAt user", ""),
+            ("__typename id topic summary payload ...E", "fragment E on EventNode { when: updatedAt sender }"),
+        })
+            await AssertSameAsync(api, $$"""
+                query Q($projects: [String!]) {
+                  events(projects: $projects, last: 100) { edges { node { {{fields}} } cursor } pageInfo { startCursor hasPreviousPage endCursor hasNextPage } } }
+                {{fragment}}
+                """, new { projects = new[] { project } }, data => Assert.NotEmpty(data["events"]!["edges"]!.AsArray()));
+        await AssertSameAsync(api, "{ users { edges { node { name attrib { fullName } } } } }", new { }, renders: false);
     }
 
     [Fact]
