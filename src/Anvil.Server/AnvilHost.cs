@@ -39,7 +39,11 @@ public static class AnvilHost
         builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
         // ASP.NET's request lines include query strings, where a `?token=` may travel.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter(typeof(AyonAuthenticationHandler).FullName, LogLevel.Warning);
+        // Hosting's diagnostics log only request lines (Information), but while the category is enabled
+        // at all, ASP.NET starts an Activity and a log scope for every request (and metrics record an
+        // exemplar from it). Traces still get their Activity when OpenTelemetry listens (Tracing.cs); a
+        // failed request's log line names its request id itself (AyonErrorHandler).
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
 
         builder.WebHost.UseUrls($"http://{options.HttpListenAddress}:{options.HttpListenPort}");
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
@@ -92,9 +96,10 @@ public static class AnvilHost
         builder.Services.AddExceptionHandler<AyonErrorHandler>();
         builder.Services.AddProblemDetails();
 
-        builder.Services.AddAuthentication(AyonAuthenticationHandler.SchemeName)
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AyonAuthenticationHandler>(AyonAuthenticationHandler.SchemeName, null);
-        builder.Services.AddAuthorization();
+        // AyonAuthentication (a middleware) authenticates and enforces the login endpoints require through
+        // RequireAuthorization(), in place of ASP.NET's authentication and authorization middlewares; it
+        // refuses any requirement beyond a login, so routing need not check for an authorization middleware.
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteOptions>(routes => routes.SuppressCheckForUnhandledSecurityMetadata = true);
 
         builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
         {
@@ -113,9 +118,7 @@ public static class AnvilHost
         app.UseRequestId();
         app.UseExceptionHandler();
         app.UseStatusCodePages(context => ErrorResponse.WriteAsync(context.HttpContext, StatusError(context.HttpContext)));
-        app.UseAuthentication();
-        app.UseApiKeyPolicy();
-        app.UseAuthorization();
+        app.UseMiddleware<AyonAuthentication>();
         // After authentication, so an anonymous caller learns nothing but 401; before every handler.
         app.UseMiddleware<InputGate>();
 

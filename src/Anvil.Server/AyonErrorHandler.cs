@@ -16,7 +16,7 @@ public sealed class AyonErrorHandler(ILogger<AyonErrorHandler> logger) : IExcept
     {
         var error = Translate(exception, context);
         if (error.Status >= 500)
-            logger.LogError(exception, "Unhandled error in {Method} {Path}", LogText.Sanitize(context.Request.Method), LogText.Sanitize(context.Request.Path.Value));
+            logger.LogError(exception, "Unhandled error in {Method} {Path} (request {RequestId})", LogText.Sanitize(context.Request.Method), LogText.Sanitize(context.Request.Path.Value), context.TraceIdentifier);
 
         if (context.Response.HasStarted)
             return true;

@@ -32,19 +32,35 @@ public static class ApiKeyPolicy
         "/api/enroll",
     };
 
-    /// <summary>Runs after authentication, which puts the request's <see cref="CurrentUser"/> and key in place.</summary>
-    public static IApplicationBuilder UseApiKeyPolicy(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    /// <summary>
+    /// Applies the key's rate limit, then its access, to a request authenticated with it
+    /// (<see cref="AyonAuthentication"/> calls this before any endpoint runs).
+    /// </summary>
+    public static ValueTask EnforceAsync(HttpContext context, CurrentUser user, ApiKeyRateLimiter limiter)
     {
-        if (CurrentUser.Of(context) is { ApiKey: { } key } user)
+        if (user.ApiKey is not { } key)
+            return ValueTask.CompletedTask;
+        if (limiter.LimitOf(user) == 0)
         {
-            await context.RequestServices.GetRequiredService<ApiKeyRateLimiter>().EnsureAllowedAsync(user);
-            if (key.ReadOnly && ChangesState(context))
-                throw new Forbidden("This API key is read-only");
-            if (key.Scope.Projects is not null && ChangesState(context) && !InsideProjects(context))
-                throw new Forbidden("This API key is limited to projects: it may not change studio-wide data");
+            CheckAccess(context, key);
+            return ValueTask.CompletedTask;
         }
-        await next(context);
-    });
+        return LimitedAsync(context, user, key, limiter);
+    }
+
+    static async ValueTask LimitedAsync(HttpContext context, CurrentUser user, ApiKeyRecord key, ApiKeyRateLimiter limiter)
+    {
+        await limiter.EnsureAllowedAsync(user);
+        CheckAccess(context, key);
+    }
+
+    static void CheckAccess(HttpContext context, ApiKeyRecord key)
+    {
+        if (key.ReadOnly && ChangesState(context))
+            throw new Forbidden("This API key is read-only");
+        if (key.Projects is not null && ChangesState(context) && !InsideProjects(context))
+            throw new Forbidden("This API key is limited to projects: it may not change studio-wide data");
+    }
 
     /// <summary>Routes of one project (whose name the access layer checks against the key), or project work.</summary>
     static bool InsideProjects(HttpContext context) =>

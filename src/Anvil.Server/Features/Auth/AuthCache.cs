@@ -5,7 +5,17 @@ using Anvil.Server.Messaging;
 namespace Anvil.Server.Features.Auth;
 
 /// <summary>An API key as authentication needs it: its owner and its settings.</summary>
-public sealed record ApiKeyMatch(UserRecord User, ApiKeyRecord Key);
+public sealed class ApiKeyMatch(UserRecord user, ApiKeyRecord key)
+{
+    public UserRecord User { get; } = user;
+    public ApiKeyRecord Key { get; } = key;
+
+    /// <summary>
+    /// The key's own identity (no <c>X-As-User</c>), made once per cached key rather than per request:
+    /// it lives exactly as long as this entry, so a change of the key or its user drops it too.
+    /// </summary>
+    internal CredentialResult Resolved { get; } = new(new CurrentUser(user, CredentialKind.ApiKey, null) { ApiKey = key }, null);
+}
 
 /// <summary>
 /// What authentication reads on every request, kept in this process so that a request with known

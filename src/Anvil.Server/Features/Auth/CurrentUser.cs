@@ -11,7 +11,7 @@ public enum CredentialKind
 }
 
 /// <summary>
-/// The user a request acts as, resolved once by <see cref="AyonAuthenticationHandler"/>. A handler
+/// The user a request acts as, resolved once by <see cref="AyonAuthentication"/>. A handler
 /// that takes a <c>CurrentUser</c> parameter gets it, or the request answers 401.
 /// </summary>
 /// <param name="User">Whom the request acts as (the X-As-User target when a service impersonates).</param>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -23,7 +24,29 @@ public static class Secrets
     /// AYON's API-key hash, <c>sha256("key::pepper")</c>. A fast hash is right here: keys are long
     /// random strings, and it keeps keys issued by an AYON server valid after a migration.
     /// </summary>
-    public static string HashApiKey(string key, string pepper) => Sha256Hex($"{key}::{pepper}");
+    public static string HashApiKey(string key, string pepper)
+    {
+        // Every request with a key hashes it: the text is encoded on the stack (wiped after), not into strings.
+        var length = Encoding.UTF8.GetMaxByteCount(key.Length + pepper.Length + 2);
+        byte[]? rented = null;
+        var text = length <= 1024 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            var written = Encoding.UTF8.GetBytes(key, text);
+            text[written++] = (byte)':';
+            text[written++] = (byte)':';
+            written += Encoding.UTF8.GetBytes(pepper, text[written..]);
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(text[..written], hash);
+            return Convert.ToHexStringLower(hash);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(text);
+            if (rented is not null)
+                ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
 
     /// <summary>"abcd***wxyz": enough to recognise a key, never enough to use it.</summary>
     public static string Preview(string key) => key.Length <= 8 ? "***" : $"{key[..4]}***{key[^4..]}";

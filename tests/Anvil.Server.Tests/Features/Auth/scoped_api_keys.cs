@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Tests.Infrastructure;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -33,9 +32,10 @@ public sealed class scoped_api_keys(AnvilApp app) : IClassFixture<AnvilApp>
         context.Request.Headers["X-Api-Key"] = key;
         if (asUser is not null)
             context.Request.Headers["X-As-User"] = asUser;
-        var result = await context.AuthenticateAsync(AyonAuthenticationHandler.SchemeName);
-        Assert.True(result.Succeeded, result.Failure?.Message);
-        return CurrentUser.Of(context)!;
+        var result = await AyonAuthentication.ResolveAsync(context, app.Services.GetRequiredService<CredentialResolver>());
+        Assert.NotNull(result);
+        Assert.True(result.User is not null, result.Failure);
+        return result.User;
     }
 
     static string[] Names(JsonNode? list) => [.. list!.AsArray().Select(p => p!.GetValue<string>())];
