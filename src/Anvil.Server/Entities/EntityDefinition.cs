@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
 using Anvil.Server.Hosting;
@@ -52,6 +53,16 @@ public sealed class EntityDefinition
     public EntityField? ParentField { get; init; }
 
     public string? ParentType { get; init; }
+
+    /// <summary>
+    /// The row's <c>path</c> as <see cref="Columns"/> read it, from its parent's path and its own values:
+    /// what a batch of creates names its new rows by (in their events) without reading them back. Null
+    /// where the path needs the database (folders, whose paths are derived after the write).
+    /// </summary>
+    public Func<string, JsonObject, string>? PathUnderParent { get; init; }
+
+    /// <summary>A <see cref="PathUnderParent"/>: the parent's path, then the row's name.</summary>
+    public static string NameUnderParent(string parentPath, JsonObject values) => $"{parentPath}/{values["name"]!.GetValue<string>()}";
 
     /// <summary>What a 409 on a duplicate says, e.g. "a folder of that name exists under this parent".</summary>
     public required string DuplicateMessage { get; init; }

@@ -618,6 +618,6 @@ public sealed class EventStore(Db db, EventPublisher publisher)
 
     /// <summary>The SQL of the outbox write, for a caller sending it with other statements: parameters <c>@messages</c> (a JSON array) and <c>@count</c>.</summary>
     static string AppendToStream(bool notifyOnCommit) =>
-        "INSERT INTO event_stream (messages, message_count) VALUES (@messages::jsonb, @count);"
+        "INSERT INTO event_stream (messages, message_count) VALUES (@messages::json, @count);"
         + (notifyOnCommit ? " SELECT pg_notify('anvil_event_stream', '');" : "");
 }

@@ -93,7 +93,7 @@ public sealed class batched_writes(AnvilApp app) : IClassFixture<AnvilApp>
             Assert.Equal("{}", e.Payload);
         });
         var messages = await Sql.QueryAsync<string>(app, """
-            SELECT m::text FROM event_stream, jsonb_array_elements(messages) m
+            SELECT m::text FROM event_stream, json_array_elements(messages) m
             WHERE m->>'topic' = 'entity.product.created' AND m->>'project' = @project
             ORDER BY event_stream.id
             """, new { project });
@@ -110,6 +110,51 @@ public sealed class batched_writes(AnvilApp app) : IClassFixture<AnvilApp>
             Assert.StartsWith("Created product /", m["description"]!.GetValue<string>());
             Assert.EndsWith("+00:00", m["createdAt"]!.GetValue<string>());
         });
+    }
+
+    [Fact]
+    public async Task the_created_events_name_each_entity_by_the_path_its_read_shows_in_batches_and_alone()
+    {
+        var api = app.Service();
+        var project = await TestProjects.CreateAsync(app);
+        var (parent, child) = (EntityBuilder.NewId(), EntityBuilder.NewId());
+        var tasks = new[] { EntityBuilder.NewId(), EntityBuilder.NewId() };
+        var products = new[] { EntityBuilder.NewId(), EntityBuilder.NewId() };
+        // Numbers past three digits are cut by the path (lpad), the hero is HERO: the events must say the same.
+        var numbers = new[] { 1, 12, 123, 1234, -1 };
+        var versions = numbers.Select(_ => EntityBuilder.NewId()).ToArray();
+        var representations = versions.Select(_ => EntityBuilder.NewId()).ToArray();
+
+        var result = await RunAsync(api, project,
+        [
+            Create("folder", new { name = "seq_010" }, parent),
+            Create("folder", new { name = "sh_0010", parentId = parent }, child),
+            .. tasks.Select((id, i) => Create("task", new { name = $"task_{i}", taskType = "Animation", folderId = child }, id)),
+            .. products.Select((id, i) => Create("product", new { name = $"render_{i}", productType = "render", folderId = child }, id)),
+            .. versions.Select((id, i) => Create("version", new { version = numbers[i], productId = products[i % 2] }, id)),
+            .. representations.Select((id, i) => Create("representation", new { name = i == 0 ? "exr" : $"rep_{i}", versionId = versions[i] }, id)),
+        ]);
+        Assert.True(result["success"]!.GetValue<bool>());
+        var alone = EntityBuilder.NewId();
+        Assert.True((await RunAsync(api, project, [Create("representation", new { name = "mov", versionId = versions[3] }, alone)]))["success"]!.GetValue<bool>());
+
+        var created = (await Sql.QueryAsync<(string Topic, string EntityId, string Description)>(app, """
+            SELECT topic, summary->>'entityId', description FROM events
+            WHERE project_name = @project AND topic LIKE 'entity.%.created' ORDER BY creation_order
+            """, new { project })).Where(e => e.Topic != "entity.project.created").ToList();
+        var expected = new List<(string, string, string)>();
+        foreach (var (type, ids) in new[] { ("folder", new[] { parent, child }), ("task", tasks), ("product", products), ("version", versions),
+                     ("representation", [.. representations, alone]) })
+        {
+            foreach (var id in ids)
+            {
+                var path = (await api.GetAsync($"/api/projects/{project}/{type}s/{id}"))["path"]!.GetValue<string>();
+                expected.Add(($"entity.{type}.created", id, $"Created {type} {path}"));
+            }
+        }
+        Assert.Equal(expected, created);
+        Assert.Contains(expected, e => e.Item3 == "Created version /seq_010/sh_0010/render_1/v123");
+        Assert.Contains(expected, e => e.Item3 == "Created representation /seq_010/sh_0010/render_0/HERO/rep_4");
     }
 
     [Fact]

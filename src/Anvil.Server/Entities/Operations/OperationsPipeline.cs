@@ -158,14 +158,18 @@ public sealed class OperationsPipeline(Db db, ProjectContexts contexts, EventSto
         var rows = new List<WrittenEntity>(operations.Count);
         foreach (var operation in operations)
             rows.Add(await NewEntityAsync(context, definition, operation));
-        await CheckParentsAsync(context, definition, rows);
+        var parentPaths = await CheckParentsAsync(context, definition, rows, withPaths: definition.PathUnderParent is not null);
         foreach (var row in rows)
             await definition.Rules.PrepareAsync(context, row.Values, previous: null);
 
         await EntityStore.InsertAsync(context.Connection, definition, rows, context.UserName, context.CancellationToken);
         await definition.Rules.AfterWriteAsync(context, rows);
 
-        var paths = await EntityStore.PathsAsync(context.Connection, definition, context.Project, [.. rows.Select(r => r.Id)], context.CancellationToken);
+        // The events name the new rows by path: made from the parents' paths read with the parent
+        // check where the type allows, rather than reading every new row back through its joins.
+        var paths = definition.PathUnderParent is { } pathUnder && parentPaths is not null
+            ? rows.ToDictionary(r => r.Id, r => pathUnder(parentPaths[Guid.Parse(ParentId(definition, r.Values)!)], r.Values))
+            : await EntityStore.PathsAsync(context.Connection, definition, context.Project, [.. rows.Select(r => r.Id)], context.CancellationToken);
         await events.DispatchAsync(context.Connection, [.. rows.Select(row => Event(writer, context, $"entity.{definition.Type}.created",
             $"Created {definition.Type} {paths.GetValueOrDefault(row.Id, row.Id.ToString("N"))}",
             new JsonObject { ["entityId"] = row.Id.ToString("N"), ["parentId"] = ParentId(definition, row.Values) }))], context.CancellationToken,
@@ -281,20 +285,24 @@ public sealed class OperationsPipeline(Db db, ProjectContexts contexts, EventSto
     /// <summary>
     /// Every new or changed parent exists: in the database, or (folders) created earlier in the same
     /// call. One query for all of <paramref name="rows"/>, which are in the order they are written.
+    /// <paramref name="withPaths"/>: the same query answers the parents' paths (null when no row names a parent).
     /// </summary>
-    static async Task CheckParentsAsync(WriteContext context, EntityDefinition definition, IReadOnlyList<WrittenEntity> rows)
+    static async Task<Dictionary<Guid, string>?> CheckParentsAsync(WriteContext context, EntityDefinition definition, IReadOnlyList<WrittenEntity> rows,
+        bool withPaths = false)
     {
         if (definition.ParentField is not { } parentField)
-            return;
+            return null;
         var parents = rows
             .Select(r => r.Values[parentField.Name]?.GetValue<string>() is { } parent
                 && (r.Previous is null || !JsonNode.DeepEquals(r.Values[parentField.Name], r.Previous[parentField.Name])) ? Guid.Parse(parent) : (Guid?)null)
             .ToList();
         var wanted = parents.OfType<Guid>().Distinct().ToArray();
         if (wanted.Length == 0)
-            return;
-        var existing = (await context.Connection.QueryAsync<Guid>(new CommandDefinition(
-            $"SELECT id FROM {EntityRegistry.Get(definition.ParentType!).Table} WHERE id = ANY(@wanted)",
+            return null;
+        var parentDefinition = EntityRegistry.Get(definition.ParentType!);
+        var paths = withPaths ? await EntityStore.PathsAsync(context.Connection, parentDefinition, context.Project, wanted, context.CancellationToken) : null;
+        HashSet<Guid> existing = paths is not null ? [.. paths.Keys] : (await context.Connection.QueryAsync<Guid>(new CommandDefinition(
+            $"SELECT id FROM {parentDefinition.Table} WHERE id = ANY(@wanted)",
             new { wanted }, cancellationToken: context.CancellationToken))).ToHashSet();
         for (var i = 0; i < rows.Count; i++)
         {
@@ -303,6 +311,7 @@ public sealed class OperationsPipeline(Db db, ProjectContexts contexts, EventSto
             if (definition.ParentType == definition.Type)
                 existing.Add(rows[i].Id);
         }
+        return paths;
     }
 
     static JsonObject AttribOf(JsonObject data) => data["attrib"] switch

@@ -21,6 +21,7 @@ public static class ProductEntity
         ],
         ParentField = new("folderId", "folder_id", FieldKind.Id),
         ParentType = "folder",
+        PathUnderParent = EntityDefinition.NameUnderParent,
         DuplicateMessage = "A product of that name already exists in the folder",
         Rules = new ProductRules(),
         FolderPath = "f.path",

@@ -21,6 +21,7 @@ public static class RepresentationEntity
         ],
         ParentField = new("versionId", "version_id", FieldKind.Id),
         ParentType = "version",
+        PathUnderParent = EntityDefinition.NameUnderParent,
         DuplicateMessage = "A representation of that name already exists in the version",
         Rules = new RepresentationRules(),
         FolderPath = "f.path",

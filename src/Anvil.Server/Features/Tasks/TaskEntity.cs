@@ -22,6 +22,7 @@ public static class TaskEntity
         ],
         ParentField = new("folderId", "folder_id", FieldKind.Id),
         ParentType = "folder",
+        PathUnderParent = EntityDefinition.NameUnderParent,
         DuplicateMessage = "A task of that name already exists in the folder",
         Rules = new TaskRules(),
         TaskAssignees = "e.assignees",

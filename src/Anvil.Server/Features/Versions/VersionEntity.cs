@@ -52,13 +52,27 @@ public static class VersionEntity
             """;
     }
 
+    static readonly EntityField VersionField = new("version", "version", FieldKind.Integer) { Required = true };
+
+    /// <summary>
+    /// A version's name as its <c>name</c> column computes it: <c>HERO</c>, or the number padded to three
+    /// digits — and, as <c>lpad</c> does, cut to three.
+    /// </summary>
+    public static string Name(int version)
+    {
+        if (version < 0)
+            return "HERO";
+        var digits = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return "v" + (digits.Length > 3 ? digits[..3] : digits.PadLeft(3, '0'));
+    }
+
     public static EntityDefinition Definition { get; } = new()
     {
         Type = "version",
         Plural = "versions",
         Fields =
         [
-            new("version", "version", FieldKind.Integer) { Required = true },
+            VersionField,
             new("productId", "product_id", FieldKind.Id) { Required = true },
             new("taskId", "task_id", FieldKind.Id) { Nullable = true },
             new("thumbnailId", "thumbnail_id", FieldKind.Id) { Nullable = true },
@@ -66,6 +80,7 @@ public static class VersionEntity
         ],
         ParentField = new("productId", "product_id", FieldKind.Id),
         ParentType = "product",
+        PathUnderParent = (product, values) => $"{product}/{Name((int)VersionField.ToColumn(values["version"]))}",
         DuplicateMessage = "The product already has this version (or already has a hero version)",
         Rules = new VersionRules(),
         FolderPath = "f.path",
