@@ -124,6 +124,9 @@ public sealed class EventsBench(Settings settings, HttpClient http, EventsOption
         var taken = new ConcurrentDictionary<string, byte>();
         var duplicates = 0;
         var latencies = new ConcurrentBag<double>();
+        var meter = await CpuMeter.LocalAsync(settings);
+        Console.WriteLine($"enroll: {options.Workers} workers taking the jobs ...");
+        var cpuBefore = meter.Read();
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, options.Workers).Select(async worker =>
         {
@@ -144,12 +147,18 @@ public sealed class EventsBench(Settings settings, HttpClient http, EventsOption
             }
         }));
         clock.Stop();
+        var cpu = meter.Read() - cpuBefore;
         Console.WriteLine($"enroll: {done} jobs by {options.Workers} concurrent workers in {clock.Elapsed.TotalSeconds:F2} s = {done / clock.Elapsed.TotalSeconds:F0} jobs/s " +
             $"(each job = enroll + PATCH finished; {duplicates} handed out twice; last enroll of each worker answered 204)");
         var enrollLatency = Percentiles.Of(latencies);
         Console.WriteLine($"enroll: latency of one enroll p50 {enrollLatency.Median:F1} ms, p99 {enrollLatency.P99:F1} ms");
+        Console.WriteLine($"enroll: CPU per job: {cpu.PerUnit(Math.Max(1, done))}; load average {LoadAverage()}");
         return (done, done / clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>The 1, 5 and 15 minute load averages (Linux), to read a rate by.</summary>
+    static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     async Task<(long Deliveries, long Expected, Percentiles Latency)> WebSocketLatencyAsync()
     {
