@@ -193,9 +193,11 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     /// As <see cref="TryDispatchRecordAsync(NpgsqlConnection, NewEvent, CancellationToken, bool)"/> for a stored event without <see cref="NewEvent.Reuse"/>, in
     /// one round trip: the caller knows its transaction's time (<c>now()</c>, which becomes the event's
     /// <c>createdAt</c>), so the message is made before the row, and row and outbox go together.
+    /// <paramref name="commit"/>: the caller began its transaction with SQL (<c>BEGIN</c>), and the same
+    /// round trip commits it, whether or not the event was written.
     /// </summary>
     public async Task<EventRecord?> TryDispatchRecordAsync(NpgsqlConnection connection, NewEvent e, DateTimeOffset transactionTime,
-        bool notifyOnCommit, CancellationToken cancellationToken = default)
+        bool notifyOnCommit, CancellationToken cancellationToken = default, bool commit = false)
     {
         if (!Statuses.Contains(e.Status))
             throw BadRequest.Field("status", $"'{e.Status}' is not an event status");
@@ -215,6 +217,7 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             )
             SELECT count(*) FROM made;
             {(notifyOnCommit ? "SELECT pg_notify('anvil_event_stream', '');" : "")}
+            {(commit ? "COMMIT;" : "")}
             """, new
         {
             id,
@@ -307,15 +310,18 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     /// no such event. <paramref name="authorize"/>, when given, is called with the event as it stands,
     /// locked, before anything changes, and throws to refuse the change.
     /// </summary>
+    /// <remarks>
+    /// Two round trips: the transaction begins with the read that locks the event, and the second one
+    /// (see <see cref="UpdateAsync(NpgsqlConnection, Guid, EventChanges, CancellationToken, bool, Action{EventRecord})"/>)
+    /// ends with its commit. A job's worker sends one of these per job at least.
+    /// </remarks>
     public async Task<EventRecord?> UpdateAsync(Guid id, EventChanges changes, CancellationToken cancellationToken = default,
         Action<EventRecord>? authorize = null)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var record = await UpdateAsync(connection, id, changes, cancellationToken, notifyOnCommit: false, authorize);
+        var record = await UpdateCoreAsync(connection, id, changes, cancellationToken, notifyOnCommit: false, authorize, ownTransaction: true);
         if (record is null)
             return null;
-        await transaction.CommitAsync(cancellationToken);
         publisher.Wake();
         return record;
     }
@@ -326,16 +332,36 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     /// Two round trips: the event is read and locked (with the transaction's time, which becomes its
     /// <c>updatedAt</c>), then the update, the cursors it may lower and the outbox row go together.
     /// </summary>
-    public async Task<EventRecord?> UpdateAsync(NpgsqlConnection connection, Guid id, EventChanges changes, CancellationToken cancellationToken = default,
-        bool notifyOnCommit = true, Action<EventRecord>? authorize = null)
+    public Task<EventRecord?> UpdateAsync(NpgsqlConnection connection, Guid id, EventChanges changes, CancellationToken cancellationToken = default,
+        bool notifyOnCommit = true, Action<EventRecord>? authorize = null) =>
+        UpdateCoreAsync(connection, id, changes, cancellationToken, notifyOnCommit, authorize, ownTransaction: false);
+
+    /// <summary>
+    /// <paramref name="ownTransaction"/>: no transaction is open on the connection; the read begins one
+    /// (<c>BEGIN</c> in its round trip) and the update's round trip commits it, or it is rolled back.
+    /// </summary>
+    async Task<EventRecord?> UpdateCoreAsync(NpgsqlConnection connection, Guid id, EventChanges changes, CancellationToken cancellationToken,
+        bool notifyOnCommit, Action<EventRecord>? authorize, bool ownTransaction)
     {
         if (changes.Status is not null && !Statuses.Contains(changes.Status))
             throw BadRequest.Field("status", $"'{changes.Status}' is not an event status");
         var old = await connection.QuerySingleOrDefaultAsync<LockedEvent>(new CommandDefinition(
-            $"SELECT {Columns}, now() AS now FROM events WHERE id = @id FOR UPDATE", new { id }, cancellationToken: cancellationToken));
-        if (old is null)
-            return null;
-        authorize?.Invoke(old.Record);
+            $"{(ownTransaction ? "BEGIN;" : "")} SELECT {Columns}, now() AS now FROM events WHERE id = @id FOR UPDATE", new { id }, cancellationToken: cancellationToken));
+        try
+        {
+            if (old is null)
+            {
+                if (ownTransaction)
+                    await connection.ExecuteAsync(new CommandDefinition("ROLLBACK", cancellationToken: cancellationToken));
+                return null;
+            }
+            authorize?.Invoke(old.Record);
+        }
+        catch (AyonError) when (ownTransaction)
+        {
+            await connection.ExecuteAsync(new CommandDefinition("ROLLBACK", cancellationToken: cancellationToken));
+            throw;
+        }
         var set = new List<string> { "updated_at = now()" };
         void Add(object? value, string column, string parameter)
         {
@@ -372,6 +398,7 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             UPDATE events SET {string.Join(", ", set)} WHERE id = @id;
             {LowerCursorsForSource};
             {AppendToStream(notifyOnCommit)}
+            {(ownTransaction ? "COMMIT;" : "")}
             """, new
         {
             id,

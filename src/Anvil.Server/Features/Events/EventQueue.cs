@@ -57,30 +57,45 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
     public async Task<EnrollResponse?> EnrollAsync(EnrollQuery query, CurrentUser user, CancellationToken cancellationToken)
     {
         var requestKey = Secrets.Sha256Hex(user.Name + "\n" + JsonSerializer.Serialize(query, AyonJson.Options));
-        var lockKey = redis.Key("enroll-running", requestKey);
-        var runId = Guid.NewGuid().ToString("N");
-        while (!await redis.Database.StringSetAsync(lockKey, runId, InFlightLock, When.NotExists))
+        await using var connection = await db.OpenAsync(cancellationToken);
+        EventRecord? job;
+        if (query.Sender is not null)
         {
-            // The same request is being answered: answer what it answers (unless it just finished).
-            if ((string?)await redis.Database.StringGetAsync(lockKey) is { } running)
-                return await AwaitDuplicateAsync(requestKey, running, cancellationToken);
+            // Identical requests queue on a lock of their transaction; the one that waited then finds
+            // the first one's job as its sender's own.
+            job = await FindJobAsync(connection, query, user, RequestLock(requestKey), cancellationToken);
         }
-        EventRecord? job = null;
-        try
+        else
         {
-            job = await FindJobAsync(query, user, cancellationToken);
-            Observability.AnvilMetrics.EnrollRequests.WithLabels(job is null ? "none" : "job").Inc();
+            // Without a sender there is no own job to find again: the answer waits in Redis.
+            var lockKey = redis.Key("enroll-running", requestKey);
+            var runId = Guid.NewGuid().ToString("N");
+            while (!await redis.Database.StringSetAsync(lockKey, runId, InFlightLock, When.NotExists))
+            {
+                // The same request is being answered: answer what it answers (unless it just finished).
+                if ((string?)await redis.Database.StringGetAsync(lockKey) is { } running)
+                    return await AwaitDuplicateAsync(requestKey, running, cancellationToken);
+            }
+            job = null;
+            try
+            {
+                job = await FindJobAsync(connection, query, user, requestLock: null, cancellationToken);
+            }
+            finally
+            {
+                // Both in one round trip: the answer for a duplicate waiting on it, then the lock.
+                var result = redis.Database.StringSetAsync(redis.Key("enroll-result", $"{requestKey}:{runId}"), job?.Id.ToString("N") ?? "", TimeSpan.FromSeconds(30));
+                var unlock = redis.Database.KeyDeleteAsync(lockKey);
+                await Task.WhenAll(result, unlock);
+            }
         }
-        finally
-        {
-            // Both in one round trip: the answer for a duplicate waiting on it, then the lock.
-            var result = redis.Database.StringSetAsync(redis.Key("enroll-result", $"{requestKey}:{runId}"), job?.Id.ToString("N") ?? "", TimeSpan.FromSeconds(30));
-            var unlock = redis.Database.KeyDeleteAsync(lockKey);
-            await Task.WhenAll(result, unlock);
-        }
-        await AdvanceCursorAsync(query, cancellationToken);
+        Observability.AnvilMetrics.EnrollRequests.WithLabels(job is null ? "none" : "job").Inc();
+        await AdvanceCursorAsync(connection, query, cancellationToken);
         return job is null ? null : new EnrollResponse(job.Id, job.DependsOn, job.Hash, job.Status);
     }
+
+    /// <summary>The transaction lock of one request (its key), which identical requests wait on.</summary>
+    static long RequestLock(string requestKey) => Convert.ToInt64(requestKey[..16], 16);
 
     /// <summary>The same request is being answered: answer what it answers.</summary>
     async Task<EnrollResponse?> AwaitDuplicateAsync(string requestKey, string runId, CancellationToken cancellationToken)
@@ -262,30 +277,49 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
         return (ownJob, head, sources.Parameters);
     }
 
-    async Task<EventRecord?> FindJobAsync(EnrollQuery query, CurrentUser user, CancellationToken cancellationToken)
+    /// <summary>
+    /// Finds the caller's job. Each attempt is a transaction of two round trips: the first begins it and
+    /// sends the request's lock, the own-job query and the walk; the second takes the source found (a new
+    /// job's row and outbox row) and commits. The caller's connection is idle before and after.
+    /// </summary>
+    async Task<EventRecord?> FindJobAsync(NpgsqlConnection connection, EnrollQuery query, CurrentUser user, long? requestLock,
+        CancellationToken cancellationToken)
     {
         var (ownJobSql, head, parameters) = EnrollQueries(query);
-        var headSql = WalkInOrder + "\n" + head;
-        await using var connection = await db.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (query.Sender is not null
-            && await connection.QueryFirstOrDefaultAsync<EventRecord>(new CommandDefinition(ownJobSql, parameters, transaction, cancellationToken: cancellationToken)) is { } own)
-            return own;
+        parameters.Add("requestLock", requestLock);
+        // The own-job query runs before the walk's settings, which are for the walk only; after the lock,
+        // so that it sees the job of an identical request that held it.
+        var sql = $"""
+            BEGIN;
+            {(requestLock is null ? "" : "SELECT 1 FROM pg_advisory_xact_lock(@requestLock);")}
+            {(query.Sender is null ? "" : ownJobSql + ";")}
+            {WalkInOrder}
+            {head}
+            """;
         var tried = new List<Guid>();
         for (var attempt = 0; attempt < 100; attempt++)
         {
             parameters.Add("tried", tried.ToArray());
-            var candidate = await connection.QuerySingleOrDefaultAsync<Candidate>(new CommandDefinition(headSql, parameters, transaction, cancellationToken: cancellationToken));
-            if (candidate is null)
-                return null;
-            tried.Add(candidate.SourceId);
-            var job = await TakeAsync(connection, candidate, query, user, transaction, cancellationToken);
-            if (job is not null)
+            EventRecord? own = null;
+            Candidate? candidate;
+            await using (var results = await connection.QueryMultipleAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)))
             {
-                await transaction.CommitAsync(cancellationToken);
-                events.Committed();
-                return job;
+                if (requestLock is not null)
+                    await results.ReadSingleAsync<int>();
+                if (query.Sender is not null)
+                    own = await results.ReadFirstOrDefaultAsync<EventRecord>();
+                candidate = await results.ReadSingleOrDefaultAsync<Candidate>();
             }
+            if (own is not null || candidate is null)
+            {
+                await connection.ExecuteAsync(new CommandDefinition("COMMIT", cancellationToken: cancellationToken));
+                return own;
+            }
+            tried.Add(candidate.SourceId);
+            // Ends the transaction, whatever it finds.
+            var job = await TakeAsync(connection, candidate, query, user, cancellationToken);
+            if (job is not null)
+                return job;
             // Another worker holds this source's job (or just took it): a sequential worker waits for it.
             if (query.Sequential)
                 return null;
@@ -304,7 +338,7 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
     /// time, so it does not wait for the disk. At most every <see cref="AdvanceInterval"/> per consumer
     /// and instance.
     /// </summary>
-    async Task AdvanceCursorAsync(EnrollQuery query, CancellationToken cancellationToken)
+    async Task AdvanceCursorAsync(NpgsqlConnection connection, EnrollQuery query, CancellationToken cancellationToken)
     {
         var consumer = ConsumerKey(query);
         var now = Environment.TickCount64;
@@ -318,53 +352,42 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
             parameters.Add("targetTopic", query.TargetTopic);
             parameters.Add("cursorTopics", LikePattern(query) is null ? query.SourceTopics.ToArray() : Array.Empty<string>());
             parameters.Add("cursorPattern", LikePattern(query));
-            await using var connection = await db.OpenAsync(cancellationToken);
-            // Writes only the first time, so it needs no flush to disk afterwards.
-            var cursor = await connection.QuerySingleOrDefaultAsync<CursorRow>(new CommandDefinition("""
-                WITH made AS (
-                    INSERT INTO enroll_cursors (consumer, target_topic, source_topics, source_pattern)
-                    VALUES (@consumer, @targetTopic, @cursorTopics, @cursorPattern)
-                    ON CONFLICT (consumer) DO NOTHING
-                    RETURNING created_at, generation
-                )
-                SELECT created_at, generation FROM made
-                UNION ALL
-                SELECT created_at, generation FROM enroll_cursors WHERE consumer = @consumer
-                LIMIT 1
-                """, parameters, cancellationToken: cancellationToken));
-            if (cursor is not { } current)
-                return;
-            // Read before the walk below takes its snapshot: a transaction running now may commit a
-            // source after that snapshot, so nothing from its start on may be passed.
-            var safe = await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("""
-                SELECT coalesce(min(xact_start), now()) FROM pg_stat_activity
-                WHERE datname = current_database() AND xact_start IS NOT NULL AND backend_type = 'client backend'
-                """, cancellationToken: cancellationToken));
-            if (current.CreatedAt >= safe)
-                return;
-            parameters.Add("safe", safe);
-            parameters.Add("generation", current.Generation);
+            // One round trip, statement by statement (each one's snapshot is taken when it starts): the
+            // cursor (made the first time), its generation, then the oldest transaction running, before
+            // the walk takes its snapshot: a transaction running now may commit a source after that
+            // snapshot, so nothing from its start on may be passed. A cursor made after that start does
+            // not move. It need not wait for the disk.
             await connection.ExecuteAsync(new CommandDefinition($"""
                 BEGIN;
                 SET LOCAL synchronous_commit TO off;
+                INSERT INTO enroll_cursors (consumer, target_topic, source_topics, source_pattern)
+                VALUES (@consumer, @targetTopic, @cursorTopics, @cursorPattern)
+                ON CONFLICT (consumer) DO NOTHING;
+                SELECT set_config('anvil.enroll_generation', generation::text, true) FROM enroll_cursors WHERE consumer = @consumer;
+                SELECT set_config('anvil.enroll_safe', coalesce(min(xact_start), now())::text, true) FROM pg_stat_activity
+                WHERE datname = current_database() AND xact_start IS NOT NULL AND backend_type = 'client backend';
                 {WalkInOrder}
-                WITH head AS (
+                WITH safe AS (
+                    SELECT nullif(current_setting('anvil.enroll_safe', true), '')::timestamptz AS at
+                ), head AS (
                     SELECT s.created_at, s.creation_order
                     FROM events s
                     {JobOfSource}
                     WHERE {sources.FromCursor}
-                      AND s.created_at < @safe
+                      AND s.created_at < (SELECT at FROM safe)
                       AND (t.id IS NULL OR NOT {JobIsDone})
                     ORDER BY {sources.WalkOrder}
                     LIMIT 1
                 ), target AS (
-                    SELECT coalesce((SELECT created_at FROM head), @safe) AS position_at,
+                    SELECT coalesce((SELECT created_at FROM head), (SELECT at FROM safe)) AS position_at,
                            coalesce((SELECT creation_order FROM head), 0) AS position_order
                 )
                 UPDATE enroll_cursors c
                 SET position_at = target.position_at, position_order = target.position_order, used_at = now()
                 FROM target
-                WHERE c.consumer = @consumer AND c.generation = @generation
+                WHERE c.consumer = @consumer
+                  AND c.generation = nullif(current_setting('anvil.enroll_generation', true), '')::bigint
+                  AND c.created_at < (SELECT at FROM safe)
                   AND (c.position_at, c.position_order) < (target.position_at, target.position_order);
                 DELETE FROM enroll_cursors WHERE used_at < now() - interval '7 days';
                 COMMIT;
@@ -372,25 +395,33 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
         }
         catch (Exception e) when (e is NpgsqlException && !cancellationToken.IsCancellationRequested)
         {
-            // The job is handed out already; the cursor moves at the next enroll.
+            // The job is handed out already; the cursor moves at the next enroll. (The connection's
+            // failed transaction is rolled back when it goes back to the pool.)
             logger.LogWarning("Moving the enroll cursor of {Target} failed: {Error}", LogText.Sanitize(query.TargetTopic), e.Message);
         }
     }
 
-    /// <summary>The job of this candidate source for the caller, or null when another worker has it.</summary>
-    async Task<EventRecord?> TakeAsync(Npgsql.NpgsqlConnection connection, Candidate candidate, EnrollQuery query, CurrentUser user,
-        Npgsql.NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    /// <summary>
+    /// The job of this candidate source for the caller, or null when another worker has it. Ends the
+    /// transaction: a new job's row goes in the same round trip as the commit.
+    /// </summary>
+    async Task<EventRecord?> TakeAsync(NpgsqlConnection connection, Candidate candidate, EnrollQuery query, CurrentUser user,
+        CancellationToken cancellationToken)
     {
         if (candidate.TargetId is Guid targetId)
         {
+            EventRecord? job = null;
             if (candidate.TargetStatus is "failed" or "restarted")
-                return await events.RestartJobAsync(connection, targetId, query.Sender, query.SenderType, user.Name, cancellationToken);
-            if (candidate.TargetSender == query.Sender)
-                return await connection.QuerySingleAsync<EventRecord>(new CommandDefinition(
-                    $"SELECT {EventStore.Columns} FROM events WHERE id = @targetId", new { targetId }, transaction, cancellationToken: cancellationToken));
-            return null;
+                job = await events.RestartJobAsync(connection, targetId, query.Sender, query.SenderType, user.Name, cancellationToken);
+            else if (candidate.TargetSender == query.Sender)
+                job = await connection.QuerySingleAsync<EventRecord>(new CommandDefinition(
+                    $"SELECT {EventStore.Columns} FROM events WHERE id = @targetId", new { targetId }, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition("COMMIT", cancellationToken: cancellationToken));
+            if (job is not null)
+                events.Committed();
+            return job;
         }
-        return await events.TryDispatchRecordAsync(connection, new NewEvent
+        var made = await events.TryDispatchRecordAsync(connection, new NewEvent
         {
             Topic = query.TargetTopic,
             Hash = TargetHash(query.TargetTopic, candidate.SourceId),
@@ -401,6 +432,9 @@ public sealed class EventQueue(Db db, EventStore events, Redis redis, ILogger<Ev
             SenderType = query.SenderType,
             Status = "pending",
             Description = query.Description ?? $"Convert from {string.Join(", ", query.SourceTopics)} to {query.TargetTopic}",
-        }, candidate.Now, notifyOnCommit: false, cancellationToken);
+        }, candidate.Now, notifyOnCommit: false, cancellationToken, commit: true);
+        if (made is not null)
+            events.Committed();
+        return made;
     }
 }

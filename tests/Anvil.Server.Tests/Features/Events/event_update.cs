@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Anvil.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Anvil.Server.Tests.Features.Events;
 
@@ -127,6 +128,21 @@ public sealed class event_update(AnvilApp app) : IClassFixture<AnvilApp>
         await artist.PatchAsync($"/api/events/{ownId}", new { user = "admin" }, expect: 403);
 
         Assert.Equal(name, (await app.Service().GetAsync($"/api/events/{ownId}"))["user"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task a_refused_update_changes_nothing_and_leaves_the_event_unlocked()
+    {
+        var (_, artist) = await TestUsers.CreateAsync(app);
+        var id = await DispatchAsync(new { topic = "test.update.refused", description = "before" });
+
+        await artist.PatchAsync($"/api/events/{id}", new { description = "refused" }, expect: 403);
+        await using var connection = await app.Services.GetRequiredService<Anvil.Server.Data.Db>().OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var locked = await Dapper.SqlMapper.ExecuteScalarAsync<string>(connection,
+            "SELECT description FROM events WHERE id = @id FOR UPDATE NOWAIT", new { id = Guid.Parse(id) }, transaction);
+
+        Assert.Equal("before", locked);
     }
 
     [Fact]

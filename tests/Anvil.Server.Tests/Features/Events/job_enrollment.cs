@@ -426,4 +426,29 @@ public sealed class job_enrollment(AnvilApp app) : IClassFixture<AnvilApp>
 
         Assert.All(answers, answer => Assert.Equal(Id(answers[0]), Id(answer)));
     }
+
+    [Fact]
+    public async Task a_retried_request_without_a_sender_gets_the_job_of_the_first_one()
+    {
+        await SourcesAsync(5);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => EnrollAsync(sender: null!)));
+
+        Assert.All(answers, answer => Assert.Equal(Id(answers[0]), Id(answer)));
+        Assert.True((await app.Service().GetAsync($"/api/events/{Id(answers[0])}"))["sender"] is null);
+    }
+
+    [Fact]
+    public async Task a_worker_retrying_while_its_first_request_waits_gets_that_job_and_the_next_request_a_new_one()
+    {
+        var sources = await SourcesAsync(3);
+
+        var retried = await Task.WhenAll(EnrollAsync("retrier"), EnrollAsync("retrier"));
+        await SetStatusAsync(retried[0]!, "finished");
+        var next = await EnrollAsync("retrier");
+
+        Assert.Equal(Id(retried[0]), Id(retried[1]));
+        Assert.Equal(sources[0], DependsOn(retried[0]));
+        Assert.Equal(sources[1], DependsOn(next));
+    }
 }
