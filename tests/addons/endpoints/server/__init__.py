@@ -2,7 +2,9 @@
 
 Endpoints in both registration styles (`add_endpoint`, an `APIRouter`), with the parameter kinds
 real addons use, a streamed file, one that hangs, one that blocks the whole loop, one that fails,
-one that runs raw SQL, and one per runtime facade (settings, entities, events, secrets). Actions:
+one that runs raw SQL, and one per runtime facade (settings, entities, events, secrets). Event
+handlers on `endpoints.hook.*`: one marks the event handled through Anvil's API, one fails or waits
+for the other when the event's payload asks it to. Actions:
 a launcher action for tasks, a form, a redirect and a manager-only one; a stored per-user option.
 """
 
@@ -18,7 +20,7 @@ from ayon_server.actions import ActionExecutor, ExecuteResponseModel, SimpleActi
 from ayon_server.addons import BaseServerAddon
 from ayon_server.api.dependencies import CurrentUser
 from ayon_server.entities import ProjectEntity, TaskEntity
-from ayon_server.events import EventStream
+from ayon_server.events import EventModel, EventStream
 from ayon_server.exceptions import ForbiddenException
 from ayon_server.forms import SimpleForm
 from ayon_server.lib.postgres import Postgres
@@ -72,6 +74,24 @@ class EndpointsAddon(BaseServerAddon):
         self.add_endpoint("events", self.dispatch_event, method="POST")
         self.add_endpoint("secrets/{name}", self.read_secret, method="GET")
         self.add_router(router)
+        EventStream.subscribe("endpoints.hook.*", self.on_hook_trouble)
+        EventStream.subscribe("endpoints.hook.*", self.on_hook)
+
+    # --- event handlers ----------------------------------------------------------------------------
+
+    async def on_hook(self, event: EventModel) -> None:
+        await EventStream.update(
+            event.id, description=f"handled by {self.name} {self.version}: {event.topic} n={event.payload.get('n')}",
+            summary={**event.summary, "handledBy": self.version})
+
+    async def on_hook_trouble(self, event: EventModel) -> None:
+        if event.payload.get("fail"):
+            raise ValueError("the handler fails on purpose")
+        if event.payload.get("wait"):
+            # Subscribed first: it sees the other handler's change only if that one runs meanwhile.
+            while not (current := await EventStream.get(event.id)).description.startswith("handled"):
+                await asyncio.sleep(0.05)
+            await EventStream.update(event.id, description=current.description + "; the first handler saw it")
 
     async def hello(self, user: CurrentUser, request: Request, name: str = Query("world"),
                     x_probe: str | None = Header(None)) -> dict[str, Any]:
