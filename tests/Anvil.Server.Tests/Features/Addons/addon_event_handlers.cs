@@ -43,7 +43,7 @@ public sealed class addon_event_handlers(EndpointsApp app) : IClassFixture<Endpo
         var admin = await SetupAsync();
         var addon = await app.AddonAsync();
 
-        var id = (await admin.PostAsync("/api/events", new { topic = "endpoints.hook.ping", description = "waiting", summary = new { origin = "test" }, payload = new { n = 7 } }))["id"]!.GetValue<string>();
+        var id = (await admin.PostAsync("/api/events", new { topic = "endpoints.hook.ping", description = "waiting", summary = new { origin = "test" }, payload = new { n = 7, @for = addon } }))["id"]!.GetValue<string>();
         var handled = await WhenDescribedAsync(admin, id, "handled");
 
         Assert.Equal($"handled by {addon} 1.0.0: endpoints.hook.ping n=7", handled["description"]!.GetValue<string>());
@@ -54,12 +54,13 @@ public sealed class addon_event_handlers(EndpointsApp app) : IClassFixture<Endpo
     public async Task events_of_other_topics_and_updates_do_not_reach_the_handlers()
     {
         var admin = await SetupAsync();
+        var addon = await app.AddonAsync();
 
         var other = (await admin.PostAsync("/api/events", new { topic = "endpoints.other", description = "waiting" }))["id"]!.GetValue<string>();
-        var updated = (await admin.PostAsync("/api/events", new { topic = "endpoints.hook.update", description = "waiting", payload = new { n = 1 } }))["id"]!.GetValue<string>();
+        var updated = (await admin.PostAsync("/api/events", new { topic = "endpoints.hook.update", description = "waiting", payload = new { n = 1, @for = addon } }))["id"]!.GetValue<string>();
         await WhenDescribedAsync(admin, updated, "handled");
         await admin.PatchAsync($"/api/events/{updated}", new { description = "changed by the test" }, expect: 204);
-        var marker = (await admin.PostAsync("/api/events", new { topic = "endpoints.hook.marker", description = "waiting" }))["id"]!.GetValue<string>();
+        var marker = (await admin.PostAsync("/api/events", new { topic = "endpoints.hook.marker", description = "waiting", payload = new { @for = addon } }))["id"]!.GetValue<string>();
         await WhenDescribedAsync(admin, marker, "handled");
 
         Assert.Equal("waiting", (await admin.GetAsync($"/api/events/{other}"))["description"]!.GetValue<string>());
@@ -70,10 +71,11 @@ public sealed class addon_event_handlers(EndpointsApp app) : IClassFixture<Endpo
     public async Task a_failing_or_waiting_handler_does_not_hold_up_the_others()
     {
         var admin = await SetupAsync();
+        var addon = await app.AddonAsync();
 
         var watch = Stopwatch.StartNew();
-        var waiting = (await admin.PostAsync("/api/events", new { topic = "endpoints.hook.wait", description = "waiting", payload = new { wait = true, n = 1 } }))["id"]!.GetValue<string>();
-        var failing = (await admin.PostAsync("/api/events", new { topic = "endpoints.hook.fail", description = "waiting", payload = new { fail = true, n = 2 } }))["id"]!.GetValue<string>();
+        var waiting = (await admin.PostAsync("/api/events", new { topic = "endpoints.hook.wait", description = "waiting", payload = new { wait = true, n = 1, @for = addon } }))["id"]!.GetValue<string>();
+        var failing = (await admin.PostAsync("/api/events", new { topic = "endpoints.hook.fail", description = "waiting", payload = new { fail = true, n = 2, @for = addon } }))["id"]!.GetValue<string>();
         var written = watch.Elapsed;
         var failed = await WhenDescribedAsync(admin, failing, "handled");
         var waited = await WhenDescribedAsync(admin, waiting, "saw it");

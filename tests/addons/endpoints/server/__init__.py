@@ -81,11 +81,15 @@ class EndpointsAddon(BaseServerAddon):
     # --- event handlers ----------------------------------------------------------------------------
 
     async def on_hook(self, event: EventModel) -> None:
+        if event.payload.get("for") != self.name:
+            return  # the test database holds other copies of this addon, which get the event too
         await EventStream.update(
             event.id, description=f"handled by {self.name} {self.version}: {event.topic} n={event.payload.get('n')}",
             summary={**event.summary, "handledBy": self.version})
 
     async def on_hook_trouble(self, event: EventModel) -> None:
+        if event.payload.get("for") != self.name:
+            return
         if event.payload.get("fail"):
             raise ValueError("the handler fails on purpose")
         if event.payload.get("wait"):

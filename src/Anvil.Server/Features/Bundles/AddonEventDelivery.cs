@@ -2,27 +2,28 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
-using Anvil.Server.Features.Bundles;
+using Anvil.Server.Features.Addons;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
 using Dapper;
 
-namespace Anvil.Server.Features.Addons;
+namespace Anvil.Server.Features.Bundles;
 
 /// <summary>
 /// Runs the addons' event handlers (<c>EventStream.subscribe(topic, handler)</c> in their
-/// <c>initialize()</c>) on every event dispatched on any instance. It follows the outbox
-/// (<c>event_stream</c>) behind the publisher with its own position (<c>addon_event_delivery</c>,
-/// migration 0017): one instance at a time takes a batch (the row is locked, others skip it), moves
-/// the position past it and hands each dispatch whose topic an addon subscribed to its own addon HTTP
-/// host, so each dispatch reaches the handlers once across the cluster, after its transaction
-/// committed, without ever holding up the write. Updates of events are not delivered (AYON runs its
-/// handlers after a dispatch only). The subscribing versions are those of the active bundles
-/// (production, staging, dev and project bundles). A handler runs as the host's own identity and is
-/// cut off after <c>AYON_ADDON_ENDPOINT_TIMEOUT</c> less a second; failures are logged, never retried.
+/// <c>initialize()</c>) as AYON runs its local handlers: on the instance that dispatched the event,
+/// after the dispatch, once. Each instance follows the outbox (<c>event_stream</c>) behind the publisher
+/// from where it stood at start, reads only the rows it wrote itself (<c>origin</c>, migration 0017),
+/// and hands each dispatch whose topic an addon subscribed to its own addon HTTP host, never holding
+/// up the write. Updates of events are not delivered (AYON runs its handlers after a dispatch only).
+/// The subscribing versions are those of the active bundles (production, staging, dev and project
+/// bundles), which is why this lives with the bundles. A handler runs as the host's own identity and
+/// is cut off after <c>AYON_ADDON_ENDPOINT_TIMEOUT</c> less a second; failures are logged, never
+/// retried, and what an instance had not handed over when it stopped is not handed over by another.
 /// </summary>
 public sealed class AddonEventDelivery(Db db, AddonStore store, BundleStore bundles, AddonMaterializer materializer,
-    AddonEndpointHost host, EventStore events, AyonOptions options, ILogger<AddonEventDelivery> logger) : BackgroundService
+    AddonEndpointHost host, EventStore events, AyonOptions options, IHostApplicationLifetime lifetime, ILogger<AddonEventDelivery> logger)
+    : BackgroundService
 {
     const int BatchSize = 1000;
     const int MaxRunning = 32;
@@ -35,6 +36,20 @@ public sealed class AddonEventDelivery(Db db, AddonStore store, BundleStore bund
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The host calls this instance back at its listening address, known once the server has started.
+        var started = new TaskCompletionSource();
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (stoppingToken.Register(() => started.TrySetCanceled()))
+        {
+            try
+            {
+                await started.Task;
+            }
+            catch (TaskCanceledException)
+            {
+                return;
+            }
+        }
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -70,43 +85,41 @@ public sealed class AddonEventDelivery(Db db, AddonStore store, BundleStore bund
         }
     }
 
+    long _position = -1;
+
     /// <summary>
-    /// Moves the shared position over what was published since, answering the dispatches that some
-    /// active addon version subscribed to; nothing when another instance holds the position.
+    /// The dispatches this instance wrote since the last call that some active addon version subscribed
+    /// to; the first call only finds out where the stream stands.
     /// </summary>
     async Task<IReadOnlyList<Delivery>> TakeBatchAsync(CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var position = await connection.QuerySingleOrDefaultAsync<(long Delivered, long Published)?>(new CommandDefinition("""
-            SELECT d.delivered_seq, s.published_seq
-            FROM addon_event_delivery d, event_stream_state s
-            WHERE d.id = 1 AND s.id = 1
-            FOR UPDATE OF d SKIP LOCKED
-            """, transaction: transaction, cancellationToken: cancellationToken));
-        if (position is not { } at || at.Published <= at.Delivered)
-            return [];
-        var subscribers = await SubscribersAsync(cancellationToken);
-        var deliveries = new List<Delivery>();
-        var upTo = at.Published;
-        if (subscribers.Count > 0)
+        var published = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT published_seq FROM event_stream_state WHERE id = 1", cancellationToken: cancellationToken));
+        if (_position < 0 || published <= _position)
         {
-            var messages = await EventPublisher.ReadStoredAsync(connection, at.Delivered, at.Published + 1, BatchSize, cancellationToken);
-            if (messages.Count > 0)
-                upTo = messages[^1].Seq;
-            foreach (var (_, text) in messages)
-            {
-                // A dispatch's message says whether it was stored; an update's does not.
-                if (JsonNode.Parse(text) is not JsonObject message || message["store"] is null || AyonJson.Text(message["topic"]) is not { } topic)
-                    continue;
-                var addons = subscribers.Where(s => s.Topics.Any(pattern => TopicMatches(pattern, topic))).Select(s => (s.Name, s.Version)).ToList();
-                if (addons.Count > 0)
-                    deliveries.Add(new Delivery(message, addons));
-            }
+            _position = Math.Max(_position, published);
+            return [];
         }
-        await connection.ExecuteAsync(new CommandDefinition("UPDATE addon_event_delivery SET delivered_seq = @upTo WHERE id = 1",
-            new { upTo }, transaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
+        var subscribers = await SubscribersAsync(cancellationToken);
+        if (subscribers.Count == 0)
+        {
+            _position = published;
+            return [];
+        }
+        var messages = await EventPublisher.ReadStoredAsync(connection, _position, published + 1, BatchSize, cancellationToken,
+            origin: "anvil-" + options.InstanceId);
+        _position = messages.Count >= BatchSize ? messages[^1].Seq : published;
+        var deliveries = new List<Delivery>();
+        foreach (var (_, text) in messages)
+        {
+            // A dispatch's message says whether it was stored; an update's does not.
+            if (JsonNode.Parse(text) is not JsonObject message || message["store"] is null || AyonJson.Text(message["topic"]) is not { } topic)
+                continue;
+            var addons = subscribers.Where(s => s.Topics.Any(pattern => TopicMatches(pattern, topic))).Select(s => (s.Name, s.Version)).ToList();
+            if (addons.Count > 0)
+                deliveries.Add(new Delivery(message, addons));
+        }
         return deliveries;
     }
 
