@@ -36,7 +36,7 @@ from anvil_addon_host.schema import ResolverOrigin, build_schema, top_level_scop
 from ayon_server import AYON_SERVER_VERSION
 from ayon_server._stubs import used_stubs
 from ayon_server.addons import AddonLibrary, BaseServerAddon
-from ayon_server.events import EventStream
+from ayon_server.events import EventStream, Subscription
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ class LoadedAddon:
     addon: BaseServerAddon
     package_name: str
     subscriptions: list[str]
+    handlers: list[Subscription]
 
 
 async def load_addon(addon_dir: Path, name: str, version: str) -> LoadedAddon:
@@ -104,9 +105,14 @@ async def load_addon(addon_dir: Path, name: str, version: str) -> LoadedAddon:
     addon_class = find_addon_class(module)
     addon = await _stage(f"constructing {addon_class.__name__}", addon_dir, addon_class, str(addon_dir), metadata)
     AddonLibrary.getinstance().register(addon)
-    first_topic = len(EventStream.subscribed_topics)
-    await _stage("initialize()", addon_dir, addon.initialize)
-    return LoadedAddon(addon, package_name, EventStream.subscribed_topics[first_topic:])
+    first_topic, first_handler = len(EventStream.subscribed_topics), len(EventStream.subscriptions)
+    try:
+        await _stage("initialize()", addon_dir, addon.initialize)
+    except BaseException:
+        del EventStream.subscriptions[first_handler:]  # a broken version's handlers never run
+        raise
+    return LoadedAddon(addon, package_name, EventStream.subscribed_topics[first_topic:],
+                       EventStream.subscriptions[first_handler:])
 
 
 async def _export(addon_dir: Path, name: str, version: str) -> dict[str, Any]:

@@ -7,6 +7,9 @@ it over `--socket`:
   unpacked version folder) and `X-Anvil-User` (the authenticated user, base64 JSON). Anvil has
   already authenticated the request and removed its credentials.
 * `POST /_anvil/actions/list | execute | config`: the addons' web actions (JSON in, JSON out).
+* `POST /_anvil/events/deliver`: an event dispatched on Anvil, for the handlers that the named addon
+  versions subscribed (`EventStream.subscribe`); they run concurrently, each cut off after `timeout`
+  seconds, and the answer says how each did.
 * `GET /_anvil/ping`: alive and answering.
 
 Requests run concurrently on one asyncio loop; a handler that blocks the loop stops them all,
@@ -22,7 +25,9 @@ import base64
 import binascii
 import json
 import logging
+import inspect
 import os
+import time
 import traceback
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -37,6 +42,7 @@ from ayon_server import runtime
 from ayon_server._stubs import NotAvailableInAddonHost
 from ayon_server.actions import ActionContext, ActionExecutor, ExecuteResponseModel
 from ayon_server.entities.user import UserEntity
+from ayon_server.events import EventStream, Subscription, event_model, topic_matches
 from ayon_server.exceptions import AyonException, ForbiddenException, NotFoundException
 from ayon_server.hostcontext import ContextUnavailable
 
@@ -79,6 +85,8 @@ class HttpHost:
             serving = runtime.Serving(runtime.api(), user.payload if user else None,
                                       request.headers.get("x-anvil-server-url"))
             with runtime.serving(serving):
+                if path == "/_anvil/events/deliver" and request.method == "POST":
+                    return JSONResponse(await self.deliver(await request.json()))
                 if path.startswith("/_anvil/actions/") and request.method == "POST":
                     return JSONResponse(await self.action(path.removeprefix("/_anvil/actions/"), await request.json(), user))
                 if path.startswith("/api/addons/"):
@@ -121,6 +129,34 @@ class HttpHost:
         result = await call_handler(route.handler, Call(request, path_params, user))
         return as_response(result)
 
+    # --- event handlers ----------------------------------------------------------------------------
+
+    async def deliver(self, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict) or not isinstance(body.get("event"), dict) or not isinstance(body.get("addons"), list):
+            raise RequestError("BadRequest", "the body must be {event, addons, timeout}")
+        timeout = float(body.get("timeout") or 30)
+        raw_event = body["event"]
+        topic = str(raw_event.get("topic") or "")
+        outcomes: list[dict[str, Any]] = []
+        runs = []
+        for spec in body["addons"]:
+            try:
+                live = await self.addon(spec["name"], spec["version"], spec["dir"])
+            except MemoryError:
+                raise
+            except (Exception, SystemExit) as error:
+                reason = error.args[0] if isinstance(error, RequestError) else failure_reason(
+                    "loading", error, Path(spec.get("dir") or "/nonexistent"))
+                outcomes.append({"addon": spec.get("name"), "version": spec.get("version"), "handler": None,
+                                 "ok": False, "error": reason})
+                continue
+            for subscription in live.handlers:
+                if subscription in EventStream.subscriptions and topic_matches(subscription.topic, topic):
+                    # Each handler its own copy: what one changes on the event, the next does not see.
+                    runs.append(run_handler(live, subscription, event_model(raw_event), timeout))
+        outcomes += await asyncio.gather(*runs)
+        return {"handlers": outcomes}
+
     # --- actions -----------------------------------------------------------------------------------
 
     async def action(self, operation: str, body: Any, user: UserEntity | None) -> Any:
@@ -161,6 +197,29 @@ class HttpHost:
                 await live.addon.set_action_config(identifier, context, user, variant, body["value"])
             return {"value": await live.addon.get_action_config(identifier, context, user, variant) or {}}
         raise RequestError("UnknownMethod", f"unknown action operation {operation!r}")
+
+
+async def run_handler(live: LiveAddon, subscription: Subscription, event: Any, timeout: float) -> dict[str, Any]:
+    """Runs one handler on the event; its failure or overrun is reported, never raised."""
+    handler = subscription.handler
+    name = getattr(handler, "__qualname__", None) or repr(handler)
+    outcome: dict[str, Any] = {"addon": live.name, "version": live.version, "topic": subscription.topic, "handler": name}
+    started = time.monotonic()
+    try:
+        result = handler(event)
+        if inspect.isawaitable(result):
+            await asyncio.wait_for(result, timeout)
+        outcome["ok"] = True
+    except asyncio.TimeoutError:
+        outcome.update(ok=False, error=f"did not finish within {timeout:g} s")
+    except MemoryError:
+        raise
+    except (Exception, SystemExit) as error:
+        reason = failure_reason(f"the handler {name} of {event.topic}", error, live.dir)
+        log.warning("%s\n%s", reason, "".join(traceback.format_exception(error)))
+        outcome.update(ok=False, error=reason)
+    outcome["seconds"] = round(time.monotonic() - started, 3)
+    return outcome
 
 
 async def list_actions(live: LiveAddon, context: ActionContext, variant: str, mode: str,

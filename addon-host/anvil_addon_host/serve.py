@@ -45,6 +45,7 @@ from anvil_addon_host.schema import (
 )
 from ayon_server import hostcontext
 from ayon_server.addons import AddonLibrary, BaseServerAddon
+from ayon_server.events import EventStream, Subscription
 from ayon_server.exceptions import AyonException
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class LiveAddon:
     dir: Path
     addon: BaseServerAddon
     package_name: str
+    handlers: list[Subscription] = field(default_factory=list)
     _resolvers: dict[str, Any] | None = field(default=None, repr=False)
 
     def resolver(self, resolver_id: str) -> Any:
@@ -212,13 +214,15 @@ class LiveHost:
         except AddonBroken as broken:
             self.unload(key)
             raise RequestError("AddonBroken", f"addon {name} {version} cannot be loaded: {broken}") from None
-        live = LiveAddon(name, version, directory, loaded.addon, loaded.package_name)
+        live = LiveAddon(name, version, directory, loaded.addon, loaded.package_name, loaded.handlers)
         self.addons[key] = live
         return live
 
     def unload(self, key: tuple[str, str]) -> None:
         name, version = key
-        self.addons.pop(key, None)
+        live = self.addons.pop(key, None)
+        if live is not None:
+            EventStream.subscriptions[:] = [s for s in EventStream.subscriptions if s not in live.handlers]
         definition = AddonLibrary.getinstance().get(name)
         if definition is not None:
             definition.versions.pop(version, None)

@@ -78,6 +78,7 @@ public static class AnvilHost
         builder.Services.AddSingleton<AddonLiveHost>();
         builder.Services.AddSingleton<AddonHostKey>();
         builder.Services.AddSingleton<AddonEndpointHost>();
+        builder.Services.AddSingleton<AddonEventDelivery>().AddHostedService(s => s.GetRequiredService<AddonEventDelivery>());
         builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsStore>();
         builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsSchema>();
         builder.Services.AddSingleton<Anvil.Server.Features.Settings.SettingsAggregate>();

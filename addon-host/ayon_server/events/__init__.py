@@ -1,7 +1,14 @@
-"""The event stream: subscriptions are recorded; dispatching needs Anvil, so it refuses here."""
+"""The event stream: dispatch, update and read through Anvil's API; subscriptions kept for Anvil's delivery.
 
+`EventStream.subscribe(topic, handler)` keeps the handler in this process. The addon HTTP host runs it
+when Anvil hands it an event dispatched with a matching topic (`POST /_anvil/events/deliver`, see
+docs/addons.md, "Event handlers"); an export only reports the topics.
+"""
+
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
+from uuid import uuid4
 
 from pydantic import Extra
 
@@ -29,18 +36,35 @@ class EventModel(OPModel):
     updated_at: datetime | None = None
 
 
+@dataclass(eq=False)
+class Subscription:
+    topic: str
+    handler: Callable
+    all_nodes: bool
+    token: str
+
+
+def topic_matches(pattern: str, topic: str) -> bool:
+    """AYON's rule: the exact topic, or a pattern ending in `*` for every topic that starts like it."""
+    return pattern == topic or (pattern.endswith("*") and topic.startswith(pattern[:-1]))
+
+
 class EventStream:
     subscribed_topics: list[str] = []
     """Every topic subscribed in this process, in order (the export reports them)."""
+    subscriptions: list[Subscription] = []
+    """The handlers subscribed and not unsubscribed, in order."""
 
     @classmethod
     def subscribe(cls, topic: str, handler: Callable, all_nodes: bool = False) -> str:
         cls.subscribed_topics.append(topic)
-        return f"{topic}:{len(cls.subscribed_topics)}"
+        subscription = Subscription(topic, handler, all_nodes, uuid4().hex)
+        cls.subscriptions.append(subscription)
+        return subscription.token
 
     @classmethod
     def unsubscribe(cls, token: str) -> None:
-        """Subscriptions are only recorded, so there is nothing to cancel."""
+        cls.subscriptions[:] = [s for s in cls.subscriptions if s.token != token]
 
     @classmethod
     async def dispatch(cls, topic: str, sender: str | None = None, hash: str | None = None,  # noqa: A002
@@ -78,7 +102,12 @@ class EventStream:
         if serving is None:
             hostcontext.require("reading an event")
         found = await serving.as_host("GET", f"/api/events/{runtime.segment(event_id)}")
-        return EventModel(**{_snake(key): value for key, value in found.items()})
+        return event_model(found)
+
+
+def event_model(data: dict[str, Any]) -> EventModel:
+    """An event as Anvil's REST API shows it (camelCase), as the model addon code reads."""
+    return EventModel(**{_snake(key): value for key, value in data.items()})
 
 
 def _serving() -> runtime.Serving | None:

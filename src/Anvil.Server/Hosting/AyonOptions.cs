@@ -298,6 +298,9 @@ public sealed class AyonOptions
         throw new InvalidOperationException($"Setting type {type} is not supported");
     }
 
+    /// <summary>This instance's own name, new at each start: its database sessions' <c>application_name</c> is <c>anvil-</c> and it.</summary>
+    public string InstanceId { get; } = Guid.NewGuid().ToString("N")[..16];
+
     /// <summary>AYON's <c>postgres://user:pw@host:port/db?opt=v</c> as an Npgsql connection string.</summary>
     public string PostgresConnectionString()
     {
@@ -310,7 +313,8 @@ public sealed class AyonOptions
             Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
             Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')),
             MaxPoolSize = PostgresPoolSize,
-            ApplicationName = "anvil",
+            // Names the instance: what it writes to the outbox carries it (event_stream.origin, migration 0017).
+            ApplicationName = "anvil-" + InstanceId,
             // Statements run twice are prepared on their connection: the server then skips parsing and
             // planning them (a folder's SELECT plans longer than it runs). Prepared statements survive
             // the connection's return to the pool, and PostgreSQL re-plans one when the search path

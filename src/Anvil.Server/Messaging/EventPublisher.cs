@@ -192,23 +192,25 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
     /// <summary>
     /// The stored messages after stream position <paramref name="after"/> and before
     /// <paramref name="before"/>, in order: whole outbox rows, until at least <paramref name="limit"/>
-    /// messages (when there are that many).
+    /// messages (when there are that many); with <paramref name="origin"/>, only those written by that
+    /// instance (<see cref="AyonOptions.InstanceId"/>).
     /// </summary>
-    internal static async Task<List<(long Seq, string Message)>> ReadStoredAsync(NpgsqlConnection connection, long after, long before, int limit, CancellationToken cancellationToken)
+    internal static async Task<List<(long Seq, string Message)>> ReadStoredAsync(NpgsqlConnection connection, long after, long before, int limit, CancellationToken cancellationToken,
+        string? origin = null)
     {
-        var rows = await connection.QueryAsync<(long Seq, string Messages)>(new CommandDefinition("""
+        var rows = await connection.QueryAsync<(long Seq, string Messages)>(new CommandDefinition($"""
             SELECT seq, messages::text FROM (
                 SELECT seq, messages, message_count, sum(message_count) OVER (ORDER BY seq) AS upto
                 FROM (
                     SELECT seq, messages, message_count FROM event_stream
-                    WHERE seq + message_count - 1 > @after AND seq < @before
+                    WHERE seq + message_count - 1 > @after AND seq < @before {(origin is null ? "" : "AND origin = @origin")}
                     ORDER BY seq + message_count - 1
                     LIMIT @limit
                 ) candidates
             ) counted
             WHERE upto - message_count < @limit
             ORDER BY seq
-            """, new { after, before, limit }, cancellationToken: cancellationToken));
+            """, new { after, before, limit, origin }, cancellationToken: cancellationToken));
         var messages = new List<(long, string)>();
         foreach (var (seq, text) in rows)
         {

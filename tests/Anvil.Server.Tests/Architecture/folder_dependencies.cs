@@ -45,7 +45,7 @@ public sealed class folder_dependencies
         ["Features/Sites"] = ["Data", "Hosting", "Messaging", "Features/Auth"],
         ["Features/Services"] = ["Data", "Hosting", "Messaging", "Features/Addons", "Features/Auth"],
         ["Features/Desktop"] = ["Data", "Hosting", "Features/Auth"],
-        ["Features/Actions"] = ["Data", "Entities", "Hosting", "Messaging", "Features/Addons", "Features/Auth", "Features/Bundles"],
+        ["Features/Actions"] = ["Data", "Entities", "Hosting", "Messaging", "Features/Addons", "Features/Auth", "Features/Bundles", "Features/Settings"],
         ["Features/Monitoring"] = ["Data", "Hosting", "Messaging", "Observability", "Features/Addons", "Features/Auth"],
         ["Features/Demo"] = ["Data", "Entities", "Hosting", "Features/Attributes", "Features/Auth", "Features/Links", "Features/Projects", "Features/Thumbnails", "Features/Users"],
         // The web UI: its files and frame, its saved table layouts.

@@ -9,6 +9,7 @@ using Anvil.Server.Entities;
 using Anvil.Server.Features.Addons;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Features.Bundles;
+using Anvil.Server.Features.Settings;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
 using Dapper;
@@ -83,7 +84,7 @@ public static partial class ActionEndpoints
     }
 
     static async Task<JsonObject> ListAsync(ActionContextRequest context, CurrentUser user, HttpContext http, BundleStore bundles,
-        AddonStore store, AddonMaterializer materializer, AddonEndpointHost host, string? variant = null, string? mode = null)
+        SettingsAggregate settings, AddonStore store, AddonMaterializer materializer, AddonEndpointHost host, string? variant = null, string? mode = null)
     {
         variant = string.IsNullOrEmpty(variant) ? "production" : variant;
         mode = string.IsNullOrEmpty(mode) ? "simple" : mode;
@@ -91,8 +92,13 @@ public static partial class ActionEndpoints
             throw BadRequest.Field("mode", "must be simple, dynamic or all");
         Check(context, user, requireEntities: false);
         var bundle = await bundles.ForVariantAsync(variant, http.RequestAborted);
+        if (bundle is null)
+            return new JsonObject { ["actions"] = new JsonArray() };
+        // A project's own bundle replaces the versions it may choose, as its settings do.
+        var (_, versions) = await settings.AddonVersionsAsync(bundle, string.IsNullOrEmpty(context.ProjectName) ? null : context.ProjectName,
+            null, variant, http.RequestAborted);
         var addons = new JsonArray();
-        foreach (var (name, version) in bundle?.AddonVersions ?? [])
+        foreach (var (name, (version, _)) in versions)
         {
             if (await AddonFolderAsync(name, version, store, materializer, http.RequestAborted) is { } folder)
                 addons.Add(new JsonObject { ["name"] = name, ["version"] = version, ["dir"] = folder });

@@ -24,6 +24,9 @@ public sealed record AddonVersionRow
 }
 
 /// <summary>What serving a version's files needs: its package and the set of its files.</summary>
+/// <summary>The installed versions whose code subscribes to events (<c>EventStream.subscribe</c>), with the topics they subscribed.</summary>
+public sealed record AddonSubscribers(IReadOnlyList<(string Name, string Version, IReadOnlyList<string> Topics)> Versions);
+
 public sealed record AddonVersionFiles(string Name, string Version, string PackageSha256, string Layout, IReadOnlyDictionary<string, long> Files);
 
 /// <summary>
@@ -51,12 +54,14 @@ public sealed class AddonStore
     readonly Db _db;
     readonly CacheInvalidation _invalidation;
     readonly SharedCache<AddonVersionFiles> _files;
+    readonly SharedCache<AddonSubscribers> _subscribers;
 
     public AddonStore(Db db, CacheInvalidation invalidation, AyonOptions options)
     {
         _db = db;
         _invalidation = invalidation;
         _files = new SharedCache<AddonVersionFiles>(invalidation, CacheName, TimeSpan.FromSeconds(options.CacheTtl));
+        _subscribers = new SharedCache<AddonSubscribers>(invalidation, CacheName, TimeSpan.FromSeconds(options.CacheTtl));
     }
 
     /// <summary>Writes the package (unless stored already) and the version row in one transaction, replacing the same name+version.</summary>
@@ -163,6 +168,20 @@ public sealed class AddonStore
             """, cancellationToken: cancellationToken));
         return [.. rows];
     }
+
+    /// <summary>Every working version whose export lists event subscriptions. Cached, dropped on every instance by any change.</summary>
+    public async ValueTask<AddonSubscribers> SubscribersAsync(CancellationToken cancellationToken) =>
+        (await _subscribers.GetOrLoadAsync("subscribers", cancellationToken, async ct =>
+        {
+            await using var connection = await _db.OpenAsync(ct);
+            var rows = await connection.QueryAsync<(string Name, string Version, string Topics)>(new CommandDefinition("""
+                SELECT name, version, (export->'addon'->'eventSubscriptions')::text FROM addon_versions
+                WHERE NOT is_broken AND jsonb_typeof(export->'addon'->'eventSubscriptions') = 'array' AND export->'addon'->'eventSubscriptions' <> '[]'::jsonb
+                ORDER BY name, version
+                """, cancellationToken: ct));
+            return new AddonSubscribers([.. rows.Select(r => (r.Name, r.Version,
+                (IReadOnlyList<string>)[.. JsonNode.Parse(r.Topics)!.AsArray().Select(t => AyonJson.Text(t)).OfType<string>()]))]);
+        }))!;
 
     /// <summary>The version's package and file index; null when it is not installed. Cached, dropped on every instance by any change.</summary>
     public ValueTask<AddonVersionFiles?> FilesAsync(string name, string version, CancellationToken cancellationToken) =>

@@ -54,6 +54,31 @@ public sealed class SettingsAggregate
         return answer!.ToResult(http);
     }
 
+    /// <summary>
+    /// The addon versions in effect for <paramref name="project"/> (none: the studio): the bundle's, with
+    /// those of the project bundle (<paramref name="projectBundleName"/>, else the one the project pins for
+    /// <paramref name="variant"/>) in place of them where the version allows a project to choose it.
+    /// </summary>
+    public async Task<(BundleRecord? ProjectBundle, SortedDictionary<string, (string Version, bool FromProject)> Addons)> AddonVersionsAsync(
+        BundleRecord bundle, string? project, string? projectBundleName, string variant, CancellationToken ct)
+    {
+        BundleRecord? projectBundle = null;
+        if (!string.IsNullOrEmpty(projectBundleName))
+            projectBundle = await _bundles.GetAsync(projectBundleName, ct) ?? throw new NotFound($"Bundle {projectBundleName} not found");
+        else if (project is not null && (await _store.ProjectAsync(project, ct))?.Data["bundle"]?[variant]?.ToString() is { Length: > 0 } pinned)
+            projectBundle = await _bundles.GetAsync(pinned, ct);
+
+        var chosen = new SortedDictionary<string, (string Version, bool FromProject)>(StringComparer.Ordinal);
+        foreach (var (name, version) in bundle.AddonVersions)
+            chosen[name] = (version, false);
+        foreach (var (name, version) in projectBundle?.AddonVersions ?? [])
+        {
+            if (await _store.AddonAsync(name, version, ct) is { ProjectCanOverrideVersion: true })
+                chosen[name] = (version, true);
+        }
+        return (projectBundle, chosen);
+    }
+
     async Task<JsonObject> BuildAsync(string? bundleName, string? project, string? projectBundleName, string variant, string? site, bool summary,
         string userName, CancellationToken ct)
     {
@@ -62,27 +87,10 @@ public sealed class SettingsAggregate
             : await _bundles.ForVariantAsync(variant, ct) ?? throw new NotFound(variant is "production" or "staging"
                 ? $"There is no {variant} bundle" : $"There is no dev bundle {variant}");
 
-        BundleRecord? projectBundle = null;
-        if (!string.IsNullOrEmpty(projectBundleName))
-            projectBundle = await _bundles.GetAsync(projectBundleName, ct) ?? throw new NotFound($"Bundle {projectBundleName} not found");
-        else if (project is not null && (await _store.ProjectAsync(project, ct))?.Data["bundle"]?[variant]?.ToString() is { Length: > 0 } pinned)
-            projectBundle = await _bundles.GetAsync(pinned, ct);
-
-        var chosen = new SortedDictionary<string, (string Version, bool FromProject)>(StringComparer.Ordinal);
-        foreach (var (name, version) in bundle.Addons)
-            if (version?.GetValueKind() == JsonValueKind.String)
-                chosen[name] = (version.GetValue<string>(), false);
+        var (projectBundle, chosen) = await AddonVersionsAsync(bundle, project, projectBundleName, variant, ct);
         var inherited = new JsonArray();
         if (projectBundle is not null)
         {
-            foreach (var (name, version) in projectBundle.Addons)
-            {
-                if (version?.GetValueKind() != JsonValueKind.String)
-                    continue;
-                var info = await _store.AddonAsync(name, version.GetValue<string>(), ct);
-                if (info is { ProjectCanOverrideVersion: true })
-                    chosen[name] = (version.GetValue<string>(), true);
-            }
             foreach (var (name, pick) in chosen)
                 if (!pick.FromProject)
                     inherited.Add(name);

@@ -138,9 +138,10 @@ public static class AddonPackages
 
     /// <summary>
     /// Zips a test addon source tree of <c>tests/addons/</c> under a unique name (the database is shared
-    /// by every test class): the <c>name = ...</c> and <c>version = ...</c> lines of package.py are rewritten.
+    /// by every test class): the <c>name = ...</c> and <c>version = ...</c> lines of package.py are rewritten,
+    /// and <paramref name="packageExtra"/> lines added to it.
     /// </summary>
-    public static byte[] FromSourceTree(string tree, string name, string version = "1.0.0")
+    public static byte[] FromSourceTree(string tree, string name, string version = "1.0.0", string packageExtra = "")
     {
         var root = Path.Combine(Repository.Root, "tests", "addons", tree);
         using var memory = new MemoryStream();
@@ -156,7 +157,7 @@ public static class AddonPackages
                     bytes = Encoding.UTF8.GetBytes(string.Join('\n', Encoding.UTF8.GetString(bytes).Split('\n').Select(line =>
                         line.StartsWith("name =", StringComparison.Ordinal) || line.StartsWith("name=", StringComparison.Ordinal) ? $"name = \"{name}\""
                         : line.StartsWith("version =", StringComparison.Ordinal) || line.StartsWith("version=", StringComparison.Ordinal) ? $"version = \"{version}\""
-                        : line)));
+                        : line)) + (packageExtra.Length > 0 ? "\n" + packageExtra + "\n" : ""));
                 using var stream = zip.CreateEntry(relative).Open();
                 stream.Write(bytes);
             }

@@ -2,7 +2,9 @@
 
 Endpoints in both registration styles (`add_endpoint`, an `APIRouter`), with the parameter kinds
 real addons use, a streamed file, one that hangs, one that blocks the whole loop, one that fails,
-one that runs raw SQL, and one per runtime facade (settings, entities, events, secrets). Actions:
+one that runs raw SQL, and one per runtime facade (settings, entity reads and writes, events, secrets). Event
+handlers on `endpoints.hook.*`: one marks the event handled through Anvil's API, one fails or waits
+for the other when the event's payload asks it to. Actions:
 a launcher action for tasks, a form, a redirect and a manager-only one; a stored per-user option.
 """
 
@@ -17,8 +19,8 @@ from pydantic import Field
 from ayon_server.actions import ActionExecutor, ExecuteResponseModel, SimpleActionManifest
 from ayon_server.addons import BaseServerAddon
 from ayon_server.api.dependencies import CurrentUser
-from ayon_server.entities import ProjectEntity, TaskEntity
-from ayon_server.events import EventStream
+from ayon_server.entities import FolderEntity, ProjectEntity, TaskEntity
+from ayon_server.events import EventModel, EventStream
 from ayon_server.exceptions import ForbiddenException
 from ayon_server.forms import SimpleForm
 from ayon_server.lib.postgres import Postgres
@@ -70,8 +72,31 @@ class EndpointsAddon(BaseServerAddon):
         self.add_endpoint("settings", self.shadowed_settings, method="GET")
         self.add_endpoint("projects/{project_name}/tasks/{task_id}", self.task_info, method="GET")
         self.add_endpoint("events", self.dispatch_event, method="POST")
+        self.add_endpoint("projects/{project_name}/shots", self.write_entities, method="POST")
         self.add_endpoint("secrets/{name}", self.read_secret, method="GET")
         self.add_router(router)
+        EventStream.subscribe("endpoints.hook.*", self.on_hook_trouble)
+        EventStream.subscribe("endpoints.hook.*", self.on_hook)
+
+    # --- event handlers ----------------------------------------------------------------------------
+
+    async def on_hook(self, event: EventModel) -> None:
+        if event.payload.get("for") != self.name:
+            return  # the test database holds other copies of this addon, which get the event too
+        await EventStream.update(
+            event.id, description=f"handled by {self.name} {self.version}: {event.topic} n={event.payload.get('n')}",
+            summary={**event.summary, "handledBy": self.version})
+
+    async def on_hook_trouble(self, event: EventModel) -> None:
+        if event.payload.get("for") != self.name:
+            return
+        if event.payload.get("fail"):
+            raise ValueError("the handler fails on purpose")
+        if event.payload.get("wait"):
+            # Subscribed first: it sees the other handler's change only if that one runs meanwhile.
+            while not (current := await EventStream.get(event.id)).description.startswith("handled"):
+                await asyncio.sleep(0.05)
+            await EventStream.update(event.id, description=current.description + "; the first handler saw it")
 
     async def hello(self, user: CurrentUser, request: Request, name: str = Query("world"),
                     x_probe: str | None = Header(None)) -> dict[str, Any]:
@@ -132,6 +157,26 @@ class EndpointsAddon(BaseServerAddon):
         task = await TaskEntity.load(project_name, task_id)
         return {"project": project.name, "taskTypes": [t["name"] for t in project.task_types],
                 "task": task.name, "taskType": task.task_type, "folderId": task.folder_id}
+
+    async def write_entities(self, user: CurrentUser, project_name: str, request: Request) -> dict[str, Any]:
+        body = await request.json()
+        folder = FolderEntity(project_name=project_name, payload={
+            "name": body["name"], "folder_type": body.get("folderType", "Shot"), "attrib": {"fps": 24}})
+        await folder.save()
+        task = TaskEntity(project_name=project_name, payload={"name": "comp", "task_type": "Compositing", "folder_id": folder.id})
+        await task.save()
+        loaded = await FolderEntity.load(project_name, folder.id)
+        loaded.label = body["name"].upper()
+        loaded.attrib.fps = 25
+        loaded.data["by"] = user.name
+        await loaded.save()
+        unchanged = await loaded.save()
+        if body.get("deleteTask"):
+            await (await TaskEntity.load(project_name, task.id)).delete()
+        project = await ProjectEntity.load(project_name)
+        project.attrib.resolutionWidth = 1234
+        await project.save()
+        return {"folderId": folder.id, "taskId": task.id, "savedAgain": unchanged}
 
     async def dispatch_event(self, user: CurrentUser, request: Request) -> dict[str, Any]:
         body = await request.json()
