@@ -76,11 +76,22 @@ public sealed class batch_loading(UncachedApp app) : IClassFixture<UncachedApp>
         return (statements, folders.Count);
     }
 
+    /// <summary>
+    /// The fewer of two counts: a read also loads the project's context when another test's change to
+    /// the attribute library has just dropped it, one statement that has nothing to do with the rows.
+    /// </summary>
+    async Task<(int Statements, int Folders)> FewestAsync(string project)
+    {
+        var first = await CountAsync(project);
+        var second = await CountAsync(project);
+        return first.Statements <= second.Statements ? first : second;
+    }
+
     [Fact]
     public async Task a_nested_query_runs_the_same_few_statements_for_10_or_100_folders()
     {
-        var small = await CountAsync(await ProjectWithFoldersAsync(10));
-        var large = await CountAsync(await ProjectWithFoldersAsync(100));
+        var small = await FewestAsync(await ProjectWithFoldersAsync(10));
+        var large = await FewestAsync(await ProjectWithFoldersAsync(100));
 
         Assert.Equal(10, small.Folders);
         Assert.Equal(100, large.Folders);

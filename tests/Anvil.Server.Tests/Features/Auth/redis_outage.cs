@@ -84,17 +84,27 @@ public sealed class redis_outage(OwnRedisApp app) : IClassFixture<OwnRedisApp>
         await session.GetAsync("/api/users/me");
 
         await app.StopRedisAsync();
+        var sinceStop = Stopwatch.StartNew();
         var clock = Stopwatch.StartNew();
         var login = await app.Anonymous().Http.PostAsJsonAsync("/api/auth/login", new { name = "admin", password = AnvilApp.AdminPassword });
         var loginTime = clock.Elapsed;
-        clock.Restart();
-        var me = await session.Http.GetAsync("/api/users/me");
-        var sessionTime = clock.Elapsed;
-
         Assert.Equal(HttpStatusCode.ServiceUnavailable, login.StatusCode);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, me.StatusCode);
         Assert.True(loginTime < TimeSpan.FromSeconds(2.5), $"login took {loginTime}");
-        Assert.True(sessionTime < TimeSpan.FromSeconds(2.5), $"a session request took {sessionTime}");
+
+        // A session cached here stays good until the instance notices Redis is gone (its Redis client
+        // reads the closed socket on a thread of its own, which under load takes a moment); from then
+        // on the cache is off, since revocations can no longer be heard, and session requests answer 503.
+        HttpResponseMessage me;
+        while (true)
+        {
+            clock.Restart();
+            me = await session.Http.GetAsync("/api/users/me");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"a session request took {clock.Elapsed}");
+            if (me.StatusCode != HttpStatusCode.OK || sinceStop.Elapsed > TimeSpan.FromSeconds(2.5))
+                break;
+            await Task.Delay(50);
+        }
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, me.StatusCode);
 
         await app.StartRedisAsync();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
