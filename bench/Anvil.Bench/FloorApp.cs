@@ -73,6 +73,7 @@ public static class FloorApp
         var connectionString = new NpgsqlConnectionStringBuilder(settings.ConnectionString)
         {
             SearchPath = $"project_{settings.Project.ToLowerInvariant()}, public",
+            NoResetOnClose = true, // as the server's pool: nothing here leaves session state
         }.ConnectionString;
         await using var database = NpgsqlDataSource.Create(connectionString);
         string inheritedByRoots;

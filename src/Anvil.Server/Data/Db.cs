@@ -4,19 +4,30 @@ using Npgsql;
 namespace Anvil.Server.Data;
 
 /// <summary>The process-wide PostgreSQL pool. Every query of the server goes through it.</summary>
-public sealed class Db(NpgsqlDataSource dataSource) : IAsyncDisposable
+public sealed class Db(NpgsqlDataSource dataSource, NpgsqlDataSource unpooled) : IAsyncDisposable
 {
     public NpgsqlDataSource DataSource { get; } = dataSource;
 
     public static Db Create(AyonOptions options)
     {
         DapperConfiguration.Apply();
-        var builder = new NpgsqlDataSourceBuilder(options.PostgresConnectionString());
-        return new Db(builder.Build());
+        var connectionString = options.PostgresConnectionString();
+        var unpooled = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
+        return new Db(new NpgsqlDataSourceBuilder(connectionString).Build(), new NpgsqlDataSourceBuilder(unpooled).Build());
     }
 
+    /// <summary>
+    /// A pooled connection. Pooled connections are not reset when they return
+    /// (<see cref="AyonOptions.PostgresConnectionString"/>), so nothing may leave session state on one:
+    /// settings are <c>SET LOCAL</c>, session advisory locks are released in a <c>finally</c>, and a
+    /// <c>LISTEN</c> takes a connection of its own (<see cref="OpenUnpooledAsync"/>).
+    /// </summary>
     public ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken = default) =>
         DataSource.OpenConnectionAsync(cancellationToken);
+
+    /// <summary>A connection of its own, closed for good when disposed: for session state that must not outlive it (<c>LISTEN</c>).</summary>
+    public ValueTask<NpgsqlConnection> OpenUnpooledAsync(CancellationToken cancellationToken = default) =>
+        unpooled.OpenConnectionAsync(cancellationToken);
 
     /// <summary>
     /// Waits until PostgreSQL accepts a connection, at most <paramref name="patience"/>: in compose or
@@ -42,5 +53,9 @@ public sealed class Db(NpgsqlDataSource dataSource) : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await DataSource.DisposeAsync();
+        await unpooled.DisposeAsync();
+    }
 }

@@ -321,6 +321,11 @@ public sealed class AyonOptions
             // (the project) differs. The URL's query may override both.
             MaxAutoPrepare = 256,
             AutoPrepareMinUsages = 2,
+            // A connection taken from the pool is not reset (seven statements PostgreSQL ran before the
+            // next command, about 0.1-0.2 ms of its CPU each time): the server leaves no session state on a
+            // pooled connection (Db.OpenAsync says how), and an open transaction is rolled back on return
+            // either way.
+            NoResetOnClose = true,
         };
         var userInfo = uri.UserInfo.Split(':', 2);
         if (userInfo[0].Length > 0)

@@ -79,7 +79,7 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
         {
             try
             {
-                await using var connection = await db.OpenAsync(stoppingToken);
+                await using var connection = await db.OpenUnpooledAsync(stoppingToken);
                 connection.Notification += (_, _) => Wake();
                 await connection.ExecuteAsync("LISTEN anvil_event_stream");
                 Wake();
