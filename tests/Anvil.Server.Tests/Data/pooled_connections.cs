@@ -46,6 +46,11 @@ public sealed class pooled_connections
         }
         await using (var connection = await db.OpenAsync())
         {
+            // A transaction begun in SQL text and left open, as a cancelled enroll leaves its own.
+            await connection.ExecuteAsync("BEGIN; SET LOCAL search_path TO pg_catalog; SELECT pg_advisory_xact_lock(43)");
+        }
+        await using (var connection = await db.OpenAsync())
+        {
             // A session lock taken and released as the publisher, migrations and user setup do.
             await connection.ExecuteAsync("SELECT pg_advisory_lock(7)");
             await connection.ExecuteAsync("SELECT pg_advisory_unlock(7)");
