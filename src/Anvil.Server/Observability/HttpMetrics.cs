@@ -19,14 +19,14 @@ public sealed class HttpMetrics(RequestDelegate next)
     /// array and a dictionary lookup to find, the request only an add. Keyed by the endpoint object
     /// (one per route, for the process's life); <see cref="Unmatched"/> for requests no route matched.
     /// </summary>
-    static readonly ConcurrentDictionary<Endpoint, RouteInstruments[]> ByEndpoint = new();
-    static readonly RouteInstruments[] Unmatched = NewMethods("unmatched");
+    static readonly ConcurrentDictionary<Endpoint, RouteMethods> ByEndpoint = new();
+    static readonly RouteMethods Unmatched = NewMethods("unmatched");
 
     public async Task InvokeAsync(HttpContext context)
     {
         // Routing has run already; read the endpoint now, as the exception handler clears it.
         var endpoint = context.GetEndpoint();
-        if (context.WebSockets.IsWebSocketRequest)
+        if (IsWebSocketUpgrade(context.Request))
         {
             // A websocket session lasts minutes to days: its duration says nothing about the server.
             try { await next(context); }
@@ -48,15 +48,26 @@ public sealed class HttpMetrics(RequestDelegate next)
         }
     }
 
+    /// <summary>
+    /// Asked before the websocket middleware has run, so from the request itself: <c>context.WebSockets</c>
+    /// knows only once that middleware has set its feature.
+    /// </summary>
+    static bool IsWebSocketUpgrade(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method) && request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase);
+
     static RouteInstruments Instruments(HttpContext context, Endpoint? endpoint)
     {
         var methods = (endpoint ?? context.GetEndpoint()) is RouteEndpoint { RoutePattern.RawText: { } route } routeEndpoint
             ? ByEndpoint.GetOrAdd(routeEndpoint, static (_, route) => NewMethods(route), route)
             : Unmatched;
-        return methods[MethodIndex(context.Request.Method)];
+        var index = MethodIndex(context.Request.Method);
+        // Made on a method's first request: a series for each method a route never answers would only bloat the scrape.
+        return methods.Instruments[index] ??= new RouteInstruments(Methods[index], methods.Route);
     }
 
-    static RouteInstruments[] NewMethods(string route) => [.. Methods.Select(method => new RouteInstruments(method, route))];
+    static RouteMethods NewMethods(string route) => new(route, new RouteInstruments?[Methods.Length]);
+
+    sealed record RouteMethods(string Route, RouteInstruments?[] Instruments);
 
     /// <summary>The method as a label: the standard ones (interned by the server), anything else <c>OTHER</c>.</summary>
     static int MethodIndex(string method) => method switch
@@ -76,7 +87,10 @@ public sealed class HttpMetrics(RequestDelegate next)
     {
         readonly Prometheus.Counter.Child?[] _byStatus = new Prometheus.Counter.Child?[StatusTexts.Length + 1];
 
-        public Prometheus.Histogram.Child Duration { get; } = AnvilMetrics.HttpRequestDuration.WithLabels(method, route);
+        Prometheus.Histogram.Child? _duration;
+
+        /// <summary>Made when first timed: a websocket route is only counted, and an untimed series would read as zero-length requests.</summary>
+        public Prometheus.Histogram.Child Duration => _duration ??= AnvilMetrics.HttpRequestDuration.WithLabels(method, route);
 
         public void Count(int status)
         {

@@ -110,6 +110,30 @@ public sealed class metrics(AnvilApp app, InstanceWithMetricsKey keyed, Instance
     }
 
     [Fact]
+    public async Task a_websocket_session_is_counted_but_not_timed_and_a_route_has_series_only_for_the_methods_it_answered()
+    {
+        var admin = await app.LoginAsync();
+        await using (await StreamSocket.SubscribeAsync(app, [TestUsers.Unique("test.metrics.")]))
+        {
+        }
+        await app.Anonymous().GetAsync("/api/info");
+
+        // The server counts the session when its side has closed, a moment after the client's.
+        const string sessions = "anvil_http_requests_total{method=\"GET\",route=\"/ws\",status=\"101\"}";
+        var scrape = await Scrape.ReadAsync(admin);
+        for (var attempt = 0; attempt < 50 && scrape.Value(sessions) < 1; attempt++)
+        {
+            await Task.Delay(100);
+            scrape = await Scrape.ReadAsync(admin);
+        }
+
+        Assert.True(scrape.Value(sessions) >= 1, scrape.Text);
+        Assert.DoesNotContain("anvil_http_request_duration_seconds_count{method=\"GET\",route=\"/ws\"}", scrape.Text);
+        Assert.True(scrape.Value("anvil_http_request_duration_seconds_count{method=\"GET\",route=\"/api/info\"}") >= 1);
+        Assert.DoesNotContain("method=\"PATCH\",route=\"/api/info\"", scrape.Text);
+    }
+
+    [Fact]
     public async Task the_gauges_report_the_pool_redis_and_the_websocket_clients_of_the_instance()
     {
         var admin = await app.LoginAsync();
