@@ -36,7 +36,8 @@ from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
 from anvil_addon_host.loading import failure_reason
-from anvil_addon_host.routing import Call, Unprocessable, as_response, call_handler, find_route, routes_of, to_jsonable
+from anvil_addon_host.routing import (Call, InvalidResponse, Unprocessable, WebsocketRefused, as_response, call_handler,
+                                      find_route, routes_of, to_jsonable)
 from anvil_addon_host.serve import LiveAddon, LiveHost, RequestError
 from ayon_server import runtime
 from ayon_server._stubs import NotAvailableInAddonHost
@@ -49,6 +50,7 @@ from ayon_server.hostcontext import ContextUnavailable
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 512 * 1024 * 1024
+BODY_CHUNK_BYTES = 64 * 1024
 REASONS = {200: "OK", 201: "Created", 204: "No Content", 206: "Partial Content", 301: "Moved Permanently",
            302: "Found", 303: "See Other", 304: "Not Modified", 307: "Temporary Redirect", 400: "Bad Request",
            401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
@@ -99,6 +101,11 @@ class HttpHost:
             return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)
         except Unprocessable as error:
             return error_response(422, error.errors)
+        except InvalidResponse as error:
+            log.warning("%s", error)
+            return error_response(502, str(error), errors=error.errors)
+        except WebsocketRefused as error:
+            return error_response(501, str(error))
         except AyonException as error:
             return error_response(error.status, error.detail, **to_jsonable(getattr(error, "extra", {}) or {}))
         except (NotAvailableInAddonHost, ContextUnavailable) as error:
@@ -127,7 +134,7 @@ class HttpHost:
             return error_response(404, f"{name} {version} has no endpoint /{rest}")
         request.path_params = path_params
         result = await call_handler(route.handler, Call(request, path_params, user))
-        return as_response(result)
+        return as_response(result, route)
 
     # --- event handlers ----------------------------------------------------------------------------
 
@@ -302,7 +309,58 @@ def forwarded_user(request: Request) -> UserEntity | None:
 # --- HTTP/1.1 on the socket --------------------------------------------------------------------------
 
 
-async def read_request(reader: asyncio.StreamReader) -> Request | None:
+class BodyTooLarge(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(413, f"The request body is larger than the addon host takes ({MAX_BODY_BYTES} bytes)")
+
+
+class RequestBody:
+    """A request's body as it arrives on the connection (a length or chunked), read at most once, up to
+    `MAX_BODY_BYTES`; what the handler leaves unread is drained before the answer."""
+
+    def __init__(self, reader: asyncio.StreamReader, length: int | None):
+        self.reader = reader
+        self.remaining = length  # None: chunked
+        self.chunk_left = 0
+        self.taken = 0
+        self.done = length == 0
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while not self.done:
+            if chunk := await self._next():
+                yield chunk
+
+    async def _next(self) -> bytes:
+        if self.remaining is None:
+            if self.chunk_left == 0:
+                size = int((await self.reader.readline()).split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while (await self.reader.readline()) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    self.done = True
+                    return b""
+                self.chunk_left = size
+            data = await self.reader.read(min(self.chunk_left, BODY_CHUNK_BYTES))
+            self.chunk_left -= len(data)
+            if self.chunk_left == 0 and data:
+                await self.reader.readline()
+        else:
+            data = await self.reader.read(min(self.remaining, BODY_CHUNK_BYTES))
+            self.remaining -= len(data)
+            self.done = self.remaining == 0
+        if not data:
+            raise asyncio.IncompleteReadError(b"", None)
+        self.taken += len(data)
+        if self.taken > MAX_BODY_BYTES:
+            raise BodyTooLarge()
+        return data
+
+    async def drain(self) -> None:
+        async for _ in self.chunks():
+            pass
+
+
+async def read_request(reader: asyncio.StreamReader) -> tuple[Request, RequestBody] | None:
     line = await reader.readline()
     if not line:
         return None
@@ -312,28 +370,14 @@ async def read_request(reader: asyncio.StreamReader) -> Request | None:
         name, _, value = header.decode("latin-1").partition(":")
         headers.append((name.strip(), value.strip()))
     lookup = {name.lower(): value for name, value in headers}
-    body = b""
     if "chunked" in lookup.get("transfer-encoding", "").lower():
-        chunks = bytearray()
-        while (size := int((await reader.readline()).split(b";")[0].strip() or b"0", 16)) > 0:
-            chunks += await reader.readexactly(size)
-            await reader.readline()
-            if len(chunks) > MAX_BODY_BYTES:
-                raise ValueError("the body is too large")
-        await reader.readline()
-        body = bytes(chunks)
-    elif (length := int(lookup.get("content-length") or 0)) > 0:
-        if length > MAX_BODY_BYTES:
-            raise ValueError("the body is too large")
-        body = await reader.readexactly(length)
+        body = RequestBody(reader, None)
+    else:
+        body = RequestBody(reader, int(lookup.get("content-length") or 0))
+        if (body.remaining or 0) > MAX_BODY_BYTES:
+            raise BodyTooLarge()
     path, _, query = target.partition("?")
-
-    async def body_reader() -> AsyncIterator[bytes]:
-        yield body
-
-    request = Request(method.upper(), path, query, headers, body_reader)
-    request._body = body
-    return request
+    return Request(method.upper(), path, query, headers, body.chunks), body
 
 
 async def write_response(writer: asyncio.StreamWriter, response: Response, head_only: bool) -> None:
@@ -367,21 +411,36 @@ async def serve_connection(host: HttpHost, reader: asyncio.StreamReader, writer:
     try:
         while True:
             try:
-                request = await read_request(reader)
+                received = await read_request(reader)
+            except BodyTooLarge as error:
+                await write_response(writer, error_response(413, error.detail), False)
+                return
             except (ValueError, asyncio.IncompleteReadError) as error:
                 await write_response(writer, error_response(400, f"Bad request: {error}"), False)
                 return
-            if request is None:
+            if received is None:
                 return
-            response = await host.handle(request)
+            request, body = received
             try:
-                await write_response(writer, response, request.method == "HEAD")
-            except (ConnectionError, OSError):
-                return
-            except Exception as error:  # the body failed half-way: the connection cannot carry on
-                log.warning("streaming the answer to %s failed: %s", request.url.path, error)
-                return
-            if request.headers.get("connection", "").lower() == "close":
+                response = await host.handle(request)
+                keep_open = True
+                try:
+                    # The rest of the body is read before answering: a client still sending may not be reading yet.
+                    await body.drain()
+                except BodyTooLarge as error:
+                    response, keep_open = error_response(413, error.detail), False
+                except (ValueError, asyncio.IncompleteReadError):
+                    return
+                try:
+                    await write_response(writer, response, request.method == "HEAD")
+                except (ConnectionError, OSError):
+                    return
+                except Exception as error:  # the body failed half-way: the connection cannot carry on
+                    log.warning("streaming the answer to %s failed: %s", request.url.path, error)
+                    return
+            finally:
+                await request.close()
+            if not keep_open or request.headers.get("connection", "").lower() == "close":
                 return
     except (ConnectionError, asyncio.IncompleteReadError):
         return
