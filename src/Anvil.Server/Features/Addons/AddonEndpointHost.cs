@@ -78,6 +78,12 @@ public sealed class AddonEndpointHost(AyonOptions options, AddonMaterializer mat
             await ReplaceIfUnresponsiveAsync(instance);
             throw new TimeoutException($"did not answer within {options.AddonEndpointTimeout} s (AYON_ADDON_ENDPOINT_TIMEOUT)");
         }
+        catch (HttpRequestException e) when (e.InnerException is BadHttpRequestException bad)
+        {
+            // Reading the client's body failed (too large, cut off): the client's fault, not the host's.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(bad);
+            throw;
+        }
         catch (HttpRequestException e)
         {
             var reason = instance.Process.HasExited

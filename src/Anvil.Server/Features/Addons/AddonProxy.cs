@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Anvil.Server.Features.Addons;
 
@@ -13,7 +14,9 @@ namespace Anvil.Server.Features.Addons;
 /// credentials (Authorization, cookies, API key) stay here, and the host gets the user as
 /// <c>X-Anvil-User</c> instead. A user has at most <c>AYON_ADDON_ENDPOINT_CONCURRENCY</c> requests
 /// running (429 beyond); an endpoint that does not answer in <c>AYON_ADDON_ENDPOINT_TIMEOUT</c> is a
-/// 504, an addon that fails or a host that cannot be reached a 502.
+/// 504, an addon that fails or a host that cannot be reached a 502. The body streams through untouched
+/// with its <c>Content-Type</c> (a multipart upload keeps its boundary), up to
+/// <c>AYON_ADDON_ENDPOINT_MAX_BODY_SIZE</c> (413 beyond, whether its length was announced or not).
 /// </summary>
 public static class AddonProxy
 {
@@ -58,6 +61,11 @@ public static class AddonProxy
                 "http://addon-host" + http.Request.Path.ToUriComponent() + http.Request.QueryString.ToUriComponent());
             if (HasBody(http.Request))
             {
+                var limit = options.AddonEndpointMaxBodySize;
+                if (http.Request.ContentLength > limit)
+                    throw TooLarge(options);
+                if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+                    bodyLimit.MaxRequestBodySize = limit;
                 request.Content = new StreamContent(http.Request.Body);
                 if (http.Request.ContentLength is { } length)
                     request.Content.Headers.ContentLength = length;
@@ -80,6 +88,10 @@ public static class AddonProxy
             {
                 throw new AyonError(504, $"The endpoint /{path} of addon {addonName} {addonVersion} {e.Message}");
             }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                throw TooLarge(options);
+            }
             catch (AddonHostUnavailable e)
             {
                 throw new AyonError(502, $"The endpoint /{path} of addon {addonName} {addonVersion} could not run: {e.Message}");
@@ -101,6 +113,9 @@ public static class AddonProxy
             Running.AddOrUpdate(user.Name, 0, (_, n) => n - 1);
         }
     }
+
+    static AyonError TooLarge(AyonOptions options) =>
+        new(413, $"Request body is larger than {options.AddonEndpointMaxBodySize} bytes (AYON_ADDON_ENDPOINT_MAX_BODY_SIZE)", "request-too-large");
 
     static bool HasBody(HttpRequest request) =>
         request.ContentLength > 0 || request.Headers.TransferEncoding.ToString().Contains("chunked", StringComparison.OrdinalIgnoreCase);

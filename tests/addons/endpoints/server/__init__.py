@@ -11,6 +11,7 @@ a launcher action for tasks, a form, a redirect and a manager-only one; a stored
 
 import asyncio
 import hashlib
+import os
 import time
 from typing import Any
 
@@ -142,6 +143,7 @@ class EndpointsAddon(BaseServerAddon):
         self.add_router(router)
         EventStream.subscribe("endpoints.hook.*", self.on_hook_trouble)
         EventStream.subscribe("endpoints.hook.*", self.on_hook)
+        EventStream.subscribe("endpoints.count.*", self.on_count)
 
     # --- event handlers ----------------------------------------------------------------------------
 
@@ -151,6 +153,13 @@ class EndpointsAddon(BaseServerAddon):
         await EventStream.update(
             event.id, description=f"handled by {self.name} {self.version}: {event.topic} n={event.payload.get('n')}",
             summary={**event.summary, "handledBy": self.version})
+
+    async def on_count(self, event: EventModel) -> None:
+        """Appends one line per run, naming the instance whose host ran it, to the file the payload names."""
+        if event.payload.get("for") != self.name:
+            return
+        with open(event.payload["file"], "a", encoding="utf-8") as file:
+            file.write(f"{event.id} {os.environ.get('ANVIL_API_URL')}\n")
 
     async def on_hook_trouble(self, event: EventModel) -> None:
         if event.payload.get("for") != self.name:
