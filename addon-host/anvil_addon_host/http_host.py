@@ -11,6 +11,8 @@ it over `--socket`:
   versions subscribed (`EventStream.subscribe`); they run concurrently, each cut off after `timeout`
   seconds, and the answer says how each did.
 * `GET /_anvil/ping`: alive and answering.
+* a websocket upgrade of `/api/addons/{name}/{version}/{path}`: the addon's websocket route, on this
+  connection until either side closes (`fastapi.websockets`); Anvil forwards the messages both ways.
 
 Requests run concurrently on one asyncio loop; a handler that blocks the loop stops them all,
 which is why Anvil times every request out and replaces a host that no longer answers a ping.
@@ -32,11 +34,12 @@ import traceback
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-from fastapi import HTTPException, Request
+from fastapi import WEBSOCKET, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from anvil_addon_host.loading import failure_reason
-from anvil_addon_host.routing import (Call, InvalidResponse, Unprocessable, WebsocketRefused, as_response, call_handler,
+from anvil_addon_host.routing import (Call, InvalidResponse, Unprocessable, WebsocketOnly, as_response, call_handler,
                                       find_route, routes_of, to_jsonable)
 from anvil_addon_host.serve import LiveAddon, LiveHost, RequestError
 from ayon_server import runtime
@@ -54,7 +57,7 @@ BODY_CHUNK_BYTES = 64 * 1024
 REASONS = {200: "OK", 201: "Created", 204: "No Content", 206: "Partial Content", 301: "Moved Permanently",
            302: "Found", 303: "See Other", 304: "Not Modified", 307: "Temporary Redirect", 400: "Bad Request",
            401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
-           413: "Payload Too Large", 422: "Unprocessable Entity", 500: "Internal Server Error",
+           413: "Payload Too Large", 426: "Upgrade Required", 422: "Unprocessable Entity", 500: "Internal Server Error",
            501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable"}
 
 
@@ -78,7 +81,8 @@ class HttpHost:
 
     # --- requests ----------------------------------------------------------------------------------
 
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, request: Request, websocket: WebSocket | None = None) -> Response | None:
+        """The answer to `request`; for a websocket upgrade (`websocket`), None once the socket was accepted."""
         path = request.url.path
         try:
             if path == "/_anvil/ping":
@@ -87,6 +91,9 @@ class HttpHost:
             serving = runtime.Serving(runtime.api(), user.payload if user else None,
                                       request.headers.get("x-anvil-server-url"))
             with runtime.serving(serving):
+                if websocket is not None:
+                    return await self.endpoint(request, user, websocket) if path.startswith("/api/addons/") \
+                        else error_response(404, f"The addon host has no websocket route {path}")
                 if path == "/_anvil/events/deliver" and request.method == "POST":
                     return JSONResponse(await self.deliver(await request.json()))
                 if path.startswith("/_anvil/actions/") and request.method == "POST":
@@ -104,8 +111,8 @@ class HttpHost:
         except InvalidResponse as error:
             log.warning("%s", error)
             return error_response(502, str(error), errors=error.errors)
-        except WebsocketRefused as error:
-            return error_response(501, str(error))
+        except WebsocketOnly as error:
+            return error_response(426, str(error))
         except AyonException as error:
             return error_response(error.status, error.detail, **to_jsonable(getattr(error, "extra", {}) or {}))
         except (NotAvailableInAddonHost, ContextUnavailable) as error:
@@ -117,7 +124,7 @@ class HttpHost:
             log.warning("%s\n%s", reason, "".join(traceback.format_exception(error)))
             return error_response(502, reason)
 
-    async def endpoint(self, request: Request, user: UserEntity | None) -> Response:
+    async def endpoint(self, request: Request, user: UserEntity | None, websocket: WebSocket | None = None) -> Response | None:
         parts = request.url.path.split("/", 5)  # "", "api", "addons", name, version, rest
         if len(parts) < 5:
             return error_response(404, "No addon endpoint here")
@@ -127,7 +134,13 @@ class HttpHost:
         if not directory:
             return error_response(400, "X-Anvil-Addon-Dir is missing")
         live = await self.addon(name, version, directory)
-        route, path_params, other_method = find_route(self.routes[(name, version, str(live.dir))], request.method, rest)
+        routes = self.routes[(name, version, str(live.dir))]
+        if websocket is not None:
+            route, path_params, _ = find_route(routes, WEBSOCKET, rest)
+            if route is None:
+                return error_response(404, f"{name} {version} has no websocket route /{rest}")
+            return await serve_websocket(route, Call(request, path_params, user, websocket), websocket)
+        route, path_params, other_method = find_route(routes, request.method, rest)
         if route is None:
             if other_method:
                 return error_response(405, f"{name} {version} does not answer {request.method} on /{rest}")
@@ -204,6 +217,35 @@ class HttpHost:
                 await live.addon.set_action_config(identifier, context, user, variant, body["value"])
             return {"value": await live.addon.get_action_config(identifier, context, user, variant) or {}}
         raise RequestError("UnknownMethod", f"unknown action operation {operation!r}")
+
+
+async def serve_websocket(route: Any, call: Call, websocket: WebSocket) -> Response | None:
+    """Runs a websocket route's handler. Before it accepts, a failure is an HTTP answer as for any endpoint
+    (and returning without accepting a 403, as in FastAPI); after, the socket is closed (1011 on a failure)."""
+    call.request.path_params = call.path_params
+    try:
+        await call_handler(route.handler, call)
+    except WebSocketDisconnect:
+        pass
+    except MemoryError:
+        raise
+    except (Exception, SystemExit) as error:
+        if websocket.client_state == WebSocketState.CONNECTING:
+            raise
+        log.warning("the websocket route /%s failed: %s", route.template, "".join(traceback.format_exception(error)))
+        await _closed(websocket, 1011, "the addon's handler failed")
+        return None
+    if websocket.client_state == WebSocketState.CONNECTING:
+        return error_response(403, f"The websocket route /{route.template} did not accept the connection")
+    await _closed(websocket, 1000)
+    return None
+
+
+async def _closed(websocket: WebSocket, code: int, reason: str | None = None) -> None:
+    try:
+        await websocket.close(code, reason)
+    except (ConnectionError, RuntimeError):
+        pass
 
 
 async def run_handler(live: LiveAddon, subscription: Subscription, event: Any, timeout: float) -> dict[str, Any]:
@@ -421,6 +463,12 @@ async def serve_connection(host: HttpHost, reader: asyncio.StreamReader, writer:
             if received is None:
                 return
             request, body = received
+            if request.headers.get("upgrade", "").lower() == "websocket":
+                # The connection becomes the socket's and ends with it.
+                answer = await host.handle(request, WebSocket(request, reader, writer))
+                if answer is not None:
+                    await write_response(writer, answer, False)
+                return
             try:
                 response = await host.handle(request)
                 keep_open = True

@@ -22,7 +22,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from fastapi import WEBSOCKET, BackgroundTasks, HTTPException, Parameter, Request, UploadFile
+from fastapi import WEBSOCKET, BackgroundTasks, HTTPException, Parameter, Request, UploadFile, WebSocket
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError, create_model
 
@@ -47,8 +47,8 @@ class InvalidResponse(Exception):
         self.errors = errors
 
 
-class WebsocketRefused(Exception):
-    """A websocket route: Anvil's addon host does not serve them (docs/addons.md, "Websocket routes")."""
+class WebsocketOnly(Exception):
+    """A plain HTTP request for a websocket route (426: it must be opened as a websocket)."""
 
 
 _UNSET = object()
@@ -103,10 +103,13 @@ def find_route(routes: list[Route], method: str, path: str) -> tuple[Route | Non
         if route.method == WEBSOCKET:
             websocket = route
             continue
+        if method == WEBSOCKET:
+            continue
         other_method = True
+    if websocket is not None and method == WEBSOCKET:
+        return websocket, {k: unquote(v) for k, v in websocket.pattern.match(path).groupdict().items()}, False
     if websocket is not None and method == "GET":
-        raise WebsocketRefused(f"/{websocket.template} is a websocket route; Anvil's addon host serves an addon's "
-                               "HTTP endpoints only, not its websocket routes")
+        raise WebsocketOnly(f"/{websocket.template} is a websocket route: open it as a websocket")
     return None, {}, other_method
 
 
@@ -167,8 +170,10 @@ def _convert(value: str, annotation: Any, loc: list[Any]) -> Any:
 class Call:
     """Everything one request offers to the parameters of a handler."""
 
-    def __init__(self, request: Request, path_params: dict[str, str], user: UserEntity | None):
+    def __init__(self, request: Request, path_params: dict[str, str], user: UserEntity | None,
+                 websocket: WebSocket | None = None):
         self.request = request
+        self.websocket = websocket
         self.path_params = path_params
         self.user = user
         self.background = BackgroundTasks()
@@ -241,6 +246,8 @@ def _where(name: str, parameter: inspect.Parameter, hints: dict[str, Any], call:
         return marker.kind, base, marker, annotation
     if inner is Request or (isinstance(inner, type) and issubclass(inner, Request)):
         return "request", base, None, annotation
+    if isinstance(inner, type) and issubclass(inner, WebSocket):
+        return "websocket", base, None, annotation
     if inner is BackgroundTasks:
         return "background", base, None, annotation
     if inner is UserEntity:
@@ -261,6 +268,8 @@ async def _value(name: str, parameter: inspect.Parameter, hints: dict[str, Any],
     key = (marker.alias if marker is not None and marker.alias else name)
     if kind == "request":
         return call.request
+    if kind == "websocket":
+        return call.websocket
     if kind == "background":
         return call.background
     if kind == "user":

@@ -317,6 +317,78 @@ def test_a_form_field_over_the_limit_is_a_413_and_a_malformed_body_a_400(host):
     assert host.json("GET", f"{URL}/hello", user=BOB)[0] == 200
 
 
-def test_a_websocket_route_is_refused_with_a_501_not_a_failure(host):
-    status, answer = host.json("GET", f"{URL}/router/live", user=BOB)
-    assert status == 501 and "websocket route" in answer["detail"]
+class SocketClient:
+    """A websocket client on the host's socket: the upgrade as Anvil sends it, then masked frames."""
+
+    def __init__(self, host: Host, path: str, user: dict[str, Any] | None = BOB):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(10)
+        self.sock.connect(host.socket)
+        headers = {"Host": "addon-host", "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+                   "Sec-WebSocket-Key": base64.b64encode(b"0123456789abcdef").decode(), "X-Anvil-Addon-Dir": str(ADDON_DIR)}
+        if user is not None:
+            headers["X-Anvil-User"] = base64.b64encode(json.dumps(user).encode()).decode()
+        self.sock.sendall((f"GET {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode())
+        self.file = self.sock.makefile("rb")
+        self.status = int(self.file.readline().split()[1])
+        self.headers = {}
+        while (line := self.file.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            self.headers[name.strip().lower()] = value.strip()
+        if self.status != 101:
+            length = int(self.headers.get("content-length", 0))
+            self.body = json.loads(self.file.read(length)) if length else None
+
+    def send(self, text: str, opcode: int = 1) -> None:
+        data = text.encode()
+        mask = os.urandom(4)
+        header = bytes([0x80 | opcode]) + (bytes([0x80 | len(data)]) if len(data) < 126 else bytes([0x80 | 126]) + len(data).to_bytes(2, "big"))
+        self.sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def receive(self) -> tuple[int, bytes]:
+        first, second = self.file.read(2)
+        length = second & 0x7F
+        if length == 126:
+            length = int.from_bytes(self.file.read(2), "big")
+        elif length == 127:
+            length = int.from_bytes(self.file.read(8), "big")
+        return first & 0x0F, self.file.read(length)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_a_websocket_route_gets_the_user_and_path_and_echoes_until_closed(host):
+    client = SocketClient(host, f"{URL}/router/live/r1?shout=true")
+    assert client.status == 101
+    key = base64.b64encode(b"0123456789abcdef") + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §4.2.2
+    assert client.headers["sec-websocket-accept"] == base64.b64encode(hashlib.sha1(key).digest()).decode()
+    assert client.receive() == (1, b'{"room":"r1","user":"bob"}')
+    client.send("hello " * 30)
+    assert client.receive() == (1, ("HELLO " * 30).encode())
+    client.send("", opcode=9)
+    assert client.receive() == (10, b"")
+    client.send("bye")
+    opcode, payload = client.receive()
+    assert opcode == 8 and int.from_bytes(payload[:2], "big") == 4000 and payload[2:] == b"bye"
+    client.close()
+
+
+def test_a_failing_websocket_handler_closes_with_1011_and_the_host_keeps_serving(host):
+    client = SocketClient(host, f"{URL}/router/live/r2")
+    client.receive()
+    client.send("fail")
+    opcode, payload = client.receive()
+    assert opcode == 8 and int.from_bytes(payload[:2], "big") == 1011
+    client.close()
+    assert host.json("GET", f"{URL}/hello", user=BOB)[0] == 200
+
+
+def test_a_websocket_refused_before_accepting_or_unknown_or_without_a_user_is_an_http_answer(host):
+    refused = SocketClient(host, f"{URL}/router/closed")
+    unknown = SocketClient(host, f"{URL}/router/nothing")
+    anonymous = SocketClient(host, f"{URL}/router/live/r3", user=None)
+    plain, answer = host.json("GET", f"{URL}/router/live/r3", user=BOB)
+    assert (refused.status, unknown.status, anonymous.status) == (403, 404, 401)
+    assert "did not accept" in refused.body["detail"] and "no websocket route" in unknown.body["detail"]
+    assert plain == 426 and "open it as a websocket" in answer["detail"]

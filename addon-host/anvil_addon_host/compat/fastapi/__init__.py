@@ -3,7 +3,7 @@
 Parameter markers (`Query`, `Path`, `Body`, `Form`, `File`, `Header`, `Depends`) carry their default
 and options; the routing reads them from the endpoint's signature, plain or inside `Annotated[...]`.
 `APIRouter` keeps its routes with their endpoints and options (`response_model`, `status_code`, …)
-so that `add_router` can serve them; its websocket routes are kept too, and refused when called.
+so that `add_router` can serve them, websocket routes included (`fastapi.websockets`).
 """
 
 import json
@@ -11,6 +11,7 @@ import tempfile
 from typing import Any, AsyncIterator, Callable
 
 from fastapi import status  # noqa: F401  (addons use fastapi.status.HTTP_…)
+from fastapi.websockets import WebSocket, WebSocketDisconnect, WebSocketState  # noqa: F401
 from fastapi.responses import (  # noqa: F401
     FileResponse,
     HTMLResponse,
@@ -244,17 +245,6 @@ class UploadFile:
 
     def __repr__(self) -> str:
         return f"UploadFile(filename={self.filename!r}, size={self.size!r}, content_type={self.content_type!r})"
-
-
-class WebSocketDisconnect(Exception):
-    def __init__(self, code: int = 1000, reason: str | None = None):
-        super().__init__(code, reason)
-        self.code = code
-        self.reason = reason
-
-
-class WebSocket:
-    """Named so that addon modules import; Anvil's addon host does not serve websocket routes (they answer 501)."""
 
 
 class BackgroundTasks:

@@ -115,9 +115,23 @@ async def form_login(name: str = Form(...), remember: bool = Form(False)) -> dic
     return {"name": name, "remember": remember}
 
 
-@router.websocket("/live")
-async def live(websocket: WebSocket) -> None:
-    raise RuntimeError("never called: the host refuses websocket routes")
+@router.websocket("/live/{room}")
+async def live(websocket: WebSocket, room: str, user: CurrentUser, shout: bool = False) -> None:
+    """Greets, then echoes each text (upper-cased with `?shout=true`); "bye" closes with 4000, "fail" fails."""
+    await websocket.accept()
+    await websocket.send_json({"room": room, "user": user.name})
+    async for text in websocket.iter_text():
+        if text == "bye":
+            await websocket.close(4000, "bye")
+            return
+        if text == "fail":
+            raise ValueError("the websocket handler fails on purpose")
+        await websocket.send_text(text.upper() if shout else text)
+
+
+@router.websocket("/closed")
+async def closed(websocket: WebSocket) -> None:
+    await websocket.close()  # before accepting: the upgrade is refused
 
 
 class EndpointsAddon(BaseServerAddon):
