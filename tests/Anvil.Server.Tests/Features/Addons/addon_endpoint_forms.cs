@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.WebSockets;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json.Nodes;
 using Anvil.Server.Tests.Infrastructure;
 
@@ -10,7 +12,7 @@ namespace Anvil.Server.Tests.Features.Addons;
 /// What FastAPI does beyond JSON, through Anvil's forward to the addon host: form fields and file
 /// uploads (multipart and urlencoded, the body streamed through with its content type, at most
 /// <c>AYON_ADDON_ENDPOINT_MAX_BODY_SIZE</c>), answers shaped by the route's response model, and
-/// websocket routes, which Anvil refuses clearly.
+/// websocket routes, opened behind Anvil's authentication with the messages forwarded both ways.
 /// </summary>
 public sealed class addon_endpoint_forms(EndpointsApp app) : IClassFixture<EndpointsApp>
 {
@@ -129,6 +131,93 @@ public sealed class addon_endpoint_forms(EndpointsApp app) : IClassFixture<Endpo
         Assert.Equal("""{"name":"sh010","folderType":"Shot","versions":[{"name":"v001","frameStart":1001},{"name":"v002"}]}""", shot.ToJsonString());
         Assert.Equal("""{"name":"sh020","folderType":"Shot","comment":null,"versions":[{"name":"v001","frameStart":null}]}""", stored.ToJsonString());
         Assert.Contains("does not fit its response model (response.name: field required", broken["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    static async Task<ClientWebSocket> OpenAsync(Api api, string path)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        if (api.Http.DefaultRequestHeaders.Authorization is { } authorization)
+            socket.Options.SetRequestHeader("Authorization", authorization.ToString());
+        var uri = new UriBuilder(new Uri(api.Http.BaseAddress!, path)) { Scheme = "ws" }.Uri;
+        try
+        {
+            await socket.ConnectAsync(uri, CancellationToken.None);
+        }
+        catch (WebSocketException)
+        {
+            // the test reads the refusal's status from the socket
+        }
+        return socket;
+    }
+
+    static async Task<string> ReceiveAsync(WebSocket socket)
+    {
+        var buffer = new byte[64 * 1024];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var received = await socket.ReceiveAsync(buffer, timeout.Token);
+        return received.MessageType == WebSocketMessageType.Close ? "(closed)" : Encoding.UTF8.GetString(buffer, 0, received.Count);
+    }
+
+    [Fact]
+    public async Task a_websocket_route_is_opened_behind_anvils_authentication_and_messages_flow_both_ways()
+    {
+        var artist = await app.ArtistAsync();
+        var me = (await artist.GetAsync("/api/users/me"))["name"]!.GetValue<string>();
+        var url = await BaseAsync();
+
+        using var socket = await OpenAsync(artist, $"{url}/router/live/room-1?shout=true");
+        var greeting = await ReceiveAsync(socket);
+        var large = string.Concat(Enumerable.Repeat("frame ", 20_000));
+        await socket.SendAsync(Encoding.UTF8.GetBytes("hello"), WebSocketMessageType.Text, true, CancellationToken.None);
+        var echo = await ReceiveAsync(socket);
+        await socket.SendAsync(Encoding.UTF8.GetBytes(large), WebSocketMessageType.Text, true, CancellationToken.None);
+        var largeEcho = new StringBuilder();
+        while (largeEcho.Length < large.Length)
+            largeEcho.Append(await ReceiveAsync(socket));
+        await socket.SendAsync(Encoding.UTF8.GetBytes("bye"), WebSocketMessageType.Text, true, CancellationToken.None);
+        var closed = await ReceiveAsync(socket);
+
+        Assert.Equal(HttpStatusCode.SwitchingProtocols, socket.HttpStatusCode);
+        Assert.Equal($$"""{"room":"room-1","user":"{{me}}"}""", greeting);
+        Assert.Equal("HELLO", echo);
+        Assert.Equal(large.ToUpperInvariant(), largeEcho.ToString());
+        Assert.Equal("(closed)", closed);
+        Assert.Equal(4000, (int)socket.CloseStatus!.Value);
+        Assert.Equal("bye", socket.CloseStatusDescription);
+    }
+
+    [Fact]
+    public async Task a_websocket_without_credentials_or_refused_by_the_addon_is_not_opened()
+    {
+        var admin = await app.LoginAsync();
+        var url = await BaseAsync();
+
+        using var anonymous = await OpenAsync(app.Anonymous(), $"{url}/router/live/room-2");
+        using var refused = await OpenAsync(admin, $"{url}/router/closed");
+        using var unknown = await OpenAsync(admin, $"{url}/router/nowhere");
+        var plain = await admin.GetAsync($"{url}/router/live/room-2", expect: 426);
+        var after = await admin.GetAsync($"{url}/hello");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.HttpStatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.HttpStatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.HttpStatusCode);
+        Assert.Contains("open it as a websocket", plain["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("world", after["hello"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task a_failing_websocket_handler_closes_the_socket_with_1011()
+    {
+        var admin = await app.LoginAsync();
+
+        using var socket = await OpenAsync(admin, $"{await BaseAsync()}/router/live/room-3");
+        await ReceiveAsync(socket);
+        await socket.SendAsync(Encoding.UTF8.GetBytes("fail"), WebSocketMessageType.Text, true, CancellationToken.None);
+        var closed = await ReceiveAsync(socket);
+
+        Assert.Equal("(closed)", closed);
+        Assert.Equal(WebSocketCloseStatus.InternalServerError, socket.CloseStatus);
     }
 
     /// <summary>A stream whose length is unknown, so the client sends it chunked.</summary>
