@@ -1,8 +1,8 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Net;
-using System.Net.WebSockets;
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
