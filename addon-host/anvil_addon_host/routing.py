@@ -64,8 +64,9 @@ class Route:
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
     _response_model: Any = _UNSET
 
-    def response_model(self) -> tuple[type[BaseModel], bool] | None:
-        """The model answers are validated and serialised through, and whether it wraps a non-model type."""
+    def response_model(self) -> tuple[type, bool] | None:
+        """The model answers are validated and serialised through (or `dict` / `list` when only the kind is
+        checked), and whether it wraps a non-model type."""
         if self._response_model is _UNSET:
             self._response_model = _response_model_of(self)
         return self._response_model
@@ -359,7 +360,7 @@ async def _form_item(kind: str, value: Any, annotation: Any, loc: list[Any]) -> 
     return _convert(value, annotation, loc)
 
 
-def _response_model_of(route: Route) -> tuple[type[BaseModel], bool] | None:
+def _response_model_of(route: Route) -> tuple[type, bool] | None:
     """`response_model=` of the route (None: none), else the handler's return annotation when pydantic can validate it."""
     explicit = "response_model" in route.options
     annotation = route.options.get("response_model") if explicit else _return_annotation(route.handler)
@@ -367,12 +368,26 @@ def _response_model_of(route: Route) -> tuple[type[BaseModel], bool] | None:
         return None
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return None if annotation.__name__ == "EmptyResponse" else (annotation, False)
+    if (container := _loose_container(annotation)) is not None:
+        return container, True
     try:
         return create_model(f"ResponseOf{route.name}", __root__=(annotation, ...)), True
     except Exception:
         if explicit:
             raise
         return None  # FastAPI refuses such an annotation at start; here it is only not used
+
+
+def _loose_container(annotation: Any) -> type | None:
+    """`dict`, `dict[str, Any]`, `list`, `list[Any]`: validating them only checks the kind (the common return
+    annotation of addon handlers, so it is checked directly rather than through a pydantic model)."""
+    origin = typing.get_origin(annotation) or annotation
+    args = typing.get_args(annotation)
+    if origin is dict and all(a in (str, typing.Any) for a in args) and (not args or args[1] is typing.Any):
+        return dict
+    if origin is list and all(a is typing.Any for a in args):
+        return list
+    return None
 
 
 def _return_annotation(handler: Callable) -> Any:
@@ -409,8 +424,16 @@ def through_response_model(route: Route, result: Any) -> Any:
     flags = {"exclude_unset": bool(options.get("response_model_exclude_unset")),
              "exclude_defaults": bool(options.get("response_model_exclude_defaults")),
              "exclude_none": bool(options.get("response_model_exclude_none"))}
+    prepared = _prepared(result, **flags)
+    if model in (dict, list):
+        if not isinstance(prepared, model):
+            raise InvalidResponse(route, [{"loc": ["response"], "msg": f"value is not a valid {model.__name__}",
+                                           "type": f"type_error.{model.__name__}"}])
+        if not flags["exclude_none"]:
+            return to_jsonable(prepared)
+        model = create_model(f"ResponseOf{route.name}", __root__=(model, ...))
     try:
-        validated = model.parse_obj(_prepared(result, **flags))
+        validated = model.parse_obj(prepared)
     except ValidationError as error:
         raise InvalidResponse(route, [{"loc": ["response", *(p for p in e["loc"] if p != "__root__")], "msg": e["msg"],
                                        "type": e["type"]} for e in error.errors()]) from None
