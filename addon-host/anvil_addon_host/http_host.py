@@ -11,6 +11,8 @@ it over `--socket`:
   versions subscribed (`EventStream.subscribe`); they run concurrently, each cut off after `timeout`
   seconds, and the answer says how each did.
 * `GET /_anvil/ping`: alive and answering.
+* a websocket upgrade of `/api/addons/{name}/{version}/{path}`: the addon's websocket route, on this
+  connection until either side closes (`fastapi.websockets`); Anvil forwards the messages both ways.
 
 Requests run concurrently on one asyncio loop; a handler that blocks the loop stops them all,
 which is why Anvil times every request out and replaces a host that no longer answers a ping.
@@ -32,11 +34,13 @@ import traceback
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-from fastapi import HTTPException, Request
+from fastapi import WEBSOCKET, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from anvil_addon_host.loading import failure_reason
-from anvil_addon_host.routing import Call, Unprocessable, as_response, call_handler, find_route, routes_of, to_jsonable
+from anvil_addon_host.routing import (Call, InvalidResponse, Unprocessable, WebsocketOnly, as_response, call_handler,
+                                      find_route, routes_of, to_jsonable)
 from anvil_addon_host.serve import LiveAddon, LiveHost, RequestError
 from ayon_server import runtime
 from ayon_server._stubs import NotAvailableInAddonHost
@@ -49,10 +53,11 @@ from ayon_server.hostcontext import ContextUnavailable
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 512 * 1024 * 1024
+BODY_CHUNK_BYTES = 64 * 1024
 REASONS = {200: "OK", 201: "Created", 204: "No Content", 206: "Partial Content", 301: "Moved Permanently",
            302: "Found", 303: "See Other", 304: "Not Modified", 307: "Temporary Redirect", 400: "Bad Request",
            401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
-           413: "Payload Too Large", 422: "Unprocessable Entity", 500: "Internal Server Error",
+           413: "Payload Too Large", 426: "Upgrade Required", 422: "Unprocessable Entity", 500: "Internal Server Error",
            501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable"}
 
 
@@ -76,7 +81,8 @@ class HttpHost:
 
     # --- requests ----------------------------------------------------------------------------------
 
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, request: Request, websocket: WebSocket | None = None) -> Response | None:
+        """The answer to `request`; for a websocket upgrade (`websocket`), None once the socket was accepted."""
         path = request.url.path
         try:
             if path == "/_anvil/ping":
@@ -85,6 +91,9 @@ class HttpHost:
             serving = runtime.Serving(runtime.api(), user.payload if user else None,
                                       request.headers.get("x-anvil-server-url"))
             with runtime.serving(serving):
+                if websocket is not None:
+                    return await self.endpoint(request, user, websocket) if path.startswith("/api/addons/") \
+                        else error_response(404, f"The addon host has no websocket route {path}")
                 if path == "/_anvil/events/deliver" and request.method == "POST":
                     return JSONResponse(await self.deliver(await request.json()))
                 if path.startswith("/_anvil/actions/") and request.method == "POST":
@@ -99,6 +108,11 @@ class HttpHost:
             return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)
         except Unprocessable as error:
             return error_response(422, error.errors)
+        except InvalidResponse as error:
+            log.warning("%s", error)
+            return error_response(502, str(error), errors=error.errors)
+        except WebsocketOnly as error:
+            return error_response(426, str(error))
         except AyonException as error:
             return error_response(error.status, error.detail, **to_jsonable(getattr(error, "extra", {}) or {}))
         except (NotAvailableInAddonHost, ContextUnavailable) as error:
@@ -110,7 +124,7 @@ class HttpHost:
             log.warning("%s\n%s", reason, "".join(traceback.format_exception(error)))
             return error_response(502, reason)
 
-    async def endpoint(self, request: Request, user: UserEntity | None) -> Response:
+    async def endpoint(self, request: Request, user: UserEntity | None, websocket: WebSocket | None = None) -> Response | None:
         parts = request.url.path.split("/", 5)  # "", "api", "addons", name, version, rest
         if len(parts) < 5:
             return error_response(404, "No addon endpoint here")
@@ -120,14 +134,20 @@ class HttpHost:
         if not directory:
             return error_response(400, "X-Anvil-Addon-Dir is missing")
         live = await self.addon(name, version, directory)
-        route, path_params, other_method = find_route(self.routes[(name, version, str(live.dir))], request.method, rest)
+        routes = self.routes[(name, version, str(live.dir))]
+        if websocket is not None:
+            route, path_params, _ = find_route(routes, WEBSOCKET, rest)
+            if route is None:
+                return error_response(404, f"{name} {version} has no websocket route /{rest}")
+            return await serve_websocket(route, Call(request, path_params, user, websocket), websocket)
+        route, path_params, other_method = find_route(routes, request.method, rest)
         if route is None:
             if other_method:
                 return error_response(405, f"{name} {version} does not answer {request.method} on /{rest}")
             return error_response(404, f"{name} {version} has no endpoint /{rest}")
         request.path_params = path_params
         result = await call_handler(route.handler, Call(request, path_params, user))
-        return as_response(result)
+        return as_response(result, route)
 
     # --- event handlers ----------------------------------------------------------------------------
 
@@ -197,6 +217,35 @@ class HttpHost:
                 await live.addon.set_action_config(identifier, context, user, variant, body["value"])
             return {"value": await live.addon.get_action_config(identifier, context, user, variant) or {}}
         raise RequestError("UnknownMethod", f"unknown action operation {operation!r}")
+
+
+async def serve_websocket(route: Any, call: Call, websocket: WebSocket) -> Response | None:
+    """Runs a websocket route's handler. Before it accepts, a failure is an HTTP answer as for any endpoint
+    (and returning without accepting a 403, as in FastAPI); after, the socket is closed (1011 on a failure)."""
+    call.request.path_params = call.path_params
+    try:
+        await call_handler(route.handler, call)
+    except WebSocketDisconnect:
+        pass
+    except MemoryError:
+        raise
+    except (Exception, SystemExit) as error:
+        if websocket.client_state == WebSocketState.CONNECTING:
+            raise
+        log.warning("the websocket route /%s failed: %s", route.template, "".join(traceback.format_exception(error)))
+        await _closed(websocket, 1011, "the addon's handler failed")
+        return None
+    if websocket.client_state == WebSocketState.CONNECTING:
+        return error_response(403, f"The websocket route /{route.template} did not accept the connection")
+    await _closed(websocket, 1000)
+    return None
+
+
+async def _closed(websocket: WebSocket, code: int, reason: str | None = None) -> None:
+    try:
+        await websocket.close(code, reason)
+    except (ConnectionError, RuntimeError):
+        pass
 
 
 async def run_handler(live: LiveAddon, subscription: Subscription, event: Any, timeout: float) -> dict[str, Any]:
@@ -302,7 +351,58 @@ def forwarded_user(request: Request) -> UserEntity | None:
 # --- HTTP/1.1 on the socket --------------------------------------------------------------------------
 
 
-async def read_request(reader: asyncio.StreamReader) -> Request | None:
+class BodyTooLarge(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(413, f"The request body is larger than the addon host takes ({MAX_BODY_BYTES} bytes)")
+
+
+class RequestBody:
+    """A request's body as it arrives on the connection (a length or chunked), read at most once, up to
+    `MAX_BODY_BYTES`; what the handler leaves unread is drained before the answer."""
+
+    def __init__(self, reader: asyncio.StreamReader, length: int | None):
+        self.reader = reader
+        self.remaining = length  # None: chunked
+        self.chunk_left = 0
+        self.taken = 0
+        self.done = length == 0
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while not self.done:
+            if chunk := await self._next():
+                yield chunk
+
+    async def _next(self) -> bytes:
+        if self.remaining is None:
+            if self.chunk_left == 0:
+                size = int((await self.reader.readline()).split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while (await self.reader.readline()) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    self.done = True
+                    return b""
+                self.chunk_left = size
+            data = await self.reader.read(min(self.chunk_left, BODY_CHUNK_BYTES))
+            self.chunk_left -= len(data)
+            if self.chunk_left == 0 and data:
+                await self.reader.readline()
+        else:
+            data = await self.reader.read(min(self.remaining, BODY_CHUNK_BYTES))
+            self.remaining -= len(data)
+            self.done = self.remaining == 0
+        if not data:
+            raise asyncio.IncompleteReadError(b"", None)
+        self.taken += len(data)
+        if self.taken > MAX_BODY_BYTES:
+            raise BodyTooLarge()
+        return data
+
+    async def drain(self) -> None:
+        async for _ in self.chunks():
+            pass
+
+
+async def read_request(reader: asyncio.StreamReader) -> tuple[Request, RequestBody] | None:
     line = await reader.readline()
     if not line:
         return None
@@ -312,28 +412,14 @@ async def read_request(reader: asyncio.StreamReader) -> Request | None:
         name, _, value = header.decode("latin-1").partition(":")
         headers.append((name.strip(), value.strip()))
     lookup = {name.lower(): value for name, value in headers}
-    body = b""
     if "chunked" in lookup.get("transfer-encoding", "").lower():
-        chunks = bytearray()
-        while (size := int((await reader.readline()).split(b";")[0].strip() or b"0", 16)) > 0:
-            chunks += await reader.readexactly(size)
-            await reader.readline()
-            if len(chunks) > MAX_BODY_BYTES:
-                raise ValueError("the body is too large")
-        await reader.readline()
-        body = bytes(chunks)
-    elif (length := int(lookup.get("content-length") or 0)) > 0:
-        if length > MAX_BODY_BYTES:
-            raise ValueError("the body is too large")
-        body = await reader.readexactly(length)
+        body = RequestBody(reader, None)
+    else:
+        body = RequestBody(reader, int(lookup.get("content-length") or 0))
+        if (body.remaining or 0) > MAX_BODY_BYTES:
+            raise BodyTooLarge()
     path, _, query = target.partition("?")
-
-    async def body_reader() -> AsyncIterator[bytes]:
-        yield body
-
-    request = Request(method.upper(), path, query, headers, body_reader)
-    request._body = body
-    return request
+    return Request(method.upper(), path, query, headers, body.chunks), body
 
 
 async def write_response(writer: asyncio.StreamWriter, response: Response, head_only: bool) -> None:
@@ -367,21 +453,42 @@ async def serve_connection(host: HttpHost, reader: asyncio.StreamReader, writer:
     try:
         while True:
             try:
-                request = await read_request(reader)
+                received = await read_request(reader)
+            except BodyTooLarge as error:
+                await write_response(writer, error_response(413, error.detail), False)
+                return
             except (ValueError, asyncio.IncompleteReadError) as error:
                 await write_response(writer, error_response(400, f"Bad request: {error}"), False)
                 return
-            if request is None:
+            if received is None:
                 return
-            response = await host.handle(request)
+            request, body = received
+            if request.headers.get("upgrade", "").lower() == "websocket":
+                # The connection becomes the socket's and ends with it.
+                answer = await host.handle(request, WebSocket(request, reader, writer))
+                if answer is not None:
+                    await write_response(writer, answer, False)
+                return
             try:
-                await write_response(writer, response, request.method == "HEAD")
-            except (ConnectionError, OSError):
-                return
-            except Exception as error:  # the body failed half-way: the connection cannot carry on
-                log.warning("streaming the answer to %s failed: %s", request.url.path, error)
-                return
-            if request.headers.get("connection", "").lower() == "close":
+                response = await host.handle(request)
+                keep_open = True
+                try:
+                    # The rest of the body is read before answering: a client still sending may not be reading yet.
+                    await body.drain()
+                except BodyTooLarge as error:
+                    response, keep_open = error_response(413, error.detail), False
+                except (ValueError, asyncio.IncompleteReadError):
+                    return
+                try:
+                    await write_response(writer, response, request.method == "HEAD")
+                except (ConnectionError, OSError):
+                    return
+                except Exception as error:  # the body failed half-way: the connection cannot carry on
+                    log.warning("streaming the answer to %s failed: %s", request.url.path, error)
+                    return
+            finally:
+                await request.close()
+            if not keep_open or request.headers.get("connection", "").lower() == "close":
                 return
     except (ConnectionError, asyncio.IncompleteReadError):
         return

@@ -5,6 +5,7 @@ answers what Anvil would; the tests check what addon code gets and what reaches 
 """
 
 import base64
+import hashlib
 import http.client
 import json
 import os
@@ -73,15 +74,17 @@ class Host:
             time.sleep(0.05)
 
     def request(self, method: str, path: str, body: Any = None, user: dict[str, Any] | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+                headers: dict[str, str] | None = None, raw: Any = None) -> tuple[int, dict[str, str], bytes]:
+        """`body` is sent as JSON; `raw` as it is (bytes, or an iterable of chunks sent chunked), with `headers`."""
         connection = UnixConnection(self.socket)
         sent = {"X-Anvil-Addon-Dir": str(ADDON_DIR), **(headers or {})}
         if user is not None:
             sent["X-Anvil-User"] = base64.b64encode(json.dumps(user).encode()).decode()
-        payload = None if body is None else json.dumps(body).encode()
-        if payload is not None:
+        payload = raw if body is None else json.dumps(body).encode()
+        if body is not None:
             sent["Content-Type"] = "application/json"
-        connection.request(method, path, body=payload, headers=sent)
+        connection.request(method, path, body=payload, headers=sent,
+                           encode_chunked=payload is not None and not isinstance(payload, bytes))
         response = connection.getresponse()
         data = response.read()
         connection.close()
@@ -226,3 +229,166 @@ def _config_hash() -> str:
     from ayon_server.utils import hash_data
 
     return hash_data(["bob", "endpoints", "1.0.0", "endpoints.launch", "production", "p", "task", ["t1"]])
+
+
+def multipart(parts: list[tuple[str, str | None, bytes]], boundary: str = "b0undary-x") -> tuple[bytes, dict[str, str]]:
+    """A multipart/form-data body of (name, filename or None, content) parts."""
+    body = bytearray()
+    for name, filename, content in parts:
+        body += f"--{boundary}\r\n".encode()
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        body += f"Content-Disposition: {disposition}\r\n".encode()
+        if filename:
+            body += b"Content-Type: application/octet-stream\r\n"
+        body += b"\r\n" + content + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    return bytes(body), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def test_a_response_model_drops_extra_fields_and_nones_and_sends_aliases(host):
+    status, answer = host.json("GET", f"{URL}/router/shots/sh010", user=BOB)
+    assert status == 200
+    assert answer == {"name": "sh010", "folderType": "Shot",
+                      "versions": [{"name": "v001", "frameStart": 1001}, {"name": "v002"}]}
+
+
+def test_the_return_annotation_is_the_response_model_when_the_route_names_none(host):
+    status, answer = host.json("GET", f"{URL}/router/shots/sh020/stored", user=BOB)
+    listed, shots = host.json("GET", f"{URL}/router/shots", user=BOB)
+    assert status == 200
+    assert answer == {"name": "sh020", "folderType": "Shot", "comment": None, "versions": [{"name": "v001", "frameStart": None}]}
+    assert listed == 200
+    assert shots == [{"name": "sh010", "folder_type": "Shot", "comment": None, "versions": [{"name": "v1", "frame_start": 1}]},
+                     {"name": "sh020", "folder_type": "Shot", "comment": None, "versions": []}]
+
+
+def test_an_answer_that_does_not_fit_its_response_model_is_a_502_naming_the_fields(host):
+    status, answer = host.json("GET", f"{URL}/router/broken-shot", user=BOB)
+    assert status == 502
+    assert [e["loc"] for e in answer["errors"]] == [["response", "name"], ["response", "versions", 0, "name"],
+                                                    ["response", "versions", 0, "frameStart"]]
+    assert "does not fit its response model" in answer["detail"]
+
+
+def test_form_fields_and_files_reach_the_handler_and_a_large_file_is_spooled_to_disk(host):
+    content = os.urandom(3 * 1024 * 1024) + b"\r\n--b0undary-tail"
+    body, headers = multipart([("title", None, "Plate ✓".encode()), ("file", "plate.exr", content), ("count", None, b"3"),
+                               ("tags", None, b"a"), ("tags", None, b"b"), ("extra", "a.txt", b"first"),
+                               ("extra", "b.txt", b"")])
+    status, _, data = host.request("POST", f"{URL}/router/uploads", user=BOB, headers=headers, raw=body)
+    answer = json.loads(data)
+    assert status == 201
+    assert answer == {"user": "bob", "title": "Plate ✓", "count": 3, "tags": ["a", "b"], "filename": "plate.exr",
+                      "contentType": "application/octet-stream", "size": len(content),
+                      "sha256": hashlib.sha256(content).hexdigest(), "onDisk": True,
+                      "extra": [{"filename": "a.txt", "text": "first"}, {"filename": "b.txt", "text": ""}]}
+
+
+def test_a_chunked_multipart_body_is_read_as_it_streams_in(host):
+    body, headers = multipart([("title", None, b"small"), ("file", "x.bin", b"0123456789" * 1000)])
+    pieces = [body[i:i + 7] for i in range(0, len(body), 7)]
+    status, _, data = host.request("POST", f"{URL}/router/uploads", user=BOB, headers=headers, raw=iter(pieces))
+    answer = json.loads(data)
+    assert status == 201 and answer["size"] == 10000 and answer["onDisk"] is False
+
+
+def test_a_missing_form_field_or_text_where_a_file_belongs_is_a_422_naming_it(host):
+    body, headers = multipart([("file", None, b"not a file"), ("count", None, b"many")])
+    status, _, data = host.request("POST", f"{URL}/router/uploads", user=BOB, headers=headers, raw=body)
+    as_json, _, json_data = host.request("POST", f"{URL}/router/uploads", {"title": "x"}, user=BOB)
+    assert status == 422
+    assert [e["loc"] for e in json.loads(data)["detail"]] == [["body", "title"], ["body", "file"], ["body", "count"]]
+    assert as_json == 422 and ["body", "file"] in [e["loc"] for e in json.loads(json_data)["detail"]]
+
+
+def test_an_urlencoded_form_is_read_into_the_form_fields(host):
+    status, _, data = host.request("POST", f"{URL}/router/login", user=BOB, raw=b"name=J%C3%BCrgen&remember=true",
+                                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert (status, json.loads(data)) == (200, {"name": "Jürgen", "remember": True})
+
+
+def test_a_form_field_over_the_limit_is_a_413_and_a_malformed_body_a_400(host):
+    body, headers = multipart([("title", None, b"x" * (1024 * 1024 + 1)), ("file", "f", b"1")])
+    too_large, _, large = host.request("POST", f"{URL}/router/uploads", user=BOB, headers=headers, raw=body)
+    malformed, _, bad = host.request("POST", f"{URL}/router/uploads", user=BOB, headers=headers,
+                                     raw=b"--b0undary-x\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nno end")
+    assert too_large == 413 and "'title'" in json.loads(large)["detail"]
+    assert malformed == 400 and "malformed" in json.loads(bad)["detail"]
+    assert host.json("GET", f"{URL}/hello", user=BOB)[0] == 200
+
+
+class SocketClient:
+    """A websocket client on the host's socket: the upgrade as Anvil sends it, then masked frames."""
+
+    def __init__(self, host: Host, path: str, user: dict[str, Any] | None = BOB):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(10)
+        self.sock.connect(host.socket)
+        headers = {"Host": "addon-host", "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+                   "Sec-WebSocket-Key": base64.b64encode(b"0123456789abcdef").decode(), "X-Anvil-Addon-Dir": str(ADDON_DIR)}
+        if user is not None:
+            headers["X-Anvil-User"] = base64.b64encode(json.dumps(user).encode()).decode()
+        self.sock.sendall((f"GET {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode())
+        self.file = self.sock.makefile("rb")
+        self.status = int(self.file.readline().split()[1])
+        self.headers = {}
+        while (line := self.file.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            self.headers[name.strip().lower()] = value.strip()
+        if self.status != 101:
+            length = int(self.headers.get("content-length", 0))
+            self.body = json.loads(self.file.read(length)) if length else None
+
+    def send(self, text: str, opcode: int = 1) -> None:
+        data = text.encode()
+        mask = os.urandom(4)
+        header = bytes([0x80 | opcode]) + (bytes([0x80 | len(data)]) if len(data) < 126 else bytes([0x80 | 126]) + len(data).to_bytes(2, "big"))
+        self.sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def receive(self) -> tuple[int, bytes]:
+        first, second = self.file.read(2)
+        length = second & 0x7F
+        if length == 126:
+            length = int.from_bytes(self.file.read(2), "big")
+        elif length == 127:
+            length = int.from_bytes(self.file.read(8), "big")
+        return first & 0x0F, self.file.read(length)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_a_websocket_route_gets_the_user_and_path_and_echoes_until_closed(host):
+    client = SocketClient(host, f"{URL}/router/live/r1?shout=true")
+    assert client.status == 101
+    key = base64.b64encode(b"0123456789abcdef") + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §4.2.2
+    assert client.headers["sec-websocket-accept"] == base64.b64encode(hashlib.sha1(key).digest()).decode()
+    assert client.receive() == (1, b'{"room":"r1","user":"bob"}')
+    client.send("hello " * 30)
+    assert client.receive() == (1, ("HELLO " * 30).encode())
+    client.send("", opcode=9)
+    assert client.receive() == (10, b"")
+    client.send("bye")
+    opcode, payload = client.receive()
+    assert opcode == 8 and int.from_bytes(payload[:2], "big") == 4000 and payload[2:] == b"bye"
+    client.close()
+
+
+def test_a_failing_websocket_handler_closes_with_1011_and_the_host_keeps_serving(host):
+    client = SocketClient(host, f"{URL}/router/live/r2")
+    client.receive()
+    client.send("fail")
+    opcode, payload = client.receive()
+    assert opcode == 8 and int.from_bytes(payload[:2], "big") == 1011
+    client.close()
+    assert host.json("GET", f"{URL}/hello", user=BOB)[0] == 200
+
+
+def test_a_websocket_refused_before_accepting_or_unknown_or_without_a_user_is_an_http_answer(host):
+    refused = SocketClient(host, f"{URL}/router/closed")
+    unknown = SocketClient(host, f"{URL}/router/nothing")
+    anonymous = SocketClient(host, f"{URL}/router/live/r3", user=None)
+    plain, answer = host.json("GET", f"{URL}/router/live/r3", user=BOB)
+    assert (refused.status, unknown.status, anonymous.status) == (403, 404, 401)
+    assert "did not accept" in refused.body["detail"] and "no websocket route" in unknown.body["detail"]
+    assert plain == 426 and "open it as a websocket" in answer["detail"]

@@ -1,6 +1,6 @@
 """`BaseServerAddon` as the host sees it: metadata, settings models, recorded endpoints."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from pydantic import BaseModel
@@ -12,12 +12,17 @@ from ayon_server.settings.common import BaseSettingsModel
 
 @dataclass(frozen=True)
 class EndpointRecord:
-    """An endpoint an addon registered: the path under `/api/addons/{name}/{version}/`."""
+    """An endpoint an addon registered: the path under `/api/addons/{name}/{version}/`.
+
+    `method` is an HTTP method or `WEBSOCKET`; `options` are the route's keywords (`response_model`,
+    `status_code`, …).
+    """
 
     path: str
     method: str
     name: str
     handler: Callable | None = None
+    options: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 class BaseServerAddon:
@@ -76,7 +81,7 @@ class BaseServerAddon:
         **route_options: Any,
     ) -> None:
         self.endpoints.append(
-            EndpointRecord(path.lstrip("/"), method.upper(), name or handler.__name__, handler)
+            EndpointRecord(path.lstrip("/"), method.upper(), name or handler.__name__, handler, route_options)
         )
 
     def add_router(self, router: Any) -> None:
@@ -85,7 +90,7 @@ class BaseServerAddon:
             for method in sorted(getattr(route, "methods", None) or {"GET"}):
                 self.endpoints.append(
                     EndpointRecord((prefix + route.path).lstrip("/"), method, route.name,
-                                   getattr(route, "endpoint", None))
+                                   getattr(route, "endpoint", None), dict(getattr(route, "options", None) or {}))
                 )
 
     # --- settings --------------------------------------------------------------------------------

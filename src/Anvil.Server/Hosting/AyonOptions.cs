@@ -166,6 +166,10 @@ public sealed class AyonOptions
     [Range(1, 10_000)]
     public int AddonEndpointConcurrency { get; init; } = 32;
 
+    [Setting("ADDON_ENDPOINT_MAX_BODY_SIZE", "Largest request body, in bytes, Anvil forwards to an addon endpoint (an upload); larger answer 413 (Anvil).")]
+    [Range(1L, 512L * 1024 * 1024)]
+    public long AddonEndpointMaxBodySize { get; init; } = 512L * 1024 * 1024;
+
     [Setting("ADDON_HOST_API_URL", "Address the addon HTTP host calls Anvil's API at (Anvil). Unset: this instance's own listening address on loopback.")]
     public string? AddonHostApiUrl { get; init; }
 

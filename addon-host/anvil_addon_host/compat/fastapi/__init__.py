@@ -1,14 +1,17 @@
 """The FastAPI names addon code imports, served by the host's own routing (`anvil_addon_host.routing`).
 
-Parameter markers (`Query`, `Path`, `Body`, `Header`, `Depends`) carry their default and options;
-the routing reads them from the endpoint's signature, plain or inside `Annotated[...]`.
-`APIRouter` keeps its routes with their endpoints so that `add_router` can serve them.
+Parameter markers (`Query`, `Path`, `Body`, `Form`, `File`, `Header`, `Depends`) carry their default
+and options; the routing reads them from the endpoint's signature, plain or inside `Annotated[...]`.
+`APIRouter` keeps its routes with their endpoints and options (`response_model`, `status_code`, …)
+so that `add_router` can serve them, websocket routes included (`fastapi.websockets`).
 """
 
 import json
+import tempfile
 from typing import Any, AsyncIterator, Callable
 
 from fastapi import status  # noqa: F401  (addons use fastapi.status.HTTP_…)
+from fastapi.websockets import WebSocket, WebSocketDisconnect, WebSocketState  # noqa: F401
 from fastapi.responses import (  # noqa: F401
     FileResponse,
     HTMLResponse,
@@ -21,7 +24,7 @@ from fastapi.responses import (  # noqa: F401
 
 __all__ = [
     "APIRouter", "BackgroundTasks", "Body", "Cookie", "Depends", "File", "Form", "Header", "HTTPException",
-    "Path", "Query", "Request", "Response", "UploadFile", "status",
+    "Path", "Query", "Request", "Response", "UploadFile", "WebSocket", "WebSocketDisconnect", "status",
 ]
 
 
@@ -46,6 +49,14 @@ class _Path(Parameter):
 
 class _Body(Parameter):
     kind = "body"
+
+
+class _Form(Parameter):
+    kind = "form"
+
+
+class _File(Parameter):
+    kind = "file"
 
 
 class _Header(Parameter):
@@ -77,11 +88,11 @@ def Body(default: Any = ..., **options: Any) -> Any:  # noqa: N802
 
 
 def Form(default: Any = ..., **options: Any) -> Any:  # noqa: N802
-    return _Body(default, **options)
+    return _Form(default, **options)
 
 
 def File(default: Any = ..., **options: Any) -> Any:  # noqa: N802
-    return _Body(default, **options)
+    return _File(default, **options)
 
 
 def Header(default: Any = ..., **options: Any) -> Any:  # noqa: N802
@@ -156,7 +167,8 @@ class Client:
 
 
 class Request:
-    """One HTTP request as the addon sees it. The body is read at most once and then kept."""
+    """One HTTP request as the addon sees it. The body streams in as it is read (`stream()`), or is read
+    whole once and kept (`body()`, `json()`), or read as a form (`form()`)."""
 
     def __init__(self, method: str, path: str, query: str, headers: list[tuple[str, str]],
                  body_reader: Callable[[], AsyncIterator[bytes]], path_params: dict[str, str] | None = None,
@@ -174,6 +186,7 @@ class Request:
         self.scope: dict[str, Any] = {"type": "http", "method": method, "path": path}
         self._body_reader = body_reader
         self._body: bytes | None = None
+        self._form: Any = None
 
     async def stream(self) -> AsyncIterator[bytes]:
         if self._body is not None:
@@ -190,19 +203,48 @@ class Request:
     async def json(self) -> Any:
         return json.loads(await self.body() or b"null")
 
+    async def form(self) -> Any:
+        """The form body (`anvil_addon_host.forms`), read once; its files are closed with the request."""
+        if self._form is None:
+            from anvil_addon_host.forms import read_form
+
+            self._form = await read_form(self.headers.get("content-type", ""), self.stream())
+        return self._form
+
+    async def close(self) -> None:
+        if self._form is not None:
+            await self._form.close()
+
 
 class UploadFile:
-    def __init__(self, filename: str, content: bytes, content_type: str = "application/octet-stream"):
+    """An uploaded file of a form: its content in a spooled temporary file (memory up to 1 MiB, then disk)."""
+
+    SPOOL_BYTES = 1024 * 1024
+
+    def __init__(self, file: Any = None, *, size: int | None = None, filename: str | None = None,
+                 headers: dict[str, str] | None = None, content_type: str | None = None):
+        self.file = file if file is not None else tempfile.SpooledTemporaryFile(max_size=self.SPOOL_BYTES)
+        self.size = size
         self.filename = filename
-        self.content_type = content_type
-        self._content = content
-        self._offset = 0
+        self.headers = Headers(list((headers or {}).items()))
+        self.content_type = content_type or self.headers.get("content-type") or "application/octet-stream"
 
     async def read(self, size: int = -1) -> bytes:
-        end = len(self._content) if size < 0 else self._offset + size
-        chunk = self._content[self._offset:end]
-        self._offset += len(chunk)
-        return chunk
+        return self.file.read(size)
+
+    async def write(self, data: bytes) -> None:
+        if self.size is not None:
+            self.size += len(data)
+        self.file.write(data)
+
+    async def seek(self, offset: int) -> None:
+        self.file.seek(offset)
+
+    async def close(self) -> None:
+        self.file.close()
+
+    def __repr__(self) -> str:
+        return f"UploadFile(filename={self.filename!r}, size={self.size!r}, content_type={self.content_type!r})"
 
 
 class BackgroundTasks:
@@ -215,7 +257,12 @@ class BackgroundTasks:
         self.tasks.append((func, args, kwargs))
 
 
+WEBSOCKET = "WEBSOCKET"
+
+
 class APIRoute:
+    """A route: its methods are HTTP methods, or `{"WEBSOCKET"}` for a websocket route."""
+
     def __init__(self, path: str, endpoint: Callable, methods: set[str], name: str, options: dict[str, Any]):
         self.path = path
         self.endpoint = endpoint
@@ -239,6 +286,20 @@ class APIRouter:
         for route in router.routes:
             self.routes.append(APIRoute(prefix + router.prefix + route.path, route.endpoint, route.methods,
                                         route.name, route.options))
+
+    def add_api_websocket_route(self, path: str, endpoint: Callable, name: str | None = None, **options: Any) -> None:
+        self.routes.append(APIRoute(path, endpoint, {WEBSOCKET}, name or endpoint.__name__, options))
+
+    add_websocket_route = add_api_websocket_route
+
+    def websocket(self, path: str, name: str | None = None, **options: Any) -> Callable:
+        def register(endpoint: Callable) -> Callable:
+            self.add_api_websocket_route(path, endpoint, name=name, **options)
+            return endpoint
+
+        return register
+
+    websocket_route = websocket
 
     def api_route(self, path: str, *, methods: list[str] | None = None, **options: Any) -> Callable:
         def register(endpoint: Callable) -> Callable:

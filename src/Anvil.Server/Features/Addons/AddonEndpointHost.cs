@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -78,6 +79,12 @@ public sealed class AddonEndpointHost(AyonOptions options, AddonMaterializer mat
             await ReplaceIfUnresponsiveAsync(instance);
             throw new TimeoutException($"did not answer within {options.AddonEndpointTimeout} s (AYON_ADDON_ENDPOINT_TIMEOUT)");
         }
+        catch (HttpRequestException e) when (e.InnerException is BadHttpRequestException bad)
+        {
+            // Reading the client's body failed (too large, cut off): the client's fault, not the host's.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(bad);
+            throw;
+        }
         catch (HttpRequestException e)
         {
             var reason = instance.Process.HasExited
@@ -86,6 +93,37 @@ public sealed class AddonEndpointHost(AyonOptions options, AddonMaterializer mat
             if (instance.Process.HasExited)
                 Retire(instance);
             throw new AddonHostUnavailable(reason + "; the next request starts a fresh one");
+        }
+    }
+
+    /// <summary>
+    /// Opens <paramref name="socket"/> to a websocket route in the host (started if none runs), within
+    /// <c>AYON_ADDON_ENDPOINT_TIMEOUT</c>. A host that answers the upgrade with another status throws a
+    /// <see cref="WebSocketException"/> with the status in <see cref="ClientWebSocket.HttpStatusCode"/>.
+    /// </summary>
+    public async Task ConnectWebSocketAsync(ClientWebSocket socket, Uri uri, CancellationToken cancellationToken)
+    {
+        var instance = await RunningAsync(cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(options.AddonEndpointTimeout));
+        try
+        {
+            await socket.ConnectAsync(uri, instance.Client, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await ReplaceIfUnresponsiveAsync(instance);
+            throw new TimeoutException($"did not answer within {options.AddonEndpointTimeout} s (AYON_ADDON_ENDPOINT_TIMEOUT)");
+        }
+        catch (WebSocketException) when (socket.HttpStatusCode is not 0 and not HttpStatusCode.SwitchingProtocols)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is WebSocketException or HttpRequestException)
+        {
+            if (instance.Process.HasExited)
+                Retire(instance);
+            throw new AddonHostUnavailable($"the addon host could not be reached: {e.Message}; the next request starts a fresh one");
         }
     }
 

@@ -10,12 +10,12 @@ namespace Anvil.Server.Tests.Features.Addons;
 
 /// <summary>
 /// An instance on a real loopback port (the addon host calls Anvil's API back there) whose addon
-/// endpoints may take 3 s, three at a time per user.
+/// endpoints may take 3 s, three at a time per user, with bodies of at most 4 MB.
 /// </summary>
-public sealed class EndpointsApp : AddonsApp
+public class EndpointsApp : AddonsApp
 {
     protected override IEnumerable<(string Variable, string Value)> ExtraSettings =>
-        [("AYON_ADDON_ENDPOINT_TIMEOUT", "3"), ("AYON_ADDON_ENDPOINT_CONCURRENCY", "3")];
+        [("AYON_ADDON_ENDPOINT_TIMEOUT", "3"), ("AYON_ADDON_ENDPOINT_CONCURRENCY", "3"), ("AYON_ADDON_ENDPOINT_MAX_BODY_SIZE", "4000000")];
 
     public override async Task InitializeAsync()
     {

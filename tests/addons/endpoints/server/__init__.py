@@ -2,17 +2,20 @@
 
 Endpoints in both registration styles (`add_endpoint`, an `APIRouter`), with the parameter kinds
 real addons use, a streamed file, one that hangs, one that blocks the whole loop, one that fails,
-one that runs raw SQL, and one per runtime facade (settings, entity reads and writes, events, secrets). Event
+one that runs raw SQL, one per runtime facade (settings, entity reads and writes, events, secrets),
+answers shaped by a response model, form fields and file uploads, and a websocket route. Event
 handlers on `endpoints.hook.*`: one marks the event handled through Anvil's API, one fails or waits
 for the other when the event's payload asks it to. Actions:
 a launcher action for tasks, a form, a redirect and a manager-only one; a stored per-user option.
 """
 
 import asyncio
+import hashlib
+import os
 import time
 from typing import Any
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, File, Form, Header, HTTPException, Path, Query, Request, UploadFile, WebSocket
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import Field
 
@@ -46,12 +49,89 @@ class Echo(OPModel):
     note_id: str
 
 
+class Version(OPModel):
+    name: str
+    frame_start: int | None = None
+
+
+class PublicShot(OPModel):
+    name: str
+    folder_type: str = "Shot"
+    comment: str | None = None
+    versions: list[Version] = Field(default_factory=list)
+
+
+class StoredShot(PublicShot):
+    secret_path: str
+
+
 router = APIRouter(prefix="/router")
 
 
 @router.get("/ping")
 async def router_ping(user: CurrentUser) -> dict[str, str]:
     return {"pong": user.name}
+
+
+@router.get("/shots/{name}", response_model=PublicShot, response_model_exclude_none=True)
+async def shot_as_dict(name: str) -> dict[str, Any]:
+    """A dict with a key the model does not have and nested items that carry extra keys."""
+    return {"name": name, "secretPath": "/mnt/secret", "versions": [{"name": "v001", "frameStart": 1001, "internal": 1},
+                                                                    {"name": "v002"}]}
+
+
+@router.get("/shots/{name}/stored")
+async def stored_shot(name: str) -> PublicShot:
+    """No `response_model`: the return annotation is the model, so the subclass's field is dropped."""
+    return StoredShot(name=name, secret_path="/mnt/secret", comment=None, versions=[Version(name="v001")])
+
+
+@router.get("/shots", response_model=list[PublicShot], response_model_by_alias=False)
+async def shot_list() -> list[Any]:
+    return [StoredShot(name="sh010", secret_path="/x", versions=[Version(name="v1", frame_start=1)]), {"name": "sh020"}]
+
+
+@router.get("/broken-shot", response_model=PublicShot)
+async def broken_shot() -> dict[str, Any]:
+    return {"versions": [{"frameStart": "soon"}]}
+
+
+@router.post("/uploads", status_code=201)
+async def upload(user: CurrentUser, title: str = Form(...), file: UploadFile = File(...), count: int = Form(1),
+                 tags: list[str] = Form([]), extra: list[UploadFile] = File([])) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := await file.read(65536):
+        digest.update(chunk)
+        size += len(chunk)
+    return {"user": user.name, "title": title, "count": count, "tags": tags, "filename": file.filename,
+            "contentType": file.content_type, "size": size, "sha256": digest.hexdigest(),
+            "onDisk": bool(getattr(file.file, "_rolled", False)),
+            "extra": [{"filename": f.filename, "text": (await f.read()).decode()} for f in extra]}
+
+
+@router.post("/login")
+async def form_login(name: str = Form(...), remember: bool = Form(False)) -> dict[str, Any]:
+    return {"name": name, "remember": remember}
+
+
+@router.websocket("/live/{room}")
+async def live(websocket: WebSocket, room: str, user: CurrentUser, shout: bool = False) -> None:
+    """Greets, then echoes each text (upper-cased with `?shout=true`); "bye" closes with 4000, "fail" fails."""
+    await websocket.accept()
+    await websocket.send_json({"room": room, "user": user.name})
+    async for text in websocket.iter_text():
+        if text == "bye":
+            await websocket.close(4000, "bye")
+            return
+        if text == "fail":
+            raise ValueError("the websocket handler fails on purpose")
+        await websocket.send_text(text.upper() if shout else text)
+
+
+@router.websocket("/closed")
+async def closed(websocket: WebSocket) -> None:
+    await websocket.close()  # before accepting: the upgrade is refused
 
 
 class EndpointsAddon(BaseServerAddon):
@@ -77,6 +157,7 @@ class EndpointsAddon(BaseServerAddon):
         self.add_router(router)
         EventStream.subscribe("endpoints.hook.*", self.on_hook_trouble)
         EventStream.subscribe("endpoints.hook.*", self.on_hook)
+        EventStream.subscribe("endpoints.count.*", self.on_count)
 
     # --- event handlers ----------------------------------------------------------------------------
 
@@ -86,6 +167,13 @@ class EndpointsAddon(BaseServerAddon):
         await EventStream.update(
             event.id, description=f"handled by {self.name} {self.version}: {event.topic} n={event.payload.get('n')}",
             summary={**event.summary, "handledBy": self.version})
+
+    async def on_count(self, event: EventModel) -> None:
+        """Appends one line per run, naming the instance whose host ran it, to the file the payload names."""
+        if event.payload.get("for") != self.name:
+            return
+        with open(event.payload["file"], "a", encoding="utf-8") as file:
+            file.write(f"{event.id} {os.environ.get('ANVIL_API_URL')}\n")
 
     async def on_hook_trouble(self, event: EventModel) -> None:
         if event.payload.get("for") != self.name:
