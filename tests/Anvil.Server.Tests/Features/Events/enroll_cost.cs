@@ -99,6 +99,34 @@ public sealed class enroll_cost(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.True(pages < MostPagesReadByOneEnroll, $"finding the next source read {pages} pages");
     }
 
+    /// <summary>Whether PostgreSQL compiled the query (JIT), from EXPLAIN ANALYZE, under its generic plan.</summary>
+    static async Task<bool> CompiledAsync(Npgsql.NpgsqlConnection connection, string sql, DynamicParameters parameters, string before)
+    {
+        await using var transaction = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync("SET LOCAL plan_cache_mode = force_generic_plan;" + before, transaction: transaction);
+        var plan = await connection.ExecuteScalarAsync<string>("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, parameters, transaction);
+        await transaction.RollbackAsync();
+        return JsonNode.Parse(plan!)![0]!.AsObject().ContainsKey("JIT");
+    }
+
+    [Fact]
+    public async Task the_walk_is_never_compiled_however_costly_the_planner_thinks_it()
+    {
+        await using var connection = await app.Services.GetRequiredService<Db>().OpenAsync();
+        var query = await QueueWithHistoryAsync(connection);
+        var (_, head, parameters) = EventQueue.EnrollQueries(query with { Sender = "another" });
+        parameters.Add("tried", Array.Empty<Guid>());
+        // The walk's estimated cost is the whole topic's: with a long enough history it passes
+        // jit_above_cost, which a cost threshold of 0 stands in for here.
+        const string anyCostIsHigh = "SET LOCAL jit = on; SET LOCAL jit_above_cost = 0;";
+
+        var compiledWithout = await CompiledAsync(connection, head, parameters, anyCostIsHigh);
+        var compiled = await CompiledAsync(connection, head, parameters, anyCostIsHigh + EventQueue.WalkInOrder);
+
+        Assert.True(compiledWithout, "this PostgreSQL does not compile queries: the test shows nothing");
+        Assert.False(compiled, "the walk was compiled (JIT) at an enroll");
+    }
+
     [Fact]
     public async Task the_queries_measured_here_find_what_enroll_finds()
     {

@@ -307,6 +307,111 @@ public sealed class job_enrollment(AnvilApp app) : IClassFixture<AnvilApp>
         }
     }
 
+    /// <summary>
+    /// <paramref name="count"/> sources whose jobs are finished, written straight into the database (as
+    /// <c>bench events --history</c> does): a queue worked through for days. Returns them oldest first.
+    /// </summary>
+    async Task<List<Guid>> FinishedHistoryAsync(int count)
+    {
+        await using var connection = await app.Services.GetRequiredService<Db>().OpenAsync();
+        return (await connection.QueryAsync<Guid>("""
+            WITH sources AS (
+                INSERT INTO events (id, hash, topic, sender, user_name, description, created_at)
+                SELECT id, replace(id::text, '-', ''), @source, 'test', 'service', 'history', now() - interval '1 hour' + i * interval '1 ms'
+                FROM (SELECT gen_random_uuid() AS id, i FROM generate_series(1, @count) i) g
+                RETURNING id, created_at
+            ), jobs AS (
+                INSERT INTO events (id, hash, topic, sender, user_name, depends_on, status, description)
+                SELECT gen_random_uuid(), encode(sha256(convert_to(format('["%s","%s"]', @target::text, replace(s.id::text, '-', '')), 'UTF8')), 'hex'),
+                       @target, 'history', 'service', s.id, 'finished', 'done before'
+                FROM sources s
+            )
+            SELECT id FROM sources ORDER BY created_at
+            """, new { source = _source, target = _target, count })).ToList();
+    }
+
+    /// <summary>The job of a source, from the database.</summary>
+    async Task<JsonObject> JobOfAsync(Guid source)
+    {
+        await using var connection = await app.Services.GetRequiredService<Db>().OpenAsync();
+        var id = await connection.ExecuteScalarAsync<Guid>("SELECT id FROM events WHERE depends_on = @source AND topic = @target", new { source, target = _target });
+        return new JsonObject { ["id"] = id.ToString("N") };
+    }
+
+    [Fact]
+    public async Task after_a_long_finished_history_every_new_source_is_handed_out_exactly_once()
+    {
+        var history = await FinishedHistoryAsync(3000);
+        var sources = await SourcesAsync(12);
+        var taken = new System.Collections.Concurrent.ConcurrentBag<string>();
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(async i =>
+        {
+            while (await EnrollAsync($"history-{i}") is { } job)
+            {
+                taken.Add(DependsOn(job));
+                await SetStatusAsync(job, "finished");
+            }
+        }));
+
+        Assert.Equal(sources.Order(), taken.Order());
+        Assert.Equal(3000, history.Count);
+    }
+
+    [Fact]
+    public async Task a_job_failing_behind_a_long_finished_history_is_retried_until_max_retries()
+    {
+        var history = await FinishedHistoryAsync(3000);
+        var last = await SourcesAsync(1);
+        var retries = new { maxRetries = 1 };
+        await DrainAsync("worker", last[0], extra: retries);
+        var middle = await JobOfAsync(history[1500]);
+
+        await SetStatusAsync(middle, "failed");
+        var retry1 = await EnrollAsync("worker-2", extra: retries);
+        await SetStatusAsync(retry1!, "failed");
+        var retry2 = await EnrollAsync("worker-3", extra: retries);
+        await SetStatusAsync(retry2!, "failed");
+        var none = await EnrollAsync("worker-4", extra: retries);
+
+        Assert.Equal(history[1500].ToString("N"), DependsOn(retry1));
+        Assert.Equal(Id(middle), Id(retry1));
+        Assert.Equal(Id(middle), Id(retry2));
+        Assert.Null(none);
+        Assert.Equal(2, (await app.Service().GetAsync($"/api/events/{Id(middle)}"))["retries"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task the_cursor_stops_at_an_unfinished_source_behind_a_long_finished_history()
+    {
+        var history = await FinishedHistoryAsync(3000);
+        var open = await SourcesAsync(1);
+        var held = await EnrollAsync("holder");
+        var after = await SourcesAsync(3);
+        while (await EnrollAsync("worker") is { } job)
+            await SetStatusAsync(job, "finished");
+        for (var i = 0; i < 10; i++)
+        {
+            await Task.Delay(30);
+            Assert.Null(await EnrollAsync("worker"));
+        }
+        await using var connection = await app.Services.GetRequiredService<Db>().OpenAsync();
+        var passed = await connection.ExecuteScalarAsync<bool>("""
+            SELECT EXISTS (
+                SELECT FROM enroll_cursors c, events s
+                WHERE c.target_topic = @target AND s.id = @open
+                  AND (c.position_at, c.position_order) > (s.created_at, s.creation_order))
+            """, new { target = _target, open = Guid.Parse(open[0]) });
+
+        Assert.Equal(open[0], DependsOn(held));
+        Assert.False(passed, "the cursor moved past a source whose job is still pending");
+        Assert.Null(await EnrollAsync("sequential", sequential: true));
+        await SetStatusAsync(held!, "failed");
+        Assert.Equal(open[0], DependsOn(await EnrollAsync("worker")));
+        Assert.Equal(3, after.Count);
+        Assert.Equal(3000, history.Count);
+    }
+
     [Fact]
     public async Task a_job_restarted_after_the_queue_moved_past_it_is_handed_out_again()
     {
