@@ -223,8 +223,8 @@ public sealed class AyonDateTimeGraphType : ScalarGraphType
     public override object? Serialize(object? value) => value switch
     {
         null => null,
-        DateTimeOffset time => time.ToUniversalTime().ToString(Hosting.TimestampConverter.Format, CultureInfo.InvariantCulture),
-        System.DateTime time => new DateTimeOffset(System.DateTime.SpecifyKind(time, DateTimeKind.Utc)).ToString(Hosting.TimestampConverter.Format, CultureInfo.InvariantCulture),
+        DateTimeOffset time => Hosting.TimestampConverter.Text(time),
+        System.DateTime time => Hosting.TimestampConverter.Text(time),
         string text => text,
         _ => ThrowSerializationError(value),
     };
