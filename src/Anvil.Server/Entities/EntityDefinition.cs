@@ -136,6 +136,35 @@ public sealed class EntityDefinition
     /// <summary>The read query of a REST row, without WHERE.</summary>
     public string Select => _select ??= $"SELECT {string.Join(", ", Columns.Select(c => c.SelectItem))}\n{From}";
 
+    /// <summary>
+    /// <paramref name="statement"/> with the joins of its <see cref="From"/> that nothing else in it reads left out. Every
+    /// join of a type's <see cref="From"/> reaches a parent the row always has (a NOT NULL key) or is a LEFT JOIN on a
+    /// key, so leaving one out changes no row; a query reading only the row's own columns (the loader's) then plans and
+    /// runs over one table. A join stays when its alias appears as <c>alias.</c> anywhere else in the statement (or in
+    /// the ON of a join that stays); a column named without its alias must not rely on a join.
+    /// </summary>
+    public string WithoutUnreadJoins(string statement)
+    {
+        var at = statement.IndexOf(From, StringComparison.Ordinal);
+        if (at < 0 || statement.IndexOf(From, at + 1, StringComparison.Ordinal) >= 0)
+            return statement;
+        var lines = From.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var reading = statement.Remove(at, From.Length);
+        var kept = new List<string>();
+        for (var i = lines.Length - 1; i >= 1; i--)
+        {
+            var words = lines[i].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var alias = words[Array.IndexOf(words, "JOIN") + 2];
+            if (!System.Text.RegularExpressions.Regex.IsMatch(reading, $@"(?<![\w.""]){alias}\."))
+                continue;
+            kept.Insert(0, lines[i]);
+            reading += "\n" + lines[i];
+        }
+        if (kept.Count == lines.Length - 1)
+            return statement;
+        return string.Concat(statement.AsSpan(0, at), string.Join("\n", [lines[0], .. kept]), statement.AsSpan(at + From.Length));
+    }
+
     IReadOnlyList<EntityColumn>? _allColumns;
 
     /// <summary>Every column a GraphQL node can read: <see cref="Columns"/> and <see cref="GraphColumns"/>.</summary>

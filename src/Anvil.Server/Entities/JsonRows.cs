@@ -48,8 +48,8 @@ public static class JsonRows
         return reader.GetValue(ordinal) switch
         {
             Guid id => id.ToString("N"),
-            DateTime time => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)).ToString(TimestampConverter.Format, CultureInfo.InvariantCulture),
-            DateTimeOffset time => time.ToUniversalTime().ToString(TimestampConverter.Format, CultureInfo.InvariantCulture),
+            DateTime time => TimestampConverter.Text(time),
+            DateTimeOffset time => TimestampConverter.Text(time),
             string[] texts => new JsonArray([.. texts.Select(t => (JsonNode?)t)]),
             string text => text,
             bool flag => flag,

@@ -12,11 +12,16 @@ namespace Anvil.Server.GraphQL;
 
 /// <summary>
 /// An entity row as GraphQL nodes see it: the REST shape of the row, its project and its sort key.
-/// JSON columns stay text until a field needs them as JSON (<see cref="Json"/>); the JSON-string
-/// fields (<c>allAttrib</c>, <c>data</c>, <c>ownAttrib</c>) are written straight from the text.
+/// JSON columns stay text until a field needs them as JSON (<see cref="Json"/>, <see cref="Element"/>);
+/// the JSON-string fields (<c>allAttrib</c>, <c>data</c>, <c>context</c>) are written straight from the
+/// text, as UTF-8 (<see cref="WriteDataJson"/>, ...) when a connection is rendered.
 /// </summary>
 public sealed class EntityNode(string project, JsonObject row, long order, string? sort = null, Dictionary<string, string>? jsonTexts = null)
 {
+    // jsonTexts is never changed once the row is read, so it is read without a lock; what is parsed from it
+    // goes into Row (JsonNode) or _elements (JsonElement), under the lock.
+    Dictionary<string, JsonElement>? _elements;
+
     public string Project { get; } = project;
 
     /// <summary>The row's values; JSON columns appear once read through <see cref="Json"/>.</summary>
@@ -39,135 +44,116 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
     /// <summary>A JSON column as JSON (parsed on first use), or any other value of the row.</summary>
     public JsonNode? Json(string key)
     {
-        if (jsonTexts is null)
-            return Row[key];
-        lock (jsonTexts)
-        {
-            if (jsonTexts.Remove(key, out var text))
-                Row[key] = JsonNode.Parse(text);
-            return Row[key];
-        }
-    }
-
-    /// <summary>The text of a JSON column not parsed yet; null otherwise.</summary>
-    string? JsonText(string key)
-    {
-        if (jsonTexts is null)
-            return null;
-        lock (jsonTexts)
-            return jsonTexts.GetValueOrDefault(key);
-    }
-
-    /// <summary><c>allAttrib</c>: the JSON string of the values of <paramref name="key"/> whose names are in <paramref name="names"/>.</summary>
-    public string InScopeJson(string key, HashSet<string> names)
-    {
         if (JsonText(key) is not { } text)
-            return GraphTypes.InScope(Json(key) as JsonObject, names).ToJsonString();
-        if (text == "{}")
-            return text;
-        return JsonText(writer => WriteInScope(writer, text, names));
+            return Row[key];
+        lock (jsonTexts!)
+        {
+            if (!Row.TryGetPropertyValue(key, out var node))
+                Row[key] = node = JsonNode.Parse(text);
+            return node;
+        }
     }
 
     /// <summary>
-    /// Writes the members of the JSON object <paramref name="text"/> named in <paramref name="names"/>, as
-    /// <see cref="JsonElement.WriteTo"/> writes them, reading names without allocating (this runs for every row of a page).
+    /// A JSON column as a <see cref="JsonElement"/> (parsed on first use; one read-only document, no node per value), or
+    /// null when the row has none. For fields that read parts of a column (a representation's <c>files</c>).
     /// </summary>
-    static void WriteInScope(Utf8JsonWriter writer, string text, HashSet<string> names)
+    public JsonElement? Element(string key)
     {
-        var lookup = names.GetAlternateLookup<ReadOnlySpan<char>>();
-        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
-        try
+        if (JsonText(key) is not { } text)
+            return Row[key] is { } node ? JsonSerializer.SerializeToElement(node) : null;
+        lock (jsonTexts!)
         {
-            var length = Encoding.UTF8.GetBytes(text, rented);
-            var reader = new Utf8JsonReader(rented.AsSpan(0, length));
-            reader.Read();
-            writer.WriteStartObject();
-            if (reader.TokenType == JsonTokenType.StartObject)
+            _elements ??= [];
+            if (!_elements.TryGetValue(key, out var element))
             {
-                Span<char> nameBuffer = stackalloc char[128];
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    scoped ReadOnlySpan<char> name;
-                    if (!reader.ValueIsEscaped && reader.ValueSpan.Length <= nameBuffer.Length)
-                        name = nameBuffer[..Encoding.UTF8.GetChars(reader.ValueSpan, nameBuffer)];
-                    else
-                        name = reader.GetString()!;
-                    reader.Read();
-                    if (!lookup.Contains(name))
-                    {
-                        reader.Skip();
-                        continue;
-                    }
-                    writer.WritePropertyName(name);
-                    CopyValue(ref reader, writer);
-                }
+                var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text));
+                _elements[key] = element = JsonElement.ParseValue(ref reader);
             }
-            writer.WriteEndObject();
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
+            return element;
         }
     }
 
+    /// <summary>The text of a JSON column as the database gave it; null when the row has none (or keeps it parsed).</summary>
+    string? JsonText(string key) => jsonTexts?.GetValueOrDefault(key);
+
+    /// <summary><c>allAttrib</c>: the JSON string of the values of <paramref name="key"/> whose names are in <paramref name="names"/>.</summary>
+    public string InScopeJson(string key, HashSet<string> names) => Text(Compact(JsonPart.InScope, key, null, names))!;
+
+    /// <summary><see cref="InScopeJson"/> written as a JSON string value, from UTF-8.</summary>
+    public bool WriteInScopeJson(Utf8JsonWriter writer, string key, HashSet<string> names) => WriteString(writer, Compact(JsonPart.InScope, key, null, names));
+
     /// <summary><c>data</c>: the JSON string of the column, null when it is empty or null.</summary>
-    public string? DataJson(string key)
-    {
-        if (JsonText(key) is not { } text)
-            return GraphTypes.DataString(Json(key));
-        if (text == "{}")
-            return null;
-        return WithReader(text, static (ref Utf8JsonReader reader) =>
-        {
-            reader.Read();
-            if (reader.TokenType == JsonTokenType.Null)
-                return null;
-            if (reader.TokenType == JsonTokenType.StartObject)
-            {
-                var rest = reader;
-                if (rest.Read() && rest.TokenType == JsonTokenType.EndObject)
-                    return null;
-            }
-            return WriteText(ref reader);
-        });
-    }
+    public string? DataJson(string key) => Text(Compact(JsonPart.Data, key, null, null));
+
+    /// <summary><see cref="DataJson"/> written as a JSON string value (or null), from UTF-8.</summary>
+    public bool WriteDataJson(Utf8JsonWriter writer, string key) => WriteString(writer, Compact(JsonPart.Data, key, null, null));
 
     /// <summary>
     /// The JSON string of the member <paramref name="member"/> of the object in column <paramref name="key"/>
     /// (<c>"{}"</c> when absent or null), read from the text without parsing the column into nodes.
     /// </summary>
-    public string MemberJson(string key, string member)
+    public string MemberJson(string key, string member) => Text(Compact(JsonPart.Member, key, member, null))!;
+
+    /// <summary><see cref="MemberJson"/> written as a JSON string value, from UTF-8.</summary>
+    public bool WriteMemberJson(Utf8JsonWriter writer, string key, string member) => WriteString(writer, Compact(JsonPart.Member, key, member, null));
+
+    enum JsonPart { InScope, Data, Member }
+
+    static string? Text(ArrayBufferWriter<byte>? compact) => compact is null ? null : Encoding.UTF8.GetString(compact.WrittenSpan);
+
+    static bool WriteString(Utf8JsonWriter writer, ArrayBufferWriter<byte>? compact)
     {
-        if (JsonText(key) is not { } text)
-            return (Json(key)?[member] ?? new JsonObject()).ToJsonString();
-        return WithReader(text, (ref Utf8JsonReader reader) =>
-        {
-            reader.Read();
-            if (reader.TokenType != JsonTokenType.StartObject)
-                return (Json(key)?[member] ?? new JsonObject()).ToJsonString(); // not an object: as the parsed path answers
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var found = reader.ValueTextEquals(member);
-                reader.Read();
-                if (found && reader.TokenType != JsonTokenType.Null)
-                    return WriteText(ref reader);
-                reader.Skip();
-            }
-            return "{}";
-        })!;
+        if (compact is null)
+            writer.WriteNullValue();
+        else
+            Utf8StringValue.Write(writer, compact.WrittenSpan);
+        return true;
     }
 
-    delegate string? ReaderWork(ref Utf8JsonReader reader);
-
-    /// <summary>Runs <paramref name="work"/> on a reader over the UTF-8 of <paramref name="text"/> (a pooled buffer).</summary>
-    static string? WithReader(string text, ReaderWork work)
+    /// <summary>
+    /// The compact JSON (as <see cref="JsonNode.ToJsonString"/> writes it) of one part of a JSON column, in UTF-8, in a
+    /// buffer of the thread valid until the next call; null for no value (<c>data</c> empty or null).
+    /// </summary>
+    ArrayBufferWriter<byte>? Compact(JsonPart part, string key, string? member, HashSet<string>? names)
     {
+        if (JsonText(key) is not { } text)
+            return Parsed(part, key, member, names);
+        if (text == "{}")
+            return part switch { JsonPart.Data => null, _ => Utf8Of("{}") };
         var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
         try
         {
             var length = Encoding.UTF8.GetBytes(text, rented);
             var reader = new Utf8JsonReader(rented.AsSpan(0, length));
-            return work(ref reader);
+            reader.Read();
+            var writer = CompactWriter(out var buffer);
+            switch (part)
+            {
+                case JsonPart.InScope:
+                    WriteInScope(ref reader, writer, names!);
+                    break;
+                case JsonPart.Data:
+                    if (reader.TokenType == JsonTokenType.Null)
+                        return null;
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        var rest = reader;
+                        if (rest.Read() && rest.TokenType == JsonTokenType.EndObject)
+                            return null;
+                    }
+                    CopyValue(ref reader, writer);
+                    break;
+                default:
+                    if (reader.TokenType != JsonTokenType.StartObject)
+                        return Parsed(part, key, member, names); // not an object: as the parsed path answers
+                    if (!FindMember(ref reader, member!))
+                        return Utf8Of("{}");
+                    CopyValue(ref reader, writer);
+                    break;
+            }
+            writer.Flush();
+            return buffer;
         }
         finally
         {
@@ -175,14 +161,81 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
         }
     }
 
-    /// <summary>The reader's current value written as <see cref="JsonNode.ToJsonString"/> would write it.</summary>
-    static string WriteText(ref Utf8JsonReader reader)
+    /// <summary><see cref="Compact"/> of a column kept parsed (a user whose access filters attributes).</summary>
+    ArrayBufferWriter<byte>? Parsed(JsonPart part, string key, string? member, HashSet<string>? names) => part switch
     {
-        var buffer = _textBuffer ??= new ArrayBufferWriter<byte>(256);
+        JsonPart.InScope => Utf8Of(GraphTypes.InScope(Json(key) as JsonObject, names!).ToJsonString()),
+        JsonPart.Data => GraphTypes.DataString(Json(key)) is { } data ? Utf8Of(data) : null,
+        _ => Utf8Of((Json(key)?[member!] ?? new JsonObject()).ToJsonString()),
+    };
+
+    /// <summary>Moves the reader, on an object's start, to the value of its member <paramref name="member"/>; false when absent or null.</summary>
+    static bool FindMember(ref Utf8JsonReader reader, string member)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var found = reader.ValueTextEquals(member);
+            reader.Read();
+            if (found && reader.TokenType != JsonTokenType.Null)
+                return true;
+            reader.Skip();
+        }
+        return false;
+    }
+
+    static ArrayBufferWriter<byte> Utf8Of(string json)
+    {
+        CompactWriter(out var buffer);
+        var span = buffer.GetSpan(Encoding.UTF8.GetMaxByteCount(json.Length));
+        buffer.Advance(Encoding.UTF8.GetBytes(json, span));
+        return buffer;
+    }
+
+    /// <summary>The thread's writer, reset over its emptied buffer (default options: the bytes <see cref="JsonNode.ToJsonString"/> writes).</summary>
+    static Utf8JsonWriter CompactWriter(out ArrayBufferWriter<byte> buffer)
+    {
+        buffer = _compactBuffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(buffer))
-            CopyValue(ref reader, writer);
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        var writer = _compactWriter ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        return writer;
+    }
+
+    [ThreadStatic]
+    static ArrayBufferWriter<byte>? _compactBuffer;
+
+    [ThreadStatic]
+    static Utf8JsonWriter? _compactWriter;
+
+    /// <summary>
+    /// Writes the members of the JSON object under the reader named in <paramref name="names"/>, as
+    /// <see cref="JsonElement.WriteTo"/> writes them, reading names without allocating (this runs for every row of a page).
+    /// </summary>
+    static void WriteInScope(ref Utf8JsonReader reader, Utf8JsonWriter writer, HashSet<string> names)
+    {
+        var lookup = names.GetAlternateLookup<ReadOnlySpan<char>>();
+        writer.WriteStartObject();
+        if (reader.TokenType == JsonTokenType.StartObject)
+        {
+            Span<char> nameBuffer = stackalloc char[128];
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                scoped ReadOnlySpan<char> name;
+                if (!reader.ValueIsEscaped && reader.ValueSpan.Length <= nameBuffer.Length)
+                    name = nameBuffer[..Encoding.UTF8.GetChars(reader.ValueSpan, nameBuffer)];
+                else
+                    name = reader.GetString()!;
+                reader.Read();
+                if (!lookup.Contains(name))
+                {
+                    reader.Skip();
+                    continue;
+                }
+                writer.WritePropertyName(name);
+                CopyValue(ref reader, writer);
+            }
+        }
+        writer.WriteEndObject();
     }
 
     /// <summary>
@@ -228,19 +281,6 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
             ? [.. document.RootElement.EnumerateObject().Select(p => p.Name).Where(names.Contains)]
             : [];
     }
-
-    /// <summary>Writes JSON as <see cref="JsonNode.ToJsonString"/> does (default writer options) and returns it.</summary>
-    static string JsonText(Action<Utf8JsonWriter> write)
-    {
-        var buffer = _textBuffer ??= new ArrayBufferWriter<byte>(256);
-        buffer.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(buffer))
-            write(writer);
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    [ThreadStatic]
-    static ArrayBufferWriter<byte>? _textBuffer;
 }
 
 /// <summary>
@@ -267,7 +307,7 @@ public static class EntityQueries
             var keys = paging.Apply($"SELECT e.id AS \"_key\"\n{graph.From}\nWHERE {Where(Readable(session, graph, conditions))}", SortKeys(sort), parameters);
             sql = $"{SelectOf(graph, null, sort, columns)}\nJOIN ({keys}) k ON k.\"_key\" = e.id\nORDER BY {paging.OrderBy(SortKeys(sort))}";
         }
-        var rows = await ReadAsync(session, sql, parameters, cancellationToken);
+        var rows = await ReadAsync(session, graph, sql, parameters, cancellationToken);
         return paging.ToConnection(rows, r => r.CursorValues);
     }
 
@@ -294,7 +334,7 @@ public static class EntityQueries
             WHERE r."_rank" <= @pageLimit
             ORDER BY {order.Replace("q.", "r.", StringComparison.Ordinal)}
             """;
-        var rows = await ReadAsync(session, sql, parameters, cancellationToken);
+        var rows = await ReadAsync(session, graph, sql, parameters, cancellationToken);
         return rows.GroupBy(r => Guid.Parse(r.Row["_parent"]!.GetValue<string>()))
             .ToDictionary(g => g.Key, g => paging.ToConnection(g.Select(Strip).ToList(), r => r.CursorValues));
     }
@@ -306,7 +346,7 @@ public static class EntityQueries
         var parameters = new DynamicParameters();
         parameters.Add("keys", keys.ToArray());
         var where = Readable(session, graph, condition is null ? [$"{keyColumn} = ANY(@keys)"] : [$"{keyColumn} = ANY(@keys)", condition]);
-        var rows = await ReadAsync(session, $"{SelectOf(graph, keyColumn)}\nWHERE {Where(where)}\nORDER BY e.creation_order", parameters, cancellationToken);
+        var rows = await ReadAsync(session, graph, $"{SelectOf(graph, keyColumn)}\nWHERE {Where(where)}\nORDER BY e.creation_order", parameters, cancellationToken);
         return rows.GroupBy(r => Guid.Parse(r.Row["_parent"]!.GetValue<string>()))
             .ToDictionary(g => g.Key, g => g.Select(Strip).ToList());
     }
@@ -328,8 +368,9 @@ public static class EntityQueries
         return $"SELECT e.creation_order AS \"_order\", {sortColumn}{group}{graph.SelectList(columns)}\n{graph.From}";
     }
 
-    static async Task<List<EntityNode>> ReadAsync(ProjectSession session, string sql, DynamicParameters parameters, CancellationToken cancellationToken)
+    static async Task<List<EntityNode>> ReadAsync(ProjectSession session, EntityDefinition graph, string sql, DynamicParameters parameters, CancellationToken cancellationToken)
     {
+        sql = graph.WithoutUnreadJoins(sql);
         parameters.Add("inheritedByRoots", session.Project.InheritedByRoots.ToJsonString());
         foreach (var (name, value) in session.Access.Parameters)
             parameters.Add(name, value);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Entities;
@@ -139,9 +140,11 @@ public sealed class EntityTypes
         Add(Field("updatedBy", new StringGraphType(), c => ValueOf(Of(c).Row["updatedBy"], NodeFieldKind.Text)), "updatedBy");
         Add(Field("createdAt", new NonNullGraphType(DateTimeType), c => RowTimestamp(Of(c).Row["createdAt"])), "createdAt");
         Add(Field("updatedAt", new NonNullGraphType(DateTimeType), c => RowTimestamp(Of(c).Row["updatedAt"])), "updatedAt");
-        Add(Field("data", new StringGraphType(), c => Of(c).DataJson("data"), "JSON string; null when empty."), "data");
+        Add(Field("data", new StringGraphType(), c => Of(c).DataJson("data"), "JSON string; null when empty.")
+            .WrittenBy((writer, source) => ((EntityNode)source).WriteDataJson(writer, "data")), "data");
         Add(Field("allAttrib", new NonNullGraphType(new StringGraphType()),
-            c => Of(c).InScopeJson("attrib", scopeNames), "JSON string of the effective attribute values."), "attrib");
+            c => Of(c).InScopeJson("attrib", scopeNames), "JSON string of the effective attribute values.")
+            .WrittenBy((writer, source) => ((EntityNode)source).WriteInScopeJson(writer, "attrib", scopeNames)), "attrib");
         Add(Field("ownAttrib", new NonNullGraphType(StringList),
             c => Of(c).NamesIn("ownAttrib", scopeNames), "Names of the attributes set on the entity itself."), "ownAttrib");
         Add(Field("hasReviewables", new NonNullGraphType(new BooleanGraphType()), _ => false));
@@ -186,9 +189,10 @@ public sealed class EntityTypes
             ("id", NodeFieldKind.Text, "id"), ("name", NodeFieldKind.Text, "name"), ("path", NodeFieldKind.Text, "path"),
             ("hash", NodeFieldKind.Text, "hash"), ("hashType", NodeFieldKind.Text, "hashType"), ("size", NodeFieldKind.Text, "size"));
         node.AddField(Reads(Field("files", new NonNullGraphType(new ListGraphType(new NonNullGraphType(file))), c => FilesOf((EntityNode)c.Source!)), "files").Plain());
-        node.AddField(Reads(Field("fileCount", new NonNullGraphType(new IntGraphType()), c => FilesOf((EntityNode)c.Source!).Count), "files").Plain());
+        node.AddField(Reads(Field("fileCount", new NonNullGraphType(new IntGraphType()), c => FileCount((EntityNode)c.Source!)), "files").Plain());
         node.AddField(Reads(Field("context", new StringGraphType(),
-            c => ((EntityNode)c.Source!).MemberJson("data", "context"), "JSON string of data.context."), "data").Plain());
+            c => ((EntityNode)c.Source!).MemberJson("data", "context"), "JSON string of data.context.")
+            .WrittenBy((writer, source) => ((EntityNode)source).WriteMemberJson(writer, "data", "context")), "data"));
         node.AddField(Reads(Field("traits", new StringGraphType(), c => JsonString(((EntityNode)c.Source!).Json("traits")), "JSON string; null when unset."), "traits").Plain());
     }
 
@@ -217,17 +221,35 @@ public sealed class EntityTypes
         return columns;
     }
 
-    /// <summary>Files with a name (the path's last part when unset), sizes as strings (GraphQL Int is 32-bit).</summary>
-    static List<JsonObject> FilesOf(EntityNode node) => [.. (node.Json("files") as JsonArray ?? []).OfType<JsonObject>().Select(f =>
+    /// <summary>
+    /// Files with a name (the path's last part when unset), sizes as strings (GraphQL Int is 32-bit). The column is read
+    /// as one <see cref="JsonElement"/> document (no node per value); <c>FileNode</c>'s fields read the elements.
+    /// </summary>
+    static List<object> FilesOf(EntityNode node)
     {
-        // The row's own objects are only read; a copy is made for the file that needs its name filled in.
-        if (f["name"] is not null)
-            return f;
-        var copy = f.DeepClone().AsObject();
-        var path = copy["path"]?.ToString() ?? "";
-        copy["name"] = path[(path.LastIndexOfAny(['/', '\\']) + 1)..];
-        return copy;
-    })];
+        var files = new List<object>();
+        if (node.Element("files") is not { ValueKind: JsonValueKind.Array } array)
+            return files;
+        foreach (var file in array.EnumerateArray())
+        {
+            if (file.ValueKind != JsonValueKind.Object)
+                continue;
+            if (file.TryGetProperty("name", out var name) && name.ValueKind != JsonValueKind.Null)
+            {
+                files.Add(file);
+                continue;
+            }
+            // The file that needs its name filled in: a copy with the name.
+            var copy = JsonObject.Create(file.Clone())!;
+            var path = copy["path"]?.ToString() ?? "";
+            copy["name"] = path[(path.LastIndexOfAny(['/', '\\']) + 1)..];
+            files.Add(copy);
+        }
+        return files;
+    }
+
+    static int FileCount(EntityNode node) =>
+        node.Element("files") is { ValueKind: JsonValueKind.Array } array ? array.EnumerateArray().Count(f => f.ValueKind == JsonValueKind.Object) : 0;
 
     /// <summary>
     /// A timestamp of the row: already the DateTime scalar's text (UTC, microseconds; <see cref="JsonRows"/> wrote it),

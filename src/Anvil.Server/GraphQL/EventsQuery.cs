@@ -173,8 +173,8 @@ public sealed class EventNodeType : ObjectGraphType<EventRecord>
         Field(e => e.Description);
         Field<NonNullGraphType<StringGraphType>>("summary").Resolve(c => c.Source.Summary.ToJsonString());
         Field<NonNullGraphType<StringGraphType>>("payload").Resolve(c => c.Source.Payload.ToJsonString());
-        Field<NonNullGraphType<StringGraphType>>("createdAt").Resolve(c => c.Source.CreatedAt.ToUniversalTime().ToString(TimestampConverter.Format, CultureInfo.InvariantCulture));
-        Field<NonNullGraphType<StringGraphType>>("updatedAt").Resolve(c => c.Source.UpdatedAt.ToUniversalTime().ToString(TimestampConverter.Format, CultureInfo.InvariantCulture));
+        Field<NonNullGraphType<StringGraphType>>("createdAt").Resolve(c => TimestampConverter.Text(c.Source.CreatedAt));
+        Field<NonNullGraphType<StringGraphType>>("updatedAt").Resolve(c => TimestampConverter.Text(c.Source.UpdatedAt));
         // Each field reads only the event: a page of events is rendered in one pass (RenderedConnections).
         this.AllPlain();
     }

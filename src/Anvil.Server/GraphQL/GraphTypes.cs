@@ -69,20 +69,84 @@ public static partial class GraphTypes
         node?.GetValueKind() == JsonValueKind.String && DateTimeOffset.TryParse(node.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)
             ? time : null;
 
-    /// <summary>An object type over a JSON object: each field reads a (dotted) key.</summary>
+    /// <summary>An object type over a JSON object (a <see cref="JsonObject"/> or a <see cref="JsonElement"/>): each field reads a (dotted) key.</summary>
     public static ObjectGraphType JsonObjectType(string name, params (string Field, NodeFieldKind Kind, string Key)[] fields)
     {
         var type = new ObjectGraphType { Name = name };
         foreach (var (field, kind, key) in fields)
+        {
+            var parts = key.Split('.');
             type.AddField(Field(field, ScalarType(kind), c =>
             {
+                if (c.Source is JsonElement element)
+                {
+                    foreach (var part in parts)
+                        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(part, out element))
+                            return null;
+                    return ValueOf(element, kind);
+                }
                 JsonNode? node = c.Source as JsonNode;
-                foreach (var part in key.Split('.'))
+                foreach (var part in parts)
                     node = node is JsonObject json ? json[part] : null;
                 return ValueOf(node, kind);
-            }).Plain());
+            }).WrittenBy((writer, source) => kind == NodeFieldKind.Text && WriteText(writer, source, parts)));
+        }
         return type;
     }
+
+    /// <summary>
+    /// A text field of a <see cref="JsonElement"/> written from its UTF-8 (no string made): a string without escapes, a
+    /// number (its text), or null; false for anything else (the resolver answers).
+    /// </summary>
+    static bool WriteText(System.Text.Json.Utf8JsonWriter writer, object source, string[] parts)
+    {
+        if (source is not JsonElement element)
+            return false;
+        foreach (var part in parts)
+            if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(part, out element))
+            {
+                writer.WriteNullValue();
+                return true;
+            }
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Null:
+                writer.WriteNullValue();
+                return true;
+            case JsonValueKind.Number:
+                writer.WriteStringValue(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element));
+                return true;
+            case JsonValueKind.String:
+                var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element);
+                if (raw.Contains((byte)'\\'))
+                    return false;
+                writer.WriteStringValue(raw[1..^1]);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary><see cref="ValueOf(JsonNode?, NodeFieldKind)"/> of a value read as a <see cref="JsonElement"/>: the same answers.</summary>
+    public static object? ValueOf(JsonElement element, NodeFieldKind kind) => element.ValueKind switch
+    {
+        JsonValueKind.Null or JsonValueKind.Undefined => null,
+        _ => kind switch
+        {
+            NodeFieldKind.Text => element.ValueKind == JsonValueKind.String ? element.GetString() : JsonSerializer.Serialize(element),
+            NodeFieldKind.Integer => element.ValueKind == JsonValueKind.Number && element.TryGetInt32(out var number) ? number : null,
+            NodeFieldKind.Boolean => element.ValueKind is JsonValueKind.True or JsonValueKind.False ? element.GetBoolean() : null,
+            NodeFieldKind.TextList => element.ValueKind == JsonValueKind.Array
+                ? element.EnumerateArray().Select(i => i.ValueKind switch
+                {
+                    JsonValueKind.String => i.GetString(),
+                    JsonValueKind.Null => null,
+                    _ => JsonSerializer.Serialize(i),
+                }).ToList()
+                : null,
+            _ => null,
+        },
+    };
 
     [GeneratedRegex("^[_A-Za-z][_0-9A-Za-z]*$")]
     private static partial Regex GraphQLName();
@@ -159,8 +223,8 @@ public sealed class AyonDateTimeGraphType : ScalarGraphType
     public override object? Serialize(object? value) => value switch
     {
         null => null,
-        DateTimeOffset time => time.ToUniversalTime().ToString(Hosting.TimestampConverter.Format, CultureInfo.InvariantCulture),
-        System.DateTime time => new DateTimeOffset(System.DateTime.SpecifyKind(time, DateTimeKind.Utc)).ToString(Hosting.TimestampConverter.Format, CultureInfo.InvariantCulture),
+        DateTimeOffset time => Hosting.TimestampConverter.Text(time),
+        System.DateTime time => Hosting.TimestampConverter.Text(time),
         string text => text,
         _ => ThrowSerializationError(value),
     };

@@ -106,5 +106,39 @@ public sealed class TimestampConverter : JsonConverter<DateTimeOffset>
         DateTimeOffset.Parse(reader.GetString() ?? throw new JsonException("Expected a timestamp"), CultureInfo.InvariantCulture);
 
     public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(value.ToUniversalTime().ToString(Format, CultureInfo.InvariantCulture));
+        writer.WriteStringValue(Text(value));
+
+    /// <summary>
+    /// The wire text of a timestamp: <see cref="Format"/> of its UTC time, written digit by digit (a custom format
+    /// string is parsed at every call, and every row of a GraphQL page or an event list has two timestamps).
+    /// </summary>
+    public static string Text(DateTimeOffset value) => string.Create(32, value.UtcDateTime, static (text, time) =>
+    {
+        Digits(text[..4], time.Year);
+        text[4] = '-';
+        Digits(text.Slice(5, 2), time.Month);
+        text[7] = '-';
+        Digits(text.Slice(8, 2), time.Day);
+        text[10] = 'T';
+        Digits(text.Slice(11, 2), time.Hour);
+        text[13] = ':';
+        Digits(text.Slice(14, 2), time.Minute);
+        text[16] = ':';
+        Digits(text.Slice(17, 2), time.Second);
+        text[19] = '.';
+        Digits(text.Slice(20, 6), (int)(time.Ticks % TimeSpan.TicksPerSecond / (TimeSpan.TicksPerMillisecond / 1000)));
+        "+00:00".CopyTo(text[26..]);
+    });
+
+    /// <summary>A UTC <see cref="DateTime"/> (as PostgreSQL's timestamptz reads) as <see cref="Text(DateTimeOffset)"/>.</summary>
+    public static string Text(DateTime utc) => Text(new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)));
+
+    static void Digits(Span<char> text, int value)
+    {
+        for (var i = text.Length - 1; i >= 0; i--)
+        {
+            text[i] = (char)('0' + value % 10);
+            value /= 10;
+        }
+    }
 }

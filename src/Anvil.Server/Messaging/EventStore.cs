@@ -552,7 +552,7 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     }
 
     static string Timestamp(DateTimeOffset value) =>
-        value.ToUniversalTime().ToString(TimestampConverter.Format, System.Globalization.CultureInfo.InvariantCulture);
+        TimestampConverter.Text(value);
 
     /// <summary>The event as it stands once written (or, not stored, as broadcast).</summary>
     static EventRecord Record(NewEvent e, Guid id, string hash, DateTimeOffset createdAt, DateTimeOffset updatedAt) => new()

@@ -149,8 +149,74 @@ public sealed class field_projection(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.Null(text.DataJson("nothing"));
         Assert.Null(parsed.DataJson("empty"));
         Assert.Equal(parsed.Json("attrib")!.ToJsonString(), text.Json("attrib")!.ToJsonString());
-        // Once parsed, the text is gone and the parsed value answers.
+        // Once parsed, the same answer.
         Assert.Equal(parsed.InScopeJson("attrib", names), text.InScopeJson("attrib", names));
+
+        // The rendering writes them from UTF-8: the bytes the resolvers' strings are written as.
+        foreach (var node in new[] { text, parsed })
+        {
+            Assert.Equal(Written(w => w.WriteStringValue(node.DataJson("data"))), Written(w => node.WriteDataJson(w, "data")));
+            Assert.Equal(Written(w => w.WriteStringValue(node.InScopeJson("attrib", names))), Written(w => node.WriteInScopeJson(w, "attrib", names)));
+            Assert.Equal(Written(w => w.WriteStringValue(node.MemberJson("attrib", "e"))), Written(w => node.WriteMemberJson(w, "attrib", "e")));
+            Assert.Equal(Written(w => w.WriteStringValue(node.MemberJson("data", "absent"))), Written(w => node.WriteMemberJson(w, "data", "absent")));
+            Assert.Equal("[null]", Written(w => node.WriteDataJson(w, "empty")));
+        }
+    }
+
+    /// <summary>What <paramref name="write"/> writes as the one value of an array, with the response's encoder.</summary>
+    static string Written(Action<System.Text.Json.Utf8JsonWriter> write)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Encoder = RenderedConnections.ResponseOptions.Encoder }))
+        {
+            writer.WriteStartArray();
+            write(writer);
+            writer.WriteEndArray();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    [Fact]
+    public void text_written_from_utf8_is_escaped_as_the_writer_escapes_it()
+    {
+        var texts = Enumerable.Range(0, 128).Select(b => ((char)b).ToString())
+            .Concat(["", "{\"a\":\"<b> & 'c' + `d`\\n\"}", "plain text", "\u00e9 \u65e5\u672c \u2028 \ud83d\ude00", "\"\u007f\u0000\"", new string('"', 5000)]);
+        foreach (var encoder in new[] { null, RenderedConnections.ResponseOptions.Encoder, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping })
+            foreach (var text in texts)
+            {
+                string Write(Action<System.Text.Json.Utf8JsonWriter, byte[]> write)
+                {
+                    var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+                    using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Encoder = encoder }))
+                    {
+                        writer.WriteStartArray();
+                        write(writer, System.Text.Encoding.UTF8.GetBytes(text));
+                        write(writer, System.Text.Encoding.UTF8.GetBytes(text));
+                        writer.WriteEndArray();
+                    }
+                    return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+                }
+                Assert.Equal(Write((w, utf8) => w.WriteStringValue(utf8)), Write((w, utf8) => Utf8StringValue.Write(w, utf8)));
+            }
+    }
+
+    [Fact]
+    public void a_select_leaves_out_the_joins_nothing_in_it_reads()
+    {
+        var representation = EntityRegistry.Get("representation");
+        var own = representation.WithoutUnreadJoins($"SELECT e.id, e.data\n{representation.From}\nWHERE e.version_id = ANY(@ids)");
+        Assert.Equal("SELECT e.id, e.data\nFROM representations e\nWHERE e.version_id = ANY(@ids)", own);
+        // A product's column needs the version's join too (its ON reads v.); the folder's stays out.
+        var product = representation.WithoutUnreadJoins($"SELECT e.id, p.name\n{representation.From}\nWHERE true");
+        Assert.Contains("JOIN versions v ON", product, StringComparison.Ordinal);
+        Assert.Contains("JOIN products p ON", product, StringComparison.Ordinal);
+        Assert.DoesNotContain("JOIN folders f", product, StringComparison.Ordinal);
+        // The path (f.) keeps every join; so does a condition naming the folder.
+        var all = representation.WithoutUnreadJoins($"SELECT e.id\n{representation.From}\nWHERE f.path LIKE 'a%'");
+        Assert.Equal($"SELECT e.id\n{representation.From}\nWHERE f.path LIKE 'a%'", all);
+        var folder = EntityRegistry.Get("folder");
+        Assert.Equal("SELECT e.id\nFROM folders e\nWHERE e.name = @name", folder.WithoutUnreadJoins($"SELECT e.id\n{folder.From}\nWHERE e.name = @name"));
+        Assert.Equal($"SELECT p.attrib\n{folder.From}", folder.WithoutUnreadJoins($"SELECT p.attrib\n{folder.From}"));
     }
 
     static IEnumerable<string> TopLevel(string fields)

@@ -101,6 +101,47 @@ public sealed class rendered_connections(AnvilApp app) : IClassFixture<AnvilApp>
     }
 
     [Fact]
+    public async Task representations_with_nested_data_and_files_answer_whole_and_as_the_general_path()
+    {
+        var project = await TestProjects.CreateAsync(app);
+        var build = new EntityBuilder(app.Service(), project);
+        var version = await build.VersionAsync();
+        var data = JsonNode.Parse("""
+            {"context": {"folder": {"name": "sh<010> & 'x'"}, "quote": "say \"hi\" \\ back", "plus": "a+b `c`", "ctl": "\u0001\u007f\t\n",
+             "uni": "日本 é \u2028 😀", "nested": {"list": [1, 1.50, 1e3, -0.0, null, true, false, {}, []], "empty": {}}},
+             "comment": "first", "frames": [1001, 1002]}
+            """)!;
+        var files = JsonNode.Parse($$"""
+            [{"id": "{{EntityBuilder.NewId()}}", "name": "a+b <1>.exr", "path": "/x/a+b <1>.exr", "size": 123456789012, "hash": "h'q", "hashType": "md5"},
+             {"id": "{{EntityBuilder.NewId()}}", "path": "/x/no_name.0001.exr", "size": 0},
+             {"id": "{{EntityBuilder.NewId()}}", "name": "日本.exr", "path": "C:\\x\\日本.exr", "size": 5, "hash": "quote\"d"}]
+            """)!;
+        await build.CreateAsync("representations", new { name = "exr", versionId = version, data, files, traits = new { colorspace = "ACEScg" }, attrib = new { extension = "exr", template = "{root}/<x>+y" } });
+
+        await AssertSameAsync(app.Service(), """
+            query Q($projectName: String!, $versionIds: [String!]) { project(name: $projectName) {
+              representations(versionIds: $versionIds, first: 300) { edges { node { id name context data allAttrib traits fileCount
+                files { id name path hash hashType size } } } } } }
+            """, new { projectName = project, versionIds = new[] { version } }, answer =>
+        {
+            var node = answer["project"]!["representations"]!["edges"]![0]!["node"]!;
+            Assert.True(JsonNode.DeepEquals(data, JsonNode.Parse(node["data"]!.GetValue<string>())), node["data"]!.GetValue<string>());
+            Assert.True(JsonNode.DeepEquals(data["context"], JsonNode.Parse(node["context"]!.GetValue<string>())));
+            var attrib = JsonNode.Parse(node["allAttrib"]!.GetValue<string>())!;
+            Assert.Equal("exr", attrib["extension"]!.GetValue<string>());
+            Assert.Equal("{root}/<x>+y", attrib["template"]!.GetValue<string>());
+            Assert.Equal("""{"colorspace":"ACEScg"}""", node["traits"]!.GetValue<string>());
+            Assert.Equal(3, node["fileCount"]!.GetValue<int>());
+            var answered = node["files"]!.AsArray();
+            Assert.Equal(["a+b <1>.exr", "no_name.0001.exr", "日本.exr"], answered.Select(f => f!["name"]!.GetValue<string>()));
+            Assert.Equal(["123456789012", "0", "5"], answered.Select(f => f!["size"]!.GetValue<string>()));
+            Assert.Equal(["/x/a+b <1>.exr", "/x/no_name.0001.exr", "C:\\x\\日本.exr"], answered.Select(f => f!["path"]!.GetValue<string>()));
+            Assert.Equal(["h'q", null, "quote\"d"], answered.Select(f => f!["hash"]?.GetValue<string>()));
+            Assert.Equal(files.AsArray().Select(f => f!["id"]!.GetValue<string>()), answered.Select(f => f!["id"]!.GetValue<string>()));
+        });
+    }
+
+    [Fact]
     public async Task fragments_aliases_variables_directives_and_typename_answer_as_the_general_path()
     {
         var project = await ProjectAsync();

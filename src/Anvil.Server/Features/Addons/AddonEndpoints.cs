@@ -87,8 +87,8 @@ public static class AddonEndpoints
                 ["addonVersion"] = e.Summary["addonVersion"]?.DeepClone(),
                 ["user"] = e.User,
                 ["status"] = e.Status,
-                ["createdAt"] = JsonValue.Create(e.CreatedAt.ToUniversalTime().ToString(TimestampConverter.Format, System.Globalization.CultureInfo.InvariantCulture)),
-                ["updatedAt"] = JsonValue.Create(e.UpdatedAt.ToUniversalTime().ToString(TimestampConverter.Format, System.Globalization.CultureInfo.InvariantCulture)),
+                ["createdAt"] = JsonValue.Create(TimestampConverter.Text(e.CreatedAt)),
+                ["updatedAt"] = JsonValue.Create(TimestampConverter.Text(e.UpdatedAt)),
             });
         }
         return Results.Json(new JsonObject { ["items"] = items, ["restartRequired"] = false });
