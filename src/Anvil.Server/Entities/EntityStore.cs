@@ -126,7 +126,7 @@ public static class EntityStore
             values.Add($"u.{attribName}");
             command.Parameters.Add(new NpgsqlParameter(attribName, NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
             {
-                Value = group.Select(r => (r.Values["attrib"] ?? new JsonObject()).ToJsonString()).ToArray(),
+                Value = group.Select(r => (ReadOnlyMemory<byte>)JsonSerializer.SerializeToUtf8Bytes(r.Values["attrib"] ?? new JsonObject())).ToArray(),
             });
             if (!columns.Contains("created_by"))
             {
@@ -151,6 +151,7 @@ public static class EntityStore
         FieldKind.Id => cells.Select(c => c is Guid id ? id : (Guid?)null).ToArray(),
         FieldKind.Integer => cells.Select(c => c is int number ? number : (int?)null).ToArray(),
         FieldKind.Boolean => cells.Select(c => c is bool flag ? flag : (bool?)null).ToArray(),
+        FieldKind.JsonObject or FieldKind.JsonList => cells.Select(c => c is ReadOnlyMemory<byte> json ? json : (ReadOnlyMemory<byte>?)null).ToArray(),
         _ => cells.Select(c => c as string).ToArray(),
     };
 

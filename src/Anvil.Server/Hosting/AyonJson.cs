@@ -56,7 +56,9 @@ public static class AyonJson
     /// code (a node holding a C# int does not convert to double or JsonElement by itself).
     /// </summary>
     public static JsonElement? Number(JsonNode? node) =>
-        node?.GetValueKind() == JsonValueKind.Number ? JsonSerializer.SerializeToElement(node) : null;
+        node?.GetValueKind() != JsonValueKind.Number ? null
+        // A value read from a request is backed by its element already: no document is made for it.
+        : node is JsonValue value && value.TryGetValue<JsonElement>(out var element) ? element : JsonSerializer.SerializeToElement(node);
 
     /// <summary>
     /// AYON's merge of a patch into a stored object (<c>data</c>, project <c>attrib</c>/<c>config</c>):

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -36,12 +37,21 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
             await next(context);
             return;
         }
-        var body = await ReadBodyAsync(context);
-        if (body.Length > 0)
-            Check(body, options);
-        context.Request.Body = new MemoryStream(body, writable: false);
-        context.Request.ContentLength = body.Length;
-        await next(context);
+        var (buffer, length) = await ReadBodyAsync(context);
+        try
+        {
+            var body = buffer.AsSpan(0, length);
+            if (body.Length > 0)
+                Check(body, options);
+            context.Request.Body = new MemoryStream(buffer, 0, length, writable: false);
+            context.Request.ContentLength = length;
+            await next(context);
+        }
+        finally
+        {
+            // The handler has read its body by the time the pipeline returns (binding copies what it keeps).
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Route and query values: a NUL (<c>%00</c>) or an unpaired surrogate is a 400 naming the parameter (loc <c>path</c> or <c>query</c>).</summary>
@@ -94,38 +104,44 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
                mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
     }
 
-    async Task<byte[]> ReadBodyAsync(HttpContext context)
+    /// <summary>
+    /// The whole body in a buffer of the shared pool (returned by the caller), and its length. A body
+    /// of unknown length (chunked, as HttpClient sends JSON content) grows the buffer by doubling, each
+    /// step a pooled array: a bulk write's megabyte is not a growing stream and its copy, every request.
+    /// </summary>
+    async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpContext context)
     {
         var cap = options.MaxJsonBodySize;
         if (context.Request.ContentLength > cap)
             throw TooLarge(cap);
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = cap + 1;
-        if (context.Request.ContentLength is { } length)
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(context.Request.ContentLength ?? 16 * 1024, cap) + 1);
+        var filled = 0;
+        try
         {
-            // The size is known: read straight into the array the handler binds from (a large
-            // body is a large-object-heap array; one of them, not a growing copy and its twin).
-            var body = new byte[length];
-            var filled = 0;
-            while (filled < body.Length)
+            while (true)
             {
-                var read = await context.Request.Body.ReadAsync(body.AsMemory(filled), context.RequestAborted);
+                if (filled == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, cap + 1));
+                    buffer.AsSpan(0, filled).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+                var read = await context.Request.Body.ReadAsync(buffer.AsMemory(filled), context.RequestAborted);
                 if (read == 0)
-                    return body[..filled];
+                    return (buffer, filled);
                 filled += read;
+                if (filled > cap)
+                    throw TooLarge(cap);
             }
-            return body;
         }
-        using var buffer = new MemoryStream(4096);
-        var chunk = new byte[16 * 1024];
-        int count;
-        while ((count = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+        catch
         {
-            if (buffer.Length + count > cap)
-                throw TooLarge(cap);
-            buffer.Write(chunk, 0, count);
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
         }
-        return buffer.ToArray();
     }
 
     static AyonError TooLarge(long cap) => new(413, $"Request body is larger than {cap} bytes (AYON_MAX_JSON_BODY_SIZE)", "request-too-large");

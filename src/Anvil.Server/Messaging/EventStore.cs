@@ -143,14 +143,23 @@ public sealed class EventStore(Db db, EventPublisher publisher)
                 throw BadRequest.Field("status", $"'{e.Status}' is not an event status");
         }
         var ids = newEvents.Select(_ => Guid.CreateVersion7()).ToArray();
+        // Each summary is serialised once: for its column and for its message.
+        var summaries = new string[newEvents.Count];
+        for (var i = 0; i < summaries.Length; i++)
+            summaries[i] = newEvents[i].Summary.ToJsonString();
         // Each column one typed array: PostgreSQL parses only the summaries and payloads themselves.
+        // Every row takes the column defaults now() for createdAt and updatedAt, the transaction's
+        // time: one row answers it for all of them.
         await using var command = new NpgsqlCommand("""
-            INSERT INTO events (id, hash, topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload)
-            SELECT id, replace(id::text, '-', ''), topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload
-            FROM unnest(@ids, @topics, @senders, @senderTypes, @projects, @users, @dependsOn, @statuses, @descriptions, @summaries, @payloads)
-                WITH ORDINALITY AS e(id, topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload, n)
-            ORDER BY e.n
-            RETURNING id, created_at, updated_at
+            WITH made AS (
+                INSERT INTO events (id, hash, topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload)
+                SELECT id, replace(id::text, '-', ''), topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload
+                FROM unnest(@ids, @topics, @senders, @senderTypes, @projects, @users, @dependsOn, @statuses, @descriptions, @summaries, @payloads)
+                    WITH ORDINALITY AS e(id, topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload, n)
+                ORDER BY e.n
+                RETURNING 1
+            )
+            SELECT count(*), now() FROM made
             """, connection);
         string?[] Texts(Func<NewEvent, string?> value) => [.. newEvents.Select(value)];
         command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = ids });
@@ -162,15 +171,17 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         command.Parameters.Add(new NpgsqlParameter("dependsOn", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = newEvents.Select(e => e.DependsOn).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("statuses", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.Status) });
         command.Parameters.Add(new NpgsqlParameter("descriptions", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.Description ?? "") });
-        command.Parameters.Add(new NpgsqlParameter("summaries", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = Texts(e => e.Summary.ToJsonString()) });
+        command.Parameters.Add(new NpgsqlParameter("summaries", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = summaries });
         command.Parameters.Add(new NpgsqlParameter("payloads", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = Texts(e => e.Payload.ToJsonString()) });
-        var stamps = new Dictionary<Guid, (DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)>(ids.Length);
+        DateTimeOffset stamp;
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            while (await reader.ReadAsync(cancellationToken))
-                stamps[reader.GetGuid(0)] = (reader.GetFieldValue<DateTimeOffset>(1), reader.GetFieldValue<DateTimeOffset>(2));
+            await reader.ReadAsync(cancellationToken);
+            if (reader.GetInt64(0) != ids.Length)
+                throw new InvalidOperationException($"{reader.GetInt64(0)} of {ids.Length} events were written");
+            stamp = reader.GetFieldValue<DateTimeOffset>(1);
         }
-        await AppendToStreamAsync(connection, StoredMessagesJson(newEvents, ids, stamps), newEvents.Count, notifyOnCommit, cancellationToken);
+        await AppendToStreamAsync(connection, StoredMessagesJson(newEvents, ids, summaries, stamp), newEvents.Count, notifyOnCommit, cancellationToken);
     }
 
     /// <summary>Dispatches an event on its own (its own transaction).</summary>
@@ -589,20 +600,24 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     /// hundred per second) for the whole cluster.
     /// </summary>
     static Task AppendToStreamAsync(NpgsqlConnection connection, IReadOnlyList<JsonObject> messages, bool notifyOnCommit, CancellationToken cancellationToken) =>
-        AppendToStreamAsync(connection, new JsonArray([.. messages]).ToJsonString(), messages.Count, notifyOnCommit, cancellationToken);
+        AppendToStreamAsync(connection, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new JsonArray([.. messages])), messages.Count, notifyOnCommit, cancellationToken);
 
-    static Task AppendToStreamAsync(NpgsqlConnection connection, string messages, int count, bool notifyOnCommit, CancellationToken cancellationToken)
+    /// <summary><paramref name="messages"/>: the JSON array in UTF-8, sent as it is (a bulk write's is a megabyte; no string of it is made).</summary>
+    static async Task AppendToStreamAsync(NpgsqlConnection connection, ReadOnlyMemory<byte> messages, int count, bool notifyOnCommit, CancellationToken cancellationToken)
     {
-        return connection.ExecuteAsync(new CommandDefinition(AppendToStream(notifyOnCommit),
-            new { messages, count }, cancellationToken: cancellationToken));
+        await using var command = new NpgsqlCommand(AppendToStream(notifyOnCommit), connection);
+        command.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>>("messages", NpgsqlDbType.Json) { TypedValue = messages });
+        command.Parameters.AddWithValue("count", count);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>
     /// The messages of newly stored events (<see cref="Message"/> with <c>store</c> true), written
     /// straight to one JSON array: a batch of a thousand builds no node per message.
     /// </summary>
-    static string StoredMessagesJson(IReadOnlyList<NewEvent> events, Guid[] ids, Dictionary<Guid, (DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)> stamps)
+    static ReadOnlyMemory<byte> StoredMessagesJson(IReadOnlyList<NewEvent> events, Guid[] ids, string[] summaries, DateTimeOffset stamp)
     {
+        var time = Timestamp(stamp);
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(events.Count * 512);
         using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
         {
@@ -618,7 +633,7 @@ public sealed class EventStore(Db db, EventPublisher publisher)
                 writer.WriteString("dependsOn", e.DependsOn?.ToString("N"));
                 writer.WriteString("description", e.Description ?? "");
                 writer.WritePropertyName("summary");
-                e.Summary.WriteTo(writer);
+                writer.WriteRawValue(summaries[i], skipInputValidation: true);
                 writer.WriteString("status", e.Status);
                 writer.WriteString("sender", e.Sender);
                 writer.WriteString("senderType", e.SenderType);
@@ -632,15 +647,15 @@ public sealed class EventStore(Db db, EventPublisher publisher)
                         writer.WriteStringValue(recipient);
                     writer.WriteEndArray();
                 }
-                writer.WriteString("createdAt", Timestamp(stamps[ids[i]].CreatedAt));
-                writer.WriteString("updatedAt", Timestamp(stamps[ids[i]].UpdatedAt));
+                writer.WriteString("createdAt", time);
+                writer.WriteString("updatedAt", time);
                 writer.WriteNumber("progress", e.Status == "finished" ? 100 : 0);
                 writer.WriteBoolean("store", true);
                 writer.WriteEndObject();
             }
             writer.WriteEndArray();
         }
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+        return buffer.WrittenMemory;
     }
 
     /// <summary>The SQL of the outbox write, for a caller sending it with other statements: parameters <c>@messages</c> (a JSON array) and <c>@count</c>.</summary>

@@ -14,7 +14,7 @@ public sealed record StreamMessage(long? Sequence, string Topic, string? Project
 
     /// <summary>
     /// The sequence of a published message without reading the rest: the publisher writes it first
-    /// (<see cref="EventPublisher.WithSequence"/>). Null when there is none.
+    /// (<see cref="EventPublisher.WithSequence(string, long)"/>). Null when there is none.
     /// </summary>
     public static long? SequenceOf(string json)
     {

@@ -217,4 +217,58 @@ public sealed class batched_writes(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.Equal(0, await Sql.ScalarAsync<long>(app, $"SELECT count(*) FROM project_{project.ToLowerInvariant()}.tasks"));
         Assert.Equal(before, (await EventsAsync(app, project)).Count);
     }
+
+    [Fact]
+    public async Task a_bulk_create_checks_every_file_of_its_representations_and_fills_the_defaults_of_those_missing_them()
+    {
+        var api = app.Service();
+        var project = await TestProjects.CreateAsync(app);
+        var version = await new EntityBuilder(api, project).VersionAsync();
+        static object File(object? size = null, object? hashType = null, bool withDefaults = false) => withDefaults
+            ? new { id = EntityBuilder.NewId(), path = "/a.exr", size, hashType }
+            : new { id = EntityBuilder.NewId(), path = "/a.exr" };
+        var (given, missing, nulls) = (EntityBuilder.NewId(), EntityBuilder.NewId(), EntityBuilder.NewId());
+
+        var result = await RunAsync(api, project,
+        [
+            Create("representation", new { name = "given", versionId = version, files = new[] { File(12.5, "sha1", withDefaults: true) } }, given),
+            Create("representation", new { name = "missing", versionId = version, files = new[] { File(7, "op3", withDefaults: true), File() } }, missing),
+            Create("representation", new { name = "nulls", versionId = version, files = new[] { File(null, null, withDefaults: true) } }, nulls),
+        ]);
+
+        Assert.True(result["success"]!.GetValue<bool>());
+        JsonArray FilesOf(JsonNode representation) => representation["files"]!.AsArray();
+        var first = FilesOf(await api.GetAsync($"/api/projects/{project}/representations/{given}"))[0]!;
+        Assert.Equal((12.5, "sha1"), (first["size"]!.GetValue<double>(), first["hashType"]!.GetValue<string>()));
+        var second = FilesOf(await api.GetAsync($"/api/projects/{project}/representations/{missing}"));
+        Assert.Equal([(7.0, "op3"), (0.0, "md5")], second.Select(f => (f!["size"]!.GetValue<double>(), f["hashType"]!.GetValue<string>())));
+        var third = FilesOf(await api.GetAsync($"/api/projects/{project}/representations/{nulls}"))[0]!;
+        Assert.Equal((0.0, "md5"), (third["size"]!.GetValue<double>(), third["hashType"]!.GetValue<string>()));
+
+        var twice = EntityBuilder.NewId();
+        foreach (var (files, field) in new (object, string)[]
+        {
+            (new object[] { "a.exr" }, "files.0"),
+            (new[] { new { id = "not-an-id", path = "/a.exr" } }, "files.0.id"),
+            (new[] { new { id = twice, path = "/a.exr" }, new { id = twice, path = "/b.exr" } }, "files.1.id"),
+            (new[] { new { id = EntityBuilder.NewId() } }, "files.0.path"),
+            (new object[] { File(), new { id = EntityBuilder.NewId(), path = "/b.exr", size = -1 } }, "files.1.size"),
+            (new[] { new { id = EntityBuilder.NewId(), path = "/a.exr", size = "large" } }, "files.0.size"),
+            (new[] { new { id = EntityBuilder.NewId(), path = "/a.exr", hashType = "crc32" } }, "files.0.hashType"),
+        })
+        {
+            var kept = EntityBuilder.NewId();
+            var refused = await RunAsync(api, project,
+            [
+                Create("representation", new { name = "kept", versionId = version, files = new[] { File() } }, kept),
+                Create("representation", new { name = "refused", versionId = version, files }),
+            ]);
+            Assert.False(refused["success"]!.GetValue<bool>());
+            var failure = refused["operations"]!.AsArray()[^1]!;
+            Assert.Equal(400, failure["status"]!.GetValue<int>());
+            Assert.StartsWith(field + ":", failure["detail"]!.GetValue<string>());
+            await api.GetAsync($"/api/projects/{project}/representations/{kept}", expect: 404);
+        }
+        Assert.Equal(3, await Sql.ScalarAsync<long>(app, $"SELECT count(*) FROM project_{project.ToLowerInvariant()}.representations"));
+    }
 }

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Hosting;
@@ -377,6 +378,60 @@ public sealed class input_gate(AnvilApp app) : IClassFixture<AnvilApp>
         Array.Fill(body, (byte)' ');
 
         var error = await SendRawAsync(app.Anonymous(), HttpMethod.Post, "/api/auth/login", body, expect: 413);
+
+        Assert.Equal(413, error["code"]!.GetValue<int>());
+    }
+
+    /// <summary>A body sent without a length (chunked), as HttpClient sends JSON content.</summary>
+    static Task<JsonNode> SendChunkedAsync(Api api, HttpMethod method, string path, byte[] body, int expect)
+    {
+        var content = new StreamContent(new UnknownLength(body));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return api.SendAsync(new HttpRequestMessage(method, path) { Content = content }, expect);
+    }
+
+    sealed class UnknownLength(byte[] body) : MemoryStream(body)
+    {
+        public override bool CanSeek => false;
+    }
+
+    [Fact]
+    public async Task a_chunked_body_many_times_the_first_buffer_is_read_whole_checked_and_bound()
+    {
+        var build = await ProjectAsync();
+        var folder = await build.FolderAsync();
+        var data = Enumerable.Range(0, 3_000).ToDictionary(i => $"key{i}", i => $"value {i} ✓");
+        var body = Encoding.UTF8.GetBytes(new JsonObject
+        {
+            ["data"] = JsonSerializer.SerializeToNode(data),
+            ["attrib"] = new JsonObject { ["description"] = new string('d', 60_000) },
+        }.ToJsonString());
+        Assert.True(body.Length > 100_000);
+
+        await SendChunkedAsync(app.Service(), HttpMethod.Patch, $"/api/projects/{build.Project}/folders/{folder}", body, expect: 204);
+
+        var stored = await app.Service().GetAsync($"/api/projects/{build.Project}/folders/{folder}");
+        Assert.Equal("value 0 ✓", stored["data"]!["key0"]!.GetValue<string>());
+        Assert.Equal("value 2999 ✓", stored["data"]!["key2999"]!.GetValue<string>());
+        Assert.Equal(60_000, stored["attrib"]!["description"]!.GetValue<string>().Length);
+
+        // The check sees the end of a chunked body too.
+        var tooLong = Encoding.UTF8.GetBytes(new JsonObject
+        {
+            ["data"] = JsonSerializer.SerializeToNode(data),
+            ["attrib"] = new JsonObject { ["description"] = new string('d', 65_537) },
+        }.ToJsonString());
+        var error = await SendChunkedAsync(app.Service(), HttpMethod.Patch, $"/api/projects/{build.Project}/folders/{folder}", tooLong, expect: 400);
+        AssertNamesField(error, "attrib", "description");
+    }
+
+    [Fact]
+    public async Task a_chunked_body_over_the_json_cap_answers_413()
+    {
+        var body = new byte[33 * 1024 * 1024];
+        Array.Fill(body, (byte)' ');
+
+        var error = await SendChunkedAsync(app.Anonymous(), HttpMethod.Post, "/api/auth/login", body, expect: 413);
 
         Assert.Equal(413, error["code"]!.GetValue<int>());
     }

@@ -170,8 +170,10 @@ public sealed class OperationsPipeline(Db db, ProjectContexts contexts, EventSto
         var paths = definition.PathUnderParent is { } pathUnder && parentPaths is not null
             ? rows.ToDictionary(r => r.Id, r => pathUnder(parentPaths[Guid.Parse(ParentId(definition, r.Values)!)], r.Values))
             : await EntityStore.PathsAsync(context.Connection, definition, context.Project, [.. rows.Select(r => r.Id)], context.CancellationToken);
-        await events.DispatchAsync(context.Connection, [.. rows.Select(row => Event(writer, context, $"entity.{definition.Type}.created",
-            $"Created {definition.Type} {paths.GetValueOrDefault(row.Id, row.Id.ToString("N"))}",
+        var topic = $"entity.{definition.Type}.created";
+        var created = $"Created {definition.Type} ";
+        await events.DispatchAsync(context.Connection, [.. rows.Select(row => Event(writer, context, topic,
+            created + paths.GetValueOrDefault(row.Id, row.Id.ToString("N")),
             new JsonObject { ["entityId"] = row.Id.ToString("N"), ["parentId"] = ParentId(definition, row.Values) }))], context.CancellationToken,
             notifyOnCommit: false);
         return [.. operations.Select((operation, i) => Success(operation, rows[i].Id, 201))];

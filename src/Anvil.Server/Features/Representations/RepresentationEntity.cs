@@ -62,24 +62,38 @@ sealed class RepresentationRules : EntityRules
     public override Task PrepareAsync(WriteContext context, JsonObject values, JsonObject? previous)
     {
         var files = values["files"] as JsonArray ?? [];
+        // Checked on the JSON itself: reading the nodes would build a dictionary for every file of
+        // every representation of a bulk write. Only a file missing a default is filled in as nodes.
+        using var document = JsonSerializer.SerializeToDocument(files);
         var ids = new HashSet<string>();
-        for (var i = 0; i < files.Count; i++)
+        var defaults = false;
+        var i = 0;
+        foreach (var file in document.RootElement.EnumerateArray())
         {
-            var field = $"files.{i}";
-            if (files[i] is not JsonObject file)
+            var field = $"files.{i++}";
+            if (file.ValueKind != JsonValueKind.Object)
                 throw BadRequest.Field(field, "must be an object");
-            if (file["id"]?.GetValueKind() != JsonValueKind.String || !Guid.TryParse(file["id"]!.GetValue<string>(), out _))
+            if (!file.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String || !Guid.TryParse(id.GetString(), out _))
                 throw BadRequest.Field($"{field}.id", "must be a 32-character hexadecimal id");
-            if (!ids.Add(file["id"]!.GetValue<string>()))
+            if (!ids.Add(id.GetString()!))
                 throw BadRequest.Field($"{field}.id", "two files of the representation share this id");
-            if (file["path"]?.GetValueKind() != JsonValueKind.String)
+            if (!file.TryGetProperty("path", out var path) || path.ValueKind != JsonValueKind.String)
                 throw BadRequest.Field($"{field}.path", "must be a string");
-            if (file["size"] is { } size && !(AyonJson.Number(size)?.GetDouble() >= 0))
+            var hasSize = file.TryGetProperty("size", out var size) && size.ValueKind != JsonValueKind.Null;
+            if (hasSize && !(size.ValueKind == JsonValueKind.Number && size.GetDouble() >= 0))
                 throw BadRequest.Field($"{field}.size", "must be a non-negative number");
-            file["size"] ??= 0;
-            file["hashType"] ??= "md5";
-            if (file["hashType"]!.GetValueKind() != JsonValueKind.String || !HashTypes.Contains(file["hashType"]!.GetValue<string>()))
+            var hasHashType = file.TryGetProperty("hashType", out var hashType) && hashType.ValueKind != JsonValueKind.Null;
+            if (hasHashType && (hashType.ValueKind != JsonValueKind.String || !HashTypes.Contains(hashType.GetString())))
                 throw BadRequest.Field($"{field}.hashType", "must be one of md5, sha1, sha256, op3");
+            defaults |= !hasSize || !hasHashType;
+        }
+        if (defaults)
+        {
+            foreach (var file in files)
+            {
+                file!["size"] ??= 0;
+                file["hashType"] ??= "md5";
+            }
         }
         values["files"] = files;
         return Task.CompletedTask;
