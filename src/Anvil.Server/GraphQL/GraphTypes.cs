@@ -79,12 +79,7 @@ public static partial class GraphTypes
             type.AddField(Field(field, ScalarType(kind), c =>
             {
                 if (c.Source is JsonElement element)
-                {
-                    foreach (var part in parts)
-                        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(part, out element))
-                            return null;
-                    return ValueOf(element, kind);
-                }
+                    return At(element, parts) is { } value ? ValueOf(value, kind) : null;
                 JsonNode? node = c.Source as JsonNode;
                 foreach (var part in parts)
                     node = node is JsonObject json ? json[part] : null;
@@ -100,14 +95,13 @@ public static partial class GraphTypes
     /// </summary>
     static bool WriteText(System.Text.Json.Utf8JsonWriter writer, object source, string[] parts)
     {
-        if (source is not JsonElement element)
+        if (source is not JsonElement root)
             return false;
-        foreach (var part in parts)
-            if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(part, out element))
-            {
-                writer.WriteNullValue();
-                return true;
-            }
+        if (At(root, parts) is not { } element)
+        {
+            writer.WriteNullValue();
+            return true;
+        }
         switch (element.ValueKind)
         {
             case JsonValueKind.Null:
@@ -125,6 +119,15 @@ public static partial class GraphTypes
             default:
                 return false;
         }
+    }
+
+    /// <summary>The value at a (dotted) key's <paramref name="parts"/>; null where one is missing or not an object.</summary>
+    static JsonElement? At(JsonElement element, string[] parts)
+    {
+        foreach (var part in parts)
+            if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(part, out element))
+                return null;
+        return element;
     }
 
     /// <summary><see cref="ValueOf(JsonNode?, NodeFieldKind)"/> of a value read as a <see cref="JsonElement"/>: the same answers.</summary>

@@ -248,13 +248,10 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
         return messages;
     }
 
-    /// <summary>The stored message with its stream position as the first member, <c>"sequence"</c>.</summary>
-    public static string WithSequence(string message, long seq) =>
-        message.Length > 2
-            ? $"{{\"sequence\": {seq.ToString(CultureInfo.InvariantCulture)}, {message.AsSpan(1)}"
-            : $"{{\"sequence\": {seq.ToString(CultureInfo.InvariantCulture)}}}";
+    /// <summary>As <see cref="WithSequence(ReadOnlySpan{byte}, long)"/>, for a message as text (the replays, not the publisher's path).</summary>
+    public static string WithSequence(string message, long seq) => Encoding.UTF8.GetString(WithSequence(Encoding.UTF8.GetBytes(message), seq));
 
-    /// <summary>As <see cref="WithSequence(string, long)"/>, for a message in UTF-8.</summary>
+    /// <summary>The stored message (UTF-8) with its stream position as the first member, <c>"sequence"</c>.</summary>
     public static byte[] WithSequence(ReadOnlySpan<byte> message, long seq)
     {
         var head = Encoding.UTF8.GetBytes(message.Length > 2

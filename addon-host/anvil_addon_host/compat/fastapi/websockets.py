@@ -11,7 +11,7 @@ import enum
 import hashlib
 import json
 import struct
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -92,24 +92,20 @@ class WebSocket:
     async def receive_json(self, mode: str = "text") -> Any:
         return json.loads((await self._read_message())[1])
 
-    async def iter_text(self) -> AsyncIterator[str]:
-        try:
-            while True:
-                yield await self.receive_text()
-        except WebSocketDisconnect:
-            return
+    def iter_text(self) -> AsyncIterator[str]:
+        return self._until_disconnect(self.receive_text)
 
-    async def iter_bytes(self) -> AsyncIterator[bytes]:
-        try:
-            while True:
-                yield await self.receive_bytes()
-        except WebSocketDisconnect:
-            return
+    def iter_bytes(self) -> AsyncIterator[bytes]:
+        return self._until_disconnect(self.receive_bytes)
 
-    async def iter_json(self) -> AsyncIterator[Any]:
+    def iter_json(self) -> AsyncIterator[Any]:
+        return self._until_disconnect(self.receive_json)
+
+    @staticmethod
+    async def _until_disconnect(receive: Callable[[], Awaitable[Any]]) -> AsyncIterator[Any]:
         try:
             while True:
-                yield await self.receive_json()
+                yield await receive()
         except WebSocketDisconnect:
             return
 
