@@ -48,6 +48,10 @@ public sealed class project_reads(AnvilApp app) : IClassFixture<AnvilApp>
         await app.Service().QueryAsync(ByPath, new { projectName = project, paths = new[] { "sq01/sh010" } });
 
         var (statements, data) = await TracedAsync(ByPath, new { projectName = project, paths = new[] { "sq01/sh010" } });
+        // Another test may have emptied the shared caches (users, keys, projects) just before: their reload
+        // is not the read's. Warm again, the next request reads with the read's statements alone.
+        for (var attempt = 0; attempt < 3 && statements.Count > 1; attempt++)
+            (statements, data) = await TracedAsync(ByPath, new { projectName = project, paths = new[] { "sq01/sh010" } });
 
         Assert.Equal("/sq01/sh010", data["project"]!["folders"]!["edges"]![0]!["node"]!["path"]!.GetValue<string>());
         var statement = Assert.Single(statements);
