@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.CompilerServices;
@@ -53,8 +55,8 @@ public static class InfoEndpoints
     public static string AnvilVersion { get; } =
         typeof(InfoEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    /// <summary>Read once: <see cref="Process.GetCurrentProcess"/> reads /proc on every call.</summary>
-    static readonly DateTime ProcessStart = Process.GetCurrentProcess().StartTime;
+    /// <summary>Read once: <see cref="Process.GetCurrentProcess"/> reads /proc on every call. In UTC: local time converts per call.</summary>
+    static readonly DateTime ProcessStart = Process.GetCurrentProcess().StartTime.ToUniversalTime();
 
     public static void MapInfoEndpoints(this IEndpointRouteBuilder app, RouteGroupBuilder api)
     {
@@ -65,13 +67,18 @@ public static class InfoEndpoints
 
     // The hottest route: every client asks it on connect and many keep asking. Its parts are constant
     // for as long as the cached value they come from lives (the user record, the attribute library,
-    // the user's sites), so each is serialized once per value and the answer is written from those
-    // bytes; only the uptime is new per request. The bytes are those JsonSerializer writes for
+    // the user's sites), so each is serialized once per value, and the answer after the uptime once
+    // per combination of them; only the uptime is written per request, and the length is known up
+    // front (AYON answers with a Content-Length too). The bytes are those JsonSerializer writes for
     // InfoResponse (a test compares them).
     static readonly ConditionalWeakTable<UserRecord, byte[]> UserJson = new();
     static readonly ConditionalWeakTable<IReadOnlyList<AttributeDefinition>, byte[]> AttributesJson = new();
     static readonly ConditionalWeakTable<IReadOnlyList<SiteInfo>, byte[]> SitesJson = new();
+    static readonly ConditionalWeakTable<UserRecord, Tail> UserTails = new();
     static readonly byte[] NoSitesJson = "[]"u8.ToArray();
+
+    /// <summary>The answer after its uptime, and the parts it was made from.</summary>
+    sealed record Tail(byte[] Attributes, byte[] Sites, byte[] Bytes);
 
     static readonly JsonEncodedText VersionName = JsonEncodedText.Encode("version");
     static readonly JsonEncodedText ServerNameName = JsonEncodedText.Encode("serverName");
@@ -84,27 +91,50 @@ public static class InfoEndpoints
     static readonly JsonEncodedText SsoOptionsName = JsonEncodedText.Encode("ssoOptions");
     static readonly JsonEncodedText SitesName = JsonEncodedText.Encode("sites");
 
+    /// <summary>The answer up to its uptime (<c>{"version":…,"uptime":</c>): the same for every request.</summary>
+    static readonly byte[] Head = MakeHead();
+    static readonly byte[] AnonymousTail = TailOf(null, null, null, NoSitesJson);
+
     static async Task GetInfoAsync(HttpContext context, UserStore users, AttributeLibrary attributes, SiteRegistry sites, IOptions<JsonOptions> json, bool full = false)
     {
         var options = json.Value.SerializerOptions;
         var user = CurrentUser.Of(context);
-        byte[]? userJson = null, attributesJson = null;
-        var sitesJson = NoSitesJson;
+        byte[] tail;
         if (user is not null)
         {
             if (SiteHeaders.From(context.Request) is { } site)
                 await sites.RegisterAsync(user.Name, site, context.RequestAborted);
-            var userSites = await sites.OfUserAsync(user.Name, context.RequestAborted);
-            sitesJson = Prepared(SitesJson, userSites, static list => list, options);
-            userJson = Prepared(UserJson, user.User, UserModel.From, options);
-            attributesJson = Prepared(AttributesJson, await attributes.AllAsync(context.RequestAborted),
+            var sitesJson = Prepared(SitesJson, await sites.OfUserAsync(user.Name, context.RequestAborted), static list => list, options);
+            var attributesJson = Prepared(AttributesJson, await attributes.AllAsync(context.RequestAborted),
                 static all => (IReadOnlyList<AttributeModel>)[.. all.Select(AttributeModel.From)], options);
+            var userJson = Prepared(UserJson, user.User, UserModel.From, options);
+            if (full)
+                tail = TailOf(userJson, attributesJson, !await users.AnyAdminAsync(context.RequestAborted), sitesJson);
+            else if (UserTails.TryGetValue(user.User, out var known) && known.Attributes == attributesJson && known.Sites == sitesJson)
+                tail = known.Bytes;
+            else
+                UserTails.AddOrUpdate(user.User, new Tail(attributesJson, sitesJson, tail = TailOf(userJson, attributesJson, null, sitesJson)));
         }
-        bool? noAdminUser = full ? !await users.AnyAdminAsync(context.RequestAborted) : null;
+        else
+            tail = full ? TailOf(null, null, !await users.AnyAdminAsync(context.RequestAborted), NoSitesJson) : AnonymousTail;
 
-        context.Response.ContentType = "application/json; charset=utf-8";
-        await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, new JsonWriterOptions { SkipValidation = true }))
-            Write(writer, Uptime(), userJson, attributesJson, noAdminUser, sitesJson);
+        var response = context.Response;
+        response.ContentType = "application/json; charset=utf-8";
+        WriteHead(response, tail.Length);
+        await response.BodyWriter.WriteAsync(tail, context.RequestAborted);
+    }
+
+    /// <summary>Writes the head and this request's uptime, and sets the answer's length.</summary>
+    static void WriteHead(HttpResponse response, int tailLength)
+    {
+        Span<byte> uptime = stackalloc byte[32];
+        // Utf8JsonWriter formats a double with the same formatter.
+        Utf8Formatter.TryFormat(Math.Round((DateTime.UtcNow - ProcessStart).TotalSeconds, 3), uptime, out var uptimeLength);
+        response.ContentLength = Head.Length + uptimeLength + tailLength;
+        var span = response.BodyWriter.GetSpan(Head.Length + uptimeLength);
+        Head.CopyTo(span);
+        uptime[..uptimeLength].CopyTo(span[Head.Length..]);
+        response.BodyWriter.Advance(Head.Length + uptimeLength);
     }
 
     /// <summary>The serialized model of <paramref name="value"/>, made the first time it is asked for.</summary>
@@ -118,7 +148,23 @@ public static class InfoEndpoints
         return json;
     }
 
-    static double Uptime() => Math.Round((DateTime.Now - ProcessStart).TotalSeconds, 3);
+    static byte[] MakeHead()
+    {
+        var whole = Whole(0, null, null, null, NoSitesJson);
+        return whole[..(whole.AsSpan().IndexOf("\"uptime\":"u8) + "\"uptime\":"u8.Length)];
+    }
+
+    /// <summary>The answer after its uptime, for these parts.</summary>
+    static byte[] TailOf(byte[]? userJson, byte[]? attributesJson, bool? noAdminUser, byte[] sitesJson) =>
+        Whole(0, userJson, attributesJson, noAdminUser, sitesJson)[(Head.Length + "0"u8.Length)..];
+
+    static byte[] Whole(double uptime, byte[]? userJson, byte[]? attributesJson, bool? noAdminUser, byte[] sitesJson)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
+            Write(writer, uptime, userJson, attributesJson, noAdminUser, sitesJson);
+        return buffer.WrittenSpan.ToArray();
+    }
 
     /// <summary>InfoResponse's properties in its order, with JsonSerializer's rules (camelCase, nulls left out).</summary>
     static void Write(Utf8JsonWriter writer, double uptime, byte[]? userJson, byte[]? attributesJson, bool? noAdminUser, byte[] sitesJson)

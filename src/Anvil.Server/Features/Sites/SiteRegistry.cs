@@ -97,9 +97,9 @@ public sealed partial class SiteRegistry
 
     /// <summary>The sites <paramref name="userName"/> has used, oldest first.</summary>
     public async ValueTask<IReadOnlyList<SiteInfo>> OfUserAsync(string userName, CancellationToken cancellationToken) =>
-        await _byUser.GetOrLoadAsync(userName, (userName, cancellationToken), async state =>
+        await _byUser.GetOrLoadAsync(userName, (db: _db, userName, cancellationToken), static async state =>
         {
-            await using var connection = await _db.OpenAsync(state.cancellationToken);
+            await using var connection = await state.db.OpenAsync(state.cancellationToken);
             var rows = await connection.QueryAsync<SiteRow>(new CommandDefinition($"""
                 {SelectSites}
                 WHERE EXISTS (SELECT FROM site_users m WHERE m.site_id = s.id AND m.user_name = @user)

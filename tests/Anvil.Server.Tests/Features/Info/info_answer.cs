@@ -19,7 +19,7 @@ namespace Anvil.Server.Tests.Features.Info;
 public sealed class info_answer(AnvilApp app) : IClassFixture<AnvilApp>
 {
     [Fact]
-    public async Task the_answer_is_what_the_serializer_writes_for_it_with_and_without_a_user()
+    public async Task the_answer_is_what_the_serializer_writes_for_it_with_and_without_a_user_and_says_its_length()
     {
         var artist = await app.ArtistAsync();
         var name = (await artist.GetAsync("/api/users/me"))["name"]!.GetValue<string>();
@@ -28,14 +28,17 @@ public sealed class info_answer(AnvilApp app) : IClassFixture<AnvilApp>
 
         foreach (var (api, user, full) in new[] { (app.Anonymous(), (string?)null, false), (app.Anonymous(), null, true), (artist, name, false), (artist, name, true) })
         {
-            var body = await (await api.Http.GetAsync(full ? "/api/info?full=true" : "/api/info")).Content.ReadAsStringAsync();
+            var response = await api.Http.GetAsync(full ? "/api/info?full=true" : "/api/info");
+            var body = await response.Content.ReadAsStringAsync();
 
             Assert.Equal(await ExpectedAsync(user, full, JsonNode.Parse(body)!["uptime"]!.GetValue<double>()), body);
+            Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(body), response.Content.Headers.ContentLength);
+            Assert.Null(response.Headers.TransferEncodingChunked);
         }
     }
 
     [Fact]
-    public async Task the_answer_follows_a_change_of_the_user_and_of_the_attribute_library()
+    public async Task the_answer_follows_a_change_of_the_user_of_the_attribute_library_and_of_the_users_sites()
     {
         var artist = await app.ArtistAsync();
         var name = (await artist.GetAsync("/api/users/me"))["name"]!.GetValue<string>();
@@ -45,9 +48,13 @@ public sealed class info_answer(AnvilApp app) : IClassFixture<AnvilApp>
         await app.Service().PatchAsync($"/api/users/{name}", new { attrib = new { fullName = "Renamed Artist" } }, expect: 204);
         await app.Service().PutAsync($"/api/attributes/{attribute}", new { scope = new[] { "folder" }, data = new { type = "string", title = "Probe" } }, expect: 204);
         var info = await artist.GetAsync("/api/info");
+        artist.OnSite(NewSiteId(), "linux");
+        var onSite = await artist.GetAsync("/api/info");
 
         Assert.Equal("Renamed Artist", info["user"]!["attrib"]!["fullName"]!.GetValue<string>());
         Assert.Contains(info["attributes"]!.AsArray(), a => a!["name"]!.GetValue<string>() == attribute);
+        Assert.Empty(info["sites"]!.AsArray());
+        Assert.Single(onSite["sites"]!.AsArray());
     }
 
     async Task<string> ExpectedAsync(string? userName, bool full, double uptime)
