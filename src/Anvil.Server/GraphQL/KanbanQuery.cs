@@ -112,14 +112,14 @@ public static class KanbanQuery
         var rows = new List<KanbanRow>();
         foreach (var (name, code) in projects.Where(p => ProjectAccess.MayEnter(user, p.Name)))
         {
-            await using var session = await ProjectSession.OpenAsync(db, contexts, name, user, context.CancellationToken);
+            await using var session = await ProjectSession.OpenReadAsync(db, contexts, name, user, context.CancellationToken);
             var parameters = new DynamicParameters(new { name, code, assignees, taskIds, last });
             foreach (var (parameter, value) in session.Access.Parameters)
                 parameters.Add(parameter, value);
             var readable = session.Access.ReadCondition(EntityRegistry.Get("task")) ?? "true";
             var defaultPriority = session.Project.InheritedByRoots["priority"] is JsonValue p && p.TryGetValue<string>(out var priority) ? priority : null;
             parameters.Add("defaultPriority", defaultPriority);
-            rows.AddRange(await session.Connection.QueryAsync<KanbanRow>(new CommandDefinition($"""
+            rows.AddRange(await session.Connection.QueryAsync<KanbanRow>(session.Command($"""
                 SELECT e.id, @name AS project_name, @code AS project_code, e.name, e.label, e.status, e.tags, e.task_type, e.assignees,
                        e.created_at, e.updated_at, e.thumbnail_id, f.id AS folder_id, f.name AS folder_name, f.label AS folder_label,
                        f.path AS folder_path, (f.exported_attrib || e.attrib)->>'endDate' AS due_date,
@@ -130,7 +130,7 @@ public static class KanbanQuery
                   AND {readable}
                 ORDER BY e.creation_order DESC
                 LIMIT @last
-                """, parameters, cancellationToken: context.CancellationToken)));
+                """, parameters, context.CancellationToken)));
         }
         var page = rows.OrderByDescending(r => r.UpdatedAt).Take(last).ToList();
         return new Connection<KanbanRow>([.. page.Select(r => new Edge<KanbanRow>(r, r.Id.ToString("N")))], new PageInfo(false, rows.Count > last, null, null));
