@@ -42,6 +42,16 @@ public static class JsonRows
         return ToJsonValue(reader, ordinal);
     }
 
+    /// <summary>
+    /// <see cref="ToJsonValue"/> for a column of <paramref name="fieldType"/> (<see cref="DbDataReader.GetFieldType"/>),
+    /// read without boxing for the common types of entity rows; for reading many rows of the same columns.
+    /// </summary>
+    public static Func<DbDataReader, int, JsonNode?> ValueReader(Type fieldType) =>
+        fieldType == typeof(string) ? static (reader, i) => reader.GetString(i)
+        : fieldType == typeof(Guid) ? static (reader, i) => reader.GetGuid(i).ToString("N")
+        : fieldType == typeof(bool) ? static (reader, i) => reader.GetBoolean(i)
+        : ToJsonValue;
+
     /// <summary>One column that is not JSON (the caller knows the column's type already), as <see cref="ToJson"/> reads it.</summary>
     public static JsonNode? ToJsonValue(DbDataReader reader, int ordinal)
     {

@@ -80,8 +80,46 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
     /// <summary><c>allAttrib</c>: the JSON string of the values of <paramref name="key"/> whose names are in <paramref name="names"/>.</summary>
     public string InScopeJson(string key, HashSet<string> names) => Text(Compact(JsonPart.InScope, key, null, names))!;
 
-    /// <summary><see cref="InScopeJson"/> written as a JSON string value, from UTF-8.</summary>
-    public bool WriteInScopeJson(Utf8JsonWriter writer, string key, HashSet<string> names) => WriteString(writer, Compact(JsonPart.InScope, key, null, names));
+    /// <summary>
+    /// <see cref="InScopeJson"/> written as a JSON string value, from UTF-8. Consecutive rows often hold the same values (a
+    /// folder's tasks inherit its attributes and come one after the other in creation order): the thread keeps its last
+    /// answer with the text and scope it was made from, and writes it again for the same ones.
+    /// </summary>
+    public bool WriteInScopeJson(Utf8JsonWriter writer, string key, HashSet<string> names)
+    {
+        if (JsonText(key) is not { } text)
+            return WriteString(writer, Compact(JsonPart.InScope, key, null, names));
+        var last = _lastInScope ??= new LastInScope();
+        if (ReferenceEquals(last.Names, names) && ReferenceEquals(last.Encoder, writer.Options.Encoder) && string.Equals(last.Text, text, StringComparison.Ordinal))
+        {
+            writer.WriteRawValue(last.Written.WrittenSpan, skipInputValidation: true);
+            return true;
+        }
+        var compact = Compact(JsonPart.InScope, key, null, names)!;
+        if (Utf8StringValue.Escaped(writer, compact.WrittenSpan) is not { } escaped)
+        {
+            last.Text = null;
+            writer.WriteStringValue(compact.WrittenSpan);
+            return true;
+        }
+        writer.WriteRawValue(escaped.WrittenSpan, skipInputValidation: true);
+        last.Written.ResetWrittenCount();
+        last.Written.Write(escaped.WrittenSpan);
+        (last.Text, last.Names, last.Encoder) = (text, names, writer.Options.Encoder);
+        return true;
+    }
+
+    /// <summary>The thread's last <c>allAttrib</c> written (<see cref="WriteInScopeJson"/>) and what it was made from.</summary>
+    sealed class LastInScope
+    {
+        public string? Text;
+        public HashSet<string>? Names;
+        public System.Text.Encodings.Web.JavaScriptEncoder? Encoder;
+        public readonly ArrayBufferWriter<byte> Written = new(1024);
+    }
+
+    [ThreadStatic]
+    static LastInScope? _lastInScope;
 
     /// <summary><c>data</c>: the JSON string of the column, null when it is empty or null.</summary>
     public string? DataJson(string key) => Text(Compact(JsonPart.Data, key, null, null));
@@ -269,6 +307,50 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
         }
     }
 
+    /// <summary>
+    /// <see cref="NamesIn"/> written as a list of strings, read from the column's UTF-8 without a document; false, having
+    /// written nothing, for a column kept parsed or not an object (the resolver answers).
+    /// </summary>
+    public bool WriteNamesIn(Utf8JsonWriter writer, string key, HashSet<string> names)
+    {
+        if (JsonText(key) is not { } text)
+            return false;
+        if (text == "{}")
+        {
+            writer.WriteStartArray();
+            writer.WriteEndArray();
+            return true;
+        }
+        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
+        {
+            var reader = new Utf8JsonReader(rented.AsSpan(0, Encoding.UTF8.GetBytes(text, rented)));
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                return false;
+            var lookup = names.GetAlternateLookup<ReadOnlySpan<char>>();
+            Span<char> nameBuffer = stackalloc char[128];
+            writer.WriteStartArray();
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                scoped ReadOnlySpan<char> name;
+                if (!reader.ValueIsEscaped && reader.ValueSpan.Length <= nameBuffer.Length)
+                    name = nameBuffer[..Encoding.UTF8.GetChars(reader.ValueSpan, nameBuffer)];
+                else
+                    name = reader.GetString()!;
+                reader.Read();
+                reader.Skip();
+                if (lookup.Contains(name))
+                    writer.WriteStringValue(name);
+            }
+            writer.WriteEndArray();
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
     /// <summary><c>ownAttrib</c>: the names of the object's values that are in <paramref name="names"/>.</summary>
     public List<string> NamesIn(string key, HashSet<string> names)
     {
@@ -376,13 +458,16 @@ public static class EntityQueries
             parameters.Add(name, value);
         await using var reader = await session.Connection.ExecuteReaderAsync(session.Command(sql, parameters, cancellationToken));
         var columns = Enumerable.Range(0, reader.FieldCount)
-            .Select(i => (Name: reader.GetName(i), Json: reader.GetDataTypeName(i) is "jsonb" or "json")).ToArray();
+            .Select(i => (Name: reader.GetName(i), Json: reader.GetDataTypeName(i) is "jsonb" or "json", Read: JsonRows.ValueReader(reader.GetFieldType(i)))).ToArray();
+        var jsonColumns = columns.Count(c => c.Json);
         // Attribute values the user may not read are removed from the parsed row; without such limits JSON stays text until used.
         var keepText = !session.Access.FiltersAttributes;
         var rows = new List<EntityNode>();
+        // A row's values are collected first and its object made at its size (growing one costs more than reading the row).
+        var values = new List<KeyValuePair<string, JsonNode?>>(columns.Length);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var row = new JsonObject();
+            values.Clear();
             Dictionary<string, string>? texts = null;
             long order = 0;
             string? sort = null;
@@ -390,17 +475,18 @@ public static class EntityQueries
             {
                 if (reader.IsDBNull(i))
                     continue;
-                var (name, json) = columns[i];
+                var (name, json, read) = columns[i];
                 switch (name)
                 {
                     case "_order": order = reader.GetInt64(i); break;
                     case "_sort": sort = reader.GetString(i); break;
                     case "_rank": break;
-                    case var _ when json && keepText: (texts ??= [])[name] = reader.GetString(i); break;
-                    case var _ when json: row[name] = JsonNode.Parse(reader.GetString(i)); break;
-                    default: row[name] = JsonRows.ToJsonValue(reader, i); break;
+                    case var _ when json && keepText: (texts ??= new(jsonColumns))[name] = reader.GetString(i); break;
+                    case var _ when json: values.Add(new(name, JsonNode.Parse(reader.GetString(i)))); break;
+                    default: values.Add(new(name, read(reader, i))); break;
                 }
             }
+            var row = new JsonObject(values);
             session.Access.FilterAttributes(row);
             rows.Add(new EntityNode(session.Project.Name, row, order, sort, texts));
         }

@@ -57,6 +57,56 @@ public static partial class GraphTypes
         _ => null,
     };
 
+    /// <summary>
+    /// Writes what a field resolved with <see cref="ValueOf(JsonNode?, NodeFieldKind)"/> is written as (a rendered
+    /// connection's <see cref="RenderedConnections.WrittenBy"/>): a string, a boolean, an integer or a list of strings
+    /// read from the row's value, <c>""</c> or <c>[]</c> for a missing one when <paramref name="orEmpty"/>. False, having
+    /// written nothing, for any other value or a missing one of a non-null field: the resolver answers (or fails) then.
+    /// </summary>
+    public static bool WriteValueOf(System.Text.Json.Utf8JsonWriter writer, JsonNode? node, NodeFieldKind kind, bool nullable, bool orEmpty = false)
+    {
+        if (node is null)
+        {
+            if (orEmpty && kind == NodeFieldKind.TextList)
+            {
+                writer.WriteStartArray();
+                writer.WriteEndArray();
+            }
+            else if (orEmpty)
+                writer.WriteStringValue(""u8);
+            else if (nullable)
+                writer.WriteNullValue();
+            else
+                return false;
+            return true;
+        }
+        switch (kind)
+        {
+            case NodeFieldKind.Text when node is JsonValue value && value.TryGetValue<string>(out var text):
+                writer.WriteStringValue(text);
+                return true;
+            case NodeFieldKind.Boolean when node is JsonValue value && value.TryGetValue<bool>(out var flag):
+                writer.WriteBooleanValue(flag);
+                return true;
+            case NodeFieldKind.Integer when node is JsonValue value && value.TryGetValue<int>(out var number):
+                writer.WriteNumberValue(number);
+                return true;
+            case NodeFieldKind.TextList when node is JsonArray items && items.All(i => i is null || (i is JsonValue v && v.TryGetValue<string>(out _))):
+                writer.WriteStartArray();
+                foreach (var item in items)
+                {
+                    if (item is null)
+                        writer.WriteNullValue();
+                    else
+                        writer.WriteStringValue(item.GetValue<string>());
+                }
+                writer.WriteEndArray();
+                return true;
+            default:
+                return false;
+        }
+    }
+
     public static IGraphType ScalarType(NodeFieldKind kind) => kind switch
     {
         NodeFieldKind.Integer => new IntGraphType(),
