@@ -16,20 +16,75 @@ namespace Anvil.Server.GraphQL;
 /// the JSON-string fields (<c>allAttrib</c>, <c>data</c>, <c>context</c>) are written straight from the
 /// text, as UTF-8 (<see cref="WriteDataJson"/>, ...) when a connection is rendered.
 /// </summary>
-public sealed class EntityNode(string project, JsonObject row, long order, string? sort = null, Dictionary<string, string>? jsonTexts = null)
+public sealed class EntityNode
 {
     // jsonTexts is never changed once the row is read, so it is read without a lock; what is parsed from it
     // goes into Row (JsonNode) or _elements (JsonElement), under the lock.
+    readonly Dictionary<string, string>? jsonTexts;
     Dictionary<string, JsonElement>? _elements;
+    JsonObject? _row;
+    readonly RowColumns? _columns;
+    readonly object?[]? _values;
 
-    public string Project { get; } = project;
+    public EntityNode(string project, JsonObject row, long order, string? sort = null, Dictionary<string, string>? jsonTexts = null)
+    {
+        (Project, _row, Order, Sort, this.jsonTexts) = (project, row, order, sort, jsonTexts);
+    }
+
+    /// <summary>
+    /// A row read as its columns' values (<see cref="JsonRows.Value"/>, null where missing): its <see cref="Row"/> is
+    /// made when something asks for it. A rendered connection's fields write the values themselves (<see cref="Value"/>),
+    /// so a page of thousands of rows makes no node per value.
+    /// </summary>
+    public EntityNode(string project, RowColumns columns, object?[] values, long order, string? sort, Dictionary<string, string>? jsonTexts)
+    {
+        (Project, _columns, _values, Order, Sort, this.jsonTexts) = (project, columns, values, order, sort, jsonTexts);
+    }
+
+    public string Project { get; }
 
     /// <summary>The row's values; JSON columns appear once read through <see cref="Json"/>.</summary>
-    public JsonObject Row { get; } = row;
+    public JsonObject Row => _row ?? MakeRow();
 
-    public long Order { get; } = order;
+    JsonObject MakeRow()
+    {
+        var properties = new List<KeyValuePair<string, JsonNode?>>(_values!.Length);
+        for (var i = 0; i < _values.Length; i++)
+            if (_values[i] is { } value && _columns!.IndexOf(_columns.Names[i]) == i)
+                properties.Add(new(_columns.Names[i], JsonRows.Node(value)));
+        var row = new JsonObject(properties);
+        return Interlocked.CompareExchange(ref _row, row, null) ?? row;
+    }
 
-    public string? Sort { get; } = sort;
+    /// <summary>A value of the row: as read (<see cref="JsonRows.Value"/>), or its node once the row is a <see cref="Row"/>; null when missing.</summary>
+    public object? Value(string key)
+    {
+        if (_row is { } row)
+            return row[key];
+        var i = _columns!.IndexOf(key);
+        return i < 0 ? null : _values![i];
+    }
+
+    /// <summary>A text value of the row (an id); null when missing.</summary>
+    public string? Text(string key) => Value(key) switch
+    {
+        string text => text,
+        JsonNode node => node.GetValue<string>(),
+        _ => null,
+    };
+
+    /// <summary>Removes a value from the row (a query's grouping key, once the rows are grouped).</summary>
+    public void Remove(string key)
+    {
+        if (_row is { } row)
+            row.Remove(key);
+        else if (_columns!.IndexOf(key) is var i and >= 0)
+            _values![i] = null;
+    }
+
+    public long Order { get; }
+
+    public string? Sort { get; }
 
     /// <summary>The entity type (<c>folder</c>), set where a field typed as <see cref="BaseNode"/> may lead to any type (a link's other end).</summary>
     public string? Type { get; set; }
@@ -37,9 +92,9 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
     /// <summary>The values a cursor of this row holds: the sortBy key (when sorted) and the creation order.</summary>
     public object?[] CursorValues => Sort is null ? [Order] : [Sort, Order];
 
-    public Guid Id => Guid.Parse(Row["id"]!.GetValue<string>());
+    public Guid Id => Guid.Parse(Text("id")!);
 
-    public Guid? IdOf(string field) => Row[field]?.GetValue<string>() is { } text ? Guid.Parse(text) : null;
+    public Guid? IdOf(string field) => Text(field) is { } text ? Guid.Parse(text) : null;
 
     /// <summary>A JSON column as JSON (parsed on first use), or any other value of the row.</summary>
     public JsonNode? Json(string key)
@@ -365,6 +420,23 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
     }
 }
 
+/// <summary>The columns of one query's rows: their names in order, and where each one is (the last of a name).</summary>
+public sealed class RowColumns
+{
+    readonly Dictionary<string, int> _index = [];
+
+    public RowColumns(string[] names)
+    {
+        Names = names;
+        for (var i = 0; i < names.Length; i++)
+            _index[names[i]] = i;
+    }
+
+    public string[] Names { get; }
+
+    public int IndexOf(string name) => _index.GetValueOrDefault(name, -1);
+}
+
 /// <summary>
 /// The SQL of every entity connection and lookup, generic over the entity definitions: the
 /// definition's columns a query's fields read (aliases = API names) plus the creation order and an
@@ -417,7 +489,7 @@ public static class EntityQueries
             ORDER BY {order.Replace("q.", "r.", StringComparison.Ordinal)}
             """;
         var rows = await ReadAsync(session, graph, sql, parameters, cancellationToken);
-        return rows.GroupBy(r => Guid.Parse(r.Row["_parent"]!.GetValue<string>()))
+        return rows.GroupBy(r => Guid.Parse(r.Text("_parent")!))
             .ToDictionary(g => g.Key, g => paging.ToConnection(g.Select(Strip).ToList(), r => r.CursorValues));
     }
 
@@ -429,7 +501,7 @@ public static class EntityQueries
         parameters.Add("keys", keys.ToArray());
         var where = Readable(session, graph, condition is null ? [$"{keyColumn} = ANY(@keys)"] : [$"{keyColumn} = ANY(@keys)", condition]);
         var rows = await ReadAsync(session, graph, $"{SelectOf(graph, keyColumn)}\nWHERE {Where(where)}\nORDER BY e.creation_order", parameters, cancellationToken);
-        return rows.GroupBy(r => Guid.Parse(r.Row["_parent"]!.GetValue<string>()))
+        return rows.GroupBy(r => Guid.Parse(r.Text("_parent")!))
             .ToDictionary(g => g.Key, g => g.Select(Strip).ToList());
     }
 
@@ -463,12 +535,14 @@ public static class EntityQueries
         // Attribute values the user may not read are removed from the parsed row; without such limits JSON stays text until used.
         var keepText = !session.Access.FiltersAttributes;
         var rows = new List<EntityNode>();
-        // A row's values are collected first and its object made at its size (growing one costs more than reading the row).
-        var values = new List<KeyValuePair<string, JsonNode?>>(columns.Length);
+        var names = new RowColumns([.. columns.Select(c => c.Name)]);
         while (await reader.ReadAsync(cancellationToken))
         {
-            values.Clear();
+            // Without attribute limits a row stays its columns' values (its JsonObject made only if asked for); with them
+            // it is parsed, and what the user may not read removed.
+            var values = new object?[columns.Length];
             Dictionary<string, string>? texts = null;
+            JsonObject? parsed = keepText ? null : [];
             long order = 0;
             string? sort = null;
             for (var i = 0; i < columns.Length; i++)
@@ -482,20 +556,25 @@ public static class EntityQueries
                     case "_sort": sort = reader.GetString(i); break;
                     case "_rank": break;
                     case var _ when json && keepText: (texts ??= new(jsonColumns))[name] = reader.GetString(i); break;
-                    case var _ when json: values.Add(new(name, JsonNode.Parse(reader.GetString(i)))); break;
-                    default: values.Add(new(name, read(reader, i))); break;
+                    case var _ when json: parsed![name] = JsonNode.Parse(reader.GetString(i)); break;
+                    case var _ when parsed is not null: parsed[name] = JsonRows.Node(read(reader, i)); break;
+                    default: values[i] = read(reader, i); break;
                 }
             }
-            var row = new JsonObject(values);
-            session.Access.FilterAttributes(row);
-            rows.Add(new EntityNode(session.Project.Name, row, order, sort, texts));
+            if (parsed is not null)
+            {
+                session.Access.FilterAttributes(parsed);
+                rows.Add(new EntityNode(session.Project.Name, parsed, order, sort, texts));
+            }
+            else
+                rows.Add(new EntityNode(session.Project.Name, names, values, order, sort, texts));
         }
         return rows;
     }
 
     static EntityNode Strip(EntityNode node)
     {
-        node.Row.Remove("_parent");
+        node.Remove("_parent");
         return node;
     }
 }

@@ -192,7 +192,7 @@ public sealed class EntityTypes
     }
 
     static Func<System.Text.Json.Utf8JsonWriter, object, bool> RowWriter(string key, NodeFieldKind kind, bool nullable, bool orEmpty = false) =>
-        (writer, source) => WriteValueOf(writer, ((EntityNode)source).Row[key], kind, nullable, orEmpty);
+        (writer, source) => WriteValueOf(writer, ((EntityNode)source).Value(key), kind, nullable, orEmpty);
 
     static void AddRepresentationFields(ObjectGraphType node)
     {

@@ -59,13 +59,14 @@ public static partial class GraphTypes
 
     /// <summary>
     /// Writes what a field resolved with <see cref="ValueOf(JsonNode?, NodeFieldKind)"/> is written as (a rendered
-    /// connection's <see cref="RenderedConnections.WrittenBy"/>): a string, a boolean, an integer or a list of strings
-    /// read from the row's value, <c>""</c> or <c>[]</c> for a missing one when <paramref name="orEmpty"/>. False, having
-    /// written nothing, for any other value or a missing one of a non-null field: the resolver answers (or fails) then.
+    /// connection's <see cref="RenderedConnections.WrittenBy"/>), from a row's value as read (<see cref="JsonRows.Value"/>)
+    /// or as its node: a string, a boolean, an integer or a list of strings, <c>""</c> or <c>[]</c> for a missing one when
+    /// <paramref name="orEmpty"/>. False, having written nothing, for any other value or a missing one of a non-null
+    /// field: the resolver answers (or fails) then.
     /// </summary>
-    public static bool WriteValueOf(System.Text.Json.Utf8JsonWriter writer, JsonNode? node, NodeFieldKind kind, bool nullable, bool orEmpty = false)
+    public static bool WriteValueOf(System.Text.Json.Utf8JsonWriter writer, object? value, NodeFieldKind kind, bool nullable, bool orEmpty = false)
     {
-        if (node is null)
+        if (value is null)
         {
             if (orEmpty && kind == NodeFieldKind.TextList)
             {
@@ -82,16 +83,27 @@ public static partial class GraphTypes
         }
         switch (kind)
         {
-            case NodeFieldKind.Text when node is JsonValue value && value.TryGetValue<string>(out var text):
+            case NodeFieldKind.Text when value is string text || (value is JsonValue node && node.TryGetValue(out text!)):
                 writer.WriteStringValue(text);
                 return true;
-            case NodeFieldKind.Boolean when node is JsonValue value && value.TryGetValue<bool>(out var flag):
+            case NodeFieldKind.Boolean when value is bool flag || (value is JsonValue node && node.TryGetValue(out flag)):
                 writer.WriteBooleanValue(flag);
                 return true;
-            case NodeFieldKind.Integer when node is JsonValue value && value.TryGetValue<int>(out var number):
+            case NodeFieldKind.Integer when value is int number || (value is JsonValue node && node.TryGetValue(out number)):
                 writer.WriteNumberValue(number);
                 return true;
-            case NodeFieldKind.TextList when node is JsonArray items && items.All(i => i is null || (i is JsonValue v && v.TryGetValue<string>(out _))):
+            case NodeFieldKind.TextList when value is string?[] texts:
+                writer.WriteStartArray();
+                foreach (var item in texts)
+                {
+                    if (item is null)
+                        writer.WriteNullValue();
+                    else
+                        writer.WriteStringValue(item);
+                }
+                writer.WriteEndArray();
+                return true;
+            case NodeFieldKind.TextList when value is JsonArray items && items.All(i => i is null || (i is JsonValue v && v.TryGetValue<string>(out _))):
                 writer.WriteStartArray();
                 foreach (var item in items)
                 {

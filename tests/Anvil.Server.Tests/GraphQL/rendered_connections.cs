@@ -285,6 +285,27 @@ public sealed class rendered_connections(AnvilApp app) : IClassFixture<AnvilApp>
     }
 
     [Fact]
+    public void a_row_read_as_its_values_is_the_same_row_when_asked_for_as_json()
+    {
+        var columns = new RowColumns(["_parent", "id", "name", "label", "tags", "active", "count", "big", "fps"]);
+        var id = Guid.NewGuid().ToString("N");
+        var node = new EntityNode("p", columns, ["f00d", id, "sh010", null, new[] { "hero", null, "<b>" }, true, 7, 1L << 40, 24.5], 3, null, null);
+        Assert.Equal("sh010", node.Value("name"));
+        Assert.Null(node.Value("label"));
+        Assert.Null(node.Value("unknown"));
+        Assert.Equal(Guid.Parse(id), node.Id);
+        Assert.Equal(Guid.Parse(id), node.IdOf("id"));
+        Assert.Null(node.IdOf("label"));
+        node.Remove("_parent");
+        Assert.Equal($$"""{"id":"{{id}}","name":"sh010","tags":["hero",null,"\u003Cb\u003E"],"active":true,"count":7,"big":1099511627776,"fps":24.5}""",
+            node.Row.ToJsonString());
+        // Once made, the row is the one its values are read from.
+        node.Row["name"] = "sh020";
+        Assert.Equal("sh020", ((System.Text.Json.Nodes.JsonValue)node.Value("name")!).GetValue<string>());
+        Assert.Same(node.Row, node.Row);
+    }
+
+    [Fact]
     public async Task a_selection_with_a_parent_or_a_loader_field_answers_as_the_general_path()
     {
         var project = await ProjectAsync();
