@@ -18,9 +18,9 @@ namespace Anvil.Server.GraphQL;
 /// </summary>
 public sealed class EntityNode
 {
-    // jsonTexts is never changed once the row is read, so it is read without a lock; what is parsed from it
+    // _jsonTexts is never changed once the row is read, so it is read without a lock; what is parsed from it
     // goes into Row (JsonNode) or _elements (JsonElement), under the lock.
-    readonly Dictionary<string, string>? jsonTexts;
+    readonly Dictionary<string, string>? _jsonTexts;
     Dictionary<string, JsonElement>? _elements;
     JsonObject? _row;
     readonly RowColumns? _columns;
@@ -28,7 +28,7 @@ public sealed class EntityNode
 
     public EntityNode(string project, JsonObject row, long order, string? sort = null, Dictionary<string, string>? jsonTexts = null)
     {
-        (Project, _row, Order, Sort, this.jsonTexts) = (project, row, order, sort, jsonTexts);
+        (Project, _row, Order, Sort, _jsonTexts) = (project, row, order, sort, jsonTexts);
     }
 
     /// <summary>
@@ -38,7 +38,7 @@ public sealed class EntityNode
     /// </summary>
     public EntityNode(string project, RowColumns columns, object?[] values, long order, string? sort, Dictionary<string, string>? jsonTexts)
     {
-        (Project, _columns, _values, Order, Sort, this.jsonTexts) = (project, columns, values, order, sort, jsonTexts);
+        (Project, _columns, _values, Order, Sort, _jsonTexts) = (project, columns, values, order, sort, jsonTexts);
     }
 
     public string Project { get; }
@@ -101,7 +101,7 @@ public sealed class EntityNode
     {
         if (JsonText(key) is not { } text)
             return Row[key];
-        lock (jsonTexts!)
+        lock (_jsonTexts!)
         {
             if (!Row.TryGetPropertyValue(key, out var node))
                 Row[key] = node = JsonNode.Parse(text);
@@ -117,7 +117,7 @@ public sealed class EntityNode
     {
         if (JsonText(key) is not { } text)
             return Row[key] is { } node ? JsonSerializer.SerializeToElement(node) : null;
-        lock (jsonTexts!)
+        lock (_jsonTexts!)
         {
             _elements ??= [];
             if (!_elements.TryGetValue(key, out var element))
@@ -130,7 +130,7 @@ public sealed class EntityNode
     }
 
     /// <summary>The text of a JSON column as the database gave it; null when the row has none (or keeps it parsed).</summary>
-    string? JsonText(string key) => jsonTexts?.GetValueOrDefault(key);
+    string? JsonText(string key) => _jsonTexts?.GetValueOrDefault(key);
 
     /// <summary><c>allAttrib</c>: the JSON string of the values of <paramref name="key"/> whose names are in <paramref name="names"/>.</summary>
     public string InScopeJson(string key, HashSet<string> names) => Text(Compact(JsonPart.InScope, key, null, names))!;
