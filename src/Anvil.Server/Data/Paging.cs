@@ -65,7 +65,7 @@ public sealed record Paging(int? First, string? After, int? Last, string? Before
     {
         var hasMore = rows.Count > Size;
         var page = hasMore ? rows.Take(Size).ToList() : rows.ToList();
-        var edges = page.Select(row => new Edge<T>(row, () => EncodeCursor(sortValues(row)))).ToList();
+        var edges = page.Select(row => new Edge<T>(row, sortValues)).ToList();
         // Descending pages come newest first; the client continues with before = startCursor, so the
         // start cursor is the oldest edge's (AYON gives the newest's, which makes the next page overlap).
         var pageInfo = Descending
@@ -100,10 +100,13 @@ public sealed record Paging(int? First, string? After, int? Last, string? Before
     };
 }
 
-/// <summary>A row of a page and its cursor; a computed cursor is encoded on first use (most queries read only the page's first and last).</summary>
+/// <summary>
+/// A row of a page and its cursor; a computed cursor is encoded on first use (most queries read only the page's first and
+/// last), from the row's sort values (one delegate for the page: no closure per row).
+/// </summary>
 public sealed class Edge<T>
 {
-    readonly Func<string>? _encode;
+    readonly Func<T, IEnumerable<object?>>? _sortValues;
     string? _cursor;
 
     public Edge(T node, string cursor)
@@ -112,15 +115,15 @@ public sealed class Edge<T>
         _cursor = cursor;
     }
 
-    public Edge(T node, Func<string> encode)
+    public Edge(T node, Func<T, IEnumerable<object?>> sortValues)
     {
         Node = node;
-        _encode = encode;
+        _sortValues = sortValues;
     }
 
     public T Node { get; }
 
-    public string Cursor => _cursor ??= _encode!();
+    public string Cursor => _cursor ??= Paging.EncodeCursor(_sortValues!(Node));
 }
 
 public sealed record PageInfo(bool HasNextPage, bool HasPreviousPage, string? StartCursor, string? EndCursor);

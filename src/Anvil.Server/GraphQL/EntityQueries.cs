@@ -16,20 +16,75 @@ namespace Anvil.Server.GraphQL;
 /// the JSON-string fields (<c>allAttrib</c>, <c>data</c>, <c>context</c>) are written straight from the
 /// text, as UTF-8 (<see cref="WriteDataJson"/>, ...) when a connection is rendered.
 /// </summary>
-public sealed class EntityNode(string project, JsonObject row, long order, string? sort = null, Dictionary<string, string>? jsonTexts = null)
+public sealed class EntityNode
 {
-    // jsonTexts is never changed once the row is read, so it is read without a lock; what is parsed from it
+    // _jsonTexts is never changed once the row is read, so it is read without a lock; what is parsed from it
     // goes into Row (JsonNode) or _elements (JsonElement), under the lock.
+    readonly Dictionary<string, string>? _jsonTexts;
     Dictionary<string, JsonElement>? _elements;
+    JsonObject? _row;
+    readonly RowColumns? _columns;
+    readonly object?[]? _values;
 
-    public string Project { get; } = project;
+    public EntityNode(string project, JsonObject row, long order, string? sort = null, Dictionary<string, string>? jsonTexts = null)
+    {
+        (Project, _row, Order, Sort, _jsonTexts) = (project, row, order, sort, jsonTexts);
+    }
+
+    /// <summary>
+    /// A row read as its columns' values (<see cref="JsonRows.Value"/>, null where missing): its <see cref="Row"/> is
+    /// made when something asks for it. A rendered connection's fields write the values themselves (<see cref="Value"/>),
+    /// so a page of thousands of rows makes no node per value.
+    /// </summary>
+    public EntityNode(string project, RowColumns columns, object?[] values, long order, string? sort, Dictionary<string, string>? jsonTexts)
+    {
+        (Project, _columns, _values, Order, Sort, _jsonTexts) = (project, columns, values, order, sort, jsonTexts);
+    }
+
+    public string Project { get; }
 
     /// <summary>The row's values; JSON columns appear once read through <see cref="Json"/>.</summary>
-    public JsonObject Row { get; } = row;
+    public JsonObject Row => _row ?? MakeRow();
 
-    public long Order { get; } = order;
+    JsonObject MakeRow()
+    {
+        var properties = new List<KeyValuePair<string, JsonNode?>>(_values!.Length);
+        for (var i = 0; i < _values.Length; i++)
+            if (_values[i] is { } value && _columns!.IndexOf(_columns.Names[i]) == i)
+                properties.Add(new(_columns.Names[i], JsonRows.Node(value)));
+        var row = new JsonObject(properties);
+        return Interlocked.CompareExchange(ref _row, row, null) ?? row;
+    }
 
-    public string? Sort { get; } = sort;
+    /// <summary>A value of the row: as read (<see cref="JsonRows.Value"/>), or its node once the row is a <see cref="Row"/>; null when missing.</summary>
+    public object? Value(string key)
+    {
+        if (_row is { } row)
+            return row[key];
+        var i = _columns!.IndexOf(key);
+        return i < 0 ? null : _values![i];
+    }
+
+    /// <summary>A text value of the row (an id); null when missing.</summary>
+    public string? Text(string key) => Value(key) switch
+    {
+        string text => text,
+        JsonNode node => node.GetValue<string>(),
+        _ => null,
+    };
+
+    /// <summary>Removes a value from the row (a query's grouping key, once the rows are grouped).</summary>
+    public void Remove(string key)
+    {
+        if (_row is { } row)
+            row.Remove(key);
+        else if (_columns!.IndexOf(key) is var i and >= 0)
+            _values![i] = null;
+    }
+
+    public long Order { get; }
+
+    public string? Sort { get; }
 
     /// <summary>The entity type (<c>folder</c>), set where a field typed as <see cref="BaseNode"/> may lead to any type (a link's other end).</summary>
     public string? Type { get; set; }
@@ -37,16 +92,16 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
     /// <summary>The values a cursor of this row holds: the sortBy key (when sorted) and the creation order.</summary>
     public object?[] CursorValues => Sort is null ? [Order] : [Sort, Order];
 
-    public Guid Id => Guid.Parse(Row["id"]!.GetValue<string>());
+    public Guid Id => Guid.Parse(Text("id")!);
 
-    public Guid? IdOf(string field) => Row[field]?.GetValue<string>() is { } text ? Guid.Parse(text) : null;
+    public Guid? IdOf(string field) => Text(field) is { } text ? Guid.Parse(text) : null;
 
     /// <summary>A JSON column as JSON (parsed on first use), or any other value of the row.</summary>
     public JsonNode? Json(string key)
     {
         if (JsonText(key) is not { } text)
             return Row[key];
-        lock (jsonTexts!)
+        lock (_jsonTexts!)
         {
             if (!Row.TryGetPropertyValue(key, out var node))
                 Row[key] = node = JsonNode.Parse(text);
@@ -62,7 +117,7 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
     {
         if (JsonText(key) is not { } text)
             return Row[key] is { } node ? JsonSerializer.SerializeToElement(node) : null;
-        lock (jsonTexts!)
+        lock (_jsonTexts!)
         {
             _elements ??= [];
             if (!_elements.TryGetValue(key, out var element))
@@ -75,13 +130,51 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
     }
 
     /// <summary>The text of a JSON column as the database gave it; null when the row has none (or keeps it parsed).</summary>
-    string? JsonText(string key) => jsonTexts?.GetValueOrDefault(key);
+    string? JsonText(string key) => _jsonTexts?.GetValueOrDefault(key);
 
     /// <summary><c>allAttrib</c>: the JSON string of the values of <paramref name="key"/> whose names are in <paramref name="names"/>.</summary>
     public string InScopeJson(string key, HashSet<string> names) => Text(Compact(JsonPart.InScope, key, null, names))!;
 
-    /// <summary><see cref="InScopeJson"/> written as a JSON string value, from UTF-8.</summary>
-    public bool WriteInScopeJson(Utf8JsonWriter writer, string key, HashSet<string> names) => WriteString(writer, Compact(JsonPart.InScope, key, null, names));
+    /// <summary>
+    /// <see cref="InScopeJson"/> written as a JSON string value, from UTF-8. Consecutive rows often hold the same values (a
+    /// folder's tasks inherit its attributes and come one after the other in creation order): the thread keeps its last
+    /// answer with the text and scope it was made from, and writes it again for the same ones.
+    /// </summary>
+    public bool WriteInScopeJson(Utf8JsonWriter writer, string key, HashSet<string> names)
+    {
+        if (JsonText(key) is not { } text)
+            return WriteString(writer, Compact(JsonPart.InScope, key, null, names));
+        var last = _lastInScope ??= new LastInScope();
+        if (ReferenceEquals(last.Names, names) && ReferenceEquals(last.Encoder, writer.Options.Encoder) && string.Equals(last.Text, text, StringComparison.Ordinal))
+        {
+            writer.WriteRawValue(last.Written.WrittenSpan, skipInputValidation: true);
+            return true;
+        }
+        var compact = Compact(JsonPart.InScope, key, null, names)!;
+        if (Utf8StringValue.Escaped(writer, compact.WrittenSpan) is not { } escaped)
+        {
+            last.Text = null;
+            writer.WriteStringValue(compact.WrittenSpan);
+            return true;
+        }
+        writer.WriteRawValue(escaped.WrittenSpan, skipInputValidation: true);
+        last.Written.ResetWrittenCount();
+        last.Written.Write(escaped.WrittenSpan);
+        (last.Text, last.Names, last.Encoder) = (text, names, writer.Options.Encoder);
+        return true;
+    }
+
+    /// <summary>The thread's last <c>allAttrib</c> written (<see cref="WriteInScopeJson"/>) and what it was made from.</summary>
+    sealed class LastInScope
+    {
+        public string? Text;
+        public HashSet<string>? Names;
+        public System.Text.Encodings.Web.JavaScriptEncoder? Encoder;
+        public readonly ArrayBufferWriter<byte> Written = new(1024);
+    }
+
+    [ThreadStatic]
+    static LastInScope? _lastInScope;
 
     /// <summary><c>data</c>: the JSON string of the column, null when it is empty or null.</summary>
     public string? DataJson(string key) => Text(Compact(JsonPart.Data, key, null, null));
@@ -269,6 +362,50 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
         }
     }
 
+    /// <summary>
+    /// <see cref="NamesIn"/> written as a list of strings, read from the column's UTF-8 without a document; false, having
+    /// written nothing, for a column kept parsed or not an object (the resolver answers).
+    /// </summary>
+    public bool WriteNamesIn(Utf8JsonWriter writer, string key, HashSet<string> names)
+    {
+        if (JsonText(key) is not { } text)
+            return false;
+        if (text == "{}")
+        {
+            writer.WriteStartArray();
+            writer.WriteEndArray();
+            return true;
+        }
+        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
+        {
+            var reader = new Utf8JsonReader(rented.AsSpan(0, Encoding.UTF8.GetBytes(text, rented)));
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                return false;
+            var lookup = names.GetAlternateLookup<ReadOnlySpan<char>>();
+            Span<char> nameBuffer = stackalloc char[128];
+            writer.WriteStartArray();
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                scoped ReadOnlySpan<char> name;
+                if (!reader.ValueIsEscaped && reader.ValueSpan.Length <= nameBuffer.Length)
+                    name = nameBuffer[..Encoding.UTF8.GetChars(reader.ValueSpan, nameBuffer)];
+                else
+                    name = reader.GetString()!;
+                reader.Read();
+                reader.Skip();
+                if (lookup.Contains(name))
+                    writer.WriteStringValue(name);
+            }
+            writer.WriteEndArray();
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
     /// <summary><c>ownAttrib</c>: the names of the object's values that are in <paramref name="names"/>.</summary>
     public List<string> NamesIn(string key, HashSet<string> names)
     {
@@ -281,6 +418,23 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
             ? [.. document.RootElement.EnumerateObject().Select(p => p.Name).Where(names.Contains)]
             : [];
     }
+}
+
+/// <summary>The columns of one query's rows: their names in order, and where each one is (the last of a name).</summary>
+public sealed class RowColumns
+{
+    readonly Dictionary<string, int> _index = [];
+
+    public RowColumns(string[] names)
+    {
+        Names = names;
+        for (var i = 0; i < names.Length; i++)
+            _index[names[i]] = i;
+    }
+
+    public string[] Names { get; }
+
+    public int IndexOf(string name) => _index.GetValueOrDefault(name, -1);
 }
 
 /// <summary>
@@ -335,7 +489,7 @@ public static class EntityQueries
             ORDER BY {order.Replace("q.", "r.", StringComparison.Ordinal)}
             """;
         var rows = await ReadAsync(session, graph, sql, parameters, cancellationToken);
-        return rows.GroupBy(r => Guid.Parse(r.Row["_parent"]!.GetValue<string>()))
+        return rows.GroupBy(r => Guid.Parse(r.Text("_parent")!))
             .ToDictionary(g => g.Key, g => paging.ToConnection(g.Select(Strip).ToList(), r => r.CursorValues));
     }
 
@@ -347,7 +501,7 @@ public static class EntityQueries
         parameters.Add("keys", keys.ToArray());
         var where = Readable(session, graph, condition is null ? [$"{keyColumn} = ANY(@keys)"] : [$"{keyColumn} = ANY(@keys)", condition]);
         var rows = await ReadAsync(session, graph, $"{SelectOf(graph, keyColumn)}\nWHERE {Where(where)}\nORDER BY e.creation_order", parameters, cancellationToken);
-        return rows.GroupBy(r => Guid.Parse(r.Row["_parent"]!.GetValue<string>()))
+        return rows.GroupBy(r => Guid.Parse(r.Text("_parent")!))
             .ToDictionary(g => g.Key, g => g.Select(Strip).ToList());
     }
 
@@ -376,40 +530,51 @@ public static class EntityQueries
             parameters.Add(name, value);
         await using var reader = await session.Connection.ExecuteReaderAsync(session.Command(sql, parameters, cancellationToken));
         var columns = Enumerable.Range(0, reader.FieldCount)
-            .Select(i => (Name: reader.GetName(i), Json: reader.GetDataTypeName(i) is "jsonb" or "json")).ToArray();
+            .Select(i => (Name: reader.GetName(i), Json: reader.GetDataTypeName(i) is "jsonb" or "json", Read: JsonRows.ValueReader(reader.GetFieldType(i)))).ToArray();
+        var jsonColumns = columns.Count(c => c.Json);
         // Attribute values the user may not read are removed from the parsed row; without such limits JSON stays text until used.
         var keepText = !session.Access.FiltersAttributes;
         var rows = new List<EntityNode>();
+        var names = new RowColumns([.. columns.Select(c => c.Name)]);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var row = new JsonObject();
+            // Without attribute limits a row stays its columns' values (its JsonObject made only if asked for); with them
+            // it is parsed, and what the user may not read removed.
+            var values = new object?[columns.Length];
             Dictionary<string, string>? texts = null;
+            JsonObject? parsed = keepText ? null : [];
             long order = 0;
             string? sort = null;
             for (var i = 0; i < columns.Length; i++)
             {
                 if (reader.IsDBNull(i))
                     continue;
-                var (name, json) = columns[i];
+                var (name, json, read) = columns[i];
                 switch (name)
                 {
                     case "_order": order = reader.GetInt64(i); break;
                     case "_sort": sort = reader.GetString(i); break;
                     case "_rank": break;
-                    case var _ when json && keepText: (texts ??= [])[name] = reader.GetString(i); break;
-                    case var _ when json: row[name] = JsonNode.Parse(reader.GetString(i)); break;
-                    default: row[name] = JsonRows.ToJsonValue(reader, i); break;
+                    case var _ when json && keepText: (texts ??= new(jsonColumns))[name] = reader.GetString(i); break;
+                    case var _ when json: parsed![name] = JsonNode.Parse(reader.GetString(i)); break;
+                    case var _ when parsed is not null: parsed[name] = JsonRows.Node(read(reader, i)); break;
+                    default: values[i] = read(reader, i); break;
                 }
             }
-            session.Access.FilterAttributes(row);
-            rows.Add(new EntityNode(session.Project.Name, row, order, sort, texts));
+            if (parsed is not null)
+            {
+                session.Access.FilterAttributes(parsed);
+                rows.Add(new EntityNode(session.Project.Name, parsed, order, sort, texts));
+            }
+            else
+                rows.Add(new EntityNode(session.Project.Name, names, values, order, sort, texts));
         }
         return rows;
     }
 
     static EntityNode Strip(EntityNode node)
     {
-        node.Row.Remove("_parent");
+        node.Remove("_parent");
         return node;
     }
 }

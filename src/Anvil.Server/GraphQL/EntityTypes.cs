@@ -129,15 +129,15 @@ public sealed class EntityTypes
         void Add(FieldType field, params string[] columns) => node.AddField(Reads(field, columns).Plain());
 
         Add(Field("projectName", new NonNullGraphType(new StringGraphType()), c => Of(c).Project));
-        Add(Field("id", new NonNullGraphType(new StringGraphType()), c => Of(c).Row["id"]!.GetValue<string>()), "id");
-        Add(Field("name", new NonNullGraphType(new StringGraphType()), c => ValueOf(Of(c).Row["name"], NodeFieldKind.Text)), "name");
-        Add(Field("active", new NonNullGraphType(new BooleanGraphType()), c => ValueOf(Of(c).Row["active"], NodeFieldKind.Boolean)), "active");
-        Add(Field("status", new NonNullGraphType(new StringGraphType()), c => ValueOf(Of(c).Row["status"], NodeFieldKind.Text) ?? ""), "status");
-        Add(Field("tags", new NonNullGraphType(StringList), c => ValueOf(Of(c).Row["tags"], NodeFieldKind.TextList) ?? new List<string?>()), "tags");
-        Add(Field("parents", new NonNullGraphType(StringList), c => ValueOf(Of(c).Row["parents"], NodeFieldKind.TextList) ?? new List<string?>()), "parents");
-        Add(Field("path", new StringGraphType(), c => ValueOf(Of(c).Row["path"], NodeFieldKind.Text)), "path");
-        Add(Field("createdBy", new StringGraphType(), c => ValueOf(Of(c).Row["createdBy"], NodeFieldKind.Text)), "createdBy");
-        Add(Field("updatedBy", new StringGraphType(), c => ValueOf(Of(c).Row["updatedBy"], NodeFieldKind.Text)), "updatedBy");
+        Add(Field("id", new NonNullGraphType(new StringGraphType()), c => Of(c).Row["id"]!.GetValue<string>()).WrittenBy(RowWriter("id", NodeFieldKind.Text, false)), "id");
+        Add(RowField("name", NodeFieldKind.Text, "name", required: true), "name");
+        Add(RowField("active", NodeFieldKind.Boolean, "active", required: true), "active");
+        Add(RowField("status", NodeFieldKind.Text, "status", required: true, orEmpty: true), "status");
+        Add(RowField("tags", NodeFieldKind.TextList, "tags", required: true, orEmpty: true), "tags");
+        Add(RowField("parents", NodeFieldKind.TextList, "parents", required: true, orEmpty: true), "parents");
+        Add(RowField("path", NodeFieldKind.Text, "path", required: false), "path");
+        Add(RowField("createdBy", NodeFieldKind.Text, "createdBy", required: false), "createdBy");
+        Add(RowField("updatedBy", NodeFieldKind.Text, "updatedBy", required: false), "updatedBy");
         Add(Field("createdAt", new NonNullGraphType(DateTimeType), c => RowTimestamp(Of(c).Row["createdAt"])), "createdAt");
         Add(Field("updatedAt", new NonNullGraphType(DateTimeType), c => RowTimestamp(Of(c).Row["updatedAt"])), "updatedAt");
         Add(Field("data", new StringGraphType(), c => Of(c).DataJson("data"), "JSON string; null when empty.")
@@ -146,7 +146,8 @@ public sealed class EntityTypes
             c => Of(c).InScopeJson("attrib", scopeNames), "JSON string of the effective attribute values.")
             .WrittenBy((writer, source) => ((EntityNode)source).WriteInScopeJson(writer, "attrib", scopeNames)), "attrib");
         Add(Field("ownAttrib", new NonNullGraphType(StringList),
-            c => Of(c).NamesIn("ownAttrib", scopeNames), "Names of the attributes set on the entity itself."), "ownAttrib");
+            c => Of(c).NamesIn("ownAttrib", scopeNames), "Names of the attributes set on the entity itself.")
+            .WrittenBy((writer, source) => ((EntityNode)source).WriteNamesIn(writer, "ownAttrib", scopeNames)), "ownAttrib");
         Add(Field("hasReviewables", new NonNullGraphType(new BooleanGraphType()), _ => false));
         if (graph.Field("thumbnailId") is not null)
             // AYON's cache-buster for thumbnail URLs. Every new thumbnail has a new id, so the id is the hash.
@@ -154,11 +155,7 @@ public sealed class EntityTypes
         if (AttribType(graph.Type, _attributes) is { } attrib)
             Add(Field("attrib", new NonNullGraphType(attrib), c => Of(c).Json("attrib") as JsonObject ?? []), "attrib");
         foreach (var field in graph.NodeFields)
-        {
-            var key = field.Key ?? field.Name;
-            var kind = field.Kind;
-            Add(Field(field.Name, field.Required ? new NonNullGraphType(ScalarType(kind)) : ScalarType(kind), c => ValueOf(Of(c).Row[key], kind)), key);
-        }
+            Add(RowField(field.Name, field.Kind, field.Key ?? field.Name, field.Required), field.Key ?? field.Name);
         // The activity feed and comments are not kept yet: empty, so the web UI's panels and columns show nothing.
         node.AddField(Reads(ActivityTypes.EntityActivities()));
         Add(Field("latestComments", new ListGraphType(new NonNullGraphType(new GraphQLTypeReference("EntityComment"))), _ => Array.Empty<object>(),
@@ -182,6 +179,20 @@ public sealed class EntityTypes
                 c => (Of(c).Json("versionList") as JsonArray ?? []).OfType<JsonObject>().ToList(), "Every version of the product, by number."), "versionList");
         }
     }
+
+    /// <summary>
+    /// A field answering the row's value <paramref name="key"/> as <see cref="GraphTypes.ValueOf(System.Text.Json.Nodes.JsonNode?, NodeFieldKind)"/>
+    /// reads it (<c>""</c> or <c>[]</c> for a missing one when <paramref name="orEmpty"/>); a rendered connection writes it from the row.
+    /// </summary>
+    static FieldType RowField(string name, NodeFieldKind kind, string key, bool required, bool orEmpty = false)
+    {
+        var type = required ? new NonNullGraphType(ScalarType(kind)) : ScalarType(kind);
+        return Field(name, type, c => ValueOf(((EntityNode)c.Source!).Row[key], kind) ?? (orEmpty ? (kind == NodeFieldKind.TextList ? new List<string?>() : "") : null))
+            .WrittenBy(RowWriter(key, kind, !required, orEmpty));
+    }
+
+    static Func<System.Text.Json.Utf8JsonWriter, object, bool> RowWriter(string key, NodeFieldKind kind, bool nullable, bool orEmpty = false) =>
+        (writer, source) => WriteValueOf(writer, ((EntityNode)source).Value(key), kind, nullable, orEmpty);
 
     static void AddRepresentationFields(ObjectGraphType node)
     {

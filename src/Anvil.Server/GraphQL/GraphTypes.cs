@@ -57,6 +57,68 @@ public static partial class GraphTypes
         _ => null,
     };
 
+    /// <summary>
+    /// Writes what a field resolved with <see cref="ValueOf(JsonNode?, NodeFieldKind)"/> is written as (a rendered
+    /// connection's <see cref="RenderedConnections.WrittenBy"/>), from a row's value as read (<see cref="JsonRows.Value"/>)
+    /// or as its node: a string, a boolean, an integer or a list of strings, <c>""</c> or <c>[]</c> for a missing one when
+    /// <paramref name="orEmpty"/>. False, having written nothing, for any other value or a missing one of a non-null
+    /// field: the resolver answers (or fails) then.
+    /// </summary>
+    public static bool WriteValueOf(System.Text.Json.Utf8JsonWriter writer, object? value, NodeFieldKind kind, bool nullable, bool orEmpty = false)
+    {
+        if (value is null)
+        {
+            if (orEmpty && kind == NodeFieldKind.TextList)
+            {
+                writer.WriteStartArray();
+                writer.WriteEndArray();
+            }
+            else if (orEmpty)
+                writer.WriteStringValue(""u8);
+            else if (nullable)
+                writer.WriteNullValue();
+            else
+                return false;
+            return true;
+        }
+        switch (kind)
+        {
+            case NodeFieldKind.Text when value is string text || (value is JsonValue node && node.TryGetValue(out text!)):
+                writer.WriteStringValue(text);
+                return true;
+            case NodeFieldKind.Boolean when value is bool flag || (value is JsonValue node && node.TryGetValue(out flag)):
+                writer.WriteBooleanValue(flag);
+                return true;
+            case NodeFieldKind.Integer when value is int number || (value is JsonValue node && node.TryGetValue(out number)):
+                writer.WriteNumberValue(number);
+                return true;
+            case NodeFieldKind.TextList when value is string?[] texts:
+                writer.WriteStartArray();
+                foreach (var item in texts)
+                {
+                    if (item is null)
+                        writer.WriteNullValue();
+                    else
+                        writer.WriteStringValue(item);
+                }
+                writer.WriteEndArray();
+                return true;
+            case NodeFieldKind.TextList when value is JsonArray items && items.All(i => i is null || (i is JsonValue v && v.TryGetValue<string>(out _))):
+                writer.WriteStartArray();
+                foreach (var item in items)
+                {
+                    if (item is null)
+                        writer.WriteNullValue();
+                    else
+                        writer.WriteStringValue(item.GetValue<string>());
+                }
+                writer.WriteEndArray();
+                return true;
+            default:
+                return false;
+        }
+    }
+
     public static IGraphType ScalarType(NodeFieldKind kind) => kind switch
     {
         NodeFieldKind.Integer => new IntGraphType(),

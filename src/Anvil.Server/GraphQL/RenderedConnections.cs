@@ -433,11 +433,20 @@ public static class Utf8StringValue
 
     public static void Write(Utf8JsonWriter writer, ReadOnlySpan<byte> text)
     {
-        if (!System.Text.Ascii.IsValid(text))
-        {
+        if (Escaped(writer, text) is { } escaped)
+            writer.WriteRawValue(escaped.WrittenSpan, skipInputValidation: true);
+        else
             writer.WriteStringValue(text);
-            return;
-        }
+    }
+
+    /// <summary>
+    /// The JSON string value (quotes included) <see cref="Write"/> writes for ASCII <paramref name="text"/>, in a buffer
+    /// of the thread valid until the next call; null for other text (the writer escapes it).
+    /// </summary>
+    public static ArrayBufferWriter<byte>? Escaped(Utf8JsonWriter writer, ReadOnlySpan<byte> text)
+    {
+        if (!System.Text.Ascii.IsValid(text))
+            return null;
         var encoder = writer.Options.Encoder;
         var table = encoder is null ? _defaultTable ??= TableOf(null) : Tables.GetOrAdd(encoder, TableOf);
         var escaped = _escaped ??= new ArrayBufferWriter<byte>(4096);
@@ -456,7 +465,8 @@ public static class Utf8StringValue
                 output[length++] = b;
         }
         output[length++] = (byte)'"';
-        writer.WriteRawValue(output[..length], skipInputValidation: true);
+        escaped.Advance(length);
+        return escaped;
     }
 
     /// <summary>For each ASCII byte, what the writer with <paramref name="encoder"/> writes for it inside a string; null where it is written as it is.</summary>

@@ -207,6 +207,105 @@ public sealed class rendered_connections(AnvilApp app) : IClassFixture<AnvilApp>
     }
 
     [Fact]
+    public async Task tasks_that_share_their_folders_attributes_answer_each_their_own()
+    {
+        var project = await TestProjects.CreateAsync(app);
+        var build = new EntityBuilder(app.Service(), project);
+        var first = await build.FolderAsync(name: "sq01", attrib: new { fps = 24.0, frameStart = 1001 });
+        var second = await build.FolderAsync(name: "sq02", attrib: new { fps = 30.0, frameStart = 1001 });
+        // In creation order: two of the first folder's, one of the second's, one of the first's with its own value, one of the first's.
+        var tasks = new (string Name, string Folder, object? Attrib)[]
+        {
+            ("a1", first, null), ("a2", first, null), ("b1", second, null), ("a3", first, new { frameStart = 7 }), ("a4", first, null),
+        };
+        foreach (var (name, folder, attrib) in tasks)
+            await build.CreateAsync("tasks", attrib is null
+                ? new { name, taskType = "Animation", folderId = folder }
+                : new { name, taskType = "Animation", folderId = folder, attrib });
+        var expected = new Dictionary<string, (double Fps, int FrameStart, string[] Own)>
+        {
+            ["a1"] = (24.0, 1001, []),
+            ["a2"] = (24.0, 1001, []),
+            ["b1"] = (30.0, 1001, []),
+            ["a3"] = (24.0, 7, ["frameStart"]),
+            ["a4"] = (24.0, 1001, []),
+        };
+        await AssertSameAsync(app.Service(), """
+            query Q($projectName: String!) { project(name: $projectName) {
+              tasks(first: 100) { edges { node { name allAttrib ownAttrib } } }
+              folders(first: 100) { edges { node { name allAttrib ownAttrib } } } } }
+            """, new { projectName = project }, data =>
+        {
+            var answered = data["project"]!["tasks"]!["edges"]!.AsArray().Select(e => e!["node"]!).ToList();
+            Assert.Equal(["a1", "a2", "b1", "a3", "a4"], answered.Select(n => n["name"]!.GetValue<string>()));
+            foreach (var node in answered)
+            {
+                var (fps, frameStart, own) = expected[node["name"]!.GetValue<string>()];
+                var all = JsonNode.Parse(node["allAttrib"]!.GetValue<string>())!;
+                Assert.Equal(fps, all["fps"]!.GetValue<double>());
+                Assert.Equal(frameStart, all["frameStart"]!.GetValue<int>());
+                Assert.Equal(own, node["ownAttrib"]!.AsArray().Select(n => n!.GetValue<string>()));
+            }
+            var folders = data["project"]!["folders"]!["edges"]!.AsArray().Select(e => e!["node"]!).ToList();
+            Assert.Equal([24.0, 30.0], folders.Select(n => JsonNode.Parse(n["allAttrib"]!.GetValue<string>())!["fps"]!.GetValue<double>()));
+            Assert.All(folders, n => Assert.Equal(["fps", "frameStart"], n["ownAttrib"]!.AsArray().Select(o => o!.GetValue<string>()).Order()));
+        });
+    }
+
+    [Fact]
+    public void the_attributes_last_written_are_written_again_only_for_the_same_values_and_scope()
+    {
+        const string Text = """{"fps": 25.0, "comment": "say \"hi\" <b>", "frameStart": 1001}""";
+        var first = new EntityNode("p", new JsonObject { ["id"] = "a" }, 1, null, new() { ["attrib"] = Text });
+        var same = new EntityNode("p", new JsonObject { ["id"] = "b" }, 2, null, new() { ["attrib"] = Text });
+        var other = new EntityNode("p", new JsonObject { ["id"] = "c" }, 3, null, new() { ["attrib"] = Text.Replace("1001", "1002") });
+        HashSet<string> folder = ["fps", "frameStart"], version = ["fps", "comment"];
+        static string Written(EntityNode node, HashSet<string> names)
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Encoder = RenderedConnections.ResponseOptions.Encoder }))
+                Assert.True(node.WriteInScopeJson(writer, "attrib", names));
+            return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        }
+        static string Resolved(EntityNode node, HashSet<string> names) =>
+            System.Text.Json.JsonSerializer.Serialize(node.InScopeJson("attrib", names), RenderedConnections.ResponseOptions);
+        foreach (var (node, names, keys) in new[]
+        {
+            (first, folder, "fps frameStart"), (same, folder, "fps frameStart"), (same, version, "fps comment"), (first, version, "fps comment"),
+            (other, version, "fps comment"), (other, folder, "fps frameStart"), (first, folder, "fps frameStart"),
+        })
+        {
+            var written = Written(node, names);
+            Assert.Equal(Resolved(node, names), written);
+            var values = JsonNode.Parse(JsonNode.Parse(written)!.GetValue<string>())!.AsObject();
+            Assert.Equal(keys, string.Join(' ', values.Select(p => p.Key)));
+            if (keys.Contains("frameStart"))
+                Assert.Equal(node == other ? 1002 : 1001, values["frameStart"]!.GetValue<int>());
+        }
+    }
+
+    [Fact]
+    public void a_row_read_as_its_values_is_the_same_row_when_asked_for_as_json()
+    {
+        var columns = new RowColumns(["_parent", "id", "name", "label", "tags", "active", "count", "big", "fps"]);
+        var id = Guid.NewGuid().ToString("N");
+        var node = new EntityNode("p", columns, ["f00d", id, "sh010", null, new[] { "hero", null, "<b>" }, true, 7, 1L << 40, 24.5], 3, null, null);
+        Assert.Equal("sh010", node.Value("name"));
+        Assert.Null(node.Value("label"));
+        Assert.Null(node.Value("unknown"));
+        Assert.Equal(Guid.Parse(id), node.Id);
+        Assert.Equal(Guid.Parse(id), node.IdOf("id"));
+        Assert.Null(node.IdOf("label"));
+        node.Remove("_parent");
+        Assert.Equal($$"""{"id":"{{id}}","name":"sh010","tags":["hero",null,"\u003Cb\u003E"],"active":true,"count":7,"big":1099511627776,"fps":24.5}""",
+            node.Row.ToJsonString());
+        // Once made, the row is the one its values are read from.
+        node.Row["name"] = "sh020";
+        Assert.Equal("sh020", ((System.Text.Json.Nodes.JsonValue)node.Value("name")!).GetValue<string>());
+        Assert.Same(node.Row, node.Row);
+    }
+
+    [Fact]
     public async Task a_selection_with_a_parent_or_a_loader_field_answers_as_the_general_path()
     {
         var project = await ProjectAsync();
