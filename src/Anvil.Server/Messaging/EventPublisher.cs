@@ -208,7 +208,12 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
     internal static async Task<List<(long Seq, ReadOnlyMemory<byte> Message)>> ReadStoredUtf8Async(NpgsqlConnection connection, long after, long before, int limit,
         CancellationToken cancellationToken, string? origin = null)
     {
+        // One plan, the prepared statement's generic one (the same index range): left to choose,
+        // PostgreSQL planned the read for its values at every publisher round, 0.26 ms for a 0.02 ms read
+        // (the planner probes the index for the newest seq, which the read's lower bound sits at).
         await using var command = new NpgsqlCommand($"""
+            BEGIN;
+            SET LOCAL plan_cache_mode = force_generic_plan;
             SELECT seq, convert_to(messages::text, 'UTF8') FROM (
                 SELECT seq, messages, message_count, sum(message_count) OVER (ORDER BY seq) AS upto
                 FROM (
@@ -219,7 +224,8 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
                 ) candidates
             ) counted
             WHERE upto - message_count < @limit
-            ORDER BY seq
+            ORDER BY seq;
+            COMMIT;
             """, connection);
         command.Parameters.AddWithValue("after", after);
         command.Parameters.AddWithValue("before", before);

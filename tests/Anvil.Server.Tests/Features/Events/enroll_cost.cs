@@ -65,7 +65,8 @@ public sealed class enroll_cost(AnvilApp app) : IClassFixture<AnvilApp>
         foreach (var mode in new[] { "force_generic_plan", "force_custom_plan" })
         {
             await using var transaction = await connection.BeginTransactionAsync();
-            await connection.ExecuteAsync($"SET LOCAL plan_cache_mode = {mode};" + (before ?? ""), transaction: transaction);
+            // The mode after the query's own settings, which may choose one.
+            await connection.ExecuteAsync((before ?? "") + $"SET LOCAL plan_cache_mode = {mode};", transaction: transaction);
             var plan = await connection.ExecuteScalarAsync<string>("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, parameters, transaction);
             await transaction.RollbackAsync();
             var top = JsonNode.Parse(plan!)![0]!["Plan"]!;
@@ -79,7 +80,7 @@ public sealed class enroll_cost(AnvilApp app) : IClassFixture<AnvilApp>
     {
         await using var connection = await app.Services.GetRequiredService<Db>().OpenAsync();
         var query = await QueueWithHistoryAsync(connection);
-        var (ownJob, _, parameters) = EventQueue.EnrollQueries(query);
+        var (ownJob, _, parameters, _) = EventQueue.EnrollQueries(query);
 
         var pages = await PagesReadAsync(connection, ownJob, parameters);
 
@@ -91,10 +92,10 @@ public sealed class enroll_cost(AnvilApp app) : IClassFixture<AnvilApp>
     {
         await using var connection = await app.Services.GetRequiredService<Db>().OpenAsync();
         var query = await QueueWithHistoryAsync(connection);
-        var (_, head, parameters) = EventQueue.EnrollQueries(query with { Sender = "another" });
+        var (_, head, parameters, walkSettings) = EventQueue.EnrollQueries(query with { Sender = "another" });
         parameters.Add("tried", Array.Empty<Guid>());
 
-        var pages = await PagesReadAsync(connection, head, parameters, EventQueue.WalkInOrder);
+        var pages = await PagesReadAsync(connection, head, parameters, walkSettings);
 
         Assert.True(pages < MostPagesReadByOneEnroll, $"finding the next source read {pages} pages");
     }
@@ -114,17 +115,55 @@ public sealed class enroll_cost(AnvilApp app) : IClassFixture<AnvilApp>
     {
         await using var connection = await app.Services.GetRequiredService<Db>().OpenAsync();
         var query = await QueueWithHistoryAsync(connection);
-        var (_, head, parameters) = EventQueue.EnrollQueries(query with { Sender = "another" });
+        var (_, head, parameters, walkSettings) = EventQueue.EnrollQueries(query with { Sender = "another" });
         parameters.Add("tried", Array.Empty<Guid>());
         // The walk's estimated cost is the whole topic's: with a long enough history it passes
         // jit_above_cost, which a cost threshold of 0 stands in for here.
         const string anyCostIsHigh = "SET LOCAL jit = on; SET LOCAL jit_above_cost = 0;";
 
         var compiledWithout = await CompiledAsync(connection, head, parameters, anyCostIsHigh);
-        var compiled = await CompiledAsync(connection, head, parameters, anyCostIsHigh + EventQueue.WalkInOrder);
+        var compiled = await CompiledAsync(connection, head, parameters, anyCostIsHigh + walkSettings);
 
         Assert.True(compiledWithout, "this PostgreSQL does not compile queries: the test shows nothing");
         Assert.False(compiled, "the walk was compiled (JIT) at an enroll");
+    }
+
+    /// <summary>
+    /// Runs the walk <paramref name="runs"/> times on one connection after <paramref name="before"/>, as
+    /// enrolls do (the server's connections prepare a statement run twice), and counts how many of its
+    /// prepared executions were planned anew for their values (custom plans) and how many reused one plan.
+    /// </summary>
+    static async Task<(long Custom, long Generic)> PlansOfTheWalkAsync(Npgsql.NpgsqlConnection connection, string head, DynamicParameters parameters,
+        string before, int runs)
+    {
+        const string plans = """
+            SELECT coalesce(sum(custom_plans), 0) AS custom, coalesce(sum(generic_plans), 0) AS generic
+            FROM pg_prepared_statements WHERE statement LIKE '%LIMIT 1 FOR UPDATE OF s SKIP LOCKED%'
+            """;
+        var (customBefore, genericBefore) = await connection.QuerySingleAsync<(long, long)>(plans);
+        for (var run = 0; run < runs; run++)
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            await connection.ExecuteAsync(before, transaction: transaction);
+            await connection.QueryAsync(head, parameters, transaction);
+            await transaction.RollbackAsync();
+        }
+        var (custom, generic) = await connection.QuerySingleAsync<(long, long)>(plans);
+        return (custom - customBefore, generic - genericBefore);
+    }
+
+    [Fact]
+    public async Task the_walk_of_one_topic_is_planned_once_not_at_every_enroll()
+    {
+        await using var connection = await app.Services.GetRequiredService<Db>().OpenAsync();
+        var query = await QueueWithHistoryAsync(connection);
+        var (_, head, parameters, walkSettings) = EventQueue.EnrollQueries(query with { Sender = "another" });
+        parameters.Add("tried", Array.Empty<Guid>());
+
+        var (custom, generic) = await PlansOfTheWalkAsync(connection, head, parameters, walkSettings, runs: 12);
+
+        Assert.True(generic >= 5, $"the walk ran prepared {generic} times with one plan: the test shows nothing");
+        Assert.Equal(0, custom);
     }
 
     [Fact]
