@@ -87,7 +87,8 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
     public string? DataJson(string key) => Text(Compact(JsonPart.Data, key, null, null));
 
     /// <summary><see cref="DataJson"/> written as a JSON string value (or null), from UTF-8.</summary>
-    public bool WriteDataJson(Utf8JsonWriter writer, string key) => WriteString(writer, Compact(JsonPart.Data, key, null, null));
+    public bool WriteDataJson(Utf8JsonWriter writer, string key) =>
+        JsonbText.TryWriteData(writer, JsonText(key)) || WriteString(writer, Compact(JsonPart.Data, key, null, null));
 
     /// <summary>
     /// The JSON string of the member <paramref name="member"/> of the object in column <paramref name="key"/>
@@ -96,7 +97,8 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
     public string MemberJson(string key, string member) => Text(Compact(JsonPart.Member, key, member, null))!;
 
     /// <summary><see cref="MemberJson"/> written as a JSON string value, from UTF-8.</summary>
-    public bool WriteMemberJson(Utf8JsonWriter writer, string key, string member) => WriteString(writer, Compact(JsonPart.Member, key, member, null));
+    public bool WriteMemberJson(Utf8JsonWriter writer, string key, string member) =>
+        JsonbText.TryWriteMember(writer, JsonText(key), member) || WriteString(writer, Compact(JsonPart.Member, key, member, null));
 
     enum JsonPart { InScope, Data, Member }
 

@@ -459,6 +459,10 @@ public static class Utf8StringValue
         writer.WriteRawValue(output[..length], skipInputValidation: true);
     }
 
+    /// <summary>For each ASCII byte, what a writer with <paramref name="encoder"/> writes for it inside a string (null: the byte itself); made once per encoder.</summary>
+    internal static byte[]?[] TableFor(System.Text.Encodings.Web.JavaScriptEncoder? encoder) =>
+        encoder is null ? _defaultTable ??= TableOf(null) : Tables.GetOrAdd(encoder, TableOf);
+
     /// <summary>For each ASCII byte, what the writer with <paramref name="encoder"/> writes for it inside a string; null where it is written as it is.</summary>
     static byte[]?[] TableOf(System.Text.Encodings.Web.JavaScriptEncoder? encoder)
     {
