@@ -19,8 +19,8 @@ namespace Anvil.Server.GraphQL;
 public sealed class EntityNode(string project, JsonObject row, long order, string? sort = null, Dictionary<string, string>? jsonTexts = null)
 {
     // jsonTexts is never changed once the row is read, so it is read without a lock; what is parsed from it
-    // goes into Row (JsonNode) or _elements (JsonElement), under the lock.
-    Dictionary<string, JsonElement>? _elements;
+    // goes into Row (JsonNode, under the lock) or _elements (JsonElement, see Element).
+    (string Key, JsonElement Element)[]? _elements;
 
     public string Project { get; } = project;
 
@@ -62,16 +62,17 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
     {
         if (JsonText(key) is not { } text)
             return Row[key] is { } node ? JsonSerializer.SerializeToElement(node) : null;
-        lock (jsonTexts!)
-        {
-            _elements ??= [];
-            if (!_elements.TryGetValue(key, out var element))
-            {
-                var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text));
-                _elements[key] = element = JsonElement.ParseValue(ref reader);
-            }
-            return element;
-        }
+        // Without a lock (a row's fields are read one after the other on a rendered connection, and a lock taken
+        // per row showed in its profile): the parsed columns are a list replaced whole; two fields of one row
+        // parsing the same column at once keep either document, the same value.
+        var known = Volatile.Read(ref _elements);
+        foreach (var (name, parsed) in known ?? [])
+            if (name == key)
+                return parsed;
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text));
+        var element = JsonElement.ParseValue(ref reader);
+        Interlocked.CompareExchange(ref _elements, [.. known ?? [], (key, element)], known);
+        return element;
     }
 
     /// <summary>The text of a JSON column as the database gave it; null when the row has none (or keeps it parsed).</summary>
