@@ -101,6 +101,13 @@ public sealed class EntityNode(string project, JsonObject row, long order, strin
     public bool WriteMemberJson(Utf8JsonWriter writer, string key, string member) =>
         JsonbText.TryWriteMember(writer, JsonText(key), member) || WriteString(writer, Compact(JsonPart.Member, key, member, null));
 
+    /// <summary>
+    /// A JSON column holding an array of objects written as the list of <paramref name="fields"/> of each, from the column's
+    /// text (<see cref="JsonbText.TryWriteObjects"/>); false, having written nothing, where the resolver answers.
+    /// </summary>
+    public bool WriteObjects(Utf8JsonWriter writer, string key, IReadOnlyList<SelectedScalar> fields, string required) =>
+        JsonbText.TryWriteObjects(writer, JsonText(key), fields, required);
+
     enum JsonPart { InScope, Data, Member }
 
     static string? Text(ArrayBufferWriter<byte>? compact) => compact is null ? null : Encoding.UTF8.GetString(compact.WrittenSpan);

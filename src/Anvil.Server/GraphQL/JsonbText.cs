@@ -43,6 +43,97 @@ public static class JsonbText
         return true;
     }
 
+    /// <summary>
+    /// An array of objects (a representation's <c>files</c>) written as the list of <paramref name="fields"/> of each object
+    /// that is one, each a string or a number's text (null when absent or null), as the text fields of
+    /// <see cref="GraphTypes.JsonObjectType"/> answer. False, having written nothing, when the text is not a plain array, or
+    /// an object has no string <paramref name="required"/> (the resolver fills it in) or a selected field of another kind.
+    /// </summary>
+    public static bool TryWriteObjects(Utf8JsonWriter writer, string? text, IReadOnlyList<SelectedScalar> fields, string required)
+    {
+        if (text is null || !text.StartsWith('[') || !Plain(text))
+            return false;
+        var json = text.AsSpan();
+        Span<Range> members = stackalloc Range[2 * MaxMembers];
+        for (var i = NextElement(json, 1); i >= 0; i = NextElement(json, ValueEnd(json, i)))
+        {
+            if (json[i] != '{')
+                continue;
+            var item = json[i..ValueEnd(json, i)];
+            if (Members(item, members) is not { } count || !Find(item, members, count, required).StartsWith('"'))
+                return false;
+            foreach (var field in fields)
+                if (field.TypeName is null && Find(item, members, count, field.Field) is { IsEmpty: false } value
+                    && value[0] is not ('"' or '-' or (>= '0' and <= '9')) && !value.SequenceEqual("null"))
+                    return false;
+        }
+        writer.WriteStartArray();
+        for (var i = NextElement(json, 1); i >= 0; i = NextElement(json, ValueEnd(json, i)))
+        {
+            if (json[i] != '{')
+                continue;
+            var item = json[i..ValueEnd(json, i)];
+            var count = Members(item, members)!.Value;
+            writer.WriteStartObject();
+            foreach (var field in fields)
+            {
+                writer.WritePropertyName(field.Key);
+                if (field.TypeName is { } typeName)
+                    writer.WriteStringValue(typeName);
+                else if (Find(item, members, count, field.Field) is var value && (value.IsEmpty || value.SequenceEqual("null")))
+                    writer.WriteNullValue();
+                else
+                    writer.WriteStringValue(value[0] == '"' ? value[1..^1] : value);
+            }
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        return true;
+    }
+
+    const int MaxMembers = 32;
+
+    /// <summary>The name and value ranges of a plain object's members, in pairs; null past <see cref="MaxMembers"/>.</summary>
+    static int? Members(ReadOnlySpan<char> json, Span<Range> members)
+    {
+        var count = 0;
+        var i = 1;
+        while (true)
+        {
+            while (i < json.Length && json[i] is ' ' or ',')
+                i++;
+            if (i >= json.Length || json[i] != '"')
+                return count;
+            if (count == MaxMembers)
+                return null;
+            var close = json[(i + 1)..].IndexOf('"') + i + 1;
+            members[2 * count] = new Range(i + 1, close);
+            i = close + 1;
+            while (i < json.Length && json[i] is ' ' or ':')
+                i++;
+            var end = ValueEnd(json, i);
+            members[2 * count + 1] = new Range(i, end);
+            count++;
+            i = end;
+        }
+    }
+
+    static ReadOnlySpan<char> Find(ReadOnlySpan<char> json, Span<Range> members, int count, string name)
+    {
+        for (var m = 0; m < count; m++)
+            if (json[members[2 * m]].SequenceEqual(name))
+                return json[members[2 * m + 1]];
+        return [];
+    }
+
+    /// <summary>Where the next element of an array starts, from the end of the previous one (or just after <c>[</c>); -1 at its end.</summary>
+    static int NextElement(ReadOnlySpan<char> json, int from)
+    {
+        while (from < json.Length && json[from] is ' ' or ',')
+            from++;
+        return from < json.Length && json[from] != ']' ? from : -1;
+    }
+
     /// <summary>Printable ASCII without a backslash: strings hold no escapes, every character is one byte.</summary>
     static bool Plain(string text) => text.AsSpan().IndexOfAnyExceptInRange(' ', '~') < 0 && !text.Contains('\\');
 
@@ -72,14 +163,17 @@ public static class JsonbText
     static int ValueEnd(ReadOnlySpan<char> json, int start)
     {
         var depth = 0;
-        var inString = false;
         for (var i = start; i < json.Length; i++)
         {
             var c = json[i];
             if (c == '"')
-                inString = !inString;
-            else if (inString)
-                continue;
+            {
+                // Plain text: a string ends at the next quote.
+                var close = json[(i + 1)..].IndexOf('"');
+                if (close < 0)
+                    return json.Length;
+                i += close + 1;
+            }
             else if (c is '{' or '[')
                 depth++;
             else if (c is '}' or ']')

@@ -103,4 +103,44 @@ public sealed class jsonb_text(AnvilApp app) : IClassFixture<AnvilApp>
             Assert.True(JsonNode.DeepEquals(context, JsonNode.Parse(representations[i]["context"]!.GetValue<string>())), representations[i]["context"]!.ToJsonString());
         }
     }
+
+    [Fact]
+    public async Task files_are_written_from_the_column_and_answer_as_the_general_path()
+    {
+        var project = await TestProjects.CreateAsync(app);
+        var build = new EntityBuilder(app.Service(), project);
+        var version = await build.VersionAsync();
+        string File(string name) => $$"""{"id": "{{EntityBuilder.NewId()}}", "name": "{{name}}", "path": "/x/{{name}}", "size": 123456789012, "hash": "h<1>+'q'", "hashType": "op3"}""";
+        var plain = JsonNode.Parse($"[{File("a.exr")}, {File("b, c: {d}.exr")}, {{\"id\": \"{EntityBuilder.NewId()}\", \"name\": \"n\", \"path\": \"/n\", \"size\": 0, \"hash\": null}}]")!;
+        var noName = JsonNode.Parse($"[{File("a.exr")}, {{\"id\": \"{EntityBuilder.NewId()}\", \"path\": \"/x/seq.0001.exr\", \"size\": 5}}]")!;
+        var oddKinds = JsonNode.Parse($"[{File("a.exr")}, 7, null, {{\"id\": \"{EntityBuilder.NewId()}\", \"name\": \"t\", \"size\": true, \"hash\": {{\"a\": 1}}}}]")!;
+        var ids = new List<string>();
+        foreach (var files in new[] { plain, noName, oddKinds })
+            ids.Add(await build.CreateAsync("representations", new { name = $"r{ids.Count}", versionId = version, files }));
+
+        var (rendered, general) = await rendered_connections.BothAsync(app.Service(), """
+            query Q($projectName: String!, $versionIds: [String!]) { project(name: $projectName) {
+              representations(versionIds: $versionIds, first: 300) { edges { node { id fileCount
+                files { __typename name hash id path size weight: size hashType } } } } } }
+            """, new { projectName = project, versionIds = new[] { version } });
+
+        Assert.Equal(general, rendered);
+        var nodes = JsonNode.Parse(rendered)!["data"]!["project"]!["representations"]!["edges"]!.AsArray().Select(e => e!["node"]!).ToList();
+        Assert.Equal(["a.exr", "b, c: {d}.exr", "n"], nodes[0]["files"]!.AsArray().Select(f => f!["name"]!.GetValue<string>()));
+        Assert.Equal(["h<1>+'q'", "h<1>+'q'", null], nodes[0]["files"]!.AsArray().Select(f => f!["hash"]?.GetValue<string>()));
+        Assert.Equal("123456789012", nodes[0]["files"]![0]!["weight"]!.GetValue<string>());
+        Assert.Equal("FileNode", nodes[0]["files"]![0]!["__typename"]!.GetValue<string>());
+        Assert.Equal("seq.0001.exr", nodes[1]["files"]![1]!["name"]!.GetValue<string>());
+        Assert.Equal(2, nodes[2]["files"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public void plain_files_are_written_in_one_pass_and_others_left_to_the_resolver()
+    {
+        SelectedScalar[] fields = [new(JsonEncodedText.Encode("name"), "name", null), new(JsonEncodedText.Encode("size"), "size", null)];
+        Assert.Equal("""[[{"name":"a","size":"12"}]]""",
+            Written(w => JsonbText.TryWriteObjects(w, """[{"name": "a", "path": "/a", "size": 12}, 3]""", fields, "name")));
+        foreach (var text in new[] { """[{"path": "/a"}]""", """[{"name": "a", "size": [1]}]""", """[{"name": "\u00e9"}]""", """{"name": "a"}""" })
+            Assert.False(JsonbText.TryWriteObjects(new Utf8JsonWriter(new ArrayBufferWriter<byte>()), text, fields, "name"));
+    }
 }
