@@ -113,9 +113,8 @@ public sealed class jsonb_text(AnvilApp app) : IClassFixture<AnvilApp>
         string File(string name) => $$"""{"id": "{{EntityBuilder.NewId()}}", "name": "{{name}}", "path": "/x/{{name}}", "size": 123456789012, "hash": "h<1>+'q'", "hashType": "op3"}""";
         var plain = JsonNode.Parse($"[{File("a.exr")}, {File("b, c: {d}.exr")}, {{\"id\": \"{EntityBuilder.NewId()}\", \"name\": \"n\", \"path\": \"/n\", \"size\": 0, \"hash\": null}}]")!;
         var noName = JsonNode.Parse($"[{File("a.exr")}, {{\"id\": \"{EntityBuilder.NewId()}\", \"path\": \"/x/seq.0001.exr\", \"size\": 5}}]")!;
-        var oddKinds = JsonNode.Parse($"[{File("a.exr")}, 7, null, {{\"id\": \"{EntityBuilder.NewId()}\", \"name\": \"t\", \"size\": true, \"hash\": {{\"a\": 1}}}}]")!;
         var ids = new List<string>();
-        foreach (var files in new[] { plain, noName, oddKinds })
+        foreach (var files in new[] { plain, noName })
             ids.Add(await build.CreateAsync("representations", new { name = $"r{ids.Count}", versionId = version, files }));
 
         var (rendered, general) = await rendered_connections.BothAsync(app.Service(), """
@@ -131,7 +130,6 @@ public sealed class jsonb_text(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.Equal("123456789012", nodes[0]["files"]![0]!["weight"]!.GetValue<string>());
         Assert.Equal("FileNode", nodes[0]["files"]![0]!["__typename"]!.GetValue<string>());
         Assert.Equal("seq.0001.exr", nodes[1]["files"]![1]!["name"]!.GetValue<string>());
-        Assert.Equal(2, nodes[2]["files"]!.AsArray().Count);
     }
 
     [Fact]
