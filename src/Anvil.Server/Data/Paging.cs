@@ -107,6 +107,7 @@ public sealed record Paging(int? First, string? After, int? Last, string? Before
 public sealed class Edge<T>
 {
     readonly Func<T, IEnumerable<object?>>? _sortValues;
+    readonly Func<string>? _cursorOf;
     string? _cursor;
 
     public Edge(T node, string cursor)
@@ -121,9 +122,16 @@ public sealed class Edge<T>
         _sortValues = sortValues;
     }
 
+    /// <summary>An edge whose cursor is another edge's (a page of rows carried as part of the node: an events page).</summary>
+    public Edge(T node, Func<string> cursorOf)
+    {
+        Node = node;
+        _cursorOf = cursorOf;
+    }
+
     public T Node { get; }
 
-    public string Cursor => _cursor ??= Paging.EncodeCursor(_sortValues!(Node));
+    public string Cursor => _cursor ??= _cursorOf is { } cursorOf ? cursorOf() : Paging.EncodeCursor(_sortValues!(Node));
 }
 
 public sealed record PageInfo(bool HasNextPage, bool HasPreviousPage, string? StartCursor, string? EndCursor);

@@ -19,9 +19,9 @@ namespace Anvil.Server.GraphQL;
 public sealed class EntityNode
 {
     // _jsonTexts is never changed once the row is read, so it is read without a lock; what is parsed from it
-    // goes into Row (JsonNode) or _elements (JsonElement), under the lock.
+    // goes into Row (JsonNode, under the lock) or _elements (JsonElement, see Element).
     readonly Dictionary<string, string>? _jsonTexts;
-    Dictionary<string, JsonElement>? _elements;
+    (string Key, JsonElement Element)[]? _elements;
     JsonObject? _row;
     readonly RowColumns? _columns;
     readonly object?[]? _values;
@@ -117,16 +117,17 @@ public sealed class EntityNode
     {
         if (JsonText(key) is not { } text)
             return Row[key] is { } node ? JsonSerializer.SerializeToElement(node) : null;
-        lock (_jsonTexts!)
-        {
-            _elements ??= [];
-            if (!_elements.TryGetValue(key, out var element))
-            {
-                var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text));
-                _elements[key] = element = JsonElement.ParseValue(ref reader);
-            }
-            return element;
-        }
+        // Without a lock (a row's fields are read one after the other on a rendered connection, and a lock taken
+        // per row showed in its profile): the parsed columns are a list replaced whole; two fields of one row
+        // parsing the same column at once keep either document, the same value.
+        var known = Volatile.Read(ref _elements);
+        foreach (var (name, parsed) in known ?? [])
+            if (name == key)
+                return parsed;
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text));
+        var element = JsonElement.ParseValue(ref reader);
+        Interlocked.CompareExchange(ref _elements, [.. known ?? [], (key, element)], known);
+        return element;
     }
 
     /// <summary>The text of a JSON column as the database gave it; null when the row has none (or keeps it parsed).</summary>
@@ -180,7 +181,8 @@ public sealed class EntityNode
     public string? DataJson(string key) => Text(Compact(JsonPart.Data, key, null, null));
 
     /// <summary><see cref="DataJson"/> written as a JSON string value (or null), from UTF-8.</summary>
-    public bool WriteDataJson(Utf8JsonWriter writer, string key) => WriteString(writer, Compact(JsonPart.Data, key, null, null));
+    public bool WriteDataJson(Utf8JsonWriter writer, string key) =>
+        JsonbText.TryWriteData(writer, JsonText(key)) || WriteString(writer, Compact(JsonPart.Data, key, null, null));
 
     /// <summary>
     /// The JSON string of the member <paramref name="member"/> of the object in column <paramref name="key"/>
@@ -189,7 +191,15 @@ public sealed class EntityNode
     public string MemberJson(string key, string member) => Text(Compact(JsonPart.Member, key, member, null))!;
 
     /// <summary><see cref="MemberJson"/> written as a JSON string value, from UTF-8.</summary>
-    public bool WriteMemberJson(Utf8JsonWriter writer, string key, string member) => WriteString(writer, Compact(JsonPart.Member, key, member, null));
+    public bool WriteMemberJson(Utf8JsonWriter writer, string key, string member) =>
+        JsonbText.TryWriteMember(writer, JsonText(key), member) || WriteString(writer, Compact(JsonPart.Member, key, member, null));
+
+    /// <summary>
+    /// A JSON column holding an array of objects written as the list of <paramref name="fields"/> of each, from the column's
+    /// text (<see cref="JsonbText.TryWriteObjects"/>); false, having written nothing, where the resolver answers.
+    /// </summary>
+    public bool WriteObjects(Utf8JsonWriter writer, string key, IReadOnlyList<SelectedScalar> fields, string required) =>
+        JsonbText.TryWriteObjects(writer, JsonText(key), fields, required);
 
     enum JsonPart { InScope, Data, Member }
 

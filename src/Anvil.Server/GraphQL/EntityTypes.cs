@@ -199,7 +199,8 @@ public sealed class EntityTypes
         var file = JsonObjectType("FileNode",
             ("id", NodeFieldKind.Text, "id"), ("name", NodeFieldKind.Text, "name"), ("path", NodeFieldKind.Text, "path"),
             ("hash", NodeFieldKind.Text, "hash"), ("hashType", NodeFieldKind.Text, "hashType"), ("size", NodeFieldKind.Text, "size"));
-        node.AddField(Reads(Field("files", new NonNullGraphType(new ListGraphType(new NonNullGraphType(file))), c => FilesOf((EntityNode)c.Source!)), "files").Plain());
+        node.AddField(Reads(Field("files", new NonNullGraphType(new ListGraphType(new NonNullGraphType(file))), c => FilesOf((EntityNode)c.Source!))
+            .WrittenWith((writer, source, fields) => ((EntityNode)source).WriteObjects(writer, "files", fields, "name")), "files"));
         node.AddField(Reads(Field("fileCount", new NonNullGraphType(new IntGraphType()), c => FileCount((EntityNode)c.Source!)), "files").Plain());
         node.AddField(Reads(Field("context", new StringGraphType(),
             c => ((EntityNode)c.Source!).MemberJson("data", "context"), "JSON string of data.context.")

@@ -120,16 +120,16 @@ public static class EventsQuery
         sql = paging.Apply(sql, ["e.creation_order"], parameters);
 
         await using var connection = await db.OpenAsync(cancellationToken);
-        var rows = (await connection.QueryAsync<EventRecord, OrderKey, (EventRecord Event, long Order)>(
-            new CommandDefinition(sql, parameters, cancellationToken: cancellationToken),
-            (record, key) => (record, key.CreationOrder), splitOn: "creation_order")).ToList();
-        var connectionResult = paging.ToConnection(rows, row => [row.Order]);
-        return new Connection<EventRecord>([.. connectionResult.Edges.Select(e => new Edge<EventRecord>(e.Node.Event, e.Cursor))], connectionResult.PageInfo);
-    }
-
-    sealed record OrderKey
-    {
-        public long CreationOrder { get; init; }
+        var rows = new List<(EventRecord Event, long Order)>();
+        await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)))
+        {
+            var order = reader.GetOrdinal("creation_order");
+            while (await reader.ReadAsync(cancellationToken))
+                rows.Add((EventStore.Read(reader), reader.GetInt64(order)));
+        }
+        var page = paging.ToConnection(rows, row => [row.Order]);
+        // Each edge's cursor stays computed on first use (a page's client reads one or two).
+        return new Connection<EventRecord>([.. page.Edges.Select(e => new Edge<EventRecord>(e.Node.Event, () => e.Cursor))], page.PageInfo);
     }
 
     static void AddList(ref string sql, DynamicParameters parameters, string name, string column, IReadOnlyList<string>? values)

@@ -42,8 +42,11 @@ public sealed class QueryDocuments
     }
 }
 
-/// <summary>GraphQL.NET's executer with Anvil's query strategy (<see cref="RenderingExecutionStrategy"/>).</summary>
-public sealed class AnvilDocumentExecuter : DocumentExecuter
+/// <summary>
+/// GraphQL.NET's executer with Anvil's query strategy (<see cref="RenderingExecutionStrategy"/>) and its
+/// validation run in full once per document (<see cref="ValidatedDocuments"/>).
+/// </summary>
+public sealed class AnvilDocumentExecuter() : DocumentExecuter(new GraphQLDocumentBuilder(), new ValidatedDocuments())
 {
     protected override IExecutionStrategy SelectExecutionStrategy(ExecutionContext context) =>
         context.Operation.Operation == OperationType.Query ? RenderingExecutionStrategy.Instance : base.SelectExecutionStrategy(context);

@@ -49,6 +49,23 @@ public static class RenderedConnections
     internal static Func<Utf8JsonWriter, object, bool>? WriterOf(FieldType field) =>
         field.GetMetadata<Func<Utf8JsonWriter, object, bool>?>(WriterKey, (Func<Utf8JsonWriter, object, bool>?)null);
 
+    /// <summary>
+    /// A <see cref="Plain"/> field whose value is a list of objects of scalars (a representation's <c>files</c>), written
+    /// with <paramref name="write"/> rather than through its resolver and the objects' fields: <paramref name="write"/> is
+    /// given the selected fields (key as written, field name, or the type name for <c>__typename</c>) and returns false,
+    /// having written nothing, where it leaves the value to the resolver. The same contract as <see cref="WrittenBy"/>.
+    /// </summary>
+    public static FieldType WrittenWith(this FieldType field, Func<Utf8JsonWriter, object, IReadOnlyList<SelectedScalar>, bool> write)
+    {
+        field.Metadata[ObjectsWriterKey] = write;
+        return field.Plain();
+    }
+
+    const string ObjectsWriterKey = "anvil:objects-writer";
+
+    internal static Func<Utf8JsonWriter, object, IReadOnlyList<SelectedScalar>, bool>? ObjectsWriterOf(FieldType field) =>
+        field.GetMetadata<Func<Utf8JsonWriter, object, IReadOnlyList<SelectedScalar>, bool>?>(ObjectsWriterKey, (Func<Utf8JsonWriter, object, IReadOnlyList<SelectedScalar>, bool>?)null);
+
     /// <summary>Marks every field of a type as <see cref="Plain"/> (types over a row or a JSON value).</summary>
     public static T AllPlain<T>(this T type) where T : IComplexGraphType
     {
@@ -178,10 +195,20 @@ sealed class SelectionPlan(IObjectGraphType type, PlannedField[] fields)
     public PlannedField[] Fields { get; } = fields;
 }
 
+/// <summary>A scalar field of an object selection, as <see cref="RenderedConnections.WrittenWith"/>'s writer is given it.</summary>
+public sealed record SelectedScalar(JsonEncodedText Key, string Field, string? TypeName);
+
 sealed class PlannedField(JsonEncodedText key, FieldType definition, IGraphType type, ResolveFieldContext? context, SelectionPlan? selection, string? typeName)
 {
     /// <summary>Writes the field's value straight from the source, for fields that have such a writer (<see cref="RenderedConnections.WrittenBy"/>).</summary>
     public Func<Utf8JsonWriter, object, bool>? Writer { get; } = selection is null ? RenderedConnections.WriterOf(definition) : null;
+
+    /// <summary>Writes a list of objects of scalars straight from the source (<see cref="RenderedConnections.WrittenWith"/>), given <see cref="Scalars"/>.</summary>
+    public Func<Utf8JsonWriter, object, IReadOnlyList<SelectedScalar>, bool>? ObjectsWriter { get; } =
+        selection is not null && selection.Fields.All(f => f.Selection is null) ? RenderedConnections.ObjectsWriterOf(definition) : null;
+
+    public IReadOnlyList<SelectedScalar> Scalars { get; } =
+        selection is null ? [] : [.. selection.Fields.Select(f => new SelectedScalar(f.Key, f.Definition.Name, f.TypeName))];
 
     public JsonEncodedText Key { get; } = key;
 
@@ -354,6 +381,8 @@ static class SelectionWriter
             }
             if (field.Writer is { } write && write(writer, source))
                 continue;
+            if (field.ObjectsWriter is { } writeObjects && writeObjects(writer, source, field.Scalars))
+                continue;
             var context = field.Context!;
             context.Source = source;
             var pending = field.Definition.Resolver!.ResolveAsync(context);
@@ -468,6 +497,10 @@ public static class Utf8StringValue
         escaped.Advance(length);
         return escaped;
     }
+
+    /// <summary>For each ASCII byte, what a writer with <paramref name="encoder"/> writes for it inside a string (null: the byte itself); made once per encoder.</summary>
+    internal static byte[]?[] TableFor(System.Text.Encodings.Web.JavaScriptEncoder? encoder) =>
+        encoder is null ? _defaultTable ??= TableOf(null) : Tables.GetOrAdd(encoder, TableOf);
 
     /// <summary>For each ASCII byte, what the writer with <paramref name="encoder"/> writes for it inside a string; null where it is written as it is.</summary>
     static byte[]?[] TableOf(System.Text.Encodings.Web.JavaScriptEncoder? encoder)

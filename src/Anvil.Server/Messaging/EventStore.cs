@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Hosting;
@@ -116,6 +117,33 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         {alias}user_name AS "user", {alias}depends_on, {alias}status, {alias}retries, {alias}description,
         {alias}summary, {alias}payload, {alias}created_at, {alias}updated_at
         """;
+
+    /// <summary>
+    /// The <see cref="EventRecord"/> of the current row of a reader whose first columns are <see cref="ColumnsOf"/>'s,
+    /// read by position with the columns' own types (what Dapper's mapping does, without its per-row boxing):
+    /// for lists read many rows at a time (the GraphQL events page).
+    /// </summary>
+    internal static EventRecord Read(DbDataReader reader) => new()
+    {
+        Id = reader.GetGuid(0),
+        Hash = reader.GetString(1),
+        Topic = reader.GetString(2),
+        Sender = reader.IsDBNull(3) ? null : reader.GetString(3),
+        SenderType = reader.IsDBNull(4) ? null : reader.GetString(4),
+        Project = reader.IsDBNull(5) ? null : reader.GetString(5),
+        User = reader.IsDBNull(6) ? null : reader.GetString(6),
+        DependsOn = reader.IsDBNull(7) ? null : reader.GetGuid(7),
+        Status = reader.GetString(8),
+        Retries = reader.GetInt32(9),
+        Description = reader.IsDBNull(10) ? "" : reader.GetString(10),
+        Summary = JsonObjectOf(reader, 11),
+        Payload = JsonObjectOf(reader, 12),
+        CreatedAt = reader.GetFieldValue<DateTimeOffset>(13),
+        UpdatedAt = reader.GetFieldValue<DateTimeOffset>(14),
+    };
+
+    static JsonObject JsonObjectOf(DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) || reader.GetString(ordinal) is not { } text ? [] : text == "{}" ? [] : JsonNode.Parse(text)!.AsObject();
 
     /// <summary>
     /// Records the event inside the caller's open transaction; it is published to Redis and the
