@@ -119,6 +119,13 @@ public static class GraphQLEndpoint
                     context.Exception = new ExecutionError(error.Message) { Extensions = new Dictionary<string, object?> { ["status"] = error.Status } };
                     context.ErrorMessage = error.Message;
                 }
+                else if (!(context.OriginalException is OperationCanceledException && http.RequestAborted.IsCancellationRequested))
+                {
+                    // The client sees only a masked message: the cause goes to the log, found by the request id.
+                    http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GraphQLEndpoint))
+                        .LogError(context.OriginalException, "Unhandled error in GraphQL field {Field} (request {RequestId})",
+                            context.FieldContext is { } field ? string.Join('.', field.Path) : "(request)", http.TraceIdentifier);
+                }
                 return Task.CompletedTask;
             };
         });
