@@ -323,11 +323,7 @@ public sealed class EntityNode
             Span<char> nameBuffer = stackalloc char[128];
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                scoped ReadOnlySpan<char> name;
-                if (!reader.ValueIsEscaped && reader.ValueSpan.Length <= nameBuffer.Length)
-                    name = nameBuffer[..Encoding.UTF8.GetChars(reader.ValueSpan, nameBuffer)];
-                else
-                    name = reader.GetString()!;
+                var name = PropertyName(in reader, nameBuffer);
                 reader.Read();
                 if (!lookup.Contains(name))
                 {
@@ -340,6 +336,12 @@ public sealed class EntityNode
         }
         writer.WriteEndObject();
     }
+
+    /// <summary>The reader's property name, decoded into <paramref name="buffer"/> when it fits and needs no unescaping (no allocation).</summary>
+    static ReadOnlySpan<char> PropertyName(in Utf8JsonReader reader, Span<char> buffer) =>
+        !reader.ValueIsEscaped && reader.ValueSpan.Length <= buffer.Length
+            ? buffer[..Encoding.UTF8.GetChars(reader.ValueSpan, buffer)]
+            : reader.GetString();
 
     /// <summary>
     /// Copies the reader's current value (and everything inside it) to the writer, token by token, as
@@ -397,11 +399,7 @@ public sealed class EntityNode
             writer.WriteStartArray();
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                scoped ReadOnlySpan<char> name;
-                if (!reader.ValueIsEscaped && reader.ValueSpan.Length <= nameBuffer.Length)
-                    name = nameBuffer[..Encoding.UTF8.GetChars(reader.ValueSpan, nameBuffer)];
-                else
-                    name = reader.GetString()!;
+                var name = PropertyName(in reader, nameBuffer);
                 reader.Read();
                 reader.Skip();
                 if (lookup.Contains(name))
