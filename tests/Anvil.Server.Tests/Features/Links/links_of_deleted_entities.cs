@@ -1,4 +1,7 @@
+using Anvil.Server.Data;
 using Anvil.Server.Tests.Infrastructure;
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Anvil.Server.Tests.Features.Links;
 
@@ -47,26 +50,38 @@ public sealed class links_of_deleted_entities(AnvilApp app) : IClassFixture<Anvi
         Assert.Equal(0, await Sql.ScalarAsync<long>(app, $"SELECT count(*) FROM project_{build.Project.ToLowerInvariant()}.links"));
     }
 
+    /// <summary>
+    /// In a database of its own: the migration walks every project, and in the shared test database
+    /// other classes create, write and drop projects while it runs.
+    /// </summary>
     [Fact]
     public async Task the_migration_arms_existing_projects_and_drops_the_links_left_behind()
     {
-        var api = app.Service();
-        var build = new EntityBuilder(api, await TestProjects.CreateAsync(app));
-        var schema = $"project_{build.Project.ToLowerInvariant()}";
-        var a = await build.FolderAsync();
-        var b = await build.FolderAsync();
-        await api.PostAsync($"/api/projects/{build.Project}/links", new { input = a, output = b, linkType = "breakdown|folder|folder" });
-        await Sql.ExecuteAsync(app, $"""
-            DROP TRIGGER folders_links ON {schema}.folders;
-            INSERT INTO {schema}.links (id, link_type, input_id, output_id) VALUES (gen_random_uuid(), 'breakdown|folder|folder', gen_random_uuid(), @a::uuid);
-            """, new { a });
-        var migration = Anvil.Server.Data.MigrationRunner.Embedded.Single(m => m.Name.Contains("entity_link_cleanup", StringComparison.Ordinal));
+        await using var db = Db.Create(TestEnvironment.Options(("AYON_POSTGRES_URL", await TestEnvironment.CreateDatabaseAsync(Unique.Name("anvil_links_migration")))));
+        await new MigrationRunner(db, NullLogger<MigrationRunner>.Instance).RunAsync();
+        var (a, b) = (Guid.NewGuid(), Guid.NewGuid());
+        await using var connection = await db.OpenAsync();
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await connection.ExecuteAsync("INSERT INTO projects (name, code) VALUES ('linked', 'lnk')");
+            await ProjectSchema.CreateAsync(connection, "linked", CancellationToken.None);
+            await connection.ExecuteAsync("""
+                INSERT INTO statuses (name, position) VALUES ('Todo', 0);
+                INSERT INTO link_types (name, link_type, input_type, output_type) VALUES ('breakdown|folder|folder', 'breakdown', 'folder', 'folder');
+                INSERT INTO folders (id, name, status) VALUES (@a, 'a', 'Todo'), (@b, 'b', 'Todo');
+                INSERT INTO links (id, link_type, input_id, output_id) VALUES (gen_random_uuid(), 'breakdown|folder|folder', @a, @b);
+                DROP TRIGGER folders_links ON folders;
+                INSERT INTO links (id, link_type, input_id, output_id) VALUES (gen_random_uuid(), 'breakdown|folder|folder', gen_random_uuid(), @a);
+                """, new { a, b });
+            await transaction.CommitAsync();
+        }
+        var migration = MigrationRunner.Embedded.Single(m => m.Name.Contains("entity_link_cleanup", StringComparison.Ordinal));
 
-        await Sql.ExecuteAsync(app, migration.Sql);
-        var stale = await Sql.ScalarAsync<long>(app, $"SELECT count(*) FROM {schema}.links");
-        await api.DeleteAsync($"/api/projects/{build.Project}/folders/{b}");
+        await connection.ExecuteAsync(migration.Sql);
+        var stale = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM project_linked.links");
+        await connection.ExecuteAsync("DELETE FROM project_linked.folders WHERE id = @b", new { b });
 
         Assert.Equal(1, stale);
-        Assert.Equal(0, await Sql.ScalarAsync<long>(app, $"SELECT count(*) FROM {schema}.links"));
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM project_linked.links"));
     }
 }
