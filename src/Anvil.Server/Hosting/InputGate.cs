@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -45,7 +46,19 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
                 Check(body, options);
             context.Request.Body = new MemoryStream(buffer, 0, length, writable: false);
             context.Request.ContentLength = length;
-            await next(context);
+            // Binding reads the body through the request's PipeReader: over a stream it would come in
+            // 4 KB segments, each a resumption of the deserialiser and a multi-segment read of every
+            // token; over the checked buffer it is one segment, read in one pass.
+            var pipe = context.Features.Get<IRequestBodyPipeFeature>();
+            context.Features.Set<IRequestBodyPipeFeature>(new CheckedBody(new ReadOnlySequence<byte>(buffer, 0, length)));
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                context.Features.Set(pipe);
+            }
         }
         finally
         {
@@ -292,6 +305,12 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
                 parts.Add(frame.Index.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         return string.Join('.', parts.Select(p => LogText.Sanitize(p, 200)));
+    }
+
+    /// <summary>The checked body as the request's PipeReader: the whole of it, one segment.</summary>
+    sealed class CheckedBody(ReadOnlySequence<byte> body) : IRequestBodyPipeFeature
+    {
+        public PipeReader Reader { get; } = PipeReader.Create(body);
     }
 
     sealed class Frame
