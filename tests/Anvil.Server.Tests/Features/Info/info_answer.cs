@@ -57,6 +57,22 @@ public sealed class info_answer(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.Single(onSite["sites"]!.AsArray());
     }
 
+    [Fact]
+    public async Task full_stays_a_documented_query_flag_and_a_value_that_is_not_a_boolean_is_a_400_naming_it()
+    {
+        // The handler takes its services once rather than per request; its contract must not move with that.
+        var document = await app.Anonymous().GetAsync("/openapi.json");
+        var parameters = document["paths"]!["/api/info"]!["get"]!["parameters"]!.AsArray();
+        var full = Assert.Single(parameters);
+        Assert.Equal("full", full!["name"]!.GetValue<string>());
+        Assert.Equal("query", full["in"]!.GetValue<string>());
+
+        var refused = await app.Anonymous().Http.GetAsync("/api/info?full=maybe");
+        Assert.Equal(400, (int)refused.StatusCode);
+        Assert.Contains("full", await refused.Content.ReadAsStringAsync());
+        Assert.True((await app.Anonymous().GetAsync("/api/info?full=true"))["noAdminUser"] is not null);
+    }
+
     async Task<string> ExpectedAsync(string? userName, bool full, double uptime)
     {
         var services = app.Services;
