@@ -12,31 +12,32 @@ namespace Anvil.Server.GraphQL;
 
 /// <summary>
 /// An entity row as GraphQL nodes see it: the REST shape of the row, its project and its sort key.
-/// JSON columns stay text until a field needs them as JSON (<see cref="Json"/>, <see cref="Element"/>);
-/// the JSON-string fields (<c>allAttrib</c>, <c>data</c>, <c>context</c>) are written straight from the
-/// text, as UTF-8 (<see cref="WriteDataJson"/>, ...) when a connection is rendered.
+/// JSON columns stay text — PostgreSQL's UTF-8, as read — until a field needs them as JSON (<see cref="Json"/>,
+/// <see cref="Element"/>); the JSON-string fields (<c>allAttrib</c>, <c>data</c>, <c>context</c>) are written straight
+/// from that text (<see cref="WriteDataJson"/>, ...) when a connection is rendered.
 /// </summary>
 public sealed class EntityNode
 {
-    // _jsonTexts is never changed once the row is read, so it is read without a lock; what is parsed from it
-    // goes into Row (JsonNode, under the lock) or _elements (JsonElement, see Element).
-    readonly Dictionary<string, string>? _jsonTexts;
+    // _jsonTexts (by column, as _values) is never changed once the row is read, so it is read without a lock; what is
+    // parsed from it goes into Row (JsonNode, under the lock) or _elements (JsonElement, see Element).
+    readonly byte[]?[]? _jsonTexts;
     (string Key, JsonElement Element)[]? _elements;
     JsonObject? _row;
     readonly RowColumns? _columns;
     readonly object?[]? _values;
 
-    public EntityNode(string project, JsonObject row, long order, string? sort = null, Dictionary<string, string>? jsonTexts = null)
+    public EntityNode(string project, JsonObject row, long order, string? sort = null)
     {
-        (Project, _row, Order, Sort, _jsonTexts) = (project, row, order, sort, jsonTexts);
+        (Project, _row, Order, Sort) = (project, row, order, sort);
     }
 
     /// <summary>
     /// A row read as its columns' values (<see cref="JsonRows.Value"/>, null where missing): its <see cref="Row"/> is
     /// made when something asks for it. A rendered connection's fields write the values themselves (<see cref="Value"/>),
-    /// so a page of thousands of rows makes no node per value.
+    /// so a page of thousands of rows makes no node per value. JSON columns are in <paramref name="jsonTexts"/> instead, at
+    /// the same positions: the column's UTF-8 text as the database gave it.
     /// </summary>
-    public EntityNode(string project, RowColumns columns, object?[] values, long order, string? sort, Dictionary<string, string>? jsonTexts)
+    public EntityNode(string project, RowColumns columns, object?[] values, long order, string? sort, byte[]?[]? jsonTexts)
     {
         (Project, _columns, _values, Order, Sort, _jsonTexts) = (project, columns, values, order, sort, jsonTexts);
     }
@@ -124,14 +125,14 @@ public sealed class EntityNode
         foreach (var (name, parsed) in known ?? [])
             if (name == key)
                 return parsed;
-        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text));
+        var reader = new Utf8JsonReader(text);
         var element = JsonElement.ParseValue(ref reader);
         Interlocked.CompareExchange(ref _elements, [.. known ?? [], (key, element)], known);
         return element;
     }
 
     /// <summary>The text of a JSON column as the database gave it; null when the row has none (or keeps it parsed).</summary>
-    string? JsonText(string key) => _jsonTexts?.GetValueOrDefault(key);
+    byte[]? JsonText(string key) => _jsonTexts is { } texts && _columns!.IndexOf(key) is var i and >= 0 ? texts[i] : null;
 
     /// <summary><c>allAttrib</c>: the JSON string of the values of <paramref name="key"/> whose names are in <paramref name="names"/>.</summary>
     public string InScopeJson(string key, HashSet<string> names) => Text(Compact(JsonPart.InScope, key, null, names))!;
@@ -146,7 +147,8 @@ public sealed class EntityNode
         if (JsonText(key) is not { } text)
             return WriteString(writer, Compact(JsonPart.InScope, key, null, names));
         var last = _lastInScope ??= new LastInScope();
-        if (ReferenceEquals(last.Names, names) && ReferenceEquals(last.Encoder, writer.Options.Encoder) && string.Equals(last.Text, text, StringComparison.Ordinal))
+        if (ReferenceEquals(last.Names, names) && ReferenceEquals(last.Encoder, writer.Options.Encoder) && last.Text is { } lastText
+            && lastText.AsSpan().SequenceEqual(text))
         {
             writer.WriteRawValue(last.Written.WrittenSpan, skipInputValidation: true);
             return true;
@@ -168,7 +170,7 @@ public sealed class EntityNode
     /// <summary>The thread's last <c>allAttrib</c> written (<see cref="WriteInScopeJson"/>) and what it was made from.</summary>
     sealed class LastInScope
     {
-        public string? Text;
+        public byte[]? Text;
         public HashSet<string>? Names;
         public System.Text.Encodings.Web.JavaScriptEncoder? Encoder;
         public readonly ArrayBufferWriter<byte> Written = new(1024);
@@ -193,6 +195,21 @@ public sealed class EntityNode
     /// <summary><see cref="MemberJson"/> written as a JSON string value, from UTF-8.</summary>
     public bool WriteMemberJson(Utf8JsonWriter writer, string key, string member) =>
         JsonbText.TryWriteMember(writer, JsonText(key), member) || WriteString(writer, Compact(JsonPart.Member, key, member, null));
+
+    /// <summary>
+    /// Writes null for a JSON column the row, read as its columns' values, holds no value in (SQL NULL: what the
+    /// resolver answers for it); false, having written nothing, otherwise.
+    /// </summary>
+    public bool WriteNullIfMissing(Utf8JsonWriter writer, string key)
+    {
+        if (_row is not null || _columns is null)
+            return false;
+        var i = _columns.IndexOf(key);
+        if (i < 0 || _jsonTexts?[i] is not null)
+            return false;
+        writer.WriteNullValue();
+        return true;
+    }
 
     /// <summary>
     /// A JSON column holding an array of objects written as the list of <paramref name="fields"/> of each, from the column's
@@ -222,46 +239,37 @@ public sealed class EntityNode
     {
         if (JsonText(key) is not { } text)
             return Parsed(part, key, member, names);
-        if (text == "{}")
+        if (text.AsSpan().SequenceEqual("{}"u8))
             return part switch { JsonPart.Data => null, _ => Utf8Of("{}") };
-        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
-        try
+        var reader = new Utf8JsonReader(text);
+        reader.Read();
+        var writer = CompactWriter(out var buffer);
+        switch (part)
         {
-            var length = Encoding.UTF8.GetBytes(text, rented);
-            var reader = new Utf8JsonReader(rented.AsSpan(0, length));
-            reader.Read();
-            var writer = CompactWriter(out var buffer);
-            switch (part)
-            {
-                case JsonPart.InScope:
-                    WriteInScope(ref reader, writer, names!);
-                    break;
-                case JsonPart.Data:
-                    if (reader.TokenType == JsonTokenType.Null)
+            case JsonPart.InScope:
+                WriteInScope(ref reader, writer, names!);
+                break;
+            case JsonPart.Data:
+                if (reader.TokenType == JsonTokenType.Null)
+                    return null;
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    var rest = reader;
+                    if (rest.Read() && rest.TokenType == JsonTokenType.EndObject)
                         return null;
-                    if (reader.TokenType == JsonTokenType.StartObject)
-                    {
-                        var rest = reader;
-                        if (rest.Read() && rest.TokenType == JsonTokenType.EndObject)
-                            return null;
-                    }
-                    CopyValue(ref reader, writer);
-                    break;
-                default:
-                    if (reader.TokenType != JsonTokenType.StartObject)
-                        return Parsed(part, key, member, names); // not an object: as the parsed path answers
-                    if (!FindMember(ref reader, member!))
-                        return Utf8Of("{}");
-                    CopyValue(ref reader, writer);
-                    break;
-            }
-            writer.Flush();
-            return buffer;
+                }
+                CopyValue(ref reader, writer);
+                break;
+            default:
+                if (reader.TokenType != JsonTokenType.StartObject)
+                    return Parsed(part, key, member, names); // not an object: as the parsed path answers
+                if (!FindMember(ref reader, member!))
+                    return Utf8Of("{}");
+                CopyValue(ref reader, writer);
+                break;
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
+        writer.Flush();
+        return buffer;
     }
 
     /// <summary><see cref="Compact"/> of a column kept parsed (a user whose access filters attributes).</summary>
@@ -382,36 +390,28 @@ public sealed class EntityNode
     {
         if (JsonText(key) is not { } text)
             return false;
-        if (text == "{}")
+        if (text.AsSpan().SequenceEqual("{}"u8))
         {
             writer.WriteStartArray();
             writer.WriteEndArray();
             return true;
         }
-        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
-        try
+        var reader = new Utf8JsonReader(text);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            return false;
+        var lookup = names.GetAlternateLookup<ReadOnlySpan<char>>();
+        Span<char> nameBuffer = stackalloc char[128];
+        writer.WriteStartArray();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var reader = new Utf8JsonReader(rented.AsSpan(0, Encoding.UTF8.GetBytes(text, rented)));
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-                return false;
-            var lookup = names.GetAlternateLookup<ReadOnlySpan<char>>();
-            Span<char> nameBuffer = stackalloc char[128];
-            writer.WriteStartArray();
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var name = PropertyName(in reader, nameBuffer);
-                reader.Read();
-                reader.Skip();
-                if (lookup.Contains(name))
-                    writer.WriteStringValue(name);
-            }
-            writer.WriteEndArray();
-            return true;
+            var name = PropertyName(in reader, nameBuffer);
+            reader.Read();
+            reader.Skip();
+            if (lookup.Contains(name))
+                writer.WriteStringValue(name);
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
+        writer.WriteEndArray();
+        return true;
     }
 
     /// <summary><c>ownAttrib</c>: the names of the object's values that are in <paramref name="names"/>.</summary>
@@ -419,7 +419,7 @@ public sealed class EntityNode
     {
         if (JsonText(key) is not { } text)
             return (Json(key) as JsonObject)?.Select(p => p.Key).Where(names.Contains).ToList() ?? [];
-        if (text == "{}")
+        if (text.AsSpan().SequenceEqual("{}"u8))
             return [];
         using var document = JsonDocument.Parse(text);
         return document.RootElement.ValueKind == JsonValueKind.Object
@@ -539,7 +539,6 @@ public static class EntityQueries
         await using var reader = await session.Connection.ExecuteReaderAsync(session.Command(sql, parameters, cancellationToken));
         var columns = Enumerable.Range(0, reader.FieldCount)
             .Select(i => (Name: reader.GetName(i), Json: reader.GetDataTypeName(i) is "jsonb" or "json", Read: JsonRows.ValueReader(reader.GetFieldType(i)))).ToArray();
-        var jsonColumns = columns.Count(c => c.Json);
         // Attribute values the user may not read are removed from the parsed row; without such limits JSON stays text until used.
         var keepText = !session.Access.FiltersAttributes;
         var rows = new List<EntityNode>();
@@ -549,7 +548,7 @@ public static class EntityQueries
             // Without attribute limits a row stays its columns' values (its JsonObject made only if asked for); with them
             // it is parsed, and what the user may not read removed.
             var values = new object?[columns.Length];
-            Dictionary<string, string>? texts = null;
+            byte[]?[]? texts = null;
             JsonObject? parsed = keepText ? null : [];
             long order = 0;
             string? sort = null;
@@ -563,7 +562,7 @@ public static class EntityQueries
                     case "_order": order = reader.GetInt64(i); break;
                     case "_sort": sort = reader.GetString(i); break;
                     case "_rank": break;
-                    case var _ when json && keepText: (texts ??= new(jsonColumns))[name] = reader.GetString(i); break;
+                    case var _ when json && keepText: (texts ??= new byte[]?[columns.Length])[i] = reader.GetFieldValue<byte[]>(i); break;
                     case var _ when json: parsed![name] = JsonNode.Parse(reader.GetString(i)); break;
                     case var _ when parsed is not null: parsed[name] = JsonRows.Node(read(reader, i)); break;
                     default: values[i] = read(reader, i); break;
@@ -572,7 +571,7 @@ public static class EntityQueries
             if (parsed is not null)
             {
                 session.Access.FilterAttributes(parsed);
-                rows.Add(new EntityNode(session.Project.Name, parsed, order, sort, texts));
+                rows.Add(new EntityNode(session.Project.Name, parsed, order, sort));
             }
             else
                 rows.Add(new EntityNode(session.Project.Name, names, values, order, sort, texts));

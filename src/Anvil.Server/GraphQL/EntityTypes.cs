@@ -138,8 +138,10 @@ public sealed class EntityTypes
         Add(RowField("path", NodeFieldKind.Text, "path", required: false), "path");
         Add(RowField("createdBy", NodeFieldKind.Text, "createdBy", required: false), "createdBy");
         Add(RowField("updatedBy", NodeFieldKind.Text, "updatedBy", required: false), "updatedBy");
-        Add(Field("createdAt", new NonNullGraphType(DateTimeType), c => RowTimestamp(Of(c).Row["createdAt"])), "createdAt");
-        Add(Field("updatedAt", new NonNullGraphType(DateTimeType), c => RowTimestamp(Of(c).Row["updatedAt"])), "updatedAt");
+        Add(Field("createdAt", new NonNullGraphType(DateTimeType), c => RowTimestamp(Of(c).Row["createdAt"]))
+            .WrittenBy((writer, source) => WriteRowTimestamp(writer, (EntityNode)source, "createdAt")), "createdAt");
+        Add(Field("updatedAt", new NonNullGraphType(DateTimeType), c => RowTimestamp(Of(c).Row["updatedAt"]))
+            .WrittenBy((writer, source) => WriteRowTimestamp(writer, (EntityNode)source, "updatedAt")), "updatedAt");
         Add(Field("data", new StringGraphType(), c => Of(c).DataJson("data"), "JSON string; null when empty.")
             .WrittenBy((writer, source) => ((EntityNode)source).WriteDataJson(writer, "data")), "data");
         Add(Field("allAttrib", new NonNullGraphType(new StringGraphType()),
@@ -205,7 +207,8 @@ public sealed class EntityTypes
         node.AddField(Reads(Field("context", new StringGraphType(),
             c => ((EntityNode)c.Source!).MemberJson("data", "context"), "JSON string of data.context.")
             .WrittenBy((writer, source) => ((EntityNode)source).WriteMemberJson(writer, "data", "context")), "data"));
-        node.AddField(Reads(Field("traits", new StringGraphType(), c => JsonString(((EntityNode)c.Source!).Json("traits")), "JSON string; null when unset."), "traits").Plain());
+        node.AddField(Reads(Field("traits", new StringGraphType(), c => JsonString(((EntityNode)c.Source!).Json("traits")), "JSON string; null when unset.")
+            .WrittenBy((writer, source) => ((EntityNode)source).WriteNullIfMissing(writer, "traits")), "traits"));
     }
 
     const string ColumnsKey = "anvil:columns";
@@ -269,6 +272,18 @@ public sealed class EntityTypes
     /// </summary>
     static object? RowTimestamp(JsonNode? node) =>
         node is JsonValue value && value.TryGetValue<string>(out var text) && text.EndsWith("+00:00", StringComparison.Ordinal) ? text : Timestamp(node);
+
+    /// <summary>
+    /// <see cref="RowTimestamp"/> written from the row's value, where it is the text the resolver answers as it is (read
+    /// as UTC), without making the row's <see cref="EntityNode.Row"/>; false, having written nothing, otherwise.
+    /// </summary>
+    static bool WriteRowTimestamp(Utf8JsonWriter writer, EntityNode node, string key)
+    {
+        if (node.Value(key) is not string text || !text.EndsWith("+00:00", StringComparison.Ordinal))
+            return false;
+        writer.WriteStringValue(text);
+        return true;
+    }
 
     FieldType ParentField(string name, EntityDefinition parent, string idField) => Reads(Field(name, Node(parent), context =>
     {

@@ -1,12 +1,13 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Anvil.Server.GraphQL;
 
 /// <summary>
-/// A jsonb column's text as PostgreSQL writes it (<c>{"a": 1, "b": [true, "x"]}</c>: a space after each <c>:</c> and
+/// A jsonb column's text as PostgreSQL writes it, in UTF-8 (<c>{"a": 1, "b": [true, "x"]}</c>: a space after each <c>:</c> and
 /// <c>,</c> outside strings, no other whitespace) written as the JSON string of its compact form — the bytes
 /// <see cref="EntityNode"/>'s compaction and then <see cref="Utf8StringValue"/> write — in one pass over its
 /// characters: outside strings a space is dropped and any other character escaped as the answer's writer escapes it;
@@ -19,11 +20,11 @@ public static class JsonbText
     /// <summary>
     /// The JSON string of the column (<c>data</c>): null for an empty object or null, as <see cref="EntityNode.DataJson"/>.
     /// </summary>
-    public static bool TryWriteData(Utf8JsonWriter writer, string? text)
+    public static bool TryWriteData(Utf8JsonWriter writer, byte[]? text)
     {
         if (text is null || !Plain(text))
             return false;
-        if (text is "{}" or "null")
+        if (text.AsSpan().SequenceEqual("{}"u8) || text.AsSpan().SequenceEqual("null"u8))
             writer.WriteNullValue();
         else
             Write(writer, text);
@@ -34,12 +35,12 @@ public static class JsonbText
     /// The JSON string of member <paramref name="member"/> of the object (<c>context</c> of <c>data</c>): <c>"{}"</c>
     /// when absent or null, as <see cref="EntityNode.MemberJson"/>.
     /// </summary>
-    public static bool TryWriteMember(Utf8JsonWriter writer, string? text, string member)
+    public static bool TryWriteMember(Utf8JsonWriter writer, byte[]? text, string member)
     {
-        if (text is null || !text.StartsWith('{') || !Plain(text))
+        if (text is null || !text.AsSpan().StartsWith((byte)'{') || !Plain(text))
             return false;
         var value = Member(text, member);
-        Write(writer, value.IsEmpty || value.SequenceEqual("null") ? "{}" : value);
+        Write(writer, value.IsEmpty || value.SequenceEqual("null"u8) ? "{}"u8 : value);
         return true;
     }
 
@@ -49,9 +50,9 @@ public static class JsonbText
     /// <see cref="GraphTypes.JsonObjectType"/> answer. False, having written nothing, when the text is not a plain array, or
     /// an object has no string <paramref name="required"/> (the resolver fills it in) or a selected field of another kind.
     /// </summary>
-    public static bool TryWriteObjects(Utf8JsonWriter writer, string? text, IReadOnlyList<SelectedScalar> fields, string required)
+    public static bool TryWriteObjects(Utf8JsonWriter writer, byte[]? text, IReadOnlyList<SelectedScalar> fields, string required)
     {
-        if (text is null || !text.StartsWith('[') || !Plain(text))
+        if (text is null || !text.AsSpan().StartsWith((byte)'[') || !Plain(text))
             return false;
         var json = text.AsSpan();
         Span<Range> members = stackalloc Range[2 * MaxMembers];
@@ -60,11 +61,11 @@ public static class JsonbText
             if (json[i] != '{')
                 continue;
             var item = json[i..ValueEnd(json, i)];
-            if (Members(item, members) is not { } count || !Find(item, members, count, required).StartsWith('"'))
+            if (Members(item, members) is not { } count || !Find(item, members, count, required).StartsWith((byte)'"'))
                 return false;
             foreach (var field in fields)
                 if (field.TypeName is null && Find(item, members, count, field.Field) is { IsEmpty: false } value
-                    && value[0] is not ('"' or '-' or (>= '0' and <= '9')) && !value.SequenceEqual("null"))
+                    && value[0] is not ((byte)'"' or (byte)'-' or (>= (byte)'0' and <= (byte)'9')) && !value.SequenceEqual("null"u8))
                     return false;
         }
         writer.WriteStartArray();
@@ -80,7 +81,7 @@ public static class JsonbText
                 writer.WritePropertyName(field.Key);
                 if (field.TypeName is { } typeName)
                     writer.WriteStringValue(typeName);
-                else if (Find(item, members, count, field.Field) is var value && (value.IsEmpty || value.SequenceEqual("null")))
+                else if (Find(item, members, count, field.Field) is var value && (value.IsEmpty || value.SequenceEqual("null"u8)))
                     writer.WriteNullValue();
                 else
                     writer.WriteStringValue(value[0] == '"' ? value[1..^1] : value);
@@ -94,22 +95,22 @@ public static class JsonbText
     const int MaxMembers = 32;
 
     /// <summary>The name and value ranges of a plain object's members, in pairs; null past <see cref="MaxMembers"/>.</summary>
-    static int? Members(ReadOnlySpan<char> json, Span<Range> members)
+    static int? Members(ReadOnlySpan<byte> json, Span<Range> members)
     {
         var count = 0;
         var i = 1;
         while (true)
         {
-            while (i < json.Length && json[i] is ' ' or ',')
+            while (i < json.Length && json[i] is (byte)' ' or (byte)',')
                 i++;
             if (i >= json.Length || json[i] != '"')
                 return count;
             if (count == MaxMembers)
                 return null;
-            var close = json[(i + 1)..].IndexOf('"') + i + 1;
+            var close = json[(i + 1)..].IndexOf((byte)'"') + i + 1;
             members[2 * count] = new Range(i + 1, close);
             i = close + 1;
-            while (i < json.Length && json[i] is ' ' or ':')
+            while (i < json.Length && json[i] is (byte)' ' or (byte)':')
                 i++;
             var end = ValueEnd(json, i);
             members[2 * count + 1] = new Range(i, end);
@@ -118,49 +119,49 @@ public static class JsonbText
         }
     }
 
-    static ReadOnlySpan<char> Find(ReadOnlySpan<char> json, Span<Range> members, int count, string name)
+    static ReadOnlySpan<byte> Find(ReadOnlySpan<byte> json, Span<Range> members, int count, string name)
     {
         for (var m = 0; m < count; m++)
-            if (json[members[2 * m]].SequenceEqual(name))
+            if (Ascii.Equals(json[members[2 * m]], name))
                 return json[members[2 * m + 1]];
         return [];
     }
 
     /// <summary>Where the next element of an array starts, from the end of the previous one (or just after <c>[</c>); -1 at its end.</summary>
-    static int NextElement(ReadOnlySpan<char> json, int from)
+    static int NextElement(ReadOnlySpan<byte> json, int from)
     {
-        while (from < json.Length && json[from] is ' ' or ',')
+        while (from < json.Length && json[from] is (byte)' ' or (byte)',')
             from++;
         return from < json.Length && json[from] != ']' ? from : -1;
     }
 
     /// <summary>Printable ASCII without a backslash: strings hold no escapes, every character is one byte.</summary>
-    static bool Plain(string text) => text.AsSpan().IndexOfAnyExceptInRange(' ', '~') < 0 && !text.Contains('\\');
+    static bool Plain(ReadOnlySpan<byte> text) => text.IndexOfAnyExceptInRange((byte)' ', (byte)'~') < 0 && !text.Contains((byte)'\\');
 
     /// <summary>The value of a top-level member of a <see cref="Plain"/> object's text; empty when absent.</summary>
-    static ReadOnlySpan<char> Member(ReadOnlySpan<char> json, string member)
+    static ReadOnlySpan<byte> Member(ReadOnlySpan<byte> json, string member)
     {
         var i = 1;
         while (true)
         {
-            while (i < json.Length && json[i] is ' ' or ',')
+            while (i < json.Length && json[i] is (byte)' ' or (byte)',')
                 i++;
             if (i >= json.Length || json[i] != '"')
                 return [];
-            var close = json[(i + 1)..].IndexOf('"') + i + 1;
+            var close = json[(i + 1)..].IndexOf((byte)'"') + i + 1;
             var name = json[(i + 1)..close];
             i = close + 1;
-            while (i < json.Length && json[i] is ' ' or ':')
+            while (i < json.Length && json[i] is (byte)' ' or (byte)':')
                 i++;
             var end = ValueEnd(json, i);
-            if (name.SequenceEqual(member))
+            if (Ascii.Equals(name, member))
                 return json[i..end];
             i = end;
         }
     }
 
     /// <summary>Where the value starting at <paramref name="start"/> ends: at the <c>,</c> or closing bracket after it.</summary>
-    static int ValueEnd(ReadOnlySpan<char> json, int start)
+    static int ValueEnd(ReadOnlySpan<byte> json, int start)
     {
         var depth = 0;
         for (var i = start; i < json.Length; i++)
@@ -169,14 +170,14 @@ public static class JsonbText
             if (c == '"')
             {
                 // Plain text: a string ends at the next quote.
-                var close = json[(i + 1)..].IndexOf('"');
+                var close = json[(i + 1)..].IndexOf((byte)'"');
                 if (close < 0)
                     return json.Length;
                 i += close + 1;
             }
-            else if (c is '{' or '[')
+            else if (c is (byte)'{' or (byte)'[')
                 depth++;
-            else if (c is '}' or ']')
+            else if (c is (byte)'}' or (byte)']')
             {
                 if (depth == 0)
                     return i;
@@ -188,7 +189,7 @@ public static class JsonbText
         return json.Length;
     }
 
-    static void Write(Utf8JsonWriter writer, ReadOnlySpan<char> json)
+    static void Write(Utf8JsonWriter writer, ReadOnlySpan<byte> json)
     {
         var tables = TablesOf(writer.Options.Encoder);
         var buffer = _buffer ??= new ArrayBufferWriter<byte>(4096);
@@ -197,9 +198,14 @@ public static class JsonbText
         var length = 0;
         output[length++] = (byte)'"';
         var inString = false;
-        foreach (var c in json)
+        while (!json.IsEmpty)
         {
-            var b = (byte)c;
+            // Inside a string, a run of bytes written as they are is copied whole (paths, names); outside, between
+            // punctuation and spaces, runs are too short for a search to pay.
+            if (inString && !Utf8StringValue.CopyUntil(ref json, tables.InsideStops, output, ref length))
+                break;
+            var b = json[0];
+            json = json[1..];
             byte[]? escaped;
             if (b == '"')
             {
@@ -227,8 +233,11 @@ public static class JsonbText
     [ThreadStatic]
     static ArrayBufferWriter<byte>? _buffer;
 
-    /// <summary>For each ASCII character, its bytes in the answer outside a string and inside one (null: the character itself).</summary>
-    sealed record Tables(byte[]?[] Outside, byte[]?[] Inside, int Longest);
+    /// <summary>
+    /// For each ASCII character, its bytes in the answer outside a string and inside one (null: the character itself), and
+    /// the characters that end a run inside a string written as it is (the quote, what <c>Inside</c> changes).
+    /// </summary>
+    sealed record Tables(byte[]?[] Outside, byte[]?[] Inside, int Longest, SearchValues<byte> InsideStops);
 
     static readonly ConcurrentDictionary<JavaScriptEncoder, Tables> ByEncoder = new();
     static Tables? _default;
@@ -251,6 +260,7 @@ public static class JsonbText
             inside[b] = [.. inner.SelectMany(x => outside[x] ?? [x])];
         }
         var longest = outside.Concat(inside).Max(e => e?.Length ?? 1);
-        return new Tables(outside, inside, longest);
+        var insideStops = Enumerable.Range(0, 128).Select(b => (byte)b).Where(b => b == '"' || inside[b] is not null).ToArray();
+        return new Tables(outside, inside, longest, SearchValues.Create(insideStops));
     }
 }

@@ -454,8 +454,11 @@ static class SelectionWriter
 /// </summary>
 public static class Utf8StringValue
 {
-    static readonly System.Collections.Concurrent.ConcurrentDictionary<System.Text.Encodings.Web.JavaScriptEncoder, byte[]?[]> Tables = new();
-    static byte[]?[]? _defaultTable;
+    /// <summary>For each ASCII byte, what a writer writes for it (null: the byte itself), and the bytes it changes.</summary>
+    sealed record Escapes(byte[]?[] Table, SearchValues<byte> Changed);
+
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<System.Text.Encodings.Web.JavaScriptEncoder, Escapes> Tables = new();
+    static Escapes? _defaultTable;
 
     [ThreadStatic]
     static ArrayBufferWriter<byte>? _escaped;
@@ -476,34 +479,48 @@ public static class Utf8StringValue
     {
         if (!System.Text.Ascii.IsValid(text))
             return null;
-        var encoder = writer.Options.Encoder;
-        var table = encoder is null ? _defaultTable ??= TableOf(null) : Tables.GetOrAdd(encoder, TableOf);
+        var (table, changed) = EscapesOf(writer.Options.Encoder);
         var escaped = _escaped ??= new ArrayBufferWriter<byte>(4096);
         escaped.ResetWrittenCount();
         var output = escaped.GetSpan(text.Length * 6 + 2);
         var length = 0;
         output[length++] = (byte)'"';
-        foreach (var b in text)
+        // Runs the writer leaves as they are are copied whole.
+        while (CopyUntil(ref text, changed, output, ref length))
         {
-            if (table[b] is { } sequence)
-            {
-                sequence.CopyTo(output[length..]);
-                length += sequence.Length;
-            }
-            else
-                output[length++] = b;
+            var sequence = table[text[0]]!;
+            sequence.CopyTo(output[length..]);
+            length += sequence.Length;
+            text = text[1..];
         }
         output[length++] = (byte)'"';
         escaped.Advance(length);
         return escaped;
     }
 
+    /// <summary>
+    /// Copies the bytes of <paramref name="text"/> before the first of <paramref name="stops"/> to <paramref name="output"/> at
+    /// <paramref name="length"/> and moves both past them; false when the text is all copied.
+    /// </summary>
+    internal static bool CopyUntil(ref ReadOnlySpan<byte> text, SearchValues<byte> stops, Span<byte> output, ref int length)
+    {
+        var run = text.IndexOfAny(stops);
+        if (run < 0)
+            run = text.Length;
+        text[..run].CopyTo(output[length..]);
+        length += run;
+        text = text[run..];
+        return !text.IsEmpty;
+    }
+
     /// <summary>For each ASCII byte, what a writer with <paramref name="encoder"/> writes for it inside a string (null: the byte itself); made once per encoder.</summary>
-    internal static byte[]?[] TableFor(System.Text.Encodings.Web.JavaScriptEncoder? encoder) =>
+    internal static byte[]?[] TableFor(System.Text.Encodings.Web.JavaScriptEncoder? encoder) => EscapesOf(encoder).Table;
+
+    static Escapes EscapesOf(System.Text.Encodings.Web.JavaScriptEncoder? encoder) =>
         encoder is null ? _defaultTable ??= TableOf(null) : Tables.GetOrAdd(encoder, TableOf);
 
     /// <summary>For each ASCII byte, what the writer with <paramref name="encoder"/> writes for it inside a string; null where it is written as it is.</summary>
-    static byte[]?[] TableOf(System.Text.Encodings.Web.JavaScriptEncoder? encoder)
+    static Escapes TableOf(System.Text.Encodings.Web.JavaScriptEncoder? encoder)
     {
         var table = new byte[]?[128];
         var buffer = new ArrayBufferWriter<byte>(16);
@@ -516,6 +533,6 @@ public static class Utf8StringValue
             if (written.Length != 1 || written[0] != b)
                 table[b] = written.ToArray();
         }
-        return table;
+        return new Escapes(table, SearchValues.Create([.. Enumerable.Range(0, 128).Where(b => table[b] is not null).Select(b => (byte)b)]));
     }
 }

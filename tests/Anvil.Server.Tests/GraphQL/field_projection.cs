@@ -135,7 +135,7 @@ public sealed class field_projection(AnvilApp app) : IClassFixture<AnvilApp>
         const string data = """{"key": "välue <b>", "n": {"list": [1, 1.5, "x\n"]}, "u": "\u2028 \ud83d\ude00"}""";
         HashSet<string> names = ["a", "c", "d", "e", "f", "g", "z"];
         EntityNode Node(bool asText) => asText
-            ? new EntityNode("p", [], 1, null, new Dictionary<string, string> { ["attrib"] = attrib, ["data"] = data, ["empty"] = "{}", ["nothing"] = "null" })
+            ? JsonTextRows.Of(new Dictionary<string, string> { ["attrib"] = attrib, ["data"] = data, ["empty"] = "{}", ["nothing"] = "null" })
             : new EntityNode("p", new JsonObject { ["attrib"] = JsonNode.Parse(attrib), ["data"] = JsonNode.Parse(data), ["empty"] = new JsonObject() }, 1);
 
         var (text, parsed) = (Node(asText: true), Node(asText: false));

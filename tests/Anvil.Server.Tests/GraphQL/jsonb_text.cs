@@ -43,7 +43,9 @@ public sealed class jsonb_text(AnvilApp app) : IClassFixture<AnvilApp>
 
     static string Serialized(string? value) => $"[{JsonSerializer.Serialize(value, RenderedConnections.ResponseOptions)}]";
 
-    static EntityNode Row(string text) => new("p", [], 1, null, new Dictionary<string, string> { ["data"] = text });
+    static EntityNode Row(string text) => JsonTextRows.Of(new Dictionary<string, string> { ["data"] = text });
+
+    static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
 
     [Fact]
     public void plain_text_is_written_in_one_pass_as_the_compact_json_string_the_resolver_answers()
@@ -51,9 +53,9 @@ public sealed class jsonb_text(AnvilApp app) : IClassFixture<AnvilApp>
         foreach (var text in Texts)
         {
             var row = Row(text);
-            Assert.Equal(Serialized(row.DataJson("data")), Written(w => JsonbText.TryWriteData(w, text)));
+            Assert.Equal(Serialized(row.DataJson("data")), Written(w => JsonbText.TryWriteData(w, Utf8(text))));
             if (text.StartsWith('{'))
-                Assert.Equal(Serialized(row.MemberJson("data", "context")), Written(w => JsonbText.TryWriteMember(w, text, "context")));
+                Assert.Equal(Serialized(row.MemberJson("data", "context")), Written(w => JsonbText.TryWriteMember(w, Utf8(text), "context")));
         }
     }
 
@@ -63,7 +65,7 @@ public sealed class jsonb_text(AnvilApp app) : IClassFixture<AnvilApp>
         foreach (var text in new[] { """{"q": "say \"hi\""}""", """{"u": "日本"}""", """{"p": "C:\\x"}""", """{"c": "\u0001"}""" })
         {
             var row = Row(text);
-            Assert.False(JsonbText.TryWriteData(new Utf8JsonWriter(new ArrayBufferWriter<byte>()), text));
+            Assert.False(JsonbText.TryWriteData(new Utf8JsonWriter(new ArrayBufferWriter<byte>()), Utf8(text)));
             Assert.Equal(Serialized(row.DataJson("data")), Written(w => row.WriteDataJson(w, "data")));
             Assert.Equal(Serialized(row.MemberJson("data", "context")), Written(w => row.WriteMemberJson(w, "data", "context")));
         }
@@ -137,8 +139,8 @@ public sealed class jsonb_text(AnvilApp app) : IClassFixture<AnvilApp>
     {
         SelectedScalar[] fields = [new(JsonEncodedText.Encode("name"), "name", null), new(JsonEncodedText.Encode("size"), "size", null)];
         Assert.Equal("""[[{"name":"a","size":"12"}]]""",
-            Written(w => JsonbText.TryWriteObjects(w, """[{"name": "a", "path": "/a", "size": 12}, 3]""", fields, "name")));
+            Written(w => JsonbText.TryWriteObjects(w, Utf8("""[{"name": "a", "path": "/a", "size": 12}, 3]"""), fields, "name")));
         foreach (var text in new[] { """[{"path": "/a"}]""", """[{"name": "a", "size": [1]}]""", """[{"name": "\u00e9"}]""", """{"name": "a"}""" })
-            Assert.False(JsonbText.TryWriteObjects(new Utf8JsonWriter(new ArrayBufferWriter<byte>()), text, fields, "name"));
+            Assert.False(JsonbText.TryWriteObjects(new Utf8JsonWriter(new ArrayBufferWriter<byte>()), Utf8(text), fields, "name"));
     }
 }

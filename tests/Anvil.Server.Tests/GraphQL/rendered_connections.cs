@@ -142,6 +142,29 @@ public sealed class rendered_connections(AnvilApp app) : IClassFixture<AnvilApp>
     }
 
     [Fact]
+    public async Task timestamps_and_traits_written_from_the_row_answer_as_the_general_path_with_and_without_traits()
+    {
+        var project = await TestProjects.CreateAsync(app);
+        var build = new EntityBuilder(app.Service(), project);
+        var version = await build.VersionAsync();
+        await build.CreateAsync("representations", new { name = "exr", versionId = version, traits = new { colorspace = "ACEScg", list = new[] { 1, 2 } } });
+        await build.CreateAsync("representations", new { name = "abc", versionId = version });
+
+        await AssertSameAsync(app.Service(), """
+            query Q($projectName: String!, $versionIds: [String!]) { project(name: $projectName) {
+              representations(versionIds: $versionIds, first: 300) { edges { node { name createdAt updatedAt traits } } } } }
+            """, new { projectName = project, versionIds = new[] { version } }, answer =>
+        {
+            var nodes = answer["project"]!["representations"]!["edges"]!.AsArray().Select(e => e!["node"]!).ToList();
+            Assert.Equal(["exr", "abc"], nodes.Select(n => n["name"]!.GetValue<string>()));
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"colorspace": "ACEScg", "list": [1, 2]}"""), JsonNode.Parse(nodes[0]["traits"]!.GetValue<string>())));
+            Assert.Null(nodes[1]["traits"]);
+            Assert.All(nodes, n => Assert.EndsWith("+00:00", n["createdAt"]!.GetValue<string>()));
+            Assert.All(nodes, n => Assert.EndsWith("+00:00", n["updatedAt"]!.GetValue<string>()));
+        });
+    }
+
+    [Fact]
     public async Task fragments_aliases_variables_directives_and_typename_answer_as_the_general_path()
     {
         var project = await ProjectAsync();
@@ -256,9 +279,9 @@ public sealed class rendered_connections(AnvilApp app) : IClassFixture<AnvilApp>
     public void the_attributes_last_written_are_written_again_only_for_the_same_values_and_scope()
     {
         const string Text = """{"fps": 25.0, "comment": "say \"hi\" <b>", "frameStart": 1001}""";
-        var first = new EntityNode("p", new JsonObject { ["id"] = "a" }, 1, null, new() { ["attrib"] = Text });
-        var same = new EntityNode("p", new JsonObject { ["id"] = "b" }, 2, null, new() { ["attrib"] = Text });
-        var other = new EntityNode("p", new JsonObject { ["id"] = "c" }, 3, null, new() { ["attrib"] = Text.Replace("1001", "1002") });
+        var first = JsonTextRows.Of(new Dictionary<string, string> { ["attrib"] = Text }, 1);
+        var same = JsonTextRows.Of(new Dictionary<string, string> { ["attrib"] = Text }, 2);
+        var other = JsonTextRows.Of(new Dictionary<string, string> { ["attrib"] = Text.Replace("1001", "1002") }, 3);
         HashSet<string> folder = ["fps", "frameStart"], version = ["fps", "comment"];
         static string Written(EntityNode node, HashSet<string> names)
         {
