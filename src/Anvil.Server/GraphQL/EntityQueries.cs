@@ -456,8 +456,13 @@ public static class EntityQueries
     static string[] SortKeys(string? sort) => sort is null ? ["e.creation_order"] : [sort, "e.creation_order"];
 
     /// <summary>One page of a root connection; <paramref name="sort"/> is the sortBy expression (text), or null.</summary>
+    /// <remarks>
+    /// <paramref name="edges"/> (a rendered connection's, see <see cref="EdgeWriter"/>) is given each row as it is read, so the page is
+    /// written while PostgreSQL still sends it.
+    /// </remarks>
     public static async Task<Connection<EntityNode>> PageAsync(ProjectSession session, EntityDefinition graph, IReadOnlyList<string> conditions,
-        DynamicParameters parameters, Paging paging, string? sort, IReadOnlySet<string>? columns, CancellationToken cancellationToken)
+        DynamicParameters parameters, Paging paging, string? sort, IReadOnlySet<string>? columns, CancellationToken cancellationToken,
+        Func<int, Func<EntityNode, IEnumerable<object?>>, EdgeWriter?>? edges = null)
     {
         string sql;
         if (sort is null)
@@ -469,9 +474,13 @@ public static class EntityQueries
             var keys = paging.Apply($"SELECT e.id AS \"_key\"\n{graph.From}\nWHERE {Where(Readable(session, graph, conditions))}", SortKeys(sort), parameters);
             sql = $"{SelectOf(graph, null, sort, columns)}\nJOIN ({keys}) k ON k.\"_key\" = e.id\nORDER BY {paging.OrderBy(SortKeys(sort))}";
         }
-        var rows = await ReadAsync(session, graph, sql, parameters, cancellationToken);
-        return paging.ToConnection(rows, r => r.CursorValues);
+        var writer = edges?.Invoke(paging.Size, CursorValues);
+        var rows = await ReadAsync(session, graph, sql, parameters, cancellationToken, writer is null ? null : writer.Add);
+        var connection = paging.ToConnection(rows, CursorValues);
+        return writer?.Finish(connection) ?? connection;
     }
+
+    static readonly Func<EntityNode, IEnumerable<object?>> CursorValues = r => r.CursorValues;
 
     /// <summary>One page per parent, for every parent at once: the rows are ranked per parent in SQL.</summary>
     public static async Task<IReadOnlyDictionary<Guid, Connection<EntityNode>>> PagesByParentAsync(ProjectSession session, EntityDefinition graph,
@@ -530,7 +539,8 @@ public static class EntityQueries
         return $"SELECT e.creation_order AS \"_order\", {sortColumn}{group}{graph.SelectList(columns)}\n{graph.From}";
     }
 
-    static async Task<List<EntityNode>> ReadAsync(ProjectSession session, EntityDefinition graph, string sql, DynamicParameters parameters, CancellationToken cancellationToken)
+    static async Task<List<EntityNode>> ReadAsync(ProjectSession session, EntityDefinition graph, string sql, DynamicParameters parameters,
+        CancellationToken cancellationToken, Action<EntityNode>? onRow = null)
     {
         sql = graph.WithoutUnreadJoins(sql);
         parameters.Add("inheritedByRoots", session.Project.InheritedByRoots.ToJsonString());
@@ -569,13 +579,11 @@ public static class EntityQueries
                     default: values[i] = read(reader, i); break;
                 }
             }
-            if (parsed is not null)
-            {
-                session.Access.FilterAttributes(parsed);
-                rows.Add(new EntityNode(session.Project.Name, parsed, order, sort, texts));
-            }
-            else
-                rows.Add(new EntityNode(session.Project.Name, names, values, order, sort, texts));
+            var node = parsed is null
+                ? new EntityNode(session.Project.Name, names, values, order, sort, texts)
+                : new EntityNode(session.Project.Name, session.Access.FilterAttributes(parsed), order, sort, texts);
+            rows.Add(node);
+            onRow?.Invoke(node);
         }
         return rows;
     }
