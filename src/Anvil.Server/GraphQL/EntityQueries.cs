@@ -151,16 +151,22 @@ public sealed class EntityNode
             writer.WriteRawValue(last.Written.WrittenSpan, skipInputValidation: true);
             return true;
         }
-        var compact = Compact(JsonPart.InScope, key, null, names)!;
-        if (Utf8StringValue.Escaped(writer, compact.WrittenSpan) is not { } escaped)
+        // Plain text (the usual) is filtered and escaped in one pass; other text is compacted, then escaped.
+        var escaped = JsonbText.InScope(writer, text, names);
+        if (escaped.IsEmpty)
         {
-            last.Text = null;
-            writer.WriteStringValue(compact.WrittenSpan);
-            return true;
+            var compact = Compact(JsonPart.InScope, key, null, names)!;
+            if (Utf8StringValue.Escaped(writer, compact.WrittenSpan) is not { } written)
+            {
+                last.Text = null;
+                writer.WriteStringValue(compact.WrittenSpan);
+                return true;
+            }
+            escaped = written.WrittenSpan;
         }
-        writer.WriteRawValue(escaped.WrittenSpan, skipInputValidation: true);
+        writer.WriteRawValue(escaped, skipInputValidation: true);
         last.Written.ResetWrittenCount();
-        last.Written.Write(escaped.WrittenSpan);
+        last.Written.Write(escaped);
         (last.Text, last.Names, last.Encoder) = (text, names, writer.Options.Encoder);
         return true;
     }

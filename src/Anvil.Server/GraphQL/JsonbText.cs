@@ -91,6 +91,49 @@ public static class JsonbText
         return true;
     }
 
+    /// <summary>
+    /// The JSON string of the object's members named in <paramref name="names"/> (<c>allAttrib</c>), as
+    /// <see cref="EntityNode.InScopeJson"/> then <see cref="Utf8StringValue"/> write it, in a buffer of the thread valid until
+    /// the next call; null, having written nothing, for text that is not a plain object.
+    /// </summary>
+    public static ReadOnlySpan<byte> InScope(Utf8JsonWriter writer, string? text, HashSet<string> names)
+    {
+        if (text is null || !text.StartsWith('{') || !Plain(text))
+            return default;
+        var json = text.AsSpan();
+        var lookup = names.GetAlternateLookup<ReadOnlySpan<char>>();
+        var kept = _kept ??= new ArrayBufferWriter<char>(1024);
+        kept.ResetWrittenCount();
+        kept.Write("{");
+        var i = 1;
+        while (true)
+        {
+            while (i < json.Length && json[i] is ' ' or ',')
+                i++;
+            if (i >= json.Length || json[i] != '"')
+                break;
+            var close = json[(i + 1)..].IndexOf('"') + i + 1;
+            var start = i;
+            var name = json[(i + 1)..close];
+            i = close + 1;
+            while (i < json.Length && json[i] is ' ' or ':')
+                i++;
+            var end = ValueEnd(json, i);
+            if (lookup.Contains(name))
+            {
+                if (kept.WrittenCount > 1)
+                    kept.Write(",");
+                kept.Write(json[start..end]);
+            }
+            i = end;
+        }
+        kept.Write("}");
+        return Escape(writer, kept.WrittenSpan);
+    }
+
+    [ThreadStatic]
+    static ArrayBufferWriter<char>? _kept;
+
     const int MaxMembers = 32;
 
     /// <summary>The name and value ranges of a plain object's members, in pairs; null past <see cref="MaxMembers"/>.</summary>
@@ -188,7 +231,10 @@ public static class JsonbText
         return json.Length;
     }
 
-    static void Write(Utf8JsonWriter writer, ReadOnlySpan<char> json)
+    static void Write(Utf8JsonWriter writer, ReadOnlySpan<char> json) => writer.WriteRawValue(Escape(writer, json), skipInputValidation: true);
+
+    /// <summary>The JSON string value <see cref="Write"/> writes, in a buffer of the thread valid until the next call.</summary>
+    static ReadOnlySpan<byte> Escape(Utf8JsonWriter writer, ReadOnlySpan<char> json)
     {
         var tables = TablesOf(writer.Options.Encoder);
         var buffer = _buffer ??= new ArrayBufferWriter<byte>(4096);
@@ -221,7 +267,7 @@ public static class JsonbText
             }
         }
         output[length++] = (byte)'"';
-        writer.WriteRawValue(output[..length], skipInputValidation: true);
+        return output[..length];
     }
 
     [ThreadStatic]

@@ -58,6 +58,23 @@ public sealed class jsonb_text(AnvilApp app) : IClassFixture<AnvilApp>
     }
 
     [Fact]
+    public void attributes_in_scope_are_written_in_one_pass_as_the_resolver_answers()
+    {
+        var texts = Texts.Append("""{"fps": 25.0, "clipIn": 1, "<b>": "x & y", "frameEnd": 1001, "priority": "normal", "resolutionWidth": 1920}""")
+            .Append("""{"q": "say \"hi\"", "fps": 24}""").Append("""{"u": "日本", "fps": 24}""");
+        foreach (var names in new HashSet<string>[] { ["a", "c", "context", "fps", "<b>", "priority", "u", "q"], [], ["x"], ["frameEnd", "resolutionWidth"] })
+            foreach (var text in texts)
+            {
+                var row = Row(text);
+                var plain = text.StartsWith('{') && !text.Contains('\\') && text.All(char.IsAscii);
+                Assert.Equal(plain, !JsonbText.InScope(new Utf8JsonWriter(new ArrayBufferWriter<byte>()), text, names).IsEmpty);
+                // Twice: the second answer comes from the thread's last one.
+                for (var i = 0; i < 2; i++)
+                    Assert.Equal(Serialized(row.InScopeJson("data", names)), Written(w => row.WriteInScopeJson(w, "data", names)));
+            }
+    }
+
+    [Fact]
     public void text_with_escapes_or_non_ascii_is_left_to_the_two_step_path_which_answers_the_same()
     {
         foreach (var text in new[] { """{"q": "say \"hi\""}""", """{"u": "日本"}""", """{"p": "C:\\x"}""", """{"c": "\u0001"}""" })
