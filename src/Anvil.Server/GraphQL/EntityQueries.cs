@@ -153,16 +153,22 @@ public sealed class EntityNode
             writer.WriteRawValue(last.Written.WrittenSpan, skipInputValidation: true);
             return true;
         }
-        var compact = Compact(JsonPart.InScope, key, null, names)!;
-        if (Utf8StringValue.Escaped(writer, compact.WrittenSpan) is not { } escaped)
+        // Plain text (the usual) is filtered and escaped in one pass; other text is compacted, then escaped.
+        var escaped = JsonbText.InScope(writer, text, names);
+        if (escaped.IsEmpty)
         {
-            last.Text = null;
-            writer.WriteStringValue(compact.WrittenSpan);
-            return true;
+            var compact = Compact(JsonPart.InScope, key, null, names)!;
+            if (Utf8StringValue.Escaped(writer, compact.WrittenSpan) is not { } written)
+            {
+                last.Text = null;
+                writer.WriteStringValue(compact.WrittenSpan);
+                return true;
+            }
+            escaped = written.WrittenSpan;
         }
-        writer.WriteRawValue(escaped.WrittenSpan, skipInputValidation: true);
+        writer.WriteRawValue(escaped, skipInputValidation: true);
         last.Written.ResetWrittenCount();
-        last.Written.Write(escaped.WrittenSpan);
+        last.Written.Write(escaped);
         (last.Text, last.Names, last.Encoder) = (text, names, writer.Options.Encoder);
         return true;
     }
@@ -456,8 +462,13 @@ public static class EntityQueries
     static string[] SortKeys(string? sort) => sort is null ? ["e.creation_order"] : [sort, "e.creation_order"];
 
     /// <summary>One page of a root connection; <paramref name="sort"/> is the sortBy expression (text), or null.</summary>
+    /// <remarks>
+    /// <paramref name="edges"/> (a rendered connection's, see <see cref="EdgeWriter"/>) is given each row as it is read, so the page is
+    /// written while PostgreSQL still sends it.
+    /// </remarks>
     public static async Task<Connection<EntityNode>> PageAsync(ProjectSession session, EntityDefinition graph, IReadOnlyList<string> conditions,
-        DynamicParameters parameters, Paging paging, string? sort, IReadOnlySet<string>? columns, CancellationToken cancellationToken)
+        DynamicParameters parameters, Paging paging, string? sort, IReadOnlySet<string>? columns, CancellationToken cancellationToken,
+        Func<int, Func<EntityNode, IEnumerable<object?>>, EdgeWriter?>? edges = null)
     {
         string sql;
         if (sort is null)
@@ -469,9 +480,13 @@ public static class EntityQueries
             var keys = paging.Apply($"SELECT e.id AS \"_key\"\n{graph.From}\nWHERE {Where(Readable(session, graph, conditions))}", SortKeys(sort), parameters);
             sql = $"{SelectOf(graph, null, sort, columns)}\nJOIN ({keys}) k ON k.\"_key\" = e.id\nORDER BY {paging.OrderBy(SortKeys(sort))}";
         }
-        var rows = await ReadAsync(session, graph, sql, parameters, cancellationToken);
-        return paging.ToConnection(rows, r => r.CursorValues);
+        var writer = edges?.Invoke(paging.Size, CursorValues);
+        var rows = await ReadAsync(session, graph, sql, parameters, cancellationToken, writer is null ? null : writer.Add);
+        var connection = paging.ToConnection(rows, CursorValues);
+        return writer?.Finish(connection) ?? connection;
     }
+
+    static readonly Func<EntityNode, IEnumerable<object?>> CursorValues = r => r.CursorValues;
 
     /// <summary>One page per parent, for every parent at once: the rows are ranked per parent in SQL.</summary>
     public static async Task<IReadOnlyDictionary<Guid, Connection<EntityNode>>> PagesByParentAsync(ProjectSession session, EntityDefinition graph,
@@ -530,7 +545,8 @@ public static class EntityQueries
         return $"SELECT e.creation_order AS \"_order\", {sortColumn}{group}{graph.SelectList(columns)}\n{graph.From}";
     }
 
-    static async Task<List<EntityNode>> ReadAsync(ProjectSession session, EntityDefinition graph, string sql, DynamicParameters parameters, CancellationToken cancellationToken)
+    static async Task<List<EntityNode>> ReadAsync(ProjectSession session, EntityDefinition graph, string sql, DynamicParameters parameters,
+        CancellationToken cancellationToken, Action<EntityNode>? onRow = null)
     {
         sql = graph.WithoutUnreadJoins(sql);
         parameters.Add("inheritedByRoots", session.Project.InheritedByRoots.ToJsonString());
@@ -568,13 +584,16 @@ public static class EntityQueries
                     default: values[i] = read(reader, i); break;
                 }
             }
+            EntityNode node;
             if (parsed is not null)
             {
                 session.Access.FilterAttributes(parsed);
-                rows.Add(new EntityNode(session.Project.Name, parsed, order, sort));
+                node = new EntityNode(session.Project.Name, parsed, order, sort);
             }
             else
-                rows.Add(new EntityNode(session.Project.Name, names, values, order, sort, texts));
+                node = new EntityNode(session.Project.Name, names, values, order, sort, texts);
+            rows.Add(node);
+            onRow?.Invoke(node);
         }
         return rows;
     }

@@ -75,7 +75,8 @@ public sealed class EntityTypes
         var sort = graph.SortExpression(context.GetArgument<string?>("sortBy"));
         var columns = RequestedColumns(context, Node(graph));
         return await context.Scope().RunAsync(project, session =>
-            EntityQueries.PageAsync(session, graph, conditions, parameters, paging, sort, columns, context.CancellationToken), context.CancellationToken);
+            EntityQueries.PageAsync(session, graph, conditions, parameters, paging, sort, columns, context.CancellationToken,
+                (limit, sortValues) => EdgeWriter.For(context, limit, sortValues)), context.CancellationToken);
     }, $"The project's {graph.Plural}, in creation order."), graph);
 
     /// <summary>One entity by id: <c>folder(id)</c>; null when there is none.</summary>

@@ -92,6 +92,56 @@ public static class JsonbText
         return true;
     }
 
+    /// <summary>
+    /// The JSON string of the object's members named in <paramref name="names"/> (<c>allAttrib</c>), as
+    /// <see cref="EntityNode.InScopeJson"/> then <see cref="Utf8StringValue"/> write it, in a buffer of the thread valid until
+    /// the next call; null, having written nothing, for text that is not a plain object.
+    /// </summary>
+    public static ReadOnlySpan<byte> InScope(Utf8JsonWriter writer, byte[]? text, HashSet<string> names)
+    {
+        if (text is null || !text.AsSpan().StartsWith((byte)'{') || !Plain(text))
+            return default;
+        var json = text.AsSpan();
+        var lookup = names.GetAlternateLookup<ReadOnlySpan<char>>();
+        Span<char> name = stackalloc char[MaxNameLength];
+        var kept = _kept ??= new ArrayBufferWriter<byte>(1024);
+        kept.ResetWrittenCount();
+        kept.Write("{"u8);
+        var i = 1;
+        while (true)
+        {
+            while (i < json.Length && json[i] is (byte)' ' or (byte)',')
+                i++;
+            if (i >= json.Length || json[i] != '"')
+                break;
+            var close = json[(i + 1)..].IndexOf((byte)'"') + i + 1;
+            var start = i;
+            // Plain text is ASCII, so the name's bytes widen to its characters one for one.
+            if (close - i - 1 > MaxNameLength)
+                return default;
+            var length = Encoding.ASCII.GetChars(json[(i + 1)..close], name);
+            i = close + 1;
+            while (i < json.Length && json[i] is (byte)' ' or (byte)':')
+                i++;
+            var end = ValueEnd(json, i);
+            if (lookup.Contains(name[..length]))
+            {
+                if (kept.WrittenCount > 1)
+                    kept.Write(","u8);
+                kept.Write(json[start..end]);
+            }
+            i = end;
+        }
+        kept.Write("}"u8);
+        return Escape(writer, kept.WrittenSpan);
+    }
+
+    /// <summary>Longer attribute names (there are none in practice) take the two-step path.</summary>
+    const int MaxNameLength = 128;
+
+    [ThreadStatic]
+    static ArrayBufferWriter<byte>? _kept;
+
     const int MaxMembers = 32;
 
     /// <summary>The name and value ranges of a plain object's members, in pairs; null past <see cref="MaxMembers"/>.</summary>
@@ -189,7 +239,10 @@ public static class JsonbText
         return json.Length;
     }
 
-    static void Write(Utf8JsonWriter writer, ReadOnlySpan<byte> json)
+    static void Write(Utf8JsonWriter writer, ReadOnlySpan<byte> json) => writer.WriteRawValue(Escape(writer, json), skipInputValidation: true);
+
+    /// <summary>The JSON string value <see cref="Write"/> writes, in a buffer of the thread valid until the next call.</summary>
+    static ReadOnlySpan<byte> Escape(Utf8JsonWriter writer, ReadOnlySpan<byte> json)
     {
         var tables = TablesOf(writer.Options.Encoder);
         var buffer = _buffer ??= new ArrayBufferWriter<byte>(4096);
@@ -227,7 +280,7 @@ public static class JsonbText
             }
         }
         output[length++] = (byte)'"';
-        writer.WriteRawValue(output[..length], skipInputValidation: true);
+        return output[..length];
     }
 
     [ThreadStatic]

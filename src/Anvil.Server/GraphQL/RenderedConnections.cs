@@ -152,6 +152,17 @@ public sealed class RawJson : IBufferWriter<byte>
         _chunks.Clear();
     }
 
+    /// <summary>Returns the chunks to the pool without writing them (a value abandoned half-written).</summary>
+    public void Discard()
+    {
+        if (_current is not null)
+            ArrayPool<byte>.Shared.Return(_current);
+        _current = null;
+        foreach (var (chunk, _) in _chunks)
+            ArrayPool<byte>.Shared.Return(chunk);
+        _chunks.Clear();
+    }
+
     sealed class Segment : ReadOnlySequenceSegment<byte>
     {
         public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
@@ -193,6 +204,9 @@ sealed class SelectionPlan(IObjectGraphType type, PlannedField[] fields)
     public IObjectGraphType Type { get; } = type;
 
     public PlannedField[] Fields { get; } = fields;
+
+    /// <summary>The same plan with resolver contexts of its own (a context's source changes row by row: one writer at a time).</summary>
+    public SelectionPlan Copy() => new(Type, [.. Fields.Select(f => f.Copy())]);
 }
 
 /// <summary>A scalar field of an object selection, as <see cref="RenderedConnections.WrittenWith"/>'s writer is given it.</summary>
@@ -224,6 +238,8 @@ sealed class PlannedField(JsonEncodedText key, FieldType definition, IGraphType 
 
     /// <summary>For <c>__typename</c>: the name written.</summary>
     public string? TypeName { get; } = typeName;
+
+    public PlannedField Copy() => new(Key, Definition, Type, Context is null ? null : new ResolveFieldContext(Context), Selection?.Copy(), TypeName);
 }
 
 /// <summary>The execution strategy of queries: GraphQL.NET's parallel one, with entity connections rendered (see <see cref="RenderedConnections"/>).</summary>
@@ -293,9 +309,11 @@ public sealed class RenderingExecutionStrategy : ParallelExecutionStrategy
         return plan;
     }
 
+    internal const string PlansKey = "anvil:plans";
+
     static Dictionary<GraphQLField, SelectionPlan?> PlanCache(ExecutionContext context)
     {
-        const string Key = "anvil:plans";
+        const string Key = PlansKey;
         lock (context.UserContext)
         {
             if (context.UserContext.TryGetValue(Key, out var cache))
@@ -393,7 +411,7 @@ static class SelectionWriter
         writer.WriteEndObject();
     }
 
-    static void WriteValue(Utf8JsonWriter writer, object? value, IGraphType type, PlannedField field, CancellationToken cancellationToken)
+    internal static void WriteValue(Utf8JsonWriter writer, object? value, IGraphType type, PlannedField field, CancellationToken cancellationToken)
     {
         var nonNull = false;
         if (type is NonNullGraphType wrapper)
@@ -414,6 +432,9 @@ static class SelectionWriter
         {
             case ScalarGraphType:
                 WriteScalar(writer, value);
+                break;
+            case ListGraphType when value is WrittenEdges written && written.Field == field:
+                written.WriteTo(writer);
                 break;
             case ListGraphType list:
                 if (value is not IEnumerable items || value is string)

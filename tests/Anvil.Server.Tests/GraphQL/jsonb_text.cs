@@ -59,6 +59,27 @@ public sealed class jsonb_text(AnvilApp app) : IClassFixture<AnvilApp>
         }
     }
 
+    static readonly string LongName = new('n', 129);
+
+    [Fact]
+    public void attributes_in_scope_are_written_in_one_pass_as_the_resolver_answers()
+    {
+        var texts = Texts.Append("""{"fps": 25.0, "clipIn": 1, "<b>": "x & y", "frameEnd": 1001, "priority": "normal", "resolutionWidth": 1920}""")
+            .Append("""{"q": "say \"hi\"", "fps": 24}""").Append("""{"u": "日本", "fps": 24}""")
+            .Append($$"""{"{{LongName}}": 1, "fps": 24}""");
+        foreach (var names in new HashSet<string>[] { ["a", "c", "context", "fps", "<b>", "priority", "u", "q", LongName], [], ["x"], ["frameEnd", "resolutionWidth"] })
+            foreach (var text in texts)
+            {
+                var row = Row(text);
+                // A name longer than any attribute's is left to the two-step path too.
+                var plain = text.StartsWith('{') && !text.Contains('\\') && text.All(char.IsAscii) && !text.Contains(LongName);
+                Assert.Equal(plain, !JsonbText.InScope(new Utf8JsonWriter(new ArrayBufferWriter<byte>()), Utf8(text), names).IsEmpty);
+                // Twice: the second answer comes from the thread's last one.
+                for (var i = 0; i < 2; i++)
+                    Assert.Equal(Serialized(row.InScopeJson("data", names)), Written(w => row.WriteInScopeJson(w, "data", names)));
+            }
+    }
+
     [Fact]
     public void text_with_escapes_or_non_ascii_is_left_to_the_two_step_path_which_answers_the_same()
     {

@@ -211,6 +211,49 @@ public sealed class rendered_connections(AnvilApp app) : IClassFixture<AnvilApp>
     }
 
     [Fact]
+    public async Task a_pages_edges_are_written_while_its_rows_are_read_and_answer_as_the_general_path()
+    {
+        var project = await ProjectAsync();
+        var api = app.Service();
+        const string Forward = """
+            query Q($projectName: String!, $after: String) { project(name: $projectName) {
+              tasks(first: 2, after: $after) { edges { cursor node { id name allAttrib ownAttrib data } } pageInfo { endCursor hasNextPage } } } }
+            """;
+        const string Backward = """
+            query Q($projectName: String!, $before: String) { project(name: $projectName) {
+              folders(last: 2, before: $before, sortBy: "name") { pageInfo { startCursor hasPreviousPage } edges { node { name path } cursor } } } }
+            """;
+        foreach (var (query, field, cursorField, next, cursorName) in new[]
+        {
+            (Forward, "tasks", "endCursor", "hasNextPage", "after"),
+            (Backward, "folders", "startCursor", "hasPreviousPage", "before"),
+        })
+        {
+            string? cursor = null;
+            var pages = 0;
+            do
+            {
+                var written = EdgeWriter.WrittenCount;
+                var variables = new Dictionary<string, object?> { ["projectName"] = project, [cursorName] = cursor };
+                JsonNode? pageInfo = null;
+                await AssertSameAsync(api, query, variables, data => pageInfo = data["project"]![field]!["pageInfo"]);
+                Assert.True(EdgeWriter.WrittenCount > written, $"page {pages} of {field} was not written while read");
+                cursor = pageInfo![cursorField]?.GetValue<string>();
+                pages++;
+                if (!pageInfo[next]!.GetValue<bool>())
+                    break;
+            }
+            while (pages < 10);
+            Assert.Equal(2, pages); // three tasks, four folders: pages of two
+        }
+
+        // Two selections of edges: the connection is rendered, neither written while read.
+        await AssertSameAsync(api, """
+            query Q($projectName: String!) { project(name: $projectName) { folders(first: 3) { a: edges { node { id } } b: edges { cursor node { name } } } } }
+            """, new { projectName = project });
+    }
+
+    [Fact]
     public async Task an_events_page_answers_byte_for_byte_as_the_general_path()
     {
         var project = await ProjectAsync();
