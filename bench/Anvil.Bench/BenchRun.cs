@@ -22,7 +22,17 @@ public sealed record RunOptions(int Runs, int Seconds, EventsOptions Events)
 /// </summary>
 public sealed class BenchRun(Settings settings, RunOptions options)
 {
+    /// <summary>
+    /// A read is warmed up at least this many times and for at least <see cref="WarmUpTime"/>, the floor's as the server's:
+    /// the figures are a running server's, and a process just started compiles its hot paths (with tiered PGO, twice:
+    /// instrumented, then optimised) for its first seconds of a new workload — a start-up cost, not the read's.
+    /// </summary>
     const int WarmUp = 3;
+    static readonly TimeSpan WarmUpTime = TimeSpan.FromSeconds(5);
+    /// <summary>wrk's warm-up before each throughput's runs, for the same reason.</summary>
+    const int WrkWarmUpSeconds = 3;
+
+    static bool Warming(int done, Stopwatch since) => done < WarmUp || since.Elapsed < WarmUpTime;
     const int Repeats = 3;
     static readonly int[] Concurrency = [1, 8, 64];
     readonly List<Figure> _figures = [];
@@ -108,13 +118,16 @@ public sealed class BenchRun(Settings settings, RunOptions options)
             var reading = new List<Func<Task>> { floorRead };
             reading.AddRange(graphql.Select(g => (Func<Task>)(() => server(g))));
             var samples = reading.Select(_ => new List<double>()).ToList();
-            for (var run = -WarmUp; run < options.Runs; run++)
+            var warming = Stopwatch.StartNew();
+            for (var done = 0; Warming(done, warming); done++)
+                foreach (var read in reading)
+                    await read();
+            for (var run = 0; run < options.Runs; run++)
                 for (var i = 0; i < reading.Count; i++)
                 {
                     var start = Stopwatch.GetTimestamp();
                     await reading[i]();
-                    if (run >= 0)
-                        samples[i].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                    samples[i].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
                 }
             var floorMedian = Percentiles.Of(samples[0]).Median;
             Console.WriteLine($"{name}: floor {floorMedian:F1} ms | " + string.Join(" | ", urls.Select((u, i) =>
@@ -181,7 +194,8 @@ public sealed class BenchRun(Settings settings, RunOptions options)
 
     async Task<Percentiles> TimeAsync(Func<Task> read)
     {
-        for (var i = 0; i < WarmUp; i++)
+        var warming = Stopwatch.StartNew();
+        for (var done = 0; Warming(done, warming); done++)
             await read();
         var samples = new List<double>();
         for (var i = 0; i < options.Runs; i++)
@@ -235,14 +249,14 @@ public sealed class BenchRun(Settings settings, RunOptions options)
     }
 
     /// <summary>
-    /// A 1-second warm-up, then the median of three runs, each long enough for every connection to
+    /// A warm-up of <see cref="WrkWarmUpSeconds"/>, then the median of three runs, each long enough for every connection to
     /// complete two requests at the single-connection pace (requests/s); wrk counts only the
     /// requests that finish inside a run, so a slow read at 64 connections would otherwise score 0.
     /// </summary>
     async Task<WrkResult> ThroughputAsync(Uri url, int connections, string? apiKey, double pace)
     {
         var seconds = Math.Max(options.Seconds, (int)Math.Ceiling(2 * connections / pace));
-        await Wrk.RunAsync(url, connections, 1, apiKey);
+        await Wrk.RunAsync(url, connections, WrkWarmUpSeconds, apiKey);
         var runs = new List<WrkResult>();
         for (var i = 0; i < Repeats; i++)
             runs.Add(await Wrk.RunAsync(url, connections, seconds, apiKey));
