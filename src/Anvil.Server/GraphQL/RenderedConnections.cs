@@ -309,17 +309,17 @@ public sealed class RenderingExecutionStrategy : ParallelExecutionStrategy
         return plan;
     }
 
+    /// <summary>Where the request's selection plans are kept in its user context (<see cref="EdgeWriter"/> reads them too).</summary>
     internal const string PlansKey = "anvil:plans";
 
     static Dictionary<GraphQLField, SelectionPlan?> PlanCache(ExecutionContext context)
     {
-        const string Key = PlansKey;
         lock (context.UserContext)
         {
-            if (context.UserContext.TryGetValue(Key, out var cache))
+            if (context.UserContext.TryGetValue(PlansKey, out var cache))
                 return (Dictionary<GraphQLField, SelectionPlan?>)cache!;
             var created = new Dictionary<GraphQLField, SelectionPlan?>();
-            context.UserContext[Key] = created;
+            context.UserContext[PlansKey] = created;
             return created;
         }
     }
