@@ -323,7 +323,7 @@ public sealed class addon_install(AddonsApp app) : IClassFixture<AddonsApp>
 /// <summary>Serves one zip (or 404 when null) on a loopback port, as a download source for <c>?url=</c>.</summary>
 public sealed class ZipServer : IDisposable
 {
-    readonly HttpListener _listener = new();
+    readonly HttpListener _listener;
     readonly byte[]? _zip;
 
     public string Url { get; }
@@ -335,16 +335,19 @@ public sealed class ZipServer : IDisposable
         {
             var port = Random.Shared.Next(20000, 60000);
             var prefix = $"http://127.0.0.1:{port}/";
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add(prefix);
+            // A listener whose start failed (the port taken) is closed by it: each attempt takes a new one.
+            var listener = new HttpListener();
+            listener.Prefixes.Add(prefix);
             try
             {
-                _listener.Start();
+                listener.Start();
+                _listener = listener;
                 Url = prefix + "package.zip";
                 break;
             }
             catch (HttpListenerException) when (attempt < 20)
             {
+                listener.Close();
             }
         }
         _ = ServeAsync();
