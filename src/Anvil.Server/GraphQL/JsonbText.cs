@@ -95,7 +95,7 @@ public static class JsonbText
     /// <summary>
     /// The JSON string of the object's members named in <paramref name="names"/> (<c>allAttrib</c>), as
     /// <see cref="EntityNode.InScopeJson"/> then <see cref="Utf8StringValue"/> write it, in a buffer of the thread valid until
-    /// the next call; null, having written nothing, for text that is not a plain object.
+    /// the next call; empty, having written nothing, for text that is not a plain object (or holds a name over <see cref="MaxNameLength"/>).
     /// </summary>
     public static ReadOnlySpan<byte> InScope(Utf8JsonWriter writer, byte[]? text, HashSet<string> names)
     {
