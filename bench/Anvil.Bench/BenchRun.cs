@@ -44,6 +44,8 @@ public sealed class BenchRun(Settings settings, RunOptions options)
         var machine = await Machine.DescribeAsync(settings);
         var clock = Stopwatch.StartNew();
         Console.WriteLine($"bench run against {settings.ServerUrl}, project {settings.Project} ({seed.Entities:N0} entities); load {machine.LoadAtStart}");
+        if (int.TryParse(Environment.GetEnvironmentVariable("ANVIL_SERVER_PID"), out var serverPid) && Sessions.SharedWithServer(serverPid) is { } warning)
+            Console.Error.WriteLine(warning);
 
         using var http = settings.CreateClient();
         await using var floor = await FloorProcess.StartAsync();
@@ -375,7 +377,7 @@ public sealed class BenchRun(Settings settings, RunOptions options)
     }
 }
 
-/// <summary>The floor app in its own process (its own cores' share, as the server has), on a free port.</summary>
+/// <summary>The floor app in its own process and session (its own share of the cores, as the server has), on a free port.</summary>
 sealed class FloorProcess : IAsyncDisposable
 {
     readonly Process _process;
@@ -386,7 +388,8 @@ sealed class FloorProcess : IAsyncDisposable
     public static async Task<FloorProcess> StartAsync()
     {
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet", [typeof(FloorApp).Assembly.Location, "floor", "--port", $"{port}"]);
+        // In a session of its own, as the server is: not in the scheduling group of the bench's reads or wrk (Sessions).
+        var start = Sessions.OwnSession("dotnet", [typeof(FloorApp).Assembly.Location, "floor", "--port", $"{port}"]);
         var process = Process.Start(start)!;
         var url = new Uri($"http://127.0.0.1:{port}");
         using var http = new HttpClient { BaseAddress = url };

@@ -114,13 +114,11 @@ public sealed class SecondInstance : IAsyncDisposable
         if (commandLine.Length < 2 || !commandLine.Any(a => a.EndsWith("Anvil.Server.dll", StringComparison.Ordinal)))
             throw new InvalidOperationException($"process {pid} is not an Anvil server ({string.Join(' ', commandLine.Take(2))})");
         var port = FloorProcess.FreePort();
-        var start = new ProcessStartInfo(commandLine[0], commandLine.Skip(1))
-        {
-            WorkingDirectory = new DirectoryInfo($"/proc/{pid}/cwd").ResolveLinkTarget(true)?.FullName,
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        // In a session of its own, as the first instance (Sessions).
+        var start = Sessions.OwnSession(commandLine[0], commandLine.Skip(1));
+        start.WorkingDirectory = new DirectoryInfo($"/proc/{pid}/cwd").ResolveLinkTarget(true)?.FullName;
+        start.UseShellExecute = false;
+        start.RedirectStandardOutput = start.RedirectStandardError = true;
         start.Environment.Clear();
         foreach (var entry in File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries))
             if (entry.IndexOf('=') is > 0 and var equals)

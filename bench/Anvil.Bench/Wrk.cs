@@ -23,7 +23,9 @@ public static partial class Wrk
         if (script is not null)
             arguments.AddRange(["-s", script]);
         arguments.Add(url.ToString());
-        var start = new ProcessStartInfo("wrk", arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        // In a session of its own: neither the floor app nor the server shares wrk's scheduling group (Sessions).
+        var start = Sessions.OwnSession("wrk", arguments);
+        start.RedirectStandardOutput = start.RedirectStandardError = true;
         using var process = Process.Start(start)!;
         var output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
