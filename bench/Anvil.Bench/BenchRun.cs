@@ -389,7 +389,7 @@ sealed class FloorProcess : IAsyncDisposable
     {
         var port = FreePort();
         // In a session of its own, as the server is: not in the scheduling group of the bench's reads or wrk (Sessions).
-        var start = Sessions.OwnSession("dotnet", [typeof(FloorApp).Assembly.Location, "floor", "--port", $"{port}"]);
+        var start = Sessions.OwnSession("dotnet", [typeof(FloorApp).Assembly.Location, "floor", "--port", $"{port}", "--parent", $"{Environment.ProcessId}"]);
         var process = Process.Start(start)!;
         var url = new Uri($"http://127.0.0.1:{port}");
         using var http = new HttpClient { BaseAddress = url };

@@ -63,7 +63,8 @@ public static class FloorApp
         ORDER BY creation_order DESC LIMIT 100
         """;
 
-    public static async Task RunAsync(Settings settings, int port)
+    /// <param name="parent">The bench's process: the floor ends with it (in a session of its own, a Ctrl-C of the bench does not reach it); 0 for none.</param>
+    public static async Task RunAsync(Settings settings, int port, int parent = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -103,6 +104,13 @@ public static class FloorApp
             WriteAsync(http, database, [(LoaderRepresentationsSql, [new("ids", Ids(ids))])]));
         app.MapGet("/events", (HttpContext http) =>
             WriteAsync(http, database, [(EventsSql, [new("project", settings.Project)])]));
+        if (parent > 0)
+            _ = Task.Run(async () =>
+            {
+                while (Directory.Exists($"/proc/{parent}"))
+                    await Task.Delay(TimeSpan.FromSeconds(1));
+                await app.StopAsync();
+            });
         await app.RunAsync();
     }
 

@@ -7,7 +7,10 @@ var rest = args.Skip(1);
 switch (command)
 {
     case "floor":
-        await FloorApp.RunAsync(Settings.FromEnvironment(), Arguments.Parse(rest, new() { ["port"] = 5199 })["port"]);
+        {
+            var options = Arguments.Parse(rest, new() { ["port"] = 5199, ["parent"] = 0 });
+            await FloorApp.RunAsync(Settings.FromEnvironment(), options["port"], options["parent"]);
+        }
         return 0;
     case "seed":
         {
