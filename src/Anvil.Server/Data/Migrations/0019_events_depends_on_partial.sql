@@ -4,7 +4,7 @@
 -- (`c.depends_on = e.id`), the foreign key's ON DELETE SET NULL and ON UPDATE CASCADE
 -- (`depends_on = $1`), the filter's `notnull` — and each such condition implies depends_on IS NOT
 -- NULL, so the planner uses the partial index for all of them. Nothing reads the null entries (a
--- filter `depends_on isnull` matches nearly every event and is a scan either way). For a batch of a
--- thousand entity events, PostgreSQL's CPU for the insert fell from 17–18 ms to 15 ms.
+-- filter `depends_on isnull` matches nearly every event and is a scan either way). A thousand entity
+-- events write ~100 KB less WAL, and the index stays the size of its jobs; the insert's CPU is the same.
 DROP INDEX IF EXISTS events_depends_on_topic;
 CREATE INDEX events_depends_on_topic ON events (depends_on, topic) WHERE depends_on IS NOT NULL;
