@@ -53,9 +53,10 @@ public sealed record EntityField(string Name, string Column, FieldKind Kind)
             FieldKind.Boolean when kind is JsonValueKind.True or JsonValueKind.False => value.GetValue<bool>(),
             FieldKind.TextList when kind == JsonValueKind.Array && value.AsArray().All(i => i?.GetValueKind() == JsonValueKind.String) =>
                 value.AsArray().Select(i => i!.GetValue<string>()).ToArray(),
-            // UTF-8, as it is sent: a bulk write's files and data are the most of its bytes, and a string would double them.
-            FieldKind.JsonObject when kind == JsonValueKind.Object => (ReadOnlyMemory<byte>)JsonSerializer.SerializeToUtf8Bytes(value),
-            FieldKind.JsonList when kind == JsonValueKind.Array => (ReadOnlyMemory<byte>)JsonSerializer.SerializeToUtf8Bytes(value),
+            // UTF-8, as it is sent (the request's own bytes when the value is unchanged): a bulk write's
+            // files and data are the most of its bytes, and a string would double them.
+            FieldKind.JsonObject when kind == JsonValueKind.Object => (ReadOnlyMemory<byte>)AyonJson.ColumnBytes(value),
+            FieldKind.JsonList when kind == JsonValueKind.Array => (ReadOnlyMemory<byte>)AyonJson.ColumnBytes(value),
             _ => throw BadRequest.Field(Name, $"must be {Describe()}"),
         };
     }

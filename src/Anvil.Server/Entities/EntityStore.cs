@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anvil.Server.Entities;
+using Anvil.Server.Hosting;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -126,7 +127,7 @@ public static class EntityStore
             values.Add($"u.{attribName}");
             command.Parameters.Add(new NpgsqlParameter(attribName, NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
             {
-                Value = group.Select(r => (ReadOnlyMemory<byte>)JsonSerializer.SerializeToUtf8Bytes(r.Values["attrib"] ?? new JsonObject())).ToArray(),
+                Value = group.Select(r => (ReadOnlyMemory<byte>)AyonJson.ColumnBytes(r.Values["attrib"] ?? new JsonObject())).ToArray(),
             });
             if (!columns.Contains("created_by"))
             {

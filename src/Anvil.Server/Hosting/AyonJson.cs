@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -50,6 +52,41 @@ public static class AyonJson
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
 
     public static T? Deserialize<T>(string json) => JsonSerializer.Deserialize<T>(json, Options);
+
+    /// <summary>
+    /// The element a node still stands for as it was parsed (a request body bound to nodes), or null
+    /// once it was built in code, or changed or walked as nodes since: what lets a value written back
+    /// as it came be sent as its own bytes (<see cref="ColumnBytes"/>) or checked on its own JSON, not
+    /// serialised again.
+    /// </summary>
+    public static JsonElement? AsRead(JsonNode? node) => node is null || !ElementsReadable ? null : UnderlyingElement(node);
+
+    // System.Text.Json keeps the element until a node is first walked or changed, and says so only
+    // internally. Should a runtime rename it, every node reads as changed (serialised, as before), and
+    // the test `json_as_read` fails.
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_UnderlyingElement")]
+    static extern JsonElement? UnderlyingElement(JsonNode node);
+
+    static readonly bool ElementsReadable = ProbeUnderlyingElement();
+
+    static bool ProbeUnderlyingElement()
+    {
+        try
+        {
+            return UnderlyingElement(JsonNode.Parse("{}")!) is not null;
+        }
+        catch (MissingMethodException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// A node's JSON as UTF-8: its bytes as read when it is unchanged (<see cref="AsRead"/>), else
+    /// serialised. For JSON columns (jsonb), where the two read back the same.
+    /// </summary>
+    public static byte[] ColumnBytes(JsonNode node) =>
+        AsRead(node) is { } read ? JsonMarshal.GetRawUtf8Value(read).ToArray() : JsonSerializer.SerializeToUtf8Bytes(node);
 
     /// <summary>
     /// A JSON number as a JsonElement, whether the node was parsed from a request or built in

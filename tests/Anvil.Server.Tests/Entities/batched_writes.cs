@@ -271,4 +271,71 @@ public sealed class batched_writes(AnvilApp app) : IClassFixture<AnvilApp>
         }
         Assert.Equal(3, await Sql.ScalarAsync<long>(app, $"SELECT count(*) FROM project_{project.ToLowerInvariant()}.representations"));
     }
+
+    [Fact]
+    public async Task json_values_sent_with_spaces_and_escapes_are_stored_as_their_values_and_attributes_as_checked()
+    {
+        var api = app.Service();
+        var project = await TestProjects.CreateAsync(app);
+        var version = await new EntityBuilder(api, project).VersionAsync();
+        var (spaced, changed, dropped) = (EntityBuilder.NewId(), EntityBuilder.NewId(), EntityBuilder.NewId());
+        var file = EntityBuilder.NewId();
+        string Representation(string id, string name, string more) => $$"""
+            { "type": "create", "entityType": "representation", "entityId": "{{id}}",
+              "data": { "name": "{{name}}", "versionId": "{{version}}", {{more}} } }
+            """;
+
+        // As sent: spaces, escapes and a number's own text; the files need a default filled in, and
+        // attributes an unknown key and a null left out, so those are written as changed.
+        var result = await api.PostRawAsync($"/api/projects/{project}/operations", $$"""
+            { "operations": [
+              {{Representation(spaced, "spaced", $$"""
+                "files": [ { "id": "{{file}}", "path": "/a\u00e9.exr", "size": 1.50E2, "hashType": "md5" } ],
+                "traits": { "t": [ 1, "\u0041" ] }, "data": { "k": { "deep": "\"x\"" } },
+                "attrib": { "frameStart": 1001, "path": "\u00e9" }
+                """)}},
+              {{Representation(changed, "changed", $$"""
+                "files": [ { "id": "{{EntityBuilder.NewId()}}", "path": "/b.exr" } ], "attrib": { "frameStart": null, "fps": 25 }
+                """)}},
+              {{Representation(dropped, "dropped", """
+                "attrib": { "noSuchAttribute": 1, "frameEnd": 1100 }
+                """)}}
+            ] }
+            """, expect: 200);
+
+        Assert.True(result["success"]!.GetValue<bool>());
+        var first = await api.GetAsync($"/api/projects/{project}/representations/{spaced}");
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse($$"""[{"id": "{{file}}", "path": "/aé.exr", "size": 150, "hashType": "md5"}]"""), first["files"]));
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"t": [1, "A"]}"""), first["traits"]));
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"k": {"deep": "\"x\""}}"""), first["data"]));
+        Assert.Equal(["frameStart", "path"], first["ownAttrib"]!.AsArray().Select(a => a!.GetValue<string>()).Order());
+        Assert.Equal("é", first["attrib"]!["path"]!.GetValue<string>());
+        Assert.Equal(1001, first["attrib"]!["frameStart"]!.GetValue<int>());
+        var second = await api.GetAsync($"/api/projects/{project}/representations/{changed}");
+        Assert.Equal((0.0, "md5"), (second["files"]![0]!["size"]!.GetValue<double>(), second["files"]![0]!["hashType"]!.GetValue<string>()));
+        Assert.Equal(["fps"], second["ownAttrib"]!.AsArray().Select(a => a!.GetValue<string>()));
+        var third = await api.GetAsync($"/api/projects/{project}/representations/{dropped}");
+        Assert.Equal(["frameEnd"], third["ownAttrib"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal("""{"path": "é", "frameStart": 1001}""", await Sql.ScalarAsync<string>(app,
+            $"SELECT attrib::text FROM project_{project.ToLowerInvariant()}.representations WHERE id = @id", new { id = Guid.Parse(spaced) }));
+
+        // A bad value is the 400 naming it whichever way the attributes are checked, and keeps nothing of the batch.
+        foreach (var (attrib, field) in new[]
+        {
+            ("""{ "frameStart": "x" }""", "attrib.frameStart"),
+            ("""{ "fps": 25, "frameEnd": [1] }""", "attrib.frameEnd"),
+            ("""{ "frameStart": 1, "noSuchAttribute": 1, "frameEnd": "x" }""", "attrib.frameEnd"),
+            ("""{ "frameEnd": "x", "fps": null }""", "attrib.frameEnd"),
+        })
+        {
+            var kept = EntityBuilder.NewId();
+            var refused = await api.PostRawAsync($"/api/projects/{project}/operations", $$"""
+                { "operations": [ {{Representation(kept, "kept", "\"files\": []")}}, {{Representation(EntityBuilder.NewId(), "refused", $"\"attrib\": {attrib}")}} ] }
+                """, expect: 200);
+            var failure = refused["operations"]!.AsArray()[^1]!;
+            Assert.Equal(400, failure["status"]!.GetValue<int>());
+            Assert.StartsWith(field + ":", failure["detail"]!.GetValue<string>());
+            await api.GetAsync($"/api/projects/{project}/representations/{kept}", expect: 404);
+        }
+    }
 }

@@ -16,10 +16,12 @@ public static class AttributeValues
     /// </summary>
     public static JsonObject Validate(IReadOnlyList<AttributeDefinition> scoped, JsonObject values, string field, bool keepNulls)
     {
+        if (AyonJson.AsRead(values) is { } read && CheckAsRead(scoped, read, field))
+            return JsonObject.Create(read)!;
         var result = new JsonObject();
         foreach (var (key, value) in values)
         {
-            var definition = scoped.FirstOrDefault(d => d.Name == key);
+            var definition = Find(scoped, key);
             if (definition is null)
                 continue;
             if (value is null)
@@ -34,11 +36,38 @@ public static class AttributeValues
         return result;
     }
 
-    /// <summary>Throws a 400 naming <paramref name="field"/> when the value does not fit the definition.</summary>
-    public static void Check(AttributeDefinition definition, JsonNode value, string field)
+    /// <summary>
+    /// Values as they were read (a request's <c>attrib</c>, unchanged) checked on their own JSON, in
+    /// order, without making nodes of them. False, with nothing thrown, at the first key that
+    /// <see cref="Validate"/> would leave out (unknown, or null): the values are then not the answer as
+    /// they stand, and <see cref="Validate"/> checks them again, keys before it included.
+    /// </summary>
+    static bool CheckAsRead(IReadOnlyList<AttributeDefinition> scoped, JsonElement values, string field)
     {
+        foreach (var property in values.EnumerateObject())
+        {
+            if (property.Value.ValueKind == JsonValueKind.Null || Find(scoped, property.Name) is not { } definition)
+                return false;
+            Check(definition, property.Value, $"{field}.{property.Name}");
+        }
+        return true;
+    }
+
+    static AttributeDefinition? Find(IReadOnlyList<AttributeDefinition> scoped, string name)
+    {
+        for (var i = 0; i < scoped.Count; i++)
+            if (scoped[i].Name == name)
+                return scoped[i];
+        return null;
+    }
+
+    /// <summary>Throws a 400 naming <paramref name="field"/> when the value does not fit the definition.</summary>
+    public static void Check(AttributeDefinition definition, JsonNode value, string field) =>
         // A value read from a request is backed by its element already; anything else is serialised to one.
-        var element = value is JsonValue backed && backed.TryGetValue<JsonElement>(out var own) ? own : JsonSerializer.SerializeToElement(value);
+        Check(definition, AyonJson.AsRead(value) ?? JsonSerializer.SerializeToElement(value), field);
+
+    static void Check(AttributeDefinition definition, JsonElement element, string field)
+    {
         var data = definition.Data;
         switch (definition.Type)
         {

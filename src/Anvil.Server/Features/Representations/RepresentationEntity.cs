@@ -62,13 +62,15 @@ sealed class RepresentationRules : EntityRules
     public override Task PrepareAsync(WriteContext context, JsonObject values, JsonObject? previous)
     {
         var files = values["files"] as JsonArray ?? [];
-        // Checked on the JSON itself: reading the nodes would build a dictionary for every file of
-        // every representation of a bulk write. Only a file missing a default is filled in as nodes.
-        using var document = JsonSerializer.SerializeToDocument(files);
+        // Checked on the JSON itself (the request's when the files are as sent): reading the nodes would
+        // build a dictionary for every file of every representation of a bulk write. Only a file
+        // missing a default is filled in as nodes.
+        var read = AyonJson.AsRead(files);
+        using var document = read is null ? JsonSerializer.SerializeToDocument(files) : null;
         var ids = new HashSet<string>();
         var defaults = false;
         var i = 0;
-        foreach (var file in document.RootElement.EnumerateArray())
+        foreach (var file in (read ?? document!.RootElement).EnumerateArray())
         {
             var field = $"files.{i++}";
             if (file.ValueKind != JsonValueKind.Object)
