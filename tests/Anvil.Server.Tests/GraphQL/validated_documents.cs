@@ -2,6 +2,7 @@ using Anvil.Server.GraphQL;
 using Anvil.Server.Tests.Infrastructure;
 using GraphQL;
 using GraphQL.Execution;
+using GraphQL.Types;
 using GraphQL.Validation;
 using GraphQLParser.AST;
 using Microsoft.Extensions.DependencyInjection;
@@ -97,6 +98,77 @@ public sealed class validated_documents(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.Equal(1, counting.DocumentVisits);
         Assert.Equal(3, counting.VariableVisits);
         Assert.Equal(2, counting.PostVisits); // the request without its variable stops before the post-parse rules
+    }
+
+    [Fact]
+    public async Task a_request_rule_that_gives_a_visitor_still_visits_and_refuses_on_every_request()
+    {
+        var schema = await app.Services.GetRequiredService<AyonSchemaHolder>().GetAsync(CancellationToken.None);
+        var postVisitor = new RefusingRule(variables: false);
+        var variableVisitor = new RefusingRule(variables: true);
+        IValidationRule[] rules = [.. DocumentValidator.CoreRules, postVisitor, variableVisitor];
+        var validator = new ValidatedDocuments();
+        var document = new GraphQLDocumentBuilder().Build("query U($name: String!) { user(name: $name) { name } }");
+
+        async Task<IValidationResult> ValidateAsync(string name) => await validator.ValidateAsync(new ValidationOptions
+        {
+            Schema = schema,
+            Document = document,
+            Rules = rules,
+            Operation = (GraphQLOperationDefinition)document.Definitions[0],
+            UserContext = new Dictionary<string, object?>(),
+            Metrics = global::GraphQL.Instrumentation.Metrics.None,
+            Variables = new Inputs(new Dictionary<string, object?> { ["name"] = name }),
+            Extensions = Inputs.Empty,
+        });
+
+        var results = new List<IValidationResult>();
+        foreach (var name in new[] { "admin", "admin", "refused-by-visitor", "refused-by-variable", "admin" })
+        {
+            postVisitor.Refuse = name == "refused-by-visitor";
+            variableVisitor.Refuse = name == "refused-by-variable";
+            results.Add(await ValidateAsync(name));
+        }
+
+        Assert.True(results[0].IsValid);
+        Assert.True(results[1].IsValid);
+        Assert.Equal("admin", results[1].Variables!.ValueFor("name"));
+        Assert.Equal("refused by the visitor: user", Assert.Single(results[2].Errors).Message);
+        Assert.Equal("refused-by-visitor", results[2].Variables!.ValueFor("name"));
+        Assert.Contains("refused by the variable visitor: name", Assert.Single(results[3].Errors).Message);
+        Assert.True(results[4].IsValid);
+        Assert.Equal(4, postVisitor.FieldVisits); // every request but the one its variable refused reaches the post-parse walk
+    }
+
+    /// <summary>Refuses, when told to, from a post-parse visitor of every field or from a variable visitor.</summary>
+    sealed class RefusingRule(bool variables) : IValidationRule, IVariableVisitor
+    {
+        public bool Refuse;
+        public int FieldVisits;
+
+        public ValueTask<INodeVisitor?> GetPreNodeVisitorAsync(ValidationContext context) => default;
+
+        public ValueTask<IVariableVisitor?> GetVariableVisitorAsync(ValidationContext context) => new(variables ? this : null);
+
+        public ValueTask<INodeVisitor?> GetPostNodeVisitorAsync(ValidationContext context) => variables
+            ? default
+            : new(new MatchingNodeVisitor<GraphQLField>((field, validation) =>
+            {
+                if (field.Name.Value != "user")
+                    return;
+                Interlocked.Increment(ref FieldVisits);
+                if (Refuse)
+                    validation.ReportError(new ValidationError($"refused by the visitor: {field.Name.Value}"));
+            }));
+
+        public ValueTask VisitScalarAsync(ValidationContext context, GraphQLVariableDefinition variable, VariableName variableName, ScalarGraphType type, object? variableValue, object? parsedValue) =>
+            Refuse ? throw new InvalidVariableError(context, variable, variableName, $"refused by the variable visitor: {variableName}") : default;
+
+        public ValueTask VisitListAsync(ValidationContext context, GraphQLVariableDefinition variable, VariableName variableName, ListGraphType type, object? variableValue, IList<object?>? parsedValue) => default;
+
+        public ValueTask VisitObjectAsync(ValidationContext context, GraphQLVariableDefinition variable, VariableName variableName, IInputObjectGraphType type, object? variableValue, object? parsedValue) => default;
+
+        public ValueTask VisitFieldAsync(ValidationContext context, GraphQLVariableDefinition variable, VariableName variableName, IInputObjectGraphType type, FieldType field, object? variableValue, object? parsedValue) => default;
     }
 
     sealed class CountingRule : IValidationRule
