@@ -75,17 +75,7 @@ public sealed class validated_documents(AnvilApp app) : IClassFixture<AnvilApp>
         var validator = new ValidatedDocuments();
         var document = new GraphQLDocumentBuilder().Build("query U($name: String!) { user(name: $name) { name } }");
 
-        async Task<IValidationResult> ValidateAsync(Inputs variables) => await validator.ValidateAsync(new ValidationOptions
-        {
-            Schema = schema,
-            Document = document,
-            Rules = rules,
-            Operation = (GraphQLOperationDefinition)document.Definitions[0],
-            UserContext = new Dictionary<string, object?>(),
-            Metrics = global::GraphQL.Instrumentation.Metrics.None,
-            Variables = variables,
-            Extensions = Inputs.Empty,
-        });
+        async Task<IValidationResult> ValidateAsync(Inputs variables) => await validator.ValidateAsync(Options(schema, document, rules, variables));
 
         var first = await ValidateAsync(new Inputs(new Dictionary<string, object?> { ["name"] = "admin" }));
         var second = await ValidateAsync(new Inputs(new Dictionary<string, object?> { ["name"] = "admin" }));
@@ -110,17 +100,8 @@ public sealed class validated_documents(AnvilApp app) : IClassFixture<AnvilApp>
         var validator = new ValidatedDocuments();
         var document = new GraphQLDocumentBuilder().Build("query U($name: String!) { user(name: $name) { name } }");
 
-        async Task<IValidationResult> ValidateAsync(string name) => await validator.ValidateAsync(new ValidationOptions
-        {
-            Schema = schema,
-            Document = document,
-            Rules = rules,
-            Operation = (GraphQLOperationDefinition)document.Definitions[0],
-            UserContext = new Dictionary<string, object?>(),
-            Metrics = global::GraphQL.Instrumentation.Metrics.None,
-            Variables = new Inputs(new Dictionary<string, object?> { ["name"] = name }),
-            Extensions = Inputs.Empty,
-        });
+        async Task<IValidationResult> ValidateAsync(string name) =>
+            await validator.ValidateAsync(Options(schema, document, rules, new Inputs(new Dictionary<string, object?> { ["name"] = name })));
 
         var results = new List<IValidationResult>();
         foreach (var name in new[] { "admin", "admin", "refused-by-visitor", "refused-by-variable", "admin" })
@@ -139,6 +120,19 @@ public sealed class validated_documents(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.True(results[4].IsValid);
         Assert.Equal(4, postVisitor.FieldVisits); // every request but the one its variable refused reaches the post-parse walk
     }
+
+    /// <summary>What the executer gives the validator for the document's one operation.</summary>
+    static ValidationOptions Options(ISchema schema, GraphQLDocument document, IValidationRule[] rules, Inputs variables) => new()
+    {
+        Schema = schema,
+        Document = document,
+        Rules = rules,
+        Operation = (GraphQLOperationDefinition)document.Definitions[0],
+        UserContext = new Dictionary<string, object?>(),
+        Metrics = global::GraphQL.Instrumentation.Metrics.None,
+        Variables = variables,
+        Extensions = Inputs.Empty,
+    };
 
     /// <summary>Refuses, when told to, from a post-parse visitor of every field or from a variable visitor.</summary>
     sealed class RefusingRule(bool variables) : IValidationRule, IVariableVisitor
