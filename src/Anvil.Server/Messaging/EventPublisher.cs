@@ -214,7 +214,7 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
         await using var command = new NpgsqlCommand($"""
             BEGIN;
             SET LOCAL plan_cache_mode = force_generic_plan;
-            SELECT seq, convert_to(messages::text, 'UTF8') FROM (
+            SELECT seq, convert_to(messages, 'UTF8') FROM (
                 SELECT seq, messages, message_count, sum(message_count) OVER (ORDER BY seq) AS upto
                 FROM (
                     SELECT seq, messages, message_count FROM event_stream
@@ -238,7 +238,7 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
         {
             var position = reader.GetInt64(0);
             var row = reader.GetFieldValue<byte[]>(1);
-            // The row is a JSON array of messages (checked by PostgreSQL when it was written): each
+            // The row is a JSON array of messages (made by the server's JSON writer): each
             // top-level element is cut out as it stands.
             var json = new Utf8JsonReader(row);
             json.Read();

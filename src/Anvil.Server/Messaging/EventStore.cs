@@ -153,7 +153,7 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         (await DispatchRecordAsync(connection, newEvent, cancellationToken)).Id;
 
     /// <summary>
-    /// Records events inside the caller's open transaction in one statement, each keyed by its own id
+    /// Records events inside the caller's open transaction with one COPY, each keyed by its own id
     /// (no <see cref="NewEvent.Hash"/>, always stored): what a batch of entity writes dispatches.
     /// Published, in this order, after the transaction commits.
     /// <paramref name="notifyOnCommit"/> false: the caller calls <see cref="Committed"/> after its commit.
@@ -175,41 +175,55 @@ public sealed class EventStore(Db db, EventPublisher publisher)
         var summaries = new string[newEvents.Count];
         for (var i = 0; i < summaries.Length; i++)
             summaries[i] = newEvents[i].Summary.ToJsonString();
-        // Each column one typed array: PostgreSQL parses only the summaries and payloads themselves.
-        // Every row takes the column defaults now() for createdAt and updatedAt, the transaction's
-        // time: one row answers it for all of them.
-        await using var command = new NpgsqlCommand("""
-            WITH made AS (
-                INSERT INTO events (id, hash, topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload)
-                SELECT id, replace(id::text, '-', ''), topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload
-                FROM unnest(@ids, @topics, @senders, @senderTypes, @projects, @users, @dependsOn, @statuses, @descriptions, @summaries, @payloads)
-                    WITH ORDINALITY AS e(id, topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload, n)
-                ORDER BY e.n
-                RETURNING 1
-            )
-            SELECT count(*), now() FROM made
-            """, connection);
-        string?[] Texts(Func<NewEvent, string?> value) => [.. newEvents.Select(value)];
-        command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = ids });
-        command.Parameters.Add(new NpgsqlParameter("topics", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.Topic) });
-        command.Parameters.Add(new NpgsqlParameter("senders", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.Sender) });
-        command.Parameters.Add(new NpgsqlParameter("senderTypes", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.SenderType) });
-        command.Parameters.Add(new NpgsqlParameter("projects", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.Project) });
-        command.Parameters.Add(new NpgsqlParameter("users", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.User) });
-        command.Parameters.Add(new NpgsqlParameter("dependsOn", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = newEvents.Select(e => e.DependsOn).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("statuses", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.Status) });
-        command.Parameters.Add(new NpgsqlParameter("descriptions", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = Texts(e => e.Description ?? "") });
-        command.Parameters.Add(new NpgsqlParameter("summaries", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = summaries });
-        command.Parameters.Add(new NpgsqlParameter("payloads", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = Texts(e => e.Payload.ToJsonString()) });
+        // The rows' createdAt and updatedAt are their column defaults, now(): the transaction's time,
+        // which the messages carry too.
         DateTimeOffset stamp;
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        await using (var now = new NpgsqlCommand("SELECT now()", connection))
+        await using (var reader = await now.ExecuteReaderAsync(cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);
-            if (reader.GetInt64(0) != ids.Length)
-                throw new InvalidOperationException($"{reader.GetInt64(0)} of {ids.Length} events were written");
-            stamp = reader.GetFieldValue<DateTimeOffset>(1);
+            stamp = reader.GetFieldValue<DateTimeOffset>(0);
+        }
+        // Binary COPY: PostgreSQL parses only the summaries and payloads themselves. The same rows as a
+        // statement unnesting one array per column cost it 23 µs each against COPY's 14 (1,000
+        // creation events, one backend's CPU): the arrays are materialised, then sorted by position.
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            "COPY events (id, hash, topic, sender, sender_type, project_name, user_name, depends_on, status, description, summary, payload) FROM STDIN (FORMAT BINARY)",
+            cancellationToken))
+        {
+            for (var i = 0; i < ids.Length; i++)
+            {
+                var e = newEvents[i];
+                await copy.StartRowAsync(cancellationToken);
+                await copy.WriteAsync(ids[i], NpgsqlDbType.Uuid, cancellationToken);
+                await copy.WriteAsync(ids[i].ToString("N"), NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(e.Topic, NpgsqlDbType.Text, cancellationToken);
+                await WriteTextOrNullAsync(copy, e.Sender, cancellationToken);
+                await WriteTextOrNullAsync(copy, e.SenderType, cancellationToken);
+                await WriteTextOrNullAsync(copy, e.Project, cancellationToken);
+                await WriteTextOrNullAsync(copy, e.User, cancellationToken);
+                if (e.DependsOn is { } dependsOn)
+                    await copy.WriteAsync(dependsOn, NpgsqlDbType.Uuid, cancellationToken);
+                else
+                    await copy.WriteNullAsync(cancellationToken);
+                await copy.WriteAsync(e.Status, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(e.Description ?? "", NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(summaries[i], NpgsqlDbType.Jsonb, cancellationToken);
+                await copy.WriteAsync(e.Payload.ToJsonString(), NpgsqlDbType.Jsonb, cancellationToken);
+            }
+            var written = await copy.CompleteAsync(cancellationToken);
+            if (written != (ulong)ids.Length)
+                throw new InvalidOperationException($"{written} of {ids.Length} events were written");
         }
         await AppendToStreamAsync(connection, StoredMessagesJson(newEvents, ids, summaries, stamp), newEvents.Count, notifyOnCommit, cancellationToken);
+    }
+
+    static async Task WriteTextOrNullAsync(NpgsqlBinaryImporter copy, string? value, CancellationToken cancellationToken)
+    {
+        if (value is null)
+            await copy.WriteNullAsync(cancellationToken);
+        else
+            await copy.WriteAsync(value, NpgsqlDbType.Text, cancellationToken);
     }
 
     /// <summary>Dispatches an event on its own (its own transaction).</summary>
@@ -252,7 +266,7 @@ public sealed class EventStore(Db db, EventPublisher publisher)
                 RETURNING id
             ), streamed AS (
                 INSERT INTO event_stream (messages, message_count)
-                SELECT @messages::jsonb, 1 FROM made
+                SELECT @messages::jsonb::text, 1 FROM made
             )
             SELECT count(*) FROM made;
             {(notifyOnCommit ? "SELECT pg_notify('anvil_event_stream', '');" : "")}
@@ -634,7 +648,7 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     static async Task AppendToStreamAsync(NpgsqlConnection connection, ReadOnlyMemory<byte> messages, int count, bool notifyOnCommit, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(AppendToStream(notifyOnCommit), connection);
-        command.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>>("messages", NpgsqlDbType.Json) { TypedValue = messages });
+        command.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>>("messages", NpgsqlDbType.Text) { TypedValue = messages });
         command.Parameters.AddWithValue("count", count);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -688,6 +702,6 @@ public sealed class EventStore(Db db, EventPublisher publisher)
 
     /// <summary>The SQL of the outbox write, for a caller sending it with other statements: parameters <c>@messages</c> (a JSON array) and <c>@count</c>.</summary>
     static string AppendToStream(bool notifyOnCommit) =>
-        "INSERT INTO event_stream (messages, message_count) VALUES (@messages::json, @count);"
+        "INSERT INTO event_stream (messages, message_count) VALUES (@messages, @count);"
         + (notifyOnCommit ? " SELECT pg_notify('anvil_event_stream', '');" : "");
 }

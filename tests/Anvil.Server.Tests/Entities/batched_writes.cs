@@ -5,7 +5,7 @@ namespace Anvil.Server.Tests.Entities;
 
 /// <summary>
 /// A batch's creates of one type are one INSERT whose columns travel as typed arrays, and its events one
-/// INSERT and one outbox row. These pin what that must not change: every kind of column round-trips,
+/// COPY and one outbox row. These pin what that must not change: every kind of column round-trips,
 /// rows keep the batch's order, events and stream messages come out in operation order with their
 /// fields, mixed operations on the same entities apply in order, and a failure anywhere keeps nothing.
 /// </summary>
@@ -93,7 +93,7 @@ public sealed class batched_writes(AnvilApp app) : IClassFixture<AnvilApp>
             Assert.Equal("{}", e.Payload);
         });
         var messages = await Sql.QueryAsync<string>(app, """
-            SELECT m::text FROM event_stream, json_array_elements(messages) m
+            SELECT m::text FROM event_stream, json_array_elements(messages::json) m
             WHERE m->>'topic' = 'entity.product.created' AND m->>'project' = @project
             ORDER BY event_stream.id
             """, new { project });
@@ -110,6 +110,13 @@ public sealed class batched_writes(AnvilApp app) : IClassFixture<AnvilApp>
             Assert.StartsWith("Created product /", m["description"]!.GetValue<string>());
             Assert.EndsWith("+00:00", m["createdAt"]!.GetValue<string>());
         });
+        // The messages are made before the rows are written: they carry the rows' own time, the transaction's.
+        foreach (var m in parsed)
+        {
+            var stored = await api.GetAsync($"/api/events/{m["id"]!.GetValue<string>()}");
+            Assert.Equal(stored["createdAt"]!.GetValue<string>(), m["createdAt"]!.GetValue<string>());
+            Assert.Equal(stored["updatedAt"]!.GetValue<string>(), m["updatedAt"]!.GetValue<string>());
+        }
     }
 
     [Fact]
