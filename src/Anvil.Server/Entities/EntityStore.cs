@@ -81,10 +81,10 @@ public static class EntityStore
     }
 
     /// <summary>
-    /// Inserts new entities in order (values by API name, <c>attrib</c> included), one statement for
-    /// each stretch of rows that give the same fields: each column travels as one typed array, which
-    /// the statement unnests, so PostgreSQL parses only the JSON columns' own values. Fields a row
-    /// leaves out keep their column defaults.
+    /// Inserts new entities in order (values by API name, <c>attrib</c> included), one binary COPY for
+    /// each stretch of rows that give the same fields, so PostgreSQL parses only the JSON columns' own
+    /// values. Fields a row leaves out keep their column defaults. COPY runs the tables' constraints,
+    /// foreign keys and triggers as an INSERT does.
     /// </summary>
     public static async Task InsertAsync(NpgsqlConnection connection, EntityDefinition definition, IReadOnlyList<WrittenEntity> rows, string userName, CancellationToken cancellationToken)
     {
@@ -100,61 +100,32 @@ public static class EntityStore
         }
         foreach (var (fields, group) in stretches)
         {
-            await using var command = new NpgsqlCommand { Connection = connection };
-            var columns = new List<string> { "id" };
-            var values = new List<string> { "u.c0" };
-            command.Parameters.Add(new NpgsqlParameter("c0", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = group.Select(r => r.Id).ToArray() });
-            for (var i = 0; i < fields.Count; i++)
+            var stampsAuthors = !fields.Any(f => f.Column == "created_by");
+            List<string> columns = ["id", .. fields.Select(f => f.Column), "attrib", .. stampsAuthors ? (string[])["created_by", "updated_by"] : []];
+            await using var copy = await connection.BeginBinaryImportAsync(
+                $"COPY {definition.Table} ({string.Join(", ", columns)}) FROM STDIN (FORMAT BINARY)", cancellationToken);
+            foreach (var row in group)
             {
-                var field = fields[i];
-                var name = $"c{i + 1}";
-                columns.Add(field.Column);
-                var cells = group.Select(r => field.ToColumn(r.Values[field.Name])).ToArray();
-                // A list of texts per row would make a two-dimensional array, which unnest flattens:
-                // those travel as JSON, turned back into text[] row by row.
-                values.Add(field.Kind == FieldKind.TextList
-                    ? $"CASE WHEN u.{name} IS NOT NULL THEN ARRAY(SELECT jsonb_array_elements_text(u.{name})) END"
-                    : $"u.{name}");
-                command.Parameters.Add(field.Kind == FieldKind.TextList
-                    ? new NpgsqlParameter(name, NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
-                    {
-                        Value = cells.Select(c => c is string[] list ? JsonSerializer.Serialize(list) : null).ToArray(),
-                    }
-                    : new NpgsqlParameter(name, NpgsqlDbType.Array | field.DbType) { Value = ColumnArray(field, cells) });
+                await copy.StartRowAsync(cancellationToken);
+                await copy.WriteAsync(row.Id, NpgsqlDbType.Uuid, cancellationToken);
+                foreach (var field in fields)
+                {
+                    var cell = field.ToColumn(row.Values[field.Name]);
+                    if (cell is DBNull)
+                        await copy.WriteNullAsync(cancellationToken);
+                    else
+                        await copy.WriteAsync(cell, field.DbType, cancellationToken);
+                }
+                await copy.WriteAsync((ReadOnlyMemory<byte>)AyonJson.ColumnBytes(row.Values["attrib"] ?? new JsonObject()), NpgsqlDbType.Jsonb, cancellationToken);
+                if (stampsAuthors)
+                {
+                    await copy.WriteAsync(userName, NpgsqlDbType.Text, cancellationToken);
+                    await copy.WriteAsync(userName, NpgsqlDbType.Text, cancellationToken);
+                }
             }
-            var attribName = $"c{fields.Count + 1}";
-            columns.Add("attrib");
-            values.Add($"u.{attribName}");
-            command.Parameters.Add(new NpgsqlParameter(attribName, NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
-            {
-                Value = group.Select(r => (ReadOnlyMemory<byte>)AyonJson.ColumnBytes(r.Values["attrib"] ?? new JsonObject())).ToArray(),
-            });
-            if (!columns.Contains("created_by"))
-            {
-                columns.AddRange(["created_by", "updated_by"]);
-                values.AddRange(["@user", "@user"]);
-                command.Parameters.AddWithValue("user", userName);
-            }
-            var names = string.Join(", ", Enumerable.Range(0, fields.Count + 2).Select(i => $"c{i}"));
-            command.CommandText = $"""
-                INSERT INTO {definition.Table} ({string.Join(", ", columns)})
-                SELECT {string.Join(", ", values)}
-                FROM unnest({string.Join(", ", Enumerable.Range(0, fields.Count + 2).Select(i => $"@c{i}"))}) WITH ORDINALITY AS u({names}, n)
-                ORDER BY u.n
-                """;
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            await copy.CompleteAsync(cancellationToken);
         }
     }
-
-    /// <summary>One column's values as the typed array Npgsql sends (nulls as null elements).</summary>
-    static Array ColumnArray(EntityField field, object[] cells) => field.Kind switch
-    {
-        FieldKind.Id => cells.Select(c => c is Guid id ? id : (Guid?)null).ToArray(),
-        FieldKind.Integer => cells.Select(c => c is int number ? number : (int?)null).ToArray(),
-        FieldKind.Boolean => cells.Select(c => c is bool flag ? flag : (bool?)null).ToArray(),
-        FieldKind.JsonObject or FieldKind.JsonList => cells.Select(c => c is ReadOnlyMemory<byte> json ? json : (ReadOnlyMemory<byte>?)null).ToArray(),
-        _ => cells.Select(c => c as string).ToArray(),
-    };
 
     /// <summary>Writes the changed fields (API names; <c>attrib</c> included) and stamps the update.</summary>
     public static async Task UpdateAsync(NpgsqlConnection connection, EntityDefinition definition, Guid id, JsonObject values, IReadOnlyCollection<string> changed, string userName, CancellationToken cancellationToken)
