@@ -98,4 +98,14 @@ public sealed class configuration
 
         Assert.Equal(ConfigurationTable.Markdown().TrimEnd('\n').Split('\n'), table);
     }
+
+    [Fact]
+    public void the_servers_idle_thread_pool_workers_do_not_spin()
+    {
+        // The server's runtimeconfig.json, copied next to the tests from the project they reference.
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Anvil.Server.runtimeconfig.json")));
+        var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+
+        Assert.Equal(0, properties.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
+    }
 }

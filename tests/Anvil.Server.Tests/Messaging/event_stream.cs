@@ -1,7 +1,9 @@
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
+using Anvil.Server.Data;
 using Anvil.Server.Messaging;
 using Anvil.Server.Tests.Infrastructure;
+using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Anvil.Server.Tests.Messaging;
@@ -45,6 +47,37 @@ public sealed class event_stream(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.Equal(100, message["progress"]!.GetValue<int>());
         Assert.True(message["store"]!.GetValue<bool>());
         Assert.True(message["sequence"]!.GetValue<long>() > 0);
+    }
+
+    [Fact]
+    public async Task an_updates_outbox_row_runs_as_the_statement_a_dispatch_prepared()
+    {
+        var topic = TestUsers.Unique("test.ws.");
+        var store = app.Services.GetRequiredService<EventStore>();
+        await using var connection = await app.Services.GetRequiredService<Db>().OpenAsync();
+        const string executions = """
+            SELECT coalesce(sum(generic_plans + custom_plans), 0) FROM pg_prepared_statements
+            WHERE statement = 'INSERT INTO event_stream (messages, message_count) VALUES ($1::json, $2)'
+            """;
+        var ids = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            ids.Add(await store.DispatchAsync(connection, new NewEvent { Topic = topic }));
+            await transaction.CommitAsync();
+        }
+        var before = await connection.ExecuteScalarAsync<long>(executions);
+
+        foreach (var id in ids)
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            await store.UpdateAsync(connection, id, new EventChanges { Status = "in_progress" }, notifyOnCommit: false);
+            await transaction.CommitAsync();
+        }
+        store.Committed();
+
+        Assert.True(before >= 2, $"the dispatches' outbox row ran prepared {before} times");
+        Assert.Equal(before + ids.Count, await connection.ExecuteScalarAsync<long>(executions));
     }
 
     [Fact]
