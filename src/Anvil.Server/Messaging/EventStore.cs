@@ -464,22 +464,12 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             summary = changes.Summary,
             payload = changes.Payload,
             retries = changes.Retries,
-            messages = new JsonParameter(new JsonArray(Message(record, changes.Progress, recipients: null)).ToJsonString()),
+            // As text, the type AppendToStreamAsync sends: Npgsql keys a connection's prepared statements
+            // by their SQL alone and runs one whose parameter types differ from the prepared one's unprepared.
+            messages = new JsonArray(Message(record, changes.Progress, recipients: null)).ToJsonString(),
             count = 1,
         }, cancellationToken: cancellationToken));
         return record;
-    }
-
-    /// <summary>
-    /// A JSON text sent as <c>json</c>, the type <see cref="AppendToStreamAsync(NpgsqlConnection, ReadOnlyMemory{byte}, int, bool, CancellationToken)"/>
-    /// sends the outbox's messages as. Npgsql keys a connection's prepared statements by their SQL alone and runs
-    /// a statement whose parameter types differ from the prepared one's unprepared: sent as text, the outbox
-    /// row of an update was parsed and planned at every call on every connection that had dispatched an event.
-    /// </summary>
-    sealed class JsonParameter(string json) : SqlMapper.ICustomQueryParameter
-    {
-        public void AddParameter(System.Data.IDbCommand command, string name) =>
-            command.Parameters.Add(new NpgsqlParameter<string>(name, NpgsqlDbType.Json) { TypedValue = json });
     }
 
     /// <summary>An event as it stood when locked, and the locking transaction's time.</summary>

@@ -57,7 +57,7 @@ public sealed class event_stream(AnvilApp app) : IClassFixture<AnvilApp>
         await using var connection = await app.Services.GetRequiredService<Db>().OpenAsync();
         const string executions = """
             SELECT coalesce(sum(generic_plans + custom_plans), 0) FROM pg_prepared_statements
-            WHERE statement = 'INSERT INTO event_stream (messages, message_count) VALUES ($1::json, $2)'
+            WHERE statement = 'INSERT INTO event_stream (messages, message_count) VALUES ($1, $2)'
             """;
         var ids = new List<Guid>();
         for (var i = 0; i < 3; i++)
