@@ -68,6 +68,10 @@ public sealed record EntityField(string Name, string Column, FieldKind Kind)
         if (value is not null && Kind is FieldKind.JsonObject or FieldKind.JsonList
             && value.GetValueKind() == (Kind == FieldKind.JsonObject ? JsonValueKind.Object : JsonValueKind.Array))
             return value.DeepClone();
+        // Nor does a string or a boolean of its kind (ToColumn would read a string of it only to drop it).
+        if (value is not null && (Kind == FieldKind.Text && value.GetValueKind() == JsonValueKind.String
+            || Kind == FieldKind.Boolean && value.GetValueKind() is JsonValueKind.True or JsonValueKind.False))
+            return value.DeepClone();
         return ToColumn(value) switch
         {
             DBNull => null,

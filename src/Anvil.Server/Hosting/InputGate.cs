@@ -164,9 +164,11 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
     {
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow });
         var path = new List<Frame>();
-        // Frames are reused by depth, and a key already seen in the body is not allocated again.
+        // Frames are reused by depth, and a key already seen in the body is not made again: one Key
+        // per distinct key of the body (so a repeat in an object is the same instance), its text limit
+        // worked out once.
         var frames = new List<Frame>();
-        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var keys = new Dictionary<string, Key>(StringComparer.Ordinal);
         var seenKeys = keys.GetAlternateLookup<ReadOnlySpan<char>>();
         try
         {
@@ -188,15 +190,17 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
                         path.RemoveAt(path.Count - 1);
                         break;
                     case JsonTokenType.PropertyName:
-                        var key = Key(ref reader, path, seenKeys);
+                        var key = KeyOf(ref reader, path, keys, seenKeys, options);
                         var frame = path[^1];
-                        if (!frame.Keys.Add(key))
-                            throw BadRequest.Field(Field(path, key), "this key appears more than once in the object", "value_error.duplicate_key");
+                        if (!frame.AddKey(key))
+                            throw BadRequest.Field(Field(path, key.Name), "this key appears more than once in the object", "value_error.duplicate_key");
                         frame.Key = key;
                         break;
                     case JsonTokenType.String:
                         Advance(path);
-                        var (limit, setting) = LimitOf(path, options);
+                        var (limit, setting) = path.Count > 0 && path[^1].IsObject && path[^1].Key is { } of
+                            ? (of.Limit, of.Setting)
+                            : (options.MaxTextLength, "AYON_MAX_TEXT_LENGTH");
                         if (TextLength(ref reader, path) > limit)
                             throw BadRequest.Field(Field(path), $"ensure this value has at most {limit} characters ({setting})", "value_error.any_str.max_length");
                         break;
@@ -221,18 +225,26 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
             path[^1].Index++;
     }
 
-    /// <summary>The key of the current token, as <see cref="Text"/> checks it; the same string for the same key.</summary>
-    static string Key(ref Utf8JsonReader reader, List<Frame> path, HashSet<string>.AlternateLookup<ReadOnlySpan<char>> seen)
+    /// <summary>The key of the current token, as <see cref="Text"/> checks it; the same <see cref="Key"/> for the same text.</summary>
+    static Key KeyOf(ref Utf8JsonReader reader, List<Frame> path, Dictionary<string, Key> keys,
+        Dictionary<string, Key>.AlternateLookup<ReadOnlySpan<char>> seen, AyonOptions options)
     {
-        if (!reader.ValueIsEscaped && reader.ValueSpan.Length <= 128 && Utf8.IsValid(reader.ValueSpan))
+        var span = reader.ValueSpan;
+        if (!reader.ValueIsEscaped && span.Length <= 128)
         {
             Span<char> chars = stackalloc char[128];
-            var count = Encoding.UTF8.GetChars(reader.ValueSpan, chars);
-            if (seen.TryGetValue(chars[..count], out var known))
+            // Almost every key is ASCII: one vectorised check and widening, no UTF-8 decoder.
+            var count = Ascii.ToUtf16(span, chars, out var written) == System.Buffers.OperationStatus.Done ? written
+                : Utf8.IsValid(span) ? Encoding.UTF8.GetChars(span, chars) : -1;
+            if (count >= 0 && seen.TryGetValue(chars[..count], out var known))
                 return known;
         }
-        var key = Text(ref reader, path, isKey: true);
-        seen.Add(key);
+        var text = Text(ref reader, path, isKey: true);
+        if (keys.TryGetValue(text, out var same))
+            return same;
+        var (limit, setting) = LimitOf(text, options);
+        var key = new Key(text, limit, setting);
+        keys.Add(text, key);
         return key;
     }
 
@@ -245,6 +257,9 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
     {
         if (reader.ValueIsEscaped || reader.HasValueSequence)
             return Text(ref reader, path, isKey: false).Length;
+        // ASCII (nearly every value): one UTF-16 character a byte.
+        if (Ascii.IsValid(reader.ValueSpan))
+            return reader.ValueSpan.Length;
         if (!Utf8.IsValid(reader.ValueSpan))
             throw BadRequest.Field(Field(path), "not valid UTF-8", "value_error.unicode");
         return Encoding.UTF8.GetCharCount(reader.ValueSpan);
@@ -278,11 +293,9 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
         return text;
     }
 
-    static (int Limit, string Setting) LimitOf(List<Frame> path, AyonOptions options)
+    /// <summary>The text limit of a string under <paramref name="key"/>.</summary>
+    static (int Limit, string Setting) LimitOf(string key, AyonOptions options)
     {
-        var key = path.Count > 0 && path[^1].IsObject ? path[^1].Key : null;
-        if (key is null)
-            return (options.MaxTextLength, "AYON_MAX_TEXT_LENGTH");
         if (key.Equals("label", StringComparison.OrdinalIgnoreCase) || key.EndsWith("Label", StringComparison.Ordinal))
             return (options.MaxLabelLength, "AYON_MAX_LABEL_LENGTH");
         if (NameKeys.Contains(key) || key.EndsWith("name", StringComparison.OrdinalIgnoreCase))
@@ -300,7 +313,7 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
             if (frame.IsObject && i == path.Count - 1 && key is not null)
                 parts.Add(key);
             else if (frame.IsObject && frame.Key is not null)
-                parts.Add(frame.Key);
+                parts.Add(frame.Key.Name);
             else if (!frame.IsObject && frame.Index >= 0)
                 parts.Add(frame.Index.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
@@ -313,17 +326,40 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
         public PipeReader Reader { get; } = PipeReader.Create(body);
     }
 
+    /// <summary>A distinct key of the body, with the limit of the strings under it.</summary>
+    sealed record Key(string Name, int Limit, string Setting);
+
     sealed class Frame
     {
+        // An object's keys so far, compared as instances (one Key per distinct text): a short list
+        // scanned, and a set once the object has many.
+        const int ScanLimit = 16;
+        readonly List<Key> _keys = [];
+        HashSet<Key>? _many;
+
         public bool IsObject { get; private set; }
-        public HashSet<string> Keys { get; } = new(StringComparer.Ordinal);
-        public string? Key { get; set; }
+        public Key? Key { get; set; }
         public int Index { get; set; } = -1;
+
+        /// <summary>False when the object has the key already.</summary>
+        public bool AddKey(Key key)
+        {
+            if (_many is not null)
+                return _many.Add(key);
+            foreach (var known in _keys)
+                if (ReferenceEquals(known, key))
+                    return false;
+            _keys.Add(key);
+            if (_keys.Count > ScanLimit)
+                _many = new HashSet<Key>(_keys, ReferenceEqualityComparer.Instance);
+            return true;
+        }
 
         public void Reset(bool isObject)
         {
             IsObject = isObject;
-            Keys.Clear();
+            _keys.Clear();
+            _many = null;
             Key = null;
             Index = -1;
         }

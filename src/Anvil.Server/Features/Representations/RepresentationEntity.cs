@@ -59,6 +59,14 @@ sealed class RepresentationRules : EntityRules
 {
     static readonly string[] HashTypes = ["md5", "sha1", "sha256", "op3"];
 
+    static bool IsHashType(JsonElement value)
+    {
+        foreach (var type in HashTypes)
+            if (value.ValueEquals(type))
+                return true;
+        return false;
+    }
+
     public override Task PrepareAsync(WriteContext context, JsonObject values, JsonObject? previous)
     {
         var files = values["files"] as JsonArray ?? [];
@@ -70,23 +78,24 @@ sealed class RepresentationRules : EntityRules
         var ids = new HashSet<string>();
         var defaults = false;
         var i = 0;
+        // The field is named only when there is a problem: a bulk write checks thousands of files.
         foreach (var file in (read ?? document!.RootElement).EnumerateArray())
         {
-            var field = $"files.{i++}";
+            var index = i++;
             if (file.ValueKind != JsonValueKind.Object)
-                throw BadRequest.Field(field, "must be an object");
-            if (!file.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String || !Guid.TryParse(id.GetString(), out _))
-                throw BadRequest.Field($"{field}.id", "must be a 32-character hexadecimal id");
-            if (!ids.Add(id.GetString()!))
-                throw BadRequest.Field($"{field}.id", "two files of the representation share this id");
+                throw BadRequest.Field($"files.{index}", "must be an object");
+            if (!file.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String || id.GetString() is not { } fileId || !Guid.TryParse(fileId, out _))
+                throw BadRequest.Field($"files.{index}.id", "must be a 32-character hexadecimal id");
+            if (!ids.Add(fileId))
+                throw BadRequest.Field($"files.{index}.id", "two files of the representation share this id");
             if (!file.TryGetProperty("path", out var path) || path.ValueKind != JsonValueKind.String)
-                throw BadRequest.Field($"{field}.path", "must be a string");
+                throw BadRequest.Field($"files.{index}.path", "must be a string");
             var hasSize = file.TryGetProperty("size", out var size) && size.ValueKind != JsonValueKind.Null;
             if (hasSize && !(size.ValueKind == JsonValueKind.Number && size.GetDouble() >= 0))
-                throw BadRequest.Field($"{field}.size", "must be a non-negative number");
+                throw BadRequest.Field($"files.{index}.size", "must be a non-negative number");
             var hasHashType = file.TryGetProperty("hashType", out var hashType) && hashType.ValueKind != JsonValueKind.Null;
-            if (hasHashType && (hashType.ValueKind != JsonValueKind.String || !HashTypes.Contains(hashType.GetString())))
-                throw BadRequest.Field($"{field}.hashType", "must be one of md5, sha1, sha256, op3");
+            if (hasHashType && (hashType.ValueKind != JsonValueKind.String || !IsHashType(hashType)))
+                throw BadRequest.Field($"files.{index}.hashType", "must be one of md5, sha1, sha256, op3");
             defaults |= !hasSize || !hasHashType;
         }
         if (defaults)
