@@ -127,7 +127,10 @@ public sealed class EntityDefinition
         new("tags", "tags", FieldKind.TextList),
     ];
 
-    public IEnumerable<EntityField> AllFields => CommonFields.Concat(Fields);
+    /// <summary>The common fields, then the type's own (made once: every entity written walks them).</summary>
+    public IReadOnlyList<EntityField> AllFields => _allFields ??= [.. CommonFields, .. Fields];
+
+    EntityField[]? _allFields;
 
     public EntityField? Field(string name) => AllFields.FirstOrDefault(f => f.Name == name);
 

@@ -230,6 +230,10 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
         Dictionary<string, Key>.AlternateLookup<ReadOnlySpan<char>> seen, AyonOptions options)
     {
         var span = reader.ValueSpan;
+        // Sibling objects mostly repeat their keys in order (a batch's operations): the key the
+        // previous object at this depth had at this position, compared as bytes.
+        if (!reader.ValueIsEscaped && path[^1].Expected(span) is { } repeated)
+            return repeated;
         if (!reader.ValueIsEscaped && span.Length <= 128)
         {
             Span<char> chars = stackalloc char[128];
@@ -243,7 +247,7 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
         if (keys.TryGetValue(text, out var same))
             return same;
         var (limit, setting) = LimitOf(text, options);
-        var key = new Key(text, limit, setting);
+        var key = new Key(text, limit, setting, reader.ValueIsEscaped ? null : span.ToArray());
         keys.Add(text, key);
         return key;
     }
@@ -326,15 +330,17 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
         public PipeReader Reader { get; } = PipeReader.Create(body);
     }
 
-    /// <summary>A distinct key of the body, with the limit of the strings under it.</summary>
-    sealed record Key(string Name, int Limit, string Setting);
+    /// <summary>A distinct key of the body, with the limit of the strings under it (and its UTF-8, when it was sent unescaped).</summary>
+    sealed record Key(string Name, int Limit, string Setting, byte[]? Utf8);
 
     sealed class Frame
     {
-        // An object's keys so far, compared as instances (one Key per distinct text): a short list
-        // scanned, and a set once the object has many.
+        // An object's keys so far, in order, compared as instances (one Key per distinct text): the
+        // list scanned, and a set once the object has many. The previous object at this depth keeps
+        // its keys, in order, for Expected.
         const int ScanLimit = 16;
-        readonly List<Key> _keys = [];
+        List<Key> _keys = [];
+        List<Key> _previous = [];
         HashSet<Key>? _many;
 
         public bool IsObject { get; private set; }
@@ -345,19 +351,31 @@ public sealed class InputGate(RequestDelegate next, AyonOptions options)
         public bool AddKey(Key key)
         {
             if (_many is not null)
-                return _many.Add(key);
-            foreach (var known in _keys)
-                if (ReferenceEquals(known, key))
+            {
+                if (!_many.Add(key))
                     return false;
+            }
+            else
+            {
+                foreach (var known in _keys)
+                    if (ReferenceEquals(known, key))
+                        return false;
+                if (_keys.Count == ScanLimit)
+                    _many = new HashSet<Key>([.. _keys, key], ReferenceEqualityComparer.Instance);
+            }
             _keys.Add(key);
-            if (_keys.Count > ScanLimit)
-                _many = new HashSet<Key>(_keys, ReferenceEqualityComparer.Instance);
             return true;
         }
+
+        /// <summary>The key the previous object at this depth had at the position of the next key, when its UTF-8 is <paramref name="utf8"/>.</summary>
+        public Key? Expected(ReadOnlySpan<byte> utf8) =>
+            _keys.Count < _previous.Count && _previous[_keys.Count] is { Utf8: { } known } key && utf8.SequenceEqual(known) ? key : null;
 
         public void Reset(bool isObject)
         {
             IsObject = isObject;
+            if (_keys.Count > 0)
+                (_previous, _keys) = (_keys, _previous);
             _keys.Clear();
             _many = null;
             Key = null;

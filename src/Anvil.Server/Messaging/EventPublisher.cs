@@ -260,14 +260,23 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
     /// <summary>The stored message (UTF-8) with its stream position as the first member, <c>"sequence"</c>.</summary>
     public static byte[] WithSequence(ReadOnlySpan<byte> message, long seq)
     {
-        var head = Encoding.UTF8.GetBytes(message.Length > 2
-            ? $"{{\"sequence\": {seq.ToString(CultureInfo.InvariantCulture)}, "
-            : $"{{\"sequence\": {seq.ToString(CultureInfo.InvariantCulture)}}}");
-        if (message.Length <= 2)
-            return head;
-        var joined = new byte[head.Length + message.Length - 1];
-        head.CopyTo(joined, 0);
-        message[1..].CopyTo(joined.AsSpan(head.Length));
+        // {"sequence": N, …rest of the message} (or {"sequence": N} for an empty one), written in place.
+        ReadOnlySpan<byte> prefix = "{\"sequence\": "u8;
+        Span<byte> digits = stackalloc byte[20];
+        seq.TryFormat(digits, out var length, default, CultureInfo.InvariantCulture);
+        var empty = message.Length <= 2;
+        var joined = new byte[prefix.Length + length + (empty ? 1 : 2 + message.Length - 1)];
+        prefix.CopyTo(joined);
+        digits[..length].CopyTo(joined.AsSpan(prefix.Length));
+        var rest = joined.AsSpan(prefix.Length + length);
+        if (empty)
+            rest[0] = (byte)'}';
+        else
+        {
+            rest[0] = (byte)',';
+            rest[1] = (byte)' ';
+            message[1..].CopyTo(rest[2..]);
+        }
         return joined;
     }
 }

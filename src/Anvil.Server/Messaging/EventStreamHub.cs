@@ -56,7 +56,7 @@ public sealed class EventStreamHub(Db db, Redis redis, AyonOptions options, ILog
                 }
             }
             await StartAtPublishedPositionAsync(stoppingToken);
-            queue.OnMessage(message => ReceiveAsync(message.Message.ToString()));
+            queue.OnMessage(message => ReceiveAsync(message.Message));
             while (!stoppingToken.IsCancellationRequested)
             {
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
@@ -97,6 +97,18 @@ public sealed class EventStreamHub(Db db, Redis redis, AyonOptions options, ILog
         {
             logger.LogWarning("Cannot read the event stream's position yet: {Error}", e.Message);
         }
+    }
+
+    /// <summary>As <see cref="ReceiveAsync(string)"/>; with nobody to deliver to, the position is read from the bytes (no string of the message).</summary>
+    Task ReceiveAsync(RedisValue message)
+    {
+        if (_clients.IsEmpty)
+        {
+            if (StreamMessage.SequenceOf(((ReadOnlyMemory<byte>)message).Span) is long position)
+                Log.Skip(position);
+            return Task.CompletedTask;
+        }
+        return ReceiveAsync(message.ToString());
     }
 
     /// <summary>Handles one Redis message (called in order, one at a time).</summary>

@@ -27,6 +27,18 @@ public sealed record StreamMessage(long? Sequence, string Topic, string? Project
             ? sequence : null;
     }
 
+    /// <summary>As <see cref="SequenceOf(string)"/>, for the message's UTF-8.</summary>
+    public static long? SequenceOf(ReadOnlySpan<byte> json)
+    {
+        ReadOnlySpan<byte> prefix = "{\"sequence\": "u8;
+        if (!json.StartsWith(prefix))
+            return null;
+        var digits = json[prefix.Length..];
+        var end = digits.IndexOfAny((byte)',', (byte)'}');
+        return end > 0 && long.TryParse(digits[..end], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var sequence)
+            ? sequence : null;
+    }
+
     /// <summary>Reads a message as published on Redis; null when it is not one of ours.</summary>
     public static StreamMessage? Parse(string json)
     {

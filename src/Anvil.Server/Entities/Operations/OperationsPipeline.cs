@@ -167,16 +167,26 @@ public sealed class OperationsPipeline(Db db, ProjectContexts contexts, EventSto
 
         // The events name the new rows by path: made from the parents' paths read with the parent
         // check where the type allows, rather than reading every new row back through its joins.
-        var paths = definition.PathUnderParent is { } pathUnder && parentPaths is not null
-            ? rows.ToDictionary(r => r.Id, r => pathUnder(parentPaths[Guid.Parse(ParentId(definition, r.Values)!)], r.Values))
-            : await EntityStore.PathsAsync(context.Connection, definition, context.Project, [.. rows.Select(r => r.Id)], context.CancellationToken);
+        var pathUnder = parentPaths is null ? null : definition.PathUnderParent;
+        var paths = pathUnder is null
+            ? await EntityStore.PathsAsync(context.Connection, definition, context.Project, [.. rows.Select(r => r.Id)], context.CancellationToken)
+            : null;
         var topic = $"entity.{definition.Type}.created";
         var created = $"Created {definition.Type} ";
-        await events.DispatchAsync(context.Connection, [.. rows.Select(row => Event(writer, context, topic,
-            created + paths.GetValueOrDefault(row.Id, row.Id.ToString("N")),
-            new JsonObject { ["entityId"] = row.Id.ToString("N"), ["parentId"] = ParentId(definition, row.Values) }))], context.CancellationToken,
-            notifyOnCommit: false);
-        return [.. operations.Select((operation, i) => Success(operation, rows[i].Id, 201))];
+        var newEvents = new NewEvent[rows.Count];
+        var results = new List<OperationResult>(rows.Count);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i];
+            var entityId = row.Id.ToString("N");
+            var parentId = ParentId(definition, row.Values);
+            var path = pathUnder is not null ? pathUnder(parentPaths![Guid.Parse(parentId!)], row.Values)
+                : paths!.TryGetValue(row.Id, out var read) ? read : entityId;
+            newEvents[i] = Event(writer, context, topic, created + path, new JsonObject { ["entityId"] = entityId, ["parentId"] = parentId });
+            results.Add(Success(operations[i], entityId, 201));
+        }
+        await events.DispatchAsync(context.Connection, newEvents, context.CancellationToken, notifyOnCommit: false);
+        return results;
     }
 
     /// <summary>The values of an entity to create: the given fields checked, access checked, defaults filled.</summary>
@@ -192,9 +202,9 @@ public sealed class OperationsPipeline(Db db, ProjectContexts contexts, EventSto
                 continue;
             values[field.Name] = field.Normalize(value);
         }
-        var missing = definition.Fields.FirstOrDefault(f => f.Required && values[f.Name] is null);
-        if (missing is not null)
-            throw BadRequest.Field(missing.Name, "field required");
+        foreach (var field in definition.Fields)
+            if (field.Required && values[field.Name] is null)
+                throw BadRequest.Field(field.Name, "field required");
         await WriteAuthorization.CreateAsync(context, definition, values, data);
         values["attrib"] = AttributeValues.Validate(context.Project.AttributesOf(definition.Type), AttribOf(data), "attrib", keepNulls: false);
         values["data"] ??= new JsonObject();
@@ -280,8 +290,16 @@ public sealed class OperationsPipeline(Db db, ProjectContexts contexts, EventSto
         if (values["label"]?.GetValue<string>() is { } label && (label.Contains('\'') || label.Contains(';')))
             throw BadRequest.Field("label", "may not contain ' or ;");
         var status = values["status"]!.GetValue<string>();
-        if (!context.Project.Statuses.Any(s => s.Name == status))
+        if (!HasStatus(context.Project, status))
             throw BadRequest.Field("status", $"'{status}' is not a status of project {context.Project.Name}");
+    }
+
+    static bool HasStatus(ProjectContext project, string status)
+    {
+        foreach (var known in project.Statuses)
+            if (known.Name == status)
+                return true;
+        return false;
     }
 
     /// <summary>
@@ -385,12 +403,14 @@ public sealed class OperationsPipeline(Db db, ProjectContexts contexts, EventSto
         Payload = payload ?? [],
     };
 
-    static OperationResult Success(OperationRequest operation, Guid id, int status) => new()
+    static OperationResult Success(OperationRequest operation, Guid id, int status) => Success(operation, id.ToString("N"), status);
+
+    static OperationResult Success(OperationRequest operation, string entityId, int status) => new()
     {
         Id = operation.Id,
         Type = operation.Type!,
         EntityType = operation.EntityType!,
-        EntityId = id.ToString("N"),
+        EntityId = entityId,
         Success = true,
         Status = status,
     };
