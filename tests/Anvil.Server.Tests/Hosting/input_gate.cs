@@ -474,6 +474,26 @@ public sealed class input_gate(AnvilApp app) : IClassFixture<AnvilApp>
     }
 
     [Fact]
+    public void a_repeated_key_is_refused_however_it_is_written_and_whatever_its_siblings_held()
+    {
+        var options = new AyonOptions();
+        string Refused(string json) => Assert.Throws<BadRequest>(() => InputGate.Check(Encoding.UTF8.GetBytes(json), options)).Message;
+        var many = string.Join(", ", Enumerable.Range(0, 20).Select(i => $"\"k{i}\": {i}"));
+        var longName = new string('n', options.MaxNameLength + 1);
+
+        InputGate.Check("""[{"a": 1, "b": 2, "c": 3}, {"a": 1, "b": 2, "c": 3}, {"c": 1, "a": 2}]"""u8, options);
+
+        Assert.StartsWith("a:", Refused("""{"a": 1, "\u0061": 2}"""));
+        Assert.StartsWith("1.c:", Refused("""[{"a": 1, "b": 2, "c": 3}, {"a": 1, "c": 2, "c": 3}]"""));
+        Assert.StartsWith("1.b:", Refused("""[{"a": 1, "b": 2}, {"a": 1, "b": 2, "b": 3}]"""));
+        Assert.StartsWith("k0:", Refused($$"""{{{many}}, "k0": 1}"""));
+        Assert.StartsWith("1.k0:", Refused($$"""[{{{many}}}, {{{many}}, "k0": 1}]"""));
+        // A key matched against the sibling before it keeps its own limit.
+        Assert.StartsWith("1.name:", Refused($$"""[{"name": "a", "text": "b"}, {"name": "{{longName}}", "text": "c"}]"""));
+        Assert.Contains("AYON_MAX_NAME_LENGTH", Refused($$"""[{"name": "a"}, {"name": "{{longName}}"}]"""));
+    }
+
+    [Fact]
     public void a_request_body_is_checked_once_and_the_valid_ones_pass()
     {
         var options = new AyonOptions();

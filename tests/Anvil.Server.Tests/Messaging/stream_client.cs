@@ -81,6 +81,19 @@ public sealed class stream_client
     }
 
     [Fact]
+    public void a_published_message_carries_its_sequence_first_and_the_position_reads_back_from_its_bytes()
+    {
+        string Sequenced(string message, long seq) => Encoding.UTF8.GetString(EventPublisher.WithSequence(Encoding.UTF8.GetBytes(message), seq));
+
+        Assert.Equal("""{"sequence": 7}""", Sequenced("{}", 7));
+        Assert.Equal("""{"sequence": 12345678901, "id": "x", "summary": {}}""", Sequenced("""{"id": "x", "summary": {}}""", 12345678901));
+        Assert.Equal("""{"sequence": 3, "é": "ü"}""", EventPublisher.WithSequence("""{"é": "ü"}""", 3));
+        foreach (var message in new[] { """{"sequence": 42, "id": "x"}""", """{"sequence": 42}""", """{"id": 1}""", """{"sequence": x}""", "" })
+            Assert.Equal(StreamMessage.SequenceOf(message), StreamMessage.SequenceOf(Encoding.UTF8.GetBytes(message)));
+        Assert.Equal((long?)42, StreamMessage.SequenceOf("""{"sequence": 42, "id": "x"}"""u8));
+    }
+
+    [Fact]
     public async Task a_slow_client_falls_behind_the_log_and_catches_up_from_the_table_while_a_fast_one_reads_the_log()
     {
         var log = new StreamLog(capacity: 8);
