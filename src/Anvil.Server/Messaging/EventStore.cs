@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anvil.Server.Data;
 using Anvil.Server.Hosting;
@@ -661,7 +662,10 @@ public sealed class EventStore(Db db, EventPublisher publisher)
     /// </summary>
     static ReadOnlyMemory<byte> StoredMessagesJson(IReadOnlyList<NewEvent> events, Guid[] ids, string[] summaries, DateTimeOffset stamp)
     {
-        var time = Timestamp(stamp);
+        // The batch's time and the message's member names are encoded once, and ids written from the
+        // stack: a batch of a thousand makes no string per message.
+        var time = JsonEncodedText.Encode(Timestamp(stamp));
+        Span<char> id = stackalloc char[32];
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(events.Count * 512);
         using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
         {
@@ -670,18 +674,25 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             {
                 var e = events[i];
                 writer.WriteStartObject();
-                writer.WriteString("id", ids[i].ToString("N"));
-                writer.WriteString("topic", e.Topic);
-                writer.WriteString("project", e.Project);
-                writer.WriteString("user", e.User);
-                writer.WriteString("dependsOn", e.DependsOn?.ToString("N"));
-                writer.WriteString("description", e.Description ?? "");
-                writer.WritePropertyName("summary");
+                ids[i].TryFormat(id, out _, "N");
+                writer.WriteString(MessageNames.Id, id);
+                writer.WriteString(MessageNames.Topic, e.Topic);
+                writer.WriteString(MessageNames.Project, e.Project);
+                writer.WriteString(MessageNames.User, e.User);
+                if (e.DependsOn is { } dependsOn)
+                {
+                    dependsOn.TryFormat(id, out _, "N");
+                    writer.WriteString(MessageNames.DependsOn, id);
+                }
+                else
+                    writer.WriteNull(MessageNames.DependsOn);
+                writer.WriteString(MessageNames.Description, e.Description ?? "");
+                writer.WritePropertyName(MessageNames.Summary);
                 writer.WriteRawValue(summaries[i], skipInputValidation: true);
-                writer.WriteString("status", e.Status);
-                writer.WriteString("sender", e.Sender);
-                writer.WriteString("senderType", e.SenderType);
-                writer.WritePropertyName("recipients");
+                writer.WriteString(MessageNames.Status, e.Status);
+                writer.WriteString(MessageNames.Sender, e.Sender);
+                writer.WriteString(MessageNames.SenderType, e.SenderType);
+                writer.WritePropertyName(MessageNames.Recipients);
                 if (e.Recipients is null)
                     writer.WriteNullValue();
                 else
@@ -691,15 +702,35 @@ public sealed class EventStore(Db db, EventPublisher publisher)
                         writer.WriteStringValue(recipient);
                     writer.WriteEndArray();
                 }
-                writer.WriteString("createdAt", time);
-                writer.WriteString("updatedAt", time);
-                writer.WriteNumber("progress", e.Status == "finished" ? 100 : 0);
-                writer.WriteBoolean("store", true);
+                writer.WriteString(MessageNames.CreatedAt, time);
+                writer.WriteString(MessageNames.UpdatedAt, time);
+                writer.WriteNumber(MessageNames.Progress, e.Status == "finished" ? 100 : 0);
+                writer.WriteBoolean(MessageNames.Store, true);
                 writer.WriteEndObject();
             }
             writer.WriteEndArray();
         }
         return buffer.WrittenMemory;
+    }
+
+    /// <summary>The member names of a stored message, encoded once.</summary>
+    static class MessageNames
+    {
+        public static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");
+        public static readonly JsonEncodedText Topic = JsonEncodedText.Encode("topic");
+        public static readonly JsonEncodedText Project = JsonEncodedText.Encode("project");
+        public static readonly JsonEncodedText User = JsonEncodedText.Encode("user");
+        public static readonly JsonEncodedText DependsOn = JsonEncodedText.Encode("dependsOn");
+        public static readonly JsonEncodedText Description = JsonEncodedText.Encode("description");
+        public static readonly JsonEncodedText Summary = JsonEncodedText.Encode("summary");
+        public static readonly JsonEncodedText Status = JsonEncodedText.Encode("status");
+        public static readonly JsonEncodedText Sender = JsonEncodedText.Encode("sender");
+        public static readonly JsonEncodedText SenderType = JsonEncodedText.Encode("senderType");
+        public static readonly JsonEncodedText Recipients = JsonEncodedText.Encode("recipients");
+        public static readonly JsonEncodedText CreatedAt = JsonEncodedText.Encode("createdAt");
+        public static readonly JsonEncodedText UpdatedAt = JsonEncodedText.Encode("updatedAt");
+        public static readonly JsonEncodedText Progress = JsonEncodedText.Encode("progress");
+        public static readonly JsonEncodedText Store = JsonEncodedText.Encode("store");
     }
 
     /// <summary>The SQL of the outbox write, for a caller sending it with other statements: parameters <c>@messages</c> (a JSON array) and <c>@count</c>.</summary>
