@@ -99,11 +99,13 @@ public sealed class EventStreamHub(Db db, Redis redis, AyonOptions options, ILog
         }
     }
 
-    /// <summary>As <see cref="ReceiveAsync(string)"/>; with nobody to deliver to, the position is read from the bytes (no string of the message).</summary>
+    /// <summary>Handles one Redis message (called in order, one at a time).</summary>
     Task ReceiveAsync(RedisValue message)
     {
         if (_clients.IsEmpty)
         {
+            // Nobody to deliver to (a bulk ingest publishes thousands a second): keep the position
+            // only, read from the bytes, so that the gap check of the next delivery starts from here.
             if (StreamMessage.SequenceOf(((ReadOnlyMemory<byte>)message).Span) is long position)
                 Log.Skip(position);
             return Task.CompletedTask;
@@ -111,17 +113,8 @@ public sealed class EventStreamHub(Db db, Redis redis, AyonOptions options, ILog
         return ReceiveAsync(message.ToString());
     }
 
-    /// <summary>Handles one Redis message (called in order, one at a time).</summary>
-    internal async Task ReceiveAsync(string json)
+    async Task ReceiveAsync(string json)
     {
-        if (_clients.IsEmpty)
-        {
-            // Nobody to deliver to (a bulk ingest publishes thousands a second): keep the position
-            // only, so that the gap check of the next delivery starts from here.
-            if (StreamMessage.SequenceOf(json) is long position)
-                Log.Skip(position);
-            return;
-        }
         var message = StreamMessage.Parse(json);
         if (message is null)
             return;

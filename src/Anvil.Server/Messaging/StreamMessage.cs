@@ -16,16 +16,7 @@ public sealed record StreamMessage(long? Sequence, string Topic, string? Project
     /// The sequence of a published message without reading the rest: the publisher writes it first
     /// (<see cref="EventPublisher.WithSequence(string, long)"/>). Null when there is none.
     /// </summary>
-    public static long? SequenceOf(string json)
-    {
-        const string Prefix = "{\"sequence\": ";
-        if (!json.StartsWith(Prefix, StringComparison.Ordinal))
-            return null;
-        var digits = json.AsSpan(Prefix.Length);
-        var end = digits.IndexOfAny(',', '}');
-        return end > 0 && long.TryParse(digits[..end], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var sequence)
-            ? sequence : null;
-    }
+    public static long? SequenceOf(string json) => SequenceOf(System.Text.Encoding.UTF8.GetBytes(json));
 
     /// <summary>As <see cref="SequenceOf(string)"/>, for the message's UTF-8.</summary>
     public static long? SequenceOf(ReadOnlySpan<byte> json)
