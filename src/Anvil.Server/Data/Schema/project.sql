@@ -205,6 +205,30 @@ CREATE CONSTRAINT TRIGGER folders_hierarchy_generation AFTER INSERT OR UPDATE OR
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.bump_hierarchy_generation();
 CREATE CONSTRAINT TRIGGER tasks_hierarchy_generation AFTER INSERT OR UPDATE OR DELETE ON tasks
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.bump_hierarchy_generation();
+-- Also while a bulk insert has the per-row triggers off (public.defer_foreign_keys, migration 0021).
+ALTER TABLE folders ENABLE ALWAYS TRIGGER folders_hierarchy_generation;
+ALTER TABLE tasks ENABLE ALWAYS TRIGGER tasks_hierarchy_generation;
+
+-- A bulk insert's foreign keys, checked once for the statement's rows when public.defer_foreign_keys
+-- turned the per-row checks off for it (migration 0021); otherwise these do nothing.
+CREATE TRIGGER folders_deferred_foreign_keys AFTER INSERT ON folders REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION public.check_deferred_foreign_keys();
+ALTER TABLE folders ENABLE ALWAYS TRIGGER folders_deferred_foreign_keys;
+CREATE TRIGGER tasks_deferred_foreign_keys AFTER INSERT ON tasks REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION public.check_deferred_foreign_keys();
+ALTER TABLE tasks ENABLE ALWAYS TRIGGER tasks_deferred_foreign_keys;
+CREATE TRIGGER products_deferred_foreign_keys AFTER INSERT ON products REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION public.check_deferred_foreign_keys();
+ALTER TABLE products ENABLE ALWAYS TRIGGER products_deferred_foreign_keys;
+CREATE TRIGGER versions_deferred_foreign_keys AFTER INSERT ON versions REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION public.check_deferred_foreign_keys();
+ALTER TABLE versions ENABLE ALWAYS TRIGGER versions_deferred_foreign_keys;
+CREATE TRIGGER representations_deferred_foreign_keys AFTER INSERT ON representations REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION public.check_deferred_foreign_keys();
+ALTER TABLE representations ENABLE ALWAYS TRIGGER representations_deferred_foreign_keys;
+CREATE TRIGGER workfiles_deferred_foreign_keys AFTER INSERT ON workfiles REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION public.check_deferred_foreign_keys();
+ALTER TABLE workfiles ENABLE ALWAYS TRIGGER workfiles_deferred_foreign_keys;
 CREATE TRIGGER folders_truncated_hierarchy_generation AFTER TRUNCATE ON folders
     FOR EACH STATEMENT EXECUTE FUNCTION public.bump_hierarchy_generation();
 CREATE TRIGGER tasks_truncated_hierarchy_generation AFTER TRUNCATE ON tasks
