@@ -32,14 +32,16 @@ public sealed class ProjectContext
     public string[] PrivateAttributes => [.. Attributes.Where(a => !a.Inherit).Select(a => a.Name).Distinct()];
 
     readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<AttributeDefinition>> _attributesOf = new();
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> _defaultStatusOf = new();
 
     /// <summary>The attributes in scope for an entity type (asked once per entity written: kept).</summary>
     public IReadOnlyList<AttributeDefinition> AttributesOf(string entityType) =>
-        _attributesOf.GetOrAdd(entityType, type => [.. Attributes.Where(a => a.InScope(type))]);
+        _attributesOf.GetOrAdd(entityType, static (type, project) => [.. project.Attributes.Where(a => a.InScope(type))], this);
 
-    /// <summary>AYON's default: the first status whose scope names the type, else the first status.</summary>
+    /// <summary>AYON's default: the first status whose scope names the type, else the first status (asked once per entity created: kept).</summary>
     public string DefaultStatus(string entityType) =>
-        (Statuses.FirstOrDefault(s => s.Scope.Count == 0 || s.Scope.Contains(entityType)) ?? Statuses.FirstOrDefault())?.Name
+        _defaultStatusOf.GetOrAdd(entityType, static (type, project) =>
+            (project.Statuses.FirstOrDefault(s => s.Scope.Count == 0 || s.Scope.Contains(type)) ?? project.Statuses.FirstOrDefault())?.Name, this)
         ?? throw new Conflict($"Project {Name} has no statuses");
 
     /// <summary>The stored name of a project (URL names match case-insensitively), or 404.</summary>

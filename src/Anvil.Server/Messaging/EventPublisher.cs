@@ -169,16 +169,44 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
     {
         var published = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT published_seq FROM event_stream_state WHERE id = 1", cancellationToken: cancellationToken));
-        var rows = await ReadStoredUtf8Async(connection, published, long.MaxValue, BatchSize, cancellationToken);
-        _lastPublished = rows.Count;
-        if (rows.Count == 0)
-            return 0;
-        var channel = RedisChannel.Literal(options.RedisChannel);
-        var subscriber = redis.Connection.GetSubscriber();
-        // One connection keeps the order; the batch is pipelined, then confirmed before the watermark moves.
-        var sends = rows.Select(row => subscriber.PublishAsync(channel, WithSequence(row.Message.Span, row.Seq))).ToArray();
+        Task[] sends;
+        PooledBuffer sequenced;
+        long last;
+        using (var stored = await ReadStoredUtf8Async(connection, published, long.MaxValue, BatchSize, cancellationToken))
+        {
+            var rows = stored.Messages;
+            _lastPublished = rows.Count;
+            if (rows.Count == 0)
+                return 0;
+            last = rows[^1].Seq;
+            // Every message with its position, side by side in one pooled array (no array per message),
+            // sized up front so the slices handed to Redis stay where they are.
+            var size = 0;
+            foreach (var (_, message) in rows)
+                size += message.Length + SequenceRoom;
+            sequenced = new PooledBuffer(size);
+            var span = sequenced.GetSpan(size);
+            var written = 0;
+            var lengths = new int[rows.Count];
+            for (var i = 0; i < rows.Count; i++)
+                written += lengths[i] = WriteWithSequence(rows[i].Message.Span, rows[i].Seq, span[written..]);
+            sequenced.Advance(written);
+            var channel = RedisChannel.Literal(options.RedisChannel);
+            var subscriber = redis.Connection.GetSubscriber();
+            // One connection keeps the order; the batch is pipelined, then confirmed before the watermark moves.
+            sends = new Task[rows.Count];
+            var start = 0;
+            for (var i = 0; i < rows.Count; i++)
+            {
+                sends[i] = subscriber.PublishAsync(channel, sequenced.WrittenMemory.Slice(start, lengths[i]));
+                start += lengths[i];
+            }
+        }
         await Task.WhenAll(sends);
-        Observability.AnvilMetrics.EventsPublished.Inc(rows.Count);
+        // Only once every send is done: a failed round leaves the array to the collector, as a send
+        // given up on may still sit in the Redis client's queue.
+        sequenced.Dispose();
+        Observability.AnvilMetrics.EventsPublished.Inc(sends.Length);
         // Losing this write in a crash only means publishing the batch again, and receivers drop
         // repeats by seq: it need not wait for the disk.
         await connection.ExecuteAsync(new CommandDefinition("""
@@ -186,8 +214,8 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
             SET LOCAL synchronous_commit TO off;
             UPDATE event_stream_state SET published_seq = @seq WHERE id = 1;
             COMMIT;
-            """, new { seq = rows[^1].Seq }, cancellationToken: cancellationToken));
-        return rows.Count;
+            """, new { seq = last }, cancellationToken: cancellationToken));
+        return sends.Length;
     }
 
     /// <summary>
@@ -197,15 +225,19 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
     /// instance (<see cref="AyonOptions.InstanceId"/>).
     /// </summary>
     internal static async Task<List<(long Seq, string Message)>> ReadStoredAsync(NpgsqlConnection connection, long after, long before, int limit, CancellationToken cancellationToken,
-        string? origin = null) =>
-        [.. (await ReadStoredUtf8Async(connection, after, before, limit, cancellationToken, origin)).Select(m => (m.Seq, Encoding.UTF8.GetString(m.Message.Span)))];
+        string? origin = null)
+    {
+        using var stored = await ReadStoredUtf8Async(connection, after, before, limit, cancellationToken, origin);
+        return [.. stored.Messages.Select(m => (m.Seq, Encoding.UTF8.GetString(m.Message.Span)))];
+    }
 
     /// <summary>
-    /// As <see cref="ReadStoredAsync"/>, each message the UTF-8 bytes of its row (a slice, not a copy):
-    /// what the publisher sends, without turning a bulk write's rows (a megabyte each) into strings,
-    /// a document, and a string per message.
+    /// As <see cref="ReadStoredAsync"/>, each message the UTF-8 bytes of its row (a slice, not a copy,
+    /// of a pooled array that disposing gives back): what the publisher sends, without turning a bulk
+    /// write's rows (hundreds of kilobytes each) into strings, a document, a string per message, or a
+    /// large-object array per row.
     /// </summary>
-    internal static async Task<List<(long Seq, ReadOnlyMemory<byte> Message)>> ReadStoredUtf8Async(NpgsqlConnection connection, long after, long before, int limit,
+    internal static async Task<StoredMessages> ReadStoredUtf8Async(NpgsqlConnection connection, long after, long before, int limit,
         CancellationToken cancellationToken, string? origin = null)
     {
         // One plan, the prepared statement's generic one (the same index range): left to choose,
@@ -232,26 +264,59 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
         command.Parameters.AddWithValue("limit", limit);
         if (origin is not null)
             command.Parameters.AddWithValue("origin", origin);
-        var messages = new List<(long, ReadOnlyMemory<byte>)>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        var stored = new StoredMessages();
+        try
         {
-            var position = reader.GetInt64(0);
-            var row = reader.GetFieldValue<byte[]>(1);
-            // The row is a JSON array of messages (made by the server's JSON writer): each
-            // top-level element is cut out as it stands.
-            var json = new Utf8JsonReader(row);
-            json.Read();
-            while (json.Read() && json.TokenType != JsonTokenType.EndArray)
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                var start = (int)json.TokenStartIndex;
-                json.Skip();
-                if (position > after && position < before)
-                    messages.Add((position, row.AsMemory(start, (int)json.BytesConsumed - start)));
-                position++;
+                var position = reader.GetInt64(0);
+                var length = (int)reader.GetBytes(1, 0, null, 0, 0);
+                var row = stored.Rent(length);
+                reader.GetBytes(1, 0, row, 0, length);
+                // The row is a JSON array of messages (made by the server's JSON writer): each
+                // top-level element is cut out as it stands.
+                var json = new Utf8JsonReader(row.AsSpan(0, length));
+                json.Read();
+                while (json.Read() && json.TokenType != JsonTokenType.EndArray)
+                {
+                    var start = (int)json.TokenStartIndex;
+                    json.Skip();
+                    if (position > after && position < before)
+                        stored.Messages.Add((position, row.AsMemory(start, (int)json.BytesConsumed - start)));
+                    position++;
+                }
             }
+            return stored;
         }
-        return messages;
+        catch
+        {
+            stored.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Messages read from the outbox: slices of pooled arrays, given back on <see cref="Dispose"/> (after which nothing may read them).</summary>
+    internal sealed class StoredMessages : IDisposable
+    {
+        readonly List<byte[]> _rows = [];
+
+        public List<(long Seq, ReadOnlyMemory<byte> Message)> Messages { get; } = [];
+
+        internal byte[] Rent(int length)
+        {
+            var row = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+            _rows.Add(row);
+            return row;
+        }
+
+        public void Dispose()
+        {
+            foreach (var row in _rows)
+                System.Buffers.ArrayPool<byte>.Shared.Return(row);
+            _rows.Clear();
+            Messages.Clear();
+        }
     }
 
     /// <summary>As <see cref="WithSequence(ReadOnlySpan{byte}, long)"/>, for a message as text (the replays, not the publisher's path).</summary>
@@ -260,23 +325,32 @@ public sealed class EventPublisher(Db db, Redis redis, AyonOptions options, ILog
     /// <summary>The stored message (UTF-8) with its stream position as the first member, <c>"sequence"</c>.</summary>
     public static byte[] WithSequence(ReadOnlySpan<byte> message, long seq)
     {
+        Span<byte> joined = new byte[message.Length + SequenceRoom];
+        return joined[..WriteWithSequence(message, seq, joined)].ToArray();
+    }
+
+    /// <summary>What <see cref="WriteWithSequence"/> may add to a message, at most.</summary>
+    const int SequenceRoom = 13 + 20 + 1;
+
+    /// <summary>
+    /// Writes <see cref="WithSequence(ReadOnlySpan{byte}, long)"/> into <paramref name="destination"/>
+    /// (at least <see cref="SequenceRoom"/> bytes longer than the message) and answers its length.
+    /// </summary>
+    static int WriteWithSequence(ReadOnlySpan<byte> message, long seq, Span<byte> destination)
+    {
         // {"sequence": N, …rest of the message} (or {"sequence": N} for an empty one), written in place.
         ReadOnlySpan<byte> prefix = "{\"sequence\": "u8;
-        Span<byte> digits = stackalloc byte[20];
-        seq.TryFormat(digits, out var length, default, CultureInfo.InvariantCulture);
-        var empty = message.Length <= 2;
-        var joined = new byte[prefix.Length + length + (empty ? 1 : 2 + message.Length - 1)];
-        prefix.CopyTo(joined);
-        digits[..length].CopyTo(joined.AsSpan(prefix.Length));
-        var rest = joined.AsSpan(prefix.Length + length);
-        if (empty)
-            rest[0] = (byte)'}';
-        else
+        prefix.CopyTo(destination);
+        seq.TryFormat(destination[prefix.Length..], out var length, default, CultureInfo.InvariantCulture);
+        var rest = destination[(prefix.Length + length)..];
+        if (message.Length <= 2)
         {
-            rest[0] = (byte)',';
-            rest[1] = (byte)' ';
-            message[1..].CopyTo(rest[2..]);
+            rest[0] = (byte)'}';
+            return prefix.Length + length + 1;
         }
-        return joined;
+        rest[0] = (byte)',';
+        rest[1] = (byte)' ';
+        message[1..].CopyTo(rest[2..]);
+        return prefix.Length + length + 2 + message.Length - 1;
     }
 }

@@ -216,7 +216,9 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             if (written != (ulong)ids.Length)
                 throw new InvalidOperationException($"{written} of {ids.Length} events were written");
         }
-        await AppendToStreamAsync(connection, StoredMessagesJson(newEvents, ids, summaries, stamp), newEvents.Count, notifyOnCommit, cancellationToken);
+        using var messages = new PooledBuffer(newEvents.Count * 512);
+        StoredMessagesJson(messages, newEvents, ids, summaries, stamp);
+        await AppendToStreamAsync(connection, messages.WrittenMemory, newEvents.Count, notifyOnCommit, cancellationToken);
     }
 
     static async Task WriteTextOrNullAsync(NpgsqlBinaryImporter copy, string? value, CancellationToken cancellationToken)
@@ -658,15 +660,14 @@ public sealed class EventStore(Db db, EventPublisher publisher)
 
     /// <summary>
     /// The messages of newly stored events (<see cref="Message"/> with <c>store</c> true), written
-    /// straight to one JSON array: a batch of a thousand builds no node per message.
+    /// straight to one JSON array in <paramref name="buffer"/>: a batch of a thousand builds no node per message.
     /// </summary>
-    static ReadOnlyMemory<byte> StoredMessagesJson(IReadOnlyList<NewEvent> events, Guid[] ids, string[] summaries, DateTimeOffset stamp)
+    static void StoredMessagesJson(PooledBuffer buffer, IReadOnlyList<NewEvent> events, Guid[] ids, string[] summaries, DateTimeOffset stamp)
     {
         // The batch's time and the message's member names are encoded once, and ids written from the
         // stack: a batch of a thousand makes no string per message.
         var time = JsonEncodedText.Encode(Timestamp(stamp));
         Span<char> id = stackalloc char[32];
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(events.Count * 512);
         using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
         {
             writer.WriteStartArray();
@@ -710,7 +711,6 @@ public sealed class EventStore(Db db, EventPublisher publisher)
             }
             writer.WriteEndArray();
         }
-        return buffer.WrittenMemory;
     }
 
     /// <summary>The member names of a stored message, encoded once.</summary>

@@ -269,6 +269,62 @@ public sealed class event_stream(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.Equal(ids[2..], replayed.Select(m => m["summary"]!["entityId"]!.GetValue<string>()));
         Assert.Equal(sequences[2..], replayed.Select(m => m["sequence"]!.GetValue<long>()));
     }
+
+    [Fact]
+    public async Task a_batch_whose_messages_outgrow_the_outbox_buffers_first_size_streams_and_replays_each_whole()
+    {
+        var topic = TestUsers.Unique("test.big.");
+        await using var socket = await StreamSocket.SubscribeAsync(app, [topic]);
+        var store = app.Services.GetRequiredService<EventStore>();
+        // The outbox buffer starts at 512 bytes a message; these are a few kilobytes each, multi-byte characters included.
+        var events = Enumerable.Range(0, 20)
+            .Select(i => new NewEvent { Topic = topic, Description = $"{i} é " + new string((char)('a' + i), 3000 + i), Summary = new JsonObject { ["i"] = i } })
+            .ToList();
+        await using (var connection = await app.Services.GetRequiredService<Db>().OpenAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await store.DispatchAsync(connection, events);
+            await transaction.CommitAsync();
+        }
+        var live = await socket.ReceiveUntilAsync(m => m["description"]!.GetValue<string>() == events[^1].Description);
+        await using var resumed = await StreamSocket.ConnectAsync(app);
+        await resumed.AuthenticateAsync(AnvilApp.ServiceApiKey, [topic], lastSequence: live[0]["sequence"]!.GetValue<long>() - 1);
+        var replayed = await resumed.ReceiveUntilAsync(m => m["description"]!.GetValue<string>() == events[^1].Description);
+
+        Assert.Equal(events.Select(e => e.Description), live.Select(m => m["description"]!.GetValue<string>()));
+        Assert.Equal(Enumerable.Range(0, 20), live.Select(m => m["summary"]!["i"]!.GetValue<int>()));
+        Assert.Equal(live.Select(m => m.ToJsonString()), replayed.Select(m => m.ToJsonString()));
+    }
+
+    [Fact]
+    public async Task two_batches_committed_together_stream_each_message_once_in_sequence_order()
+    {
+        var topic = TestUsers.Unique("test.pair.");
+        await using var socket = await StreamSocket.SubscribeAsync(app, [topic]);
+        var store = app.Services.GetRequiredService<EventStore>();
+        var db = app.Services.GetRequiredService<Db>();
+        const int size = 600;
+        async Task BatchAsync(string name)
+        {
+            await using var connection = await db.OpenAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            await store.DispatchAsync(connection, [.. Enumerable.Range(0, size).Select(i => new NewEvent { Topic = topic, Description = $"{name} {i} " + new string('x', i) })],
+                notifyOnCommit: false);
+            await transaction.CommitAsync();
+            store.Committed();
+        }
+
+        await Task.WhenAll(BatchAsync("a"), BatchAsync("b"));
+        var count = 0;
+        var received = await socket.ReceiveUntilAsync(_ => ++count == 2 * size);
+
+        var descriptions = received.Select(m => m["description"]!.GetValue<string>()).ToList();
+        foreach (var name in new[] { "a", "b" })
+            Assert.Equal(Enumerable.Range(0, size).Select(i => $"{name} {i} " + new string('x', i)), descriptions.Where(d => d.StartsWith(name + " ", StringComparison.Ordinal)));
+        var sequences = received.Select(m => m["sequence"]!.GetValue<long>()).ToList();
+        Assert.Equal(sequences.Order(), sequences);
+        Assert.Equal(2 * size, sequences.Distinct().Count());
+    }
 }
 
 /// <summary>
