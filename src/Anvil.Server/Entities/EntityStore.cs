@@ -148,6 +148,7 @@ public static class EntityStore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Writes the changed fields (API names; <c>attrib</c> included) and stamps the update.</summary>
     public static async Task UpdateAsync(NpgsqlConnection connection, EntityDefinition definition, Guid id, JsonObject values, IReadOnlyCollection<string> changed, string userName, CancellationToken cancellationToken)
     {
         var fields = definition.AllFields.Where(f => changed.Contains(f.Name)).ToList();
