@@ -15,18 +15,18 @@ switch (command)
     case "seed":
         {
             var settings = Settings.FromEnvironment();
-            var options = Arguments.Parse(rest, new() { ["seed"] = 1, ["batch"] = 1000, ["parallel"] = 4, ["sequences"] = BigFeature.FullSequences });
+            var options = Arguments.Parse(rest, new() { ["seed"] = 1, ["batch"] = 1000, ["parallel"] = 4, ["sequences"] = BigFeature.FullSequences, ["warmup"] = 2 });
             using var http = settings.CreateClient();
-            await new Seeder(settings, http).RunAsync(options["seed"], options["batch"], options["parallel"], options["sequences"]);
+            await new Seeder(settings, http).RunAsync(options["seed"], options["batch"], options["parallel"], options["sequences"], options["warmup"]);
             return 0;
         }
     case "ingest":
         {
             // The seed, then the COPY floor straight after: the ingest ratio alone, for tuning.
             var settings = Settings.FromEnvironment();
-            var options = Arguments.Parse(rest, new() { ["seed"] = 1, ["batch"] = 1000, ["parallel"] = 4, ["sequences"] = BigFeature.FullSequences });
+            var options = Arguments.Parse(rest, new() { ["seed"] = 1, ["batch"] = 1000, ["parallel"] = 4, ["sequences"] = BigFeature.FullSequences, ["warmup"] = 2 });
             using var http = settings.CreateClient();
-            var seed = await new Seeder(settings, http).RunAsync(options["seed"], options["batch"], options["parallel"], options["sequences"]);
+            var seed = await new Seeder(settings, http).RunAsync(options["seed"], options["batch"], options["parallel"], options["sequences"], options["warmup"]);
             var floor = await new CopyFloor(settings).EntitiesPerSecondAsync(seed.Seed, options["sequences"]);
             Console.WriteLine($"ingest: {seed.EntitiesPerSecond:N0} entities/s, floor {floor:N0}/s: {seed.EntitiesPerSecond / floor:P0} of the floor");
             return 0;

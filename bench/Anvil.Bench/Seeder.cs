@@ -22,45 +22,73 @@ public sealed record SeedRecord(string Project, int Seed, int Entities, double S
 /// </summary>
 public sealed class Seeder(Settings settings, HttpClient http)
 {
-    public async Task<SeedRecord> RunAsync(int seed, int batchSize, int parallel, int sequences)
+    public async Task<SeedRecord> RunAsync(int seed, int batchSize, int parallel, int sequences, int warmUpSequences)
     {
+        if (warmUpSequences > 0)
+            await WarmUpAsync(seed, batchSize, parallel, warmUpSequences);
         var shape = new BigFeature(settings.Project, seed, sequences);
-        await RecreateProjectAsync();
+        await RecreateProjectAsync(settings.Project);
         Console.WriteLine($"seed: {shape.Count:N0} entities into {settings.Project} ({shape.Folders.Count:N0} folders, {shape.Tasks.Count:N0} tasks, " +
             $"{shape.Products.Count:N0} products, {shape.Versions.Count:N0} versions, {shape.RepresentationCount:N0} representations), " +
             $"batches of {batchSize:N0}, {parallel} at a time");
+        var seconds = await SendAllAsync(settings.Project, shape, batchSize, parallel, new ProgressBar(shape.Count));
 
-        // The request bodies are made before the clock starts, as the floor's rows are: on a machine
-        // whose cores the server and PostgreSQL share with the bench, making them would otherwise be
-        // measured as the server's time (a studio's clients run elsewhere).
-        var levels = shape.Levels.Select(level => (level.Type, Batches: level.Entities.Chunk(batchSize).Select(Body).ToList())).ToList();
-        var progress = new ProgressBar(shape.Count);
-        var clock = Stopwatch.StartNew();
-        foreach (var (type, batches) in levels)
-        {
-            await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = type == "folder" ? 1 : parallel }, async (batch, ct) =>
-            {
-                await SendAsync(batch.Body, ct);
-                progress.Advance(batch.Count);
-            });
-        }
-        clock.Stop();
-        progress.Finish();
-
-        var record = new SeedRecord(settings.Project, seed, shape.Count, clock.Elapsed.TotalSeconds, batchSize, parallel, DateTimeOffset.UtcNow);
+        var record = new SeedRecord(settings.Project, seed, shape.Count, seconds, batchSize, parallel, DateTimeOffset.UtcNow);
         Directory.CreateDirectory(settings.StateDirectory);
         await File.WriteAllTextAsync(settings.SeedRecordPath, JsonSerializer.Serialize(record));
         Console.WriteLine($"seed: {record.Entities:N0} entities in {record.Seconds:F1} s = {record.EntitiesPerSecond:N0} entities/s (each with its event)");
         return record;
     }
 
-    async Task RecreateProjectAsync()
+    /// <summary>
+    /// The same requests into a scratch project first, untimed, then the project deleted: the server's
+    /// code for them is compiled before the clock starts, as every read the bench times is warmed up
+    /// first (a server that has just started runs its first minute of a new workload in the JIT's
+    /// first tier and compiles it meanwhile, on the cores the seed shares).
+    /// </summary>
+    async Task WarmUpAsync(int seed, int batchSize, int parallel, int sequences)
     {
-        using (var existing = await http.DeleteAsync($"/api/projects/{settings.Project}"))
-            if (existing.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.OK or HttpStatusCode.NotFound))
-                throw new HttpRequestException($"DELETE project {settings.Project}: {(int)existing.StatusCode} {await existing.Content.ReadAsStringAsync()}");
-        using var created = await http.PostAsJsonAsync("/api/projects", new { name = settings.Project, code = settings.Project, label = "Anvil bench: big feature" });
-        await EnsureSuccessAsync(created, $"POST /api/projects {settings.Project}");
+        var project = $"{settings.Project}_warmup";
+        var shape = new BigFeature(project, seed, sequences);
+        await RecreateProjectAsync(project);
+        var seconds = await SendAllAsync(project, shape, batchSize, parallel, progress: null);
+        await DeleteProjectAsync(project);
+        Console.WriteLine($"warm-up (untimed): {shape.Count:N0} entities into {project} in {seconds:F1} s, project deleted");
+    }
+
+    /// <summary>Sends the shape's creates level by level and answers the seconds it took, the request bodies made before the clock starts.</summary>
+    async Task<double> SendAllAsync(string project, BigFeature shape, int batchSize, int parallel, ProgressBar? progress)
+    {
+        // The request bodies are made before the clock starts, as the floor's rows are: on a machine
+        // whose cores the server and PostgreSQL share with the bench, making them would otherwise be
+        // measured as the server's time (a studio's clients run elsewhere).
+        var levels = shape.Levels.Select(level => (level.Type, Batches: level.Entities.Chunk(batchSize).Select(Body).ToList())).ToList();
+        var clock = Stopwatch.StartNew();
+        foreach (var (type, batches) in levels)
+        {
+            await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = type == "folder" ? 1 : parallel }, async (batch, ct) =>
+            {
+                await SendAsync(project, batch.Body, ct);
+                progress?.Advance(batch.Count);
+            });
+        }
+        clock.Stop();
+        progress?.Finish();
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    async Task RecreateProjectAsync(string project)
+    {
+        await DeleteProjectAsync(project);
+        using var created = await http.PostAsJsonAsync("/api/projects", new { name = project, code = project, label = "Anvil bench: big feature" });
+        await EnsureSuccessAsync(created, $"POST /api/projects {project}");
+    }
+
+    async Task DeleteProjectAsync(string project)
+    {
+        using var existing = await http.DeleteAsync($"/api/projects/{project}");
+        if (existing.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.OK or HttpStatusCode.NotFound))
+            throw new HttpRequestException($"DELETE project {project}: {(int)existing.StatusCode} {await existing.Content.ReadAsStringAsync()}");
     }
 
     /// <summary>A batch's request: its creates, all or nothing, as UTF-8 JSON.</summary>
@@ -77,11 +105,11 @@ public sealed class Seeder(Settings settings, HttpClient http)
         return (batch.Length, JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["operations"] = new JsonArray([.. operations]), ["canFail"] = false }));
     }
 
-    async Task SendAsync(byte[] body, CancellationToken cancellationToken)
+    async Task SendAsync(string project, byte[] body, CancellationToken cancellationToken)
     {
         using var content = new ByteArrayContent(body);
         content.Headers.ContentType = new("application/json");
-        using var response = await http.PostAsync($"/api/projects/{settings.Project}/operations", content, cancellationToken);
+        using var response = await http.PostAsync($"/api/projects/{project}/operations", content, cancellationToken);
         await EnsureSuccessAsync(response, "operations");
         using var result = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
         if (!result.RootElement.TryGetProperty("success", out var success) || success.ValueKind != JsonValueKind.True)

@@ -51,7 +51,7 @@ public static class EntityStore
     public static async Task<Dictionary<Guid, string>> PathsAsync(NpgsqlConnection connection, EntityDefinition definition, ProjectContext project,
         Guid[] ids, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"SELECT x.id, x.path FROM (\n{definition.Select}\nWHERE e.id = ANY(@ids)) x", connection);
+        await using var command = new NpgsqlCommand(PathsQueries.GetOrAdd(definition, PathsQuery), connection);
         command.Parameters.AddWithValue("inheritedByRoots", project.InheritedByRoots.ToJsonString());
         command.Parameters.AddWithValue("ids", ids);
         var paths = new Dictionary<Guid, string>(ids.Length);
@@ -59,6 +59,50 @@ public static class EntityStore
         while (await reader.ReadAsync(cancellationToken))
             paths[reader.GetGuid(0)] = reader.GetString(1);
         return paths;
+    }
+
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<EntityDefinition, string> PathsQueries = new();
+
+    /// <summary>
+    /// The query of <see cref="PathsAsync"/> (parameter <c>@ids</c>). A type whose path is its parent's
+    /// path and its name (<see cref="EntityDefinition.PathUnderParent"/>) is read a level at a time, up
+    /// to the first type that is not (folders), each parent once: the rows' names and parents' ids, then
+    /// the parents' — a batch of representations names a few hundred versions, which share a hundred
+    /// products and a few dozen folders, and the read SELECT's joins looked those up once per row
+    /// (7.4 ms against 2.5 ms for a batch's 336 versions). The levels are MATERIALIZED so that each
+    /// stays a lookup of distinct ids, whatever the planner estimates for a table not analyzed yet.
+    /// </summary>
+    static string PathsQuery(EntityDefinition definition)
+    {
+        var levels = new List<EntityDefinition>();
+        var top = definition;
+        while (top is { PathUnderParent: not null, ParentField: { } })
+        {
+            levels.Add(top);
+            top = EntityRegistry.Get(top.ParentType!);
+        }
+        if (levels.Count == 0)
+            return $"SELECT x.id, x.path FROM (\n{definition.Select}\nWHERE e.id = ANY(@ids)) x";
+        // A type's name column reads the row alone (e.), as its path column ends with it.
+        var steps = levels.Select((level, i) => $"""
+            level{i} AS MATERIALIZED (
+                SELECT e.id, e.{level.ParentField!.Column} AS parent, {level.Columns.Single(c => c.Alias == "name").Sql} AS name
+                FROM {level.Table} e
+                WHERE e.id = ANY({(i == 0 ? "@ids" : $"ARRAY(SELECT DISTINCT parent FROM level{i - 1})")})
+            )
+            """);
+        var last = levels.Count - 1;
+        return $"""
+            WITH {string.Join(",\n", steps)},
+            top AS MATERIALIZED (
+                SELECT x.id, x.path FROM (
+            {top.Select}
+                WHERE e.id = ANY(ARRAY(SELECT DISTINCT parent FROM level{last}))) x
+            )
+            SELECT level0.id, top.path{string.Concat(Enumerable.Range(0, levels.Count).Reverse().Select(i => $" || '/' || level{i}.name"))}
+            FROM level0
+            {string.Concat(Enumerable.Range(1, last).Select(i => $"JOIN level{i} ON level{i}.id = level{i - 1}.parent\n"))}JOIN top ON top.id = level{last}.parent
+            """;
     }
 
     /// <summary>The path of the folder an entity belongs to (no leading slash), whoever may read it; null when there is no such entity.</summary>

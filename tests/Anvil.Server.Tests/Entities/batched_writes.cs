@@ -144,6 +144,10 @@ public sealed class batched_writes(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.True(result["success"]!.GetValue<bool>());
         var alone = EntityBuilder.NewId();
         Assert.True((await RunAsync(api, project, [Create("representation", new { name = "mov", versionId = versions[3] }, alone)]))["success"]!.GetValue<bool>());
+        // Parents shared within a batch (each looked up once): three under one version, one under another of the same product.
+        var shared = new[] { EntityBuilder.NewId(), EntityBuilder.NewId(), EntityBuilder.NewId(), EntityBuilder.NewId() };
+        Assert.True((await RunAsync(api, project,
+            [.. shared.Select((id, i) => Create("representation", new { name = $"shared_{i}", versionId = versions[i < 3 ? 1 : 3] }, id))]))["success"]!.GetValue<bool>());
 
         var created = (await Sql.QueryAsync<(string Topic, string EntityId, string Description)>(app, """
             SELECT topic, summary->>'entityId', description FROM events
@@ -151,7 +155,7 @@ public sealed class batched_writes(AnvilApp app) : IClassFixture<AnvilApp>
             """, new { project })).Where(e => e.Topic != "entity.project.created").ToList();
         var expected = new List<(string, string, string)>();
         foreach (var (type, ids) in new[] { ("folder", new[] { parent, child }), ("task", tasks), ("product", products), ("version", versions),
-                     ("representation", [.. representations, alone]) })
+                     ("representation", [.. representations, alone, .. shared]) })
         {
             foreach (var id in ids)
             {
@@ -162,6 +166,8 @@ public sealed class batched_writes(AnvilApp app) : IClassFixture<AnvilApp>
         Assert.Equal(expected, created);
         Assert.Contains(expected, e => e.Item3 == "Created version /seq_010/sh_0010/render_1/v123");
         Assert.Contains(expected, e => e.Item3 == "Created representation /seq_010/sh_0010/render_0/HERO/rep_4");
+        Assert.Contains(expected, e => e.Item3 == "Created representation /seq_010/sh_0010/render_1/v012/shared_2");
+        Assert.Contains(expected, e => e.Item3 == "Created representation /seq_010/sh_0010/render_1/v123/shared_3");
     }
 
     [Fact]
