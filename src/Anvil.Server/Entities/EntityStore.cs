@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Anvil.Server.Entities;
@@ -61,7 +62,7 @@ public static class EntityStore
         return paths;
     }
 
-    static readonly System.Collections.Concurrent.ConcurrentDictionary<EntityDefinition, string> PathsQueries = new();
+    static readonly ConcurrentDictionary<EntityDefinition, string> PathsQueries = new();
 
     /// <summary>
     /// The query of <see cref="PathsAsync"/> (parameter <c>@ids</c>). A type whose path is its parent's
