@@ -27,7 +27,7 @@ switch (command)
             var options = Arguments.Parse(rest, new() { ["seed"] = 1, ["batch"] = 1000, ["parallel"] = 4, ["sequences"] = BigFeature.FullSequences, ["warmup"] = 2 });
             using var http = settings.CreateClient();
             var seed = await new Seeder(settings, http).RunAsync(options["seed"], options["batch"], options["parallel"], options["sequences"], options["warmup"]);
-            var floor = await new CopyFloor(settings).EntitiesPerSecondAsync(seed.Seed, options["sequences"]);
+            var floor = await new CopyFloor(settings).BestEntitiesPerSecondAsync(seed.Seed, options["sequences"]);
             Console.WriteLine($"ingest: {seed.EntitiesPerSecond:N0} entities/s, floor {floor:N0}/s: {seed.EntitiesPerSecond / floor:P0} of the floor");
             return 0;
         }
