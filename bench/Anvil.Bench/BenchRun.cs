@@ -52,8 +52,8 @@ public sealed class BenchRun(Settings settings, RunOptions options)
         using var floorHttp = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = floor.Url, Timeout = TimeSpan.FromMinutes(5) };
         await using var memory = int.TryParse(Environment.GetEnvironmentVariable("ANVIL_SERVER_PID"), out var pid) ? new MemoryWatch(pid) : null;
 
-        // The COPY floor first, on the machine as the seed left it: measured last, after the reads, the
-        // websockets and the second instance, it read 20.0–29.8k/s against 27.0–32.9k/s standalone.
+        // The COPY floor first, on the machine as the seed left it, not after the reads, the websockets
+        // and the second instance, which left it slower than a copy on its own.
         var ingestFloor = await IngestFloorAsync(seed);
         var samples = await SamplesAsync();
         await GraphQlReadsAsync(http, floorHttp, samples);

@@ -16,8 +16,7 @@ public sealed class CopyFloor(Settings settings)
 
     /// <summary>
     /// The faster of two copies: on a shared machine one copy may meet a checkpoint or another
-    /// process, and a disturbed floor would flatter the seed's ratio (the floors read 21.6–29.8k/s in
-    /// the runs of the tenth round against 27.0–32.9k/s standalone).
+    /// process, and a disturbed floor would flatter the seed's ratio (docs/benchmarks.md, tenth round).
     /// </summary>
     public async Task<double> BestEntitiesPerSecondAsync(int seed, int sequences = BigFeature.FullSequences) =>
         Math.Max(await EntitiesPerSecondAsync(seed, sequences), await EntitiesPerSecondAsync(seed, sequences));
