@@ -349,14 +349,17 @@ public sealed class BenchRun(Settings settings, RunOptions options)
 
     void AddIngest(SeedRecord seed, double floor)
     {
-        var ratio = seed.EntitiesPerSecond / floor;
-        _figures.Add(new Figure($"Ingest: the seed through /operations, with events (batches of {seed.BatchSize:N0}, {seed.Parallel} at a time)", "entities/s", seed.EntitiesPerSecond)
+        var rate = seed.BestEntitiesPerSecond;
+        var ratio = rate / floor;
+        _figures.Add(new Figure($"Ingest: the seed through /operations, with events (batches of {seed.BatchSize:N0}, {seed.Parallel} at a time)", "entities/s", rate)
         {
             Floor = floor,
             Ratio = ratio,
-            Detail = $"{seed.Entities:N0} entities in {seed.Seconds:F0} s",
+            Detail = seed.ScratchSeconds is { } scratch
+                ? $"{seed.Entities:N0} entities; the faster of two ingests ({seed.Entities / scratch:N0}/s into a scratch project, {seed.EntitiesPerSecond:N0}/s the seed), as the floor is the faster of two copies"
+                : $"{seed.Entities:N0} entities in {seed.Seconds:F0} s",
             Budget = "≥ 60 % of floor, ≥ 5,000/s",
-            Met = ratio >= 0.6 && seed.EntitiesPerSecond >= 5000,
+            Met = ratio >= 0.6 && rate >= 5000,
         });
     }
 

@@ -11,6 +11,12 @@ public sealed record SeedRecord(string Project, int Seed, int Entities, double S
 {
     public double EntitiesPerSecond => Entities / Seconds;
 
+    /// <summary>The seconds the same rows took into the scratch project first (<c>--twice</c>); null when sent once.</summary>
+    public double? ScratchSeconds { get; init; }
+
+    /// <summary>The faster of the two ingests, as the COPY floor is the faster of its two copies.</summary>
+    public double BestEntitiesPerSecond => Entities / Math.Min(Seconds, ScratchSeconds ?? Seconds);
+
     public static SeedRecord? Load(string path) => File.Exists(path) ? JsonSerializer.Deserialize<SeedRecord>(File.ReadAllText(path)) : null;
 }
 
@@ -22,10 +28,11 @@ public sealed record SeedRecord(string Project, int Seed, int Entities, double S
 /// </summary>
 public sealed class Seeder(Settings settings, HttpClient http)
 {
-    public async Task<SeedRecord> RunAsync(int seed, int batchSize, int parallel, int sequences, int warmUpSequences)
+    public async Task<SeedRecord> RunAsync(int seed, int batchSize, int parallel, int sequences, int warmUpSequences, bool twice)
     {
         if (warmUpSequences > 0)
             await WarmUpAsync(seed, batchSize, parallel, warmUpSequences);
+        var scratchSeconds = twice ? await ScratchIngestAsync(seed, batchSize, parallel, sequences) : (double?)null;
         var shape = new BigFeature(settings.Project, seed, sequences);
         await RecreateProjectAsync(settings.Project);
         Console.WriteLine($"seed: {shape.Count:N0} entities into {settings.Project} ({shape.Folders.Count:N0} folders, {shape.Tasks.Count:N0} tasks, " +
@@ -33,11 +40,31 @@ public sealed class Seeder(Settings settings, HttpClient http)
             $"batches of {batchSize:N0}, {parallel} at a time");
         var seconds = await SendAllAsync(settings.Project, shape, batchSize, parallel, new ProgressBar(shape.Count));
 
-        var record = new SeedRecord(settings.Project, seed, shape.Count, seconds, batchSize, parallel, DateTimeOffset.UtcNow);
+        var record = new SeedRecord(settings.Project, seed, shape.Count, seconds, batchSize, parallel, DateTimeOffset.UtcNow) { ScratchSeconds = scratchSeconds };
         Directory.CreateDirectory(settings.StateDirectory);
         await File.WriteAllTextAsync(settings.SeedRecordPath, JsonSerializer.Serialize(record));
         Console.WriteLine($"seed: {record.Entities:N0} entities in {record.Seconds:F1} s = {record.EntitiesPerSecond:N0} entities/s (each with its event)");
+        if (scratchSeconds is not null)
+            Console.WriteLine($"seed: the faster of the two ingests, {record.BestEntitiesPerSecond:N0} entities/s, is the ingest figure");
         return record;
+    }
+
+    /// <summary>
+    /// The seed's rows sent first into a scratch project <c>&lt;project&gt;_ingest</c>, timed as the seed
+    /// is, then the project deleted: a second measure of ingest, as the COPY floor copies twice
+    /// (<see cref="CopyFloor.BestEntitiesPerSecondAsync"/>), so that the ratio is the faster of two
+    /// against the faster of two. First, so that the seeded project's events are the newest in the log,
+    /// as the events page read expects. Answers the seconds it took.
+    /// </summary>
+    async Task<double> ScratchIngestAsync(int seed, int batchSize, int parallel, int sequences)
+    {
+        var project = $"{settings.Project}_ingest";
+        var shape = new BigFeature(project, seed, sequences);
+        await RecreateProjectAsync(project);
+        var seconds = await SendAllAsync(project, shape, batchSize, parallel, progress: null);
+        await DeleteProjectAsync(project);
+        Console.WriteLine($"seed: {shape.Count:N0} entities into {project} in {seconds:F1} s = {shape.Count / seconds:N0} entities/s (each with its event), project deleted");
+        return seconds;
     }
 
     /// <summary>
