@@ -58,12 +58,8 @@ public sealed class Seeder(Settings settings, HttpClient http)
     /// </summary>
     async Task<double> ScratchIngestAsync(int seed, int batchSize, int parallel, int sequences)
     {
-        var project = $"{settings.Project}_ingest";
-        var shape = new BigFeature(project, seed, sequences);
-        await RecreateProjectAsync(project);
-        var seconds = await SendAllAsync(project, shape, batchSize, parallel, progress: null);
-        await DeleteProjectAsync(project);
-        Console.WriteLine($"seed: {shape.Count:N0} entities into {project} in {seconds:F1} s = {shape.Count / seconds:N0} entities/s (each with its event), project deleted");
+        var (project, count, seconds) = await IntoScratchProjectAsync("ingest", seed, batchSize, parallel, sequences);
+        Console.WriteLine($"seed: {count:N0} entities into {project} in {seconds:F1} s = {count / seconds:N0} entities/s (each with its event), project deleted");
         return seconds;
     }
 
@@ -75,12 +71,19 @@ public sealed class Seeder(Settings settings, HttpClient http)
     /// </summary>
     async Task WarmUpAsync(int seed, int batchSize, int parallel, int sequences)
     {
-        var project = $"{settings.Project}_warmup";
+        var (project, count, seconds) = await IntoScratchProjectAsync("warmup", seed, batchSize, parallel, sequences);
+        Console.WriteLine($"warm-up (untimed): {count:N0} entities into {project} in {seconds:F1} s, project deleted");
+    }
+
+    /// <summary>The shape's creates sent into <c>&lt;project&gt;_&lt;suffix&gt;</c>, made afresh and deleted after; answers the seconds the sending took.</summary>
+    async Task<(string Project, int Entities, double Seconds)> IntoScratchProjectAsync(string suffix, int seed, int batchSize, int parallel, int sequences)
+    {
+        var project = $"{settings.Project}_{suffix}";
         var shape = new BigFeature(project, seed, sequences);
         await RecreateProjectAsync(project);
         var seconds = await SendAllAsync(project, shape, batchSize, parallel, progress: null);
         await DeleteProjectAsync(project);
-        Console.WriteLine($"warm-up (untimed): {shape.Count:N0} entities into {project} in {seconds:F1} s, project deleted");
+        return (project, shape.Count, seconds);
     }
 
     /// <summary>Sends the shape's creates level by level and answers the seconds it took, the request bodies made before the clock starts.</summary>
