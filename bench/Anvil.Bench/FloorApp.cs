@@ -56,11 +56,12 @@ public static class FloorApp
         FROM representations e WHERE e.version_id = ANY(@ids) ORDER BY e.creation_order
         """;
 
+    // The project leads the order, as the server's (EventsQuery): read from the project's index in order.
     const string EventsSql = """
         SELECT id, hash, created_at AS "createdAt", depends_on AS "dependsOn", description, project_name AS project, retries, sender,
                status, topic, updated_at AS "updatedAt", user_name AS "user"
-        FROM events WHERE project_name = @project AND topic NOT LIKE 'log.%'
-        ORDER BY creation_order DESC LIMIT 100
+        FROM events WHERE project_name = ANY(ARRAY[@project]) AND topic NOT LIKE 'log.%'
+        ORDER BY project_name DESC, creation_order DESC LIMIT 100
         """;
 
     /// <param name="parent">The bench's process: the floor ends with it (in a session of its own, a Ctrl-C of the bench does not reach it); 0 for none.</param>

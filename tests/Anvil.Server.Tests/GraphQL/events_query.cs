@@ -145,6 +145,43 @@ public sealed class events_query(AnvilApp app) : IClassFixture<AnvilApp>
     }
 
     [Fact]
+    public async Task one_projects_events_page_both_ways_past_another_projects_newer_events()
+    {
+        var api = app.Service();
+        var (project, other) = (await TestProjects.CreateAsync(app), await TestProjects.CreateAsync(app));
+        var topic = $"test.{Unique.Name("topic")}";
+        async Task<List<string>> PostAsync(string name, int count)
+        {
+            var ids = new List<string>();
+            for (var i = 0; i < count; i++)
+                ids.Add((await api.PostAsync("/api/events", new { topic, project = name, description = $"event {i}" }))["id"]!.GetValue<string>());
+            return ids;
+        }
+        var ids = await PostAsync(project, 5);
+        await PostAsync(other, 3);
+
+        async Task<List<string>> PagesAsync(bool backward)
+        {
+            var seen = new List<string>();
+            string? cursor = null;
+            for (var page = 0; page < 10; page++)
+            {
+                var events = (await api.QueryAsync(Query, backward
+                    ? new { topics = new[] { topic }, projects = new[] { project }, last = (int?)2, before = cursor, first = (int?)null, after = (string?)null }
+                    : new { topics = new[] { topic }, projects = new[] { project }, last = (int?)null, before = (string?)null, first = (int?)2, after = cursor }))["events"]!;
+                seen.AddRange(events["edges"]!.AsArray().Select(e => e!["node"]!["id"]!.GetValue<string>()));
+                if (!events["pageInfo"]![backward ? "hasPreviousPage" : "hasNextPage"]!.GetValue<bool>())
+                    break;
+                cursor = events["pageInfo"]![backward ? "startCursor" : "endCursor"]!.GetValue<string>();
+            }
+            return seen;
+        }
+
+        Assert.Equal(ids, await PagesAsync(backward: false));
+        Assert.Equal(Enumerable.Reverse(ids), await PagesAsync(backward: true));
+    }
+
+    [Fact]
     public async Task has_children_finds_events_others_depend_on()
     {
         var (topic, ids) = await DispatchAsync(2);
