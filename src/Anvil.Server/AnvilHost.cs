@@ -118,7 +118,7 @@ public static class AnvilHost
             app.UseMiddleware<HttpMetrics>();
         app.UseRequestId();
         app.UseExceptionHandler();
-        app.UseStatusCodePages(context => ErrorResponse.WriteAsync(context.HttpContext, StatusError(context.HttpContext)));
+        app.Use(WithErrorBody);
         app.UseMiddleware<AyonAuthentication>();
         // After authentication, so an anonymous caller learns nothing but 401; before every handler.
         app.UseMiddleware<InputGate>();
@@ -175,6 +175,29 @@ public static class AnvilHost
 
         return app;
     }
+
+    /// <summary>
+    /// Gives AYON's error body to a response that ends in an error status without one (the router's 404,
+    /// 405 and 415, a handler's bare status). ASP.NET's status-code pages do the same, but make and attach
+    /// a feature to every request beforehand: this looks only at how the request ended.
+    /// </summary>
+    static Task WithErrorBody(HttpContext context, RequestDelegate next)
+    {
+        var handled = next(context);
+        if (!handled.IsCompletedSuccessfully)
+            return AfterAsync(handled, context);
+        return LacksErrorBody(context.Response) ? ErrorResponse.WriteAsync(context, StatusError(context)) : Task.CompletedTask;
+
+        static async Task AfterAsync(Task handled, HttpContext context)
+        {
+            await handled;
+            if (LacksErrorBody(context.Response))
+                await ErrorResponse.WriteAsync(context, StatusError(context));
+        }
+    }
+
+    static bool LacksErrorBody(HttpResponse response) =>
+        response.StatusCode is >= 400 and < 600 && !response.HasStarted && response.ContentLength is null && string.IsNullOrEmpty(response.ContentType);
 
     /// <summary>The envelope for an error status that a framework component set without a body (405, 415, ...).</summary>
     static AyonError StatusError(HttpContext context) => context.Response.StatusCode switch

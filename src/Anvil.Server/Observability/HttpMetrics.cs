@@ -26,7 +26,7 @@ public sealed class HttpMetrics(RequestDelegate next)
     {
         // Routing has run already; read the endpoint now, as the exception handler clears it.
         var endpoint = context.GetEndpoint();
-        if (IsWebSocketUpgrade(context.Request))
+        if (WebSocketHandshake.IsRequested(context.Request))
         {
             // A websocket session lasts minutes to days: its duration says nothing about the server.
             try { await next(context); }
@@ -47,13 +47,6 @@ public sealed class HttpMetrics(RequestDelegate next)
             instruments.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
     }
-
-    /// <summary>
-    /// Asked before the websocket middleware has run, so from the request itself: <c>context.WebSockets</c>
-    /// knows only once that middleware has set its feature.
-    /// </summary>
-    static bool IsWebSocketUpgrade(HttpRequest request) =>
-        HttpMethods.IsGet(request.Method) && request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase);
 
     static RouteInstruments Instruments(HttpContext context, Endpoint? endpoint)
     {

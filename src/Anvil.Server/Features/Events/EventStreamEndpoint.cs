@@ -5,6 +5,7 @@ using Anvil.Server.Entities;
 using Anvil.Server.Features.Auth;
 using Anvil.Server.Hosting;
 using Anvil.Server.Messaging;
+using Anvil.Server.Observability;
 
 namespace Anvil.Server.Features.Events;
 
@@ -23,7 +24,10 @@ public static class EventStreamEndpoint
 
     public static WebApplication MapEventStream(this WebApplication app)
     {
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        // Only a handshake goes through the websocket middleware (here and the addons' proxied sockets):
+        // it would otherwise make and attach its feature for every request.
+        app.UseWhen(context => WebSocketHandshake.IsRequested(context.Request),
+            handshake => handshake.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) }));
         app.Map("/ws", HandleAsync).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
