@@ -212,6 +212,9 @@ public sealed class access_matrix(AccessWorld world) : IClassFixture<AccessWorld
         var key = created["key"]!.GetValue<string>();
         var scoped = world.Anonymous();
         scoped.Http.DefaultRequestHeaders.Add("X-Api-Key", key);
+        // Subscribed before the key writes anything: an event is published after its commit, so one
+        // committed just before a subscription may still reach it, ahead of the subscription's marker.
+        await using var socket = await StreamSocket.SubscribeAsync(world, ["entity.folder"], token: key);
 
         var refused = await scoped.GetAsync(Url("folders", world.Hero.Folder), expect: 403);
         var studioWide = await scoped.PutAsync($"/api/accessGroups/{Unique.Name("g")}/_", new { }, expect: 403);
@@ -221,7 +224,6 @@ public sealed class access_matrix(AccessWorld world) : IClassFixture<AccessWorld
         var rest = await scoped.GetAsync("/api/projects");
         var projects = await scoped.QueryAsync("{ projects { edges { node { name } } } }");
         var project = await scoped.GraphQLAsync("query Q($p: String!) { project(name: $p) { name } }", new { p = world.Project });
-        await using var socket = await StreamSocket.SubscribeAsync(world, ["entity.folder"], token: key);
         var service = world.Service();
         await new EntityBuilder(service, world.Project).FolderAsync(name: Unique.Name("unheard"));
         var heard = await new EntityBuilder(service, world.OtherProject).FolderAsync(name: Unique.Name("heard"));
